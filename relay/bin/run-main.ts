@@ -1,0 +1,54 @@
+import { InvalidConfigError } from '../../shared/errors.ts'
+import { KeyFileError } from '../identity/key-file.ts'
+
+export interface MainContext {
+  /** Registers cleanup to run once on SIGINT/SIGTERM. */
+  onShutdown: (fn: () => Promise<void>) => void
+  print: (line: string) => void
+}
+
+/**
+ * Runs a CLI entry point: clean messages instead of stack traces for
+ * configuration mistakes, one graceful shutdown on SIGINT/SIGTERM (a second
+ * signal exits at once), and no silent unhandled rejections.
+ */
+export async function runMain (name: string, main: (ctx: MainContext) => Promise<'serve' | 'exit'>): Promise<void> {
+  const cleanups: Array<() => Promise<void>> = []
+  let stopping = false
+  const print = (line: string): void => { process.stdout.write(`${line}\n`) }
+
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`${name}: second ${signal}, exiting now\n`)
+      process.exit(130)
+    }
+    stopping = true
+    print(`${name}: ${signal} received, shutting down`)
+    const timer = setTimeout(() => {
+      process.stderr.write(`${name}: shutdown took too long, exiting\n`)
+      process.exit(1)
+    }, 10_000)
+    timer.unref()
+    Promise.all(cleanups.reverse().map(async fn => { await fn() }))
+      .then(() => { print(`${name}: stopped`); process.exit(0) })
+      .catch(err => { process.stderr.write(`${name}: error while stopping: ${err.message}\n`); process.exit(1) })
+  }
+
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  process.on('unhandledRejection', (err: any) => {
+    process.stderr.write(`${name}: unhandled rejection: ${err?.stack ?? String(err)}\n`)
+  })
+
+  try {
+    const mode = await main({ onShutdown: (fn) => { cleanups.push(fn) }, print })
+    if (mode === 'exit') process.exit(0)
+  } catch (err: any) {
+    if (err instanceof InvalidConfigError || err instanceof KeyFileError) {
+      process.stderr.write(`${name}: ${err.message}\n`)
+      process.exit(2)
+    }
+    process.stderr.write(`${name}: failed to start: ${err?.stack ?? String(err)}\n`)
+    process.exit(1)
+  }
+}

@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util'
+import { InvalidConfigError } from '../../shared/errors.ts'
+
+export type OptionType = 'string' | 'integer' | 'port' | 'list' | 'boolean'
+
+export interface OptionSpec {
+  /** Flag name without dashes, e.g. `http-port`. */
+  name: string
+  type: OptionType
+  /** Environment variable read when the flag is absent. */
+  env?: string
+  description: string
+  default?: string | number | boolean | string[]
+  /** Shown in help for the value, e.g. `<port>`. */
+  placeholder?: string
+  /** Smallest accepted integer. */
+  min?: number
+}
+
+export type OptionValues = Record<string, string | number | boolean | string[] | undefined>
+
+/**
+ * Reads options from flags first, then environment variables, then defaults.
+ * Every bad value becomes an InvalidConfigError that names the flag and its
+ * variable, so the operator knows what to fix.
+ */
+export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<string, string | undefined>): { values: OptionValues, help: boolean, positionals: string[] } {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(specs.map(s => [s.name, { type: s.type === 'boolean' ? 'boolean' : 'string', multiple: s.type === 'list' }]))
+      }
+    })
+  } catch (err: any) {
+    throw new InvalidConfigError(`${err.message.replace(/\. To specify.*$/s, '')} (see --help)`)
+  }
+  const values: OptionValues = {}
+  const given = parsed.values as Record<string, unknown>
+  for (const spec of specs) {
+    const flag = given[spec.name]
+    const fromEnv = spec.env != null ? env[spec.env] : undefined
+    const source = flag != null ? `--${spec.name}` : `${spec.env ?? ''}`
+    const raw = flag ?? (fromEnv != null && fromEnv !== '' ? fromEnv : undefined)
+    values[spec.name] = raw == null ? spec.default : convert(spec, raw, source)
+  }
+  return { values, help: given.help === true, positionals: parsed.positionals }
+}
+
+function convert (spec: OptionSpec, raw: unknown, source: string): string | number | boolean | string[] {
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw
+      if (/^(1|true|yes|on)$/i.test(String(raw))) return true
+      if (/^(0|false|no|off)$/i.test(String(raw))) return false
+      throw new InvalidConfigError(`${source} must be true or false, got "${String(raw)}"`)
+    case 'list': {
+      const items = Array.isArray(raw) ? raw : [raw]
+      return items.flatMap(v => String(v).split(',')).map(v => v.trim()).filter(v => v !== '')
+    }
+    case 'integer':
+    case 'port': {
+      const text = String(raw).trim()
+      const value = Number(text)
+      const max = spec.type === 'port' ? 65535 : Number.MAX_SAFE_INTEGER
+      const min = spec.min ?? 0
+      if (!/^\d+$/.test(text) || value < min || value > max) {
+        throw new InvalidConfigError(`${source} must be ${spec.type === 'port' ? 'a port number' : 'an integer'} between ${min} and ${max}, got "${text}"`)
+      }
+      return value
+    }
+    default:
+      return String(raw)
+  }
+}
+
+export function formatHelp (usage: string, summary: string, specs: OptionSpec[]): string {
+  const rows = specs.map(s => {
+    const flag = `--${s.name}${s.type === 'boolean' ? '' : ` ${s.placeholder ?? '<value>'}`}`
+    const def = s.default == null || (Array.isArray(s.default) && s.default.length === 0) ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})`
+    const env = s.env != null ? `\n${' '.repeat(36)}env ${s.env}` : ''
+    return `  ${flag.padEnd(34)}${s.description}${def}${env}`
+  })
+  return `${summary}\n\nUsage: ${usage}\n\nOptions:\n${rows.join('\n')}\n  ${'--help, -h'.padEnd(34)}Show this help\n`
+}

@@ -1,0 +1,60 @@
+import { resolve } from 'node:path'
+import { parseRelayAddr } from '../../shared/p2p-service/relay-connector.ts'
+import { formatHelp, parseOptions } from './options.ts'
+import type { OptionSpec } from './options.ts'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface RelayConfig {
+  dataDir: string
+  host: string
+  httpPort: number
+  wsPort: number
+  tcpPort: number
+  announce: Multiaddr[]
+  webRoot: string
+  maxConnections: number
+  maxReservations: number
+  relayDataLimit: number
+  relayDurationLimit: number
+  logLevel: 'quiet' | 'info'
+}
+
+export const RELAY_OPTIONS: OptionSpec[] = [
+  { name: 'data', type: 'string', env: 'GOLEM_CLAY_DATA', default: './data', placeholder: '<dir>', description: 'Data folder (peer key, later storage)' },
+  { name: 'host', type: 'string', env: 'GOLEM_CLAY_HOST', default: '0.0.0.0', placeholder: '<ip>', description: 'Interface to listen on' },
+  { name: 'http-port', type: 'port', env: 'GOLEM_CLAY_HTTP_PORT', default: 8080, placeholder: '<port>', description: 'HTTP port: web page, /status, /healthz (0 = any free port)' },
+  { name: 'ws-port', type: 'port', env: 'GOLEM_CLAY_WS_PORT', default: 9090, placeholder: '<port>', description: 'libp2p WebSockets port, for tabs (0 = any free port)' },
+  { name: 'tcp-port', type: 'port', env: 'GOLEM_CLAY_TCP_PORT', default: 9091, placeholder: '<port>', description: 'libp2p TCP port, for Node peers and relays (0 = any free port)' },
+  { name: 'announce', type: 'list', env: 'GOLEM_CLAY_ANNOUNCE', default: [], placeholder: '<multiaddr,...>', description: 'Addresses to advertise instead of the listen addresses' },
+  { name: 'web-root', type: 'string', env: 'GOLEM_CLAY_WEB_ROOT', default: './dist/web', placeholder: '<dir>', description: 'Built web page to serve' },
+  { name: 'max-connections', type: 'integer', env: 'GOLEM_CLAY_MAX_CONNECTIONS', default: 1024, min: 1, placeholder: '<n>', description: 'Most open libp2p connections' },
+  { name: 'max-reservations', type: 'integer', env: 'GOLEM_CLAY_MAX_RESERVATIONS', default: 512, min: 1, placeholder: '<n>', description: 'Most circuit relay reservations' },
+  { name: 'relay-data-limit', type: 'integer', env: 'GOLEM_CLAY_RELAY_DATA_LIMIT', default: 64 * 1024 * 1024, min: 1024, placeholder: '<bytes>', description: 'Bytes one relayed connection may carry' },
+  { name: 'relay-duration-limit', type: 'integer', env: 'GOLEM_CLAY_RELAY_DURATION_LIMIT', default: 1800, min: 1, placeholder: '<seconds>', description: 'Seconds one relayed connection may stay open' },
+  { name: 'quiet', type: 'boolean', env: 'GOLEM_CLAY_QUIET', default: false, description: 'Only print errors' }
+]
+
+export const RELAY_HELP = formatHelp(
+  'golem-clay-relay [options]',
+  'Golem Clay relay gateway: lets browser tabs into the network, relays their\nconnections, runs the DHT and serves the web page.',
+  RELAY_OPTIONS
+)
+
+export function parseRelayConfig (argv: string[], env: Record<string, string | undefined> = process.env): { config: RelayConfig, help: boolean } {
+  const { values: v, help } = parseOptions(RELAY_OPTIONS, argv, env)
+  const config: RelayConfig = {
+    dataDir: resolve(v.data as string),
+    host: v.host as string,
+    httpPort: v['http-port'] as number,
+    wsPort: v['ws-port'] as number,
+    tcpPort: v['tcp-port'] as number,
+    announce: (v.announce as string[]).map(parseRelayAddr),
+    webRoot: resolve(v['web-root'] as string),
+    maxConnections: v['max-connections'] as number,
+    maxReservations: v['max-reservations'] as number,
+    relayDataLimit: v['relay-data-limit'] as number,
+    relayDurationLimit: v['relay-duration-limit'] as number,
+    logLevel: v.quiet === true ? 'quiet' : 'info'
+  }
+  return { config, help }
+}

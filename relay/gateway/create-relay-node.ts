@@ -1,0 +1,90 @@
+import { isIP } from 'node:net'
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import { identify, identifyPush } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { InvalidConfigError } from '../../shared/errors.ts'
+import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
+import { DHT_PROTOCOL } from '../../shared/protocols.ts'
+import { CLIENT_VERSION } from '../../shared/version.ts'
+import { directoryServer } from './directory-server.ts'
+import type { DirectoryServer } from './directory-server.ts'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2p } from 'libp2p'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface RelayNodeInit {
+  privateKey: PrivateKey
+  /** IPv4 or IPv6 address to listen on. @default '0.0.0.0' */
+  host?: string
+  /** @default 9091 */
+  tcpPort?: number
+  /** @default 9090 */
+  wsPort?: number
+  /** Advertised instead of the listen addresses when non-empty. */
+  announce?: Multiaddr[]
+  /** @default 1024 */
+  maxConnections?: number
+  /** @default 512 */
+  maxReservations?: number
+  /** Bytes one relayed connection may carry. @default 64 MiB */
+  relayDataLimit?: number
+  /** Seconds one relayed connection may stay open. @default 1800 */
+  relayDurationLimit?: number
+}
+
+export type RelayServices = {
+  identify: Identify
+  identifyPush: IdentifyPush
+  ping: Ping
+  relay: CircuitRelayService
+  dht: KadDHT
+  directory: DirectoryServer
+}
+
+export type RelayNode = Libp2p<RelayServices>
+
+/** The relay gateway's libp2p node: TCP + WebSockets, circuit relay v2, DHT server. */
+export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> {
+  const host = init.host ?? '0.0.0.0'
+  const family = isIP(host)
+  if (family === 0) throw new InvalidConfigError(`--host must be an IPv4 or IPv6 address, got "${host}"`)
+  const ip = family === 4 ? `/ip4/${host}` : `/ip6/${host}`
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    nodeInfo: { name: 'golem-clay-relay', version: CLIENT_VERSION },
+    addresses: {
+      listen: [`${ip}/tcp/${init.tcpPort ?? 9091}`, `${ip}/tcp/${init.wsPort ?? 9090}/ws`],
+      announce: (init.announce ?? []).map(ma => ma.toString())
+    },
+    transports: [tcp(), webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: createConnectionGater(),
+    connectionManager: { maxConnections: init.maxConnections ?? 1024 },
+    services: {
+      identify: identify(),
+      identifyPush: identifyPush(),
+      ping: ping(),
+      relay: circuitRelayServer({
+        reservations: {
+          maxReservations: init.maxReservations ?? 512,
+          defaultDataLimit: BigInt(init.relayDataLimit ?? 64 * 1024 * 1024),
+          defaultDurationLimit: (init.relayDurationLimit ?? 1800) * 1000
+        }
+      }),
+      // private addresses are kept: a relay on a LAN or localhost is a real network
+      dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
+      directory: directoryServer()
+    }
+  })
+}

@@ -1,0 +1,80 @@
+import { mkdir } from 'node:fs/promises'
+import { InvalidConfigError } from '../../shared/errors.ts'
+import { startHttpServer } from '../http/http-server.ts'
+import { relayStatus } from '../http/status.ts'
+import { loadOrCreateKey } from '../identity/key-file.ts'
+import { createRelayNode } from './create-relay-node.ts'
+import type { RelayConfig } from '../config/relay-config.ts'
+import type { HttpServer } from '../http/http-server.ts'
+import type { RelayNode } from './create-relay-node.ts'
+
+export interface RelayGateway {
+  node: RelayNode
+  http: HttpServer
+  keyCreated: boolean
+  stop: () => Promise<void>
+}
+
+/** A port we were told to use is taken; says which flag sets it. */
+export class PortInUseError extends InvalidConfigError {
+  override name = 'PortInUseError'
+}
+
+/** Starts the relay node and its HTTP server from one configuration. */
+export async function startRelayGateway (config: RelayConfig): Promise<RelayGateway> {
+  await mkdir(config.dataDir, { recursive: true })
+  const { key, created } = await loadOrCreateKey(config.dataDir)
+  const node = await createRelayNode({
+    privateKey: key,
+    host: config.host,
+    tcpPort: config.tcpPort,
+    wsPort: config.wsPort,
+    announce: config.announce,
+    maxConnections: config.maxConnections,
+    maxReservations: config.maxReservations,
+    relayDataLimit: config.relayDataLimit,
+    relayDurationLimit: config.relayDurationLimit
+  })
+  const startedAt = Date.now()
+  try {
+    await node.start()
+  } catch (err: any) {
+    await Promise.resolve(node.stop()).catch(() => {})
+    throw explainListenError(err, config)
+  }
+  let http: HttpServer
+  try {
+    http = await startHttpServer({
+      host: config.host,
+      port: config.httpPort,
+      webRoot: config.webRoot,
+      status: () => relayStatus(node, startedAt),
+      healthy: () => node.status === 'started'
+    })
+  } catch (err: any) {
+    await Promise.resolve(node.stop()).catch(() => {})
+    throw explainListenError(err, config)
+  }
+  return {
+    node,
+    http,
+    keyCreated: created,
+    stop: async () => {
+      await http.close()
+      await node.stop()
+    }
+  }
+}
+
+function explainListenError (err: any, config: RelayConfig): Error {
+  const text = `${String(err?.message)} ${String(err?.cause?.message ?? '')} ${(err?.errors ?? []).map((e: any) => String(e?.message)).join(' ')}`
+  const match = /EADDRINUSE[^\d]*(?:[\d.:[\]a-f]*:)?(\d+)/i.exec(text)
+  if (match == null) {
+    if (/EADDRNOTAVAIL/.test(text)) return new InvalidConfigError(`Cannot listen on ${config.host}: no such local address (--host / GOLEM_CLAY_HOST)`)
+    if (/EACCES/.test(text)) return new InvalidConfigError(`Not allowed to listen on a port below 1024 as this user: ${text.trim()}`)
+    return err
+  }
+  const port = Number(match[1])
+  const flag = port === config.httpPort ? '--http-port / GOLEM_CLAY_HTTP_PORT' : port === config.wsPort ? '--ws-port / GOLEM_CLAY_WS_PORT' : port === config.tcpPort ? '--tcp-port / GOLEM_CLAY_TCP_PORT' : 'the port flags'
+  return new PortInUseError(`Port ${port} is already in use; stop the other program or choose another port (${flag})`)
+}

@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { join } from 'node:path'
+import sirv from 'sirv'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface HttpServerInit {
+  host: string
+  port: number
+  /** Folder with the built web page; a hint page is served when it is missing. */
+  webRoot: string
+  /** JSON for `GET /status`. */
+  status: () => unknown
+  /** Whether `GET /healthz` reports healthy. */
+  healthy: () => boolean
+}
+
+export interface HttpServer {
+  server: Server
+  url: string
+  port: number
+  close: () => Promise<void>
+}
+
+/** Serves the web page, `/status` and `/healthz` next to the relay. */
+export async function startHttpServer (init: HttpServerInit): Promise<HttpServer> {
+  const hasPage = existsSync(join(init.webRoot, 'index.html'))
+  const serveStatic = hasPage ? sirv(init.webRoot, { single: true, etag: true, gzip: false, dev: false, maxAge: 0 }) : undefined
+
+  const server = createServer((req, res) => {
+    try {
+      route(req, res)
+    } catch (err: any) {
+      sendJson(res, 500, { error: 'internal error' })
+    }
+  })
+
+  function route (req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0]
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    if (path === '/status') {
+      // widget pages on other origins read the relay's addresses from here
+      res.setHeader('Access-Control-Allow-Origin', '*')
+      sendJson(res, 200, init.status())
+      return
+    }
+    if (path === '/healthz') {
+      const ok = init.healthy()
+      sendJson(res, ok ? 200 : 503, { ok })
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method not allowed' })
+      return
+    }
+    if (serveStatic == null) {
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' })
+      res.end(`The web page is not built: run "npm run build" (looked in ${init.webRoot}).\n`)
+      return
+    }
+    serveStatic(req, res, () => sendJson(res, 404, { error: 'not found' }))
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(init.port, init.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  const shownHost = init.host === '0.0.0.0' || init.host === '::' ? 'localhost' : init.host.includes(':') ? `[${init.host}]` : init.host
+  return {
+    server,
+    port,
+    url: `http://${shownHost}:${port}/`,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    }
+  }
+}
+
+function sendJson (res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2)
+  res.writeHead(code, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' })
+  res.end(text)
+}

@@ -1,0 +1,41 @@
+import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
+import { CLIENT_VERSION, PROTOCOL_VERSION } from '../../shared/version.ts'
+import type { RelayNode } from '../gateway/create-relay-node.ts'
+
+export interface RelayStatusReport {
+  peerId: string
+  version: string
+  protocolVersion: string
+  multiaddrs: string[]
+  connectedPeers: number
+  peers: Array<{ peerId: string, kinds: string[] }>
+  reservations: number
+  directorySubscribers: number
+  startedAt: string
+  uptime: number
+}
+
+/** Peers listed individually in /status; the count is always exact. */
+const MAX_LISTED_PEERS = 200
+
+export function relayStatus (node: RelayNode, startedAt: number): RelayStatusReport {
+  const byPeer = new Map<string, Set<string>>()
+  for (const conn of node.getConnections()) {
+    const key = conn.remotePeer.toString()
+    const kinds = byPeer.get(key) ?? new Set<string>()
+    kinds.add(connectionKind(conn))
+    byPeer.set(key, kinds)
+  }
+  return {
+    peerId: node.peerId.toString(),
+    version: CLIENT_VERSION,
+    protocolVersion: PROTOCOL_VERSION,
+    multiaddrs: node.getMultiaddrs().map(ma => ma.toString()),
+    connectedPeers: byPeer.size,
+    peers: [...byPeer].slice(0, MAX_LISTED_PEERS).map(([peerId, kinds]) => ({ peerId, kinds: [...kinds] })),
+    reservations: node.services.relay.reservations.size,
+    directorySubscribers: node.services.directory.size,
+    startedAt: new Date(startedAt).toISOString(),
+    uptime: Math.round((Date.now() - startedAt) / 1000)
+  }
+}

@@ -1,0 +1,78 @@
+import { createInterface } from 'node:readline'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
+import type { NodePeer } from './create-node-peer.ts'
+
+export interface PeerConsoleInit {
+  node: NodePeer
+  json: boolean
+  input: NodeJS.ReadableStream
+  output: (line: string) => void
+  onQuit: () => void
+  /** Quit when input ends (an interactive terminal's Ctrl-D). */
+  quitOnEnd: boolean
+}
+
+/**
+ * The peer's command line: reads commands from `input` and reports events,
+ * as text for people or as JSON lines for scripts and tests.
+ */
+export function startPeerConsole (init: PeerConsoleInit): void {
+  const { node, json, output } = init
+  const emit = (event: string, data: Record<string, unknown>, text: string): void => {
+    output(json ? JSON.stringify({ event, ...data }) : text)
+  }
+
+  node.services.messaging.addEventListener('message', (evt) => {
+    const m = evt.detail
+    emit('message', { from: m.from, id: m.id, text: m.text, kind: m.kind }, `message from ${m.from} (${m.kind}): ${m.text}`)
+  })
+  node.services.directory.addEventListener('directory:update', (evt) => {
+    emit('peers', { peers: evt.detail.map(p => ({ id: p.id.toString(), role: p.role })) }, `peers known: ${evt.detail.length}`)
+  })
+  node.services.relays.addEventListener('relay:status', (evt) => {
+    for (const r of evt.detail) {
+      emit('relay', { ...r }, `relay ${r.addr}: ${r.state}${r.lastError != null && r.state === 'waiting' ? ` (${r.lastError})` : ''}`)
+    }
+  })
+
+  const commands: Record<string, (args: string[]) => Promise<void>> = {
+    peers: async () => {
+      const list = node.services.directory.peers.map(p => {
+        const kinds = node.getConnections(p.id).map(c => connectionKind(c))
+        return { id: p.id.toString(), role: p.role, connections: kinds }
+      })
+      emit('peer-list', { peers: list }, list.length === 0 ? 'no peers yet' : list.map(p => `${p.id}  ${p.role}  ${p.connections.join(',') || 'not connected'}`).join('\n'))
+    },
+    send: async ([to, ...words]) => {
+      const text = words.join(' ')
+      if (to == null || text === '') throw new Error('usage: send <peer ID> <text>')
+      let peer
+      try {
+        peer = peerIdFromString(to)
+      } catch {
+        throw new Error(`"${to}" is not a valid peer ID`)
+      }
+      const result = await node.services.messaging.send(peer, text)
+      emit('sent', { to, id: result.id, rtt: result.rtt, kind: result.kind }, `delivered to ${to} in ${result.rtt} ms (${result.kind})`)
+    },
+    quit: async () => { init.onQuit() },
+    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | quit') }
+  }
+
+  const rl = createInterface({ input: init.input, terminal: false })
+  rl.on('line', (line) => {
+    const [name, ...args] = line.trim().split(/\s+/)
+    if (name == null || name === '') return
+    const command = commands[name]
+    if (command == null) {
+      emit('error', { command: name, message: 'unknown command' }, `unknown command "${name}" (try: help)`)
+      return
+    }
+    command(args).catch((err: any) => {
+      emit('error', { command: name, message: err.message }, `${name} failed: ${err.message}`)
+    })
+  })
+  // a script that closes our stdin (or `< /dev/null`) must not end a long-running peer
+  rl.on('close', () => { if (init.quitOnEnd) init.onQuit() })
+}

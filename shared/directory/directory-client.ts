@@ -1,0 +1,140 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { TypedEventEmitter } from 'main-event'
+import { fromString as fromBase64 } from 'uint8arrays/from-string'
+import { openSignedPeerRecord } from '../local-node/peer-record.ts'
+import { DIRECTORY_PROTOCOL } from '../protocols.ts'
+import { decodeJson, encodeJson } from '../util/json-codec.ts'
+import { MAX_DIRECTORY_FRAME, validatePeersFrame } from './directory-codec.ts'
+import type { PeerRole } from './directory-codec.ts'
+import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable, Stream } from '@libp2p/interface'
+import type { Registrar } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface DirectoryClientInit {
+  /** What this node is, as announced to relays. @default 'tab' */
+  role?: PeerRole
+}
+
+export interface DirectoryClientComponents {
+  peerId: PeerId
+  peerStore: PeerStore
+  registrar: Registrar
+  logger: ComponentLogger
+}
+
+export interface DirectoryPeer {
+  id: PeerId
+  role: PeerRole
+  /** Addresses from the peer's own signed record. */
+  multiaddrs: Multiaddr[]
+  /** Relays that list this peer. */
+  via: string[]
+}
+
+export interface DirectoryClientEvents {
+  /** The merged list of peers known from every relay's directory changed. */
+  'directory:update': CustomEvent<DirectoryPeer[]>
+}
+
+/**
+ * Subscribes to the peer directory of every connected peer that serves one
+ * (relays) and keeps a merged, verified list: entries whose signed record
+ * does not verify are dropped.
+ */
+export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> implements Startable {
+  private readonly components: DirectoryClientComponents
+  private readonly role: PeerRole
+  private readonly log: Logger
+  private readonly byRelay = new Map<string, Map<string, DirectoryPeer>>()
+  private topologyId?: string
+  private readonly streams = new Map<string, Stream>()
+
+  constructor (components: DirectoryClientComponents, init: DirectoryClientInit = {}) {
+    super()
+    this.components = components
+    this.role = init.role ?? 'tab'
+    this.log = components.logger.forComponent('golem-clay:directory-client')
+  }
+
+  readonly [Symbol.toStringTag] = '@golem-clay/directory-client'
+
+  async start (): Promise<void> {
+    this.topologyId = await this.components.registrar.register(DIRECTORY_PROTOCOL, {
+      onConnect: (peer, conn) => {
+        this.subscribe(peer, conn).catch(err => { this.log('directory subscription to %p ended - %e', peer, err) })
+      },
+      onDisconnect: (peer) => { this.dropRelay(peer.toString()) }
+    })
+  }
+
+  async stop (): Promise<void> {
+    if (this.topologyId != null) this.components.registrar.unregister(this.topologyId)
+    for (const stream of this.streams.values()) stream.abort(new Error('Directory client stopped'))
+    this.streams.clear()
+    this.byRelay.clear()
+  }
+
+  /** The merged list of known peers, without this node. */
+  get peers (): DirectoryPeer[] {
+    const merged = new Map<string, DirectoryPeer>()
+    for (const [relay, peers] of this.byRelay) {
+      for (const [id, peer] of peers) {
+        const known = merged.get(id)
+        if (known == null) merged.set(id, { ...peer, via: [relay] })
+        else known.via.push(relay)
+      }
+    }
+    return [...merged.values()]
+  }
+
+  private async subscribe (relay: PeerId, conn: Connection): Promise<void> {
+    const key = relay.toString()
+    this.streams.get(key)?.abort(new Error('Resubscribing'))
+    const stream = await conn.newStream(DIRECTORY_PROTOCOL)
+    this.streams.set(key, stream)
+    const lp = lpStream(stream, { maxDataLength: MAX_DIRECTORY_FRAME })
+    try {
+      await lp.write(encodeJson({ v: 1, type: 'subscribe', role: this.role }, MAX_DIRECTORY_FRAME))
+      while (stream.status === 'open') {
+        const frame = decodeJson(await lp.read(), validatePeersFrame)
+        await this.apply(key, frame.peers)
+      }
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    } finally {
+      if (this.streams.get(key) === stream) {
+        this.streams.delete(key)
+        this.dropRelay(key)
+      }
+    }
+  }
+
+  private async apply (relay: string, entries: Array<{ id: string, role: PeerRole, record: string }>): Promise<void> {
+    const self = this.components.peerId.toString()
+    const verified = new Map<string, DirectoryPeer>()
+    for (const entry of entries) {
+      if (entry.id === self) continue
+      try {
+        const id = peerIdFromString(entry.id)
+        const bytes = fromBase64(entry.record, 'base64')
+        const record = await openSignedPeerRecord(bytes, id)
+        await this.components.peerStore.consumePeerRecord(bytes, { expectedPeer: id })
+        verified.set(entry.id, { id, role: entry.role, multiaddrs: record.multiaddrs, via: [] })
+      } catch (err) {
+        this.log.error('ignoring directory entry %s from %s - %e', entry.id, relay, err)
+      }
+    }
+    this.byRelay.set(relay, verified)
+    this.safeDispatchEvent('directory:update', { detail: this.peers })
+  }
+
+  private dropRelay (relay: string): void {
+    if (this.byRelay.delete(relay)) this.safeDispatchEvent('directory:update', { detail: this.peers })
+  }
+}
+
+export function directoryClient (init: DirectoryClientInit = {}): (components: DirectoryClientComponents) => DirectoryClient {
+  return (components) => new DirectoryClient(components, init)
+}

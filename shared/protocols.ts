@@ -1,0 +1,9 @@
+/**
+ * Protocol IDs follow `/golem-clay/<name>/<semver>`. The DHT runs on its own
+ * prefix so the network never mixes with the public IPFS DHT.
+ */
+export const PROTOCOL_PREFIX = '/golem-clay'
+
+export const DHT_PROTOCOL = `${PROTOCOL_PREFIX}/kad/1.0.0`
+export const MESSAGE_PROTOCOL = `${PROTOCOL_PREFIX}/message/1.0.0`
+export const DIRECTORY_PROTOCOL = `${PROTOCOL_PREFIX}/directory/1.0.0`

@@ -1,0 +1,24 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte'
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  root: 'web',
+  publicDir: 'public',
+  plugins: [svelte()],
+  build: {
+    outDir: '../dist/web',
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 2048
+  },
+  server: {
+    port: 5173
+  },
+  test: {
+    root: '.',
+    include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 30_000
+  }
+})

@@ -1,0 +1,39 @@
+import type { ConnectionInfo } from '../../../shared/p2p-service/connection-kind.ts'
+import type { RelayStatus } from '../../../shared/p2p-service/relay-connector.ts'
+import type { ChatMessage, NodeState, PeerView } from './node-state.svelte.ts'
+
+/**
+ * A read-mostly view of the node for tests and curious users
+ * (`window.golemClay` in the console). It hands out plain data only,
+ * never the node object or its keys.
+ */
+export interface DebugApi {
+  phase: () => string
+  peerId: () => string | undefined
+  connections: () => ConnectionInfo[]
+  relays: () => RelayStatus[]
+  peers: () => PeerView[]
+  messages: () => ChatMessage[]
+  multiaddrs: () => string[]
+  send: (peer: string, text: string) => Promise<ChatMessage>
+}
+
+declare global {
+  interface Window {
+    golemClay?: DebugApi
+  }
+}
+
+export function exposeDebugApi (state: NodeState): void {
+  const api: DebugApi = {
+    phase: () => state.phase,
+    peerId: () => state.peerId,
+    connections: () => state.connections(),
+    relays: () => state.relays.map(r => ({ ...r })),
+    peers: () => state.peers.map(p => ({ ...p })),
+    messages: () => state.messages.map(m => ({ ...m })),
+    multiaddrs: () => state.node?.getMultiaddrs().map(ma => ma.toString()) ?? [],
+    send: async (peer, text) => await state.send(peer, text)
+  }
+  Object.defineProperty(window, 'golemClay', { value: Object.freeze(api), configurable: false, writable: false })
+}

@@ -1,0 +1,188 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { connectionInfo, connectionKind } from '../../../shared/p2p-service/connection-kind.ts'
+import { Backoff } from '../../../shared/util/backoff.ts'
+import { delay } from '../../../shared/util/abort.ts'
+import { createBrowserNode } from './create-browser-node.ts'
+import { claimIdentity } from './identity-store.ts'
+import { fetchServingRelay, readPageConfig } from './page-config.ts'
+import type { ConnectionInfo, ConnectionKind } from '../../../shared/p2p-service/connection-kind.ts'
+import type { PeerRole } from '../../../shared/directory/directory-codec.ts'
+import type { RelayStatus } from '../../../shared/p2p-service/relay-connector.ts'
+import type { BrowserNode } from './create-browser-node.ts'
+
+export type Phase = 'identity' | 'locating' | 'starting' | 'running' | 'failed'
+
+export interface PeerView {
+  id: string
+  role: PeerRole | 'unknown'
+  /** The best open connection's kind, if connected. */
+  kind?: ConnectionKind
+  rtt?: number
+  connections: number
+  /** Listed by a relay's directory. */
+  listed: boolean
+}
+
+export interface ChatMessage {
+  id: string
+  peer: string
+  direction: 'in' | 'out'
+  text: string
+  at: number
+  status: 'sending' | 'delivered' | 'failed' | 'received'
+  rtt?: number
+  kind?: ConnectionKind
+  error?: string
+}
+
+export interface LocateState {
+  attempts: number
+  nextAttemptAt?: number
+  error?: string
+}
+
+const KIND_RANK: Record<ConnectionKind, number> = { webrtc: 0, tcp: 1, websocket: 2, relayed: 3, other: 4 }
+
+/** The page's view of this tab's node; Svelte components read it directly. */
+export class NodeState {
+  phase = $state<Phase>('identity')
+  peerId = $state<string>()
+  identityCreated = $state(false)
+  failure = $state<string>()
+  locate = $state<LocateState>({ attempts: 0 })
+  relays = $state<RelayStatus[]>([])
+  peers = $state<PeerView[]>([])
+  messages = $state<ChatMessage[]>([])
+  now = $state(Date.now())
+  node?: BrowserNode
+  private wakeLocate?: () => void
+  private relayIds = new Set<string>()
+
+  get online (): boolean {
+    return this.relays.some(r => r.state === 'connected' || r.state === 'reserved')
+  }
+
+  get reachable (): boolean {
+    return this.relays.some(r => r.state === 'reserved')
+  }
+
+  async boot (): Promise<void> {
+    try {
+      const config = readPageConfig()
+      const identity = await claimIdentity()
+      this.peerId = identity.privateKey.publicKey.toString()
+      this.identityCreated = identity.created
+      this.phase = 'locating'
+      const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
+      this.phase = 'starting'
+      const node = await createBrowserNode({ privateKey: identity.privateKey, relays, iceServers: config.iceServers })
+      this.node = node
+      this.peerId = node.peerId.toString()
+      this.wire(node)
+      await node.start()
+      this.phase = 'running'
+    } catch (err: any) {
+      this.failure = err.message ?? String(err)
+      this.phase = 'failed'
+    }
+  }
+
+  /** Skips any backoff wait: used by the "Retry now" button. */
+  retryNow (): void {
+    this.wakeLocate?.()
+    this.node?.services.relays.retryNow()
+  }
+
+  async send (peer: string, text: string): Promise<ChatMessage> {
+    const node = this.node
+    const message: ChatMessage = { id: crypto.randomUUID(), peer, direction: 'out', text, at: Date.now(), status: 'sending' }
+    this.messages.push(message)
+    const entry = this.messages[this.messages.length - 1] as ChatMessage
+    try {
+      if (node == null) throw new Error('The node is not running yet')
+      const result = await node.services.messaging.send(peerIdFromString(peer), text)
+      entry.status = 'delivered'
+      entry.rtt = result.rtt
+      entry.kind = result.kind
+    } catch (err: any) {
+      entry.status = 'failed'
+      entry.error = describe(err)
+    }
+    return { ...entry }
+  }
+
+  connections (): ConnectionInfo[] {
+    return this.node?.getConnections().map(connectionInfo) ?? []
+  }
+
+  private async locateRelay (statusUrl: string): Promise<string> {
+    const backoff = new Backoff({ initialDelay: 1_000, maxDelay: 30_000 })
+    for (;;) {
+      try {
+        const addr = await fetchServingRelay(statusUrl, AbortSignal.timeout(10_000))
+        this.locate = { attempts: this.locate.attempts + 1 }
+        return addr
+      } catch (err: any) {
+        const wait = backoff.next()
+        this.locate = { attempts: this.locate.attempts + 1, error: err.message, nextAttemptAt: Date.now() + wait }
+        const woken = new AbortController()
+        this.wakeLocate = () => { woken.abort() }
+        await delay(wait, woken.signal).catch(() => {})
+        this.wakeLocate = undefined
+      }
+    }
+  }
+
+  private wire (node: BrowserNode): void {
+    const refresh = (): void => { this.refresh() }
+    node.services.relays.addEventListener('relay:status', (evt) => {
+      this.relays = evt.detail
+      this.relayIds = new Set(evt.detail.map(r => r.peerId).filter((id): id is string => id != null))
+      this.refresh()
+    })
+    node.services.directory.addEventListener('directory:update', refresh)
+    node.services.dialer.addEventListener('dial:done', refresh)
+    node.addEventListener('connection:open', refresh)
+    node.addEventListener('connection:close', refresh)
+    node.addEventListener('peer:identify', refresh)
+    node.services.messaging.addEventListener('message', (evt) => {
+      const m = evt.detail
+      this.messages.push({ id: m.id, peer: m.from, direction: 'in', text: m.text, at: m.receivedAt, status: 'received', kind: m.kind })
+    })
+    setInterval(() => {
+      this.now = Date.now()
+      this.refresh()
+    }, 1_000)
+  }
+
+  private refresh (): void {
+    const node = this.node
+    if (node == null) return
+    this.relays = node.services.relays.status
+    const views = new Map<string, PeerView>()
+    for (const peer of node.services.directory.peers) {
+      const id = peer.id.toString()
+      views.set(id, { id, role: peer.role, connections: 0, listed: true })
+    }
+    for (const conn of node.getConnections()) {
+      const id = conn.remotePeer.toString()
+      if (this.relayIds.has(id) || conn.status !== 'open') continue
+      const view = views.get(id) ?? { id, role: 'unknown', connections: 0, listed: false }
+      const kind = connectionKind(conn)
+      view.connections++
+      if (view.kind == null || KIND_RANK[kind] < KIND_RANK[view.kind]) {
+        view.kind = kind
+        view.rtt = conn.rtt
+      }
+      views.set(id, view)
+    }
+    this.peers = [...views.values()].sort((a, b) => Number(b.kind != null) - Number(a.kind != null) || a.id.localeCompare(b.id))
+  }
+}
+
+function describe (err: any): string {
+  if (err?.name === 'AggregateError' && Array.isArray(err.errors) && err.errors.length > 0) return describe(err.errors[0])
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timed out'
+  if (err?.name === 'NoValidAddressesError') return 'peer is not reachable right now'
+  return err?.message ?? String(err)
+}

@@ -1,0 +1,48 @@
+import { InvalidConfigError } from '../../../shared/errors.ts'
+import { parseRelayAddr } from '../../../shared/p2p-service/relay-connector.ts'
+import { selectRelayAddr } from '../../../shared/p2p-service/relay-addresses.ts'
+import { fetchRelayAddrs } from '../../../shared/p2p-service/relay-status.ts'
+import { lastPeerId } from '../../../shared/util/multiaddr.ts'
+
+export interface PageConfig {
+  /** Relay multiaddrs to dial. Empty: ask the relay that served the page. */
+  relays: string[]
+  /** Where to read the serving relay's addresses. */
+  statusUrl: string
+  /** STUN/TURN servers for WebRTC; none by default (same-LAN works without). */
+  iceServers: RTCIceServer[]
+}
+
+declare global {
+  interface Window {
+    /** Set by a site embedding Golem Clay before the script loads. */
+    GOLEM_CLAY_CONFIG?: Partial<PageConfig>
+  }
+}
+
+/**
+ * Page configuration from `window.GOLEM_CLAY_CONFIG` and the query string
+ * (`?relay=<multiaddr>` repeatable, `?status=<url>`). Multiaddrs are checked
+ * here so a typo shows as a clear message instead of endless retries.
+ */
+export function readPageConfig (location: Location = window.location): PageConfig {
+  const params = new URLSearchParams(location.search)
+  const embedded = window.GOLEM_CLAY_CONFIG ?? {}
+  const relays = params.getAll('relay').length > 0 ? params.getAll('relay') : embedded.relays ?? []
+  for (const relay of relays) {
+    const ma = parseRelayAddr(relay)
+    if (lastPeerId(ma) == null) throw new InvalidConfigError(`Relay address "${relay}" must end with /p2p/<peer ID>`)
+  }
+  return {
+    relays,
+    statusUrl: params.get('status') ?? embedded.statusUrl ?? new URL('/status', location.href).toString(),
+    iceServers: embedded.iceServers ?? []
+  }
+}
+
+/** Asks the serving relay for its addresses and picks the one this tab should dial. */
+export async function fetchServingRelay (statusUrl: string, signal?: AbortSignal): Promise<string> {
+  const url = new URL(statusUrl)
+  const listed = await fetchRelayAddrs(url, signal)
+  return selectRelayAddr(listed, { transport: 'websocket', host: url.hostname, secure: window.location.protocol === 'https:' }).toString()
+}
