@@ -23,14 +23,15 @@ export async function runMain (name: string, main: (ctx: MainContext) => Promise
       process.exit(130)
     }
     stopping = true
-    print(`${name}: ${signal} received, shutting down`)
+    // lifecycle notices go to stderr so --json output stays parseable
+    process.stderr.write(`${name}: ${signal} received, shutting down\n`)
     const timer = setTimeout(() => {
       process.stderr.write(`${name}: shutdown took too long, exiting\n`)
       process.exit(1)
     }, 10_000)
     timer.unref()
     Promise.all(cleanups.reverse().map(async fn => { await fn() }))
-      .then(() => { print(`${name}: stopped`); process.exit(0) })
+      .then(() => { process.stderr.write(`${name}: stopped\n`); process.exit(0) })
       .catch(err => { process.stderr.write(`${name}: error while stopping: ${err.message}\n`); process.exit(1) })
   }
 

@@ -24,13 +24,13 @@ export type OptionValues = Record<string, string | number | boolean | string[] |
  * Every bad value becomes an InvalidConfigError that names the flag and its
  * variable, so the operator knows what to fix.
  */
-export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<string, string | undefined>): { values: OptionValues, help: boolean, positionals: string[] } {
+export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<string, string | undefined>): { values: OptionValues, help: boolean } {
   let parsed
   try {
     parsed = parseArgs({
       args: argv,
       strict: true,
-      allowPositionals: true,
+      allowPositionals: true, // refused below with a clearer message
       options: {
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(specs.map(s => [s.name, { type: s.type === 'boolean' ? 'boolean' : 'string', multiple: s.type === 'list' }]))
@@ -38,6 +38,9 @@ export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<s
     })
   } catch (err: any) {
     throw new InvalidConfigError(`${err.message.replace(/\. To specify.*$/s, '')} (see --help)`)
+  }
+  if (parsed.positionals.length > 0) {
+    throw new InvalidConfigError(`Unexpected argument '${parsed.positionals[0] ?? ''}' (options take the form --name value; see --help)`)
   }
   const values: OptionValues = {}
   const given = parsed.values as Record<string, unknown>
@@ -48,7 +51,7 @@ export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<s
     const raw = flag ?? (fromEnv != null && fromEnv !== '' ? fromEnv : undefined)
     values[spec.name] = raw == null ? spec.default : convert(spec, raw, source)
   }
-  return { values, help: given.help === true, positionals: parsed.positionals }
+  return { values, help: given.help === true }
 }
 
 function convert (spec: OptionSpec, raw: unknown, source: string): string | number | boolean | string[] {

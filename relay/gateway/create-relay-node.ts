@@ -61,6 +61,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   const ip = family === 4 ? `/ip4/${host}` : `/ip6/${host}`
   return await createLibp2p({
     privateKey: init.privateKey,
+    start: false,
     nodeInfo: { name: 'golem-clay-relay', version: CLIENT_VERSION },
     addresses: {
       listen: [`${ip}/tcp/${init.tcpPort ?? 9091}`, `${ip}/tcp/${init.wsPort ?? 9090}/ws`],

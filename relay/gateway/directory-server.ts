@@ -121,7 +121,7 @@ export class DirectoryServer implements Startable {
     for (const sub of newest) {
       try {
         const peer = await this.components.peerStore.get(sub.peer)
-        if (peer.peerRecordEnvelope != null) entries.push({ id: sub.id, role: sub.role, record: toBase64(peer.peerRecordEnvelope, 'base64') })
+        if (peer.peerRecordEnvelope != null) entries.push({ id: sub.id, role: sub.role, record: toBase64(peer.peerRecordEnvelope, 'base64'), since: sub.since })
       } catch {}
     }
     return entries

@@ -6,7 +6,7 @@ import { openSignedPeerRecord } from '../local-node/peer-record.ts'
 import { DIRECTORY_PROTOCOL } from '../protocols.ts'
 import { decodeJson, encodeJson } from '../util/json-codec.ts'
 import { MAX_DIRECTORY_FRAME, validatePeersFrame } from './directory-codec.ts'
-import type { PeerRole } from './directory-codec.ts'
+import type { DirectoryEntry, PeerRole } from './directory-codec.ts'
 import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable, Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -28,8 +28,8 @@ export interface DirectoryPeer {
   role: PeerRole
   /** Addresses from the peer's own signed record. */
   multiaddrs: Multiaddr[]
-  /** Relays that list this peer. */
-  via: string[]
+  /** Relays that list this peer, with when it joined each (relay clock). */
+  via: Array<{ relay: string, since: number }>
 }
 
 export interface DirectoryClientEvents {
@@ -47,6 +47,8 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
   private readonly role: PeerRole
   private readonly log: Logger
   private readonly byRelay = new Map<string, Map<string, DirectoryPeer>>()
+  /** When this node joined each relay's directory, in that relay's clock. */
+  private readonly joined = new Map<string, number>()
   private topologyId?: string
   private readonly streams = new Map<string, Stream>()
 
@@ -81,11 +83,24 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
     for (const [relay, peers] of this.byRelay) {
       for (const [id, peer] of peers) {
         const known = merged.get(id)
-        if (known == null) merged.set(id, { ...peer, via: [relay] })
-        else known.via.push(relay)
+        if (known == null) merged.set(id, { ...peer, via: [...peer.via] })
+        else known.via.push(...peer.via)
       }
     }
     return [...merged.values()]
+  }
+
+  /**
+   * Which of two peers should open the link between them: the one that
+   * joined a shared relay later (it has just arrived; the other may still
+   * hold a stale link to its previous self), the smaller ID on a tie.
+   */
+  shouldDial (peer: DirectoryPeer): boolean {
+    for (const { relay, since } of peer.via) {
+      const mine = this.joined.get(relay)
+      if (mine != null && mine !== since) return mine > since
+    }
+    return this.components.peerId.toString() < peer.id.toString()
   }
 
   private async subscribe (relay: PeerId, conn: Connection): Promise<void> {
@@ -111,17 +126,20 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
     }
   }
 
-  private async apply (relay: string, entries: Array<{ id: string, role: PeerRole, record: string }>): Promise<void> {
+  private async apply (relay: string, entries: DirectoryEntry[]): Promise<void> {
     const self = this.components.peerId.toString()
     const verified = new Map<string, DirectoryPeer>()
     for (const entry of entries) {
-      if (entry.id === self) continue
+      if (entry.id === self) {
+        this.joined.set(relay, entry.since)
+        continue
+      }
       try {
         const id = peerIdFromString(entry.id)
         const bytes = fromBase64(entry.record, 'base64')
         const record = await openSignedPeerRecord(bytes, id)
         await this.components.peerStore.consumePeerRecord(bytes, { expectedPeer: id })
-        verified.set(entry.id, { id, role: entry.role, multiaddrs: record.multiaddrs, via: [] })
+        verified.set(entry.id, { id, role: entry.role, multiaddrs: record.multiaddrs, via: [{ relay, since: entry.since }] })
       } catch (err) {
         this.log.error('ignoring directory entry %s from %s - %e', entry.id, relay, err)
       }
@@ -131,6 +149,7 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
   }
 
   private dropRelay (relay: string): void {
+    this.joined.delete(relay)
     if (this.byRelay.delete(relay)) this.safeDispatchEvent('directory:update', { detail: this.peers })
   }
 }

@@ -1,5 +1,5 @@
 import { InvalidMessageError } from '../errors.ts'
-import { expectLiteral, expectRecord, expectString } from '../util/json-codec.ts'
+import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
 
 export const DIRECTORY_WIRE_VERSION = 1
 /** Cap for one directory frame; a snapshot never grows past it. */
@@ -21,6 +21,8 @@ export interface DirectoryEntry {
   role: PeerRole
   /** The peer's signed peer record envelope, base64. */
   record: string
+  /** When the peer subscribed at this relay, relay clock (ms since epoch). */
+  since: number
 }
 
 export interface PeersFrame {
@@ -48,7 +50,8 @@ export function validatePeersFrame (value: unknown): PeersFrame {
     return {
       id: expectString(entry, 'id', 128),
       role: expectLiteral(entry, 'role', PEER_ROLES),
-      record: expectString(entry, 'record', 8192)
+      record: expectString(entry, 'record', 8192),
+      since: expectNumber(entry, 'since')
     }
   })
   return { v: 1, type: 'peers', peers }

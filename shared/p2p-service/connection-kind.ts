@@ -20,7 +20,8 @@ export const CONNECTION_KIND_LABEL: Record<ConnectionKind, string> = {
  */
 export function connectionKind (conn: Pick<Connection, 'remoteAddr' | 'limits' | 'multiplexer'>): ConnectionKind {
   const addr = conn.remoteAddr
-  if (WebRTC.matches(addr) && conn.limits == null) return 'webrtc'
+  if (conn.limits != null) return 'relayed'
+  if (WebRTC.matches(addr)) return 'webrtc'
   if (Circuit.matches(addr)) return 'relayed'
   if (WebSockets.matches(addr) || WebSocketsSecure.matches(addr)) return 'websocket'
   if (TCP.matches(addr)) return 'tcp'

@@ -16,8 +16,9 @@ export interface DirectDialerInit {
   /** Attempts per round before giving up until the next round. @default 4 */
   attempts?: number
   /**
-   * Of two tabs, the one with the smaller peer ID dials. The other waits this
-   * long (ms) and then dials too, in case the first could not. @default 8_000
+   * Of two tabs only one dials (the later arrival, see
+   * `DirectoryClient.shouldDial`). The other waits this long (ms) and then
+   * dials too, in case the first could not. @default 8_000
    */
   fallbackDelay?: number
   /** How often every known peer is re-checked, in ms. @default 15_000 */
@@ -103,7 +104,7 @@ export class DirectDialer extends TypedEventEmitter<DirectDialerEvents> implemen
     const webrtc = withPeerId(peer.multiaddrs.filter(ma => WebRTC.matches(ma)), id)
     if (webrtc.length > 0) {
       // one side dials so two tabs don't race each other with crossing offers
-      if (isFallback || this.components.peerId.toString() < id) {
+      if (isFallback || this.components.directory.shouldDial(peer)) {
         void this.dial(peer.id, webrtc)
       } else if (!this.fallbacks.has(id)) {
         this.fallbacks.set(id, setTimeout(() => {

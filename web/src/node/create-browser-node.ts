@@ -1,3 +1,5 @@
+// first: patches RTCPeerConnection before @libp2p/webrtc reads it
+import './webrtc-init-channel.ts'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify, identifyPush } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'

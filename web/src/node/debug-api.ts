@@ -1,4 +1,5 @@
 import type { ConnectionInfo } from '../../../shared/p2p-service/connection-kind.ts'
+import type { DialOutcome } from '../../../shared/p2p-service/direct-dialer.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/relay-connector.ts'
 import type { ChatMessage, NodeState, PeerView } from './node-state.svelte.ts'
 
@@ -12,6 +13,10 @@ export interface DebugApi {
   peerId: () => string | undefined
   connections: () => ConnectionInfo[]
   relays: () => RelayStatus[]
+  /** Attempts to read the serving relay's /status before the node starts. */
+  locate: () => { attempts: number, error?: string }
+  /** Every finished dial round to a peer, with its attempt count. */
+  dials: () => DialOutcome[]
   peers: () => PeerView[]
   messages: () => ChatMessage[]
   multiaddrs: () => string[]
@@ -30,6 +35,8 @@ export function exposeDebugApi (state: NodeState): void {
     peerId: () => state.peerId,
     connections: () => state.connections(),
     relays: () => state.relays.map(r => ({ ...r })),
+    locate: () => ({ attempts: state.locate.attempts, error: state.locate.error }),
+    dials: () => state.dials.map(d => ({ ...d })),
     peers: () => state.peers.map(p => ({ ...p })),
     messages: () => state.messages.map(m => ({ ...m })),
     multiaddrs: () => state.node?.getMultiaddrs().map(ma => ma.toString()) ?? [],

@@ -7,6 +7,7 @@ import { claimIdentity } from './identity-store.ts'
 import { fetchServingRelay, readPageConfig } from './page-config.ts'
 import type { ConnectionInfo, ConnectionKind } from '../../../shared/p2p-service/connection-kind.ts'
 import type { PeerRole } from '../../../shared/directory/directory-codec.ts'
+import type { DialOutcome } from '../../../shared/p2p-service/direct-dialer.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/relay-connector.ts'
 import type { BrowserNode } from './create-browser-node.ts'
 
@@ -54,6 +55,7 @@ export class NodeState {
   peers = $state<PeerView[]>([])
   messages = $state<ChatMessage[]>([])
   now = $state(Date.now())
+  dials: DialOutcome[] = []
   node?: BrowserNode
   private wakeLocate?: () => void
   private relayIds = new Set<string>()
@@ -141,7 +143,10 @@ export class NodeState {
       this.refresh()
     })
     node.services.directory.addEventListener('directory:update', refresh)
-    node.services.dialer.addEventListener('dial:done', refresh)
+    node.services.dialer.addEventListener('dial:done', (evt) => {
+      this.dials.push(evt.detail)
+      this.refresh()
+    })
     node.addEventListener('connection:open', refresh)
     node.addEventListener('connection:close', refresh)
     node.addEventListener('peer:identify', refresh)

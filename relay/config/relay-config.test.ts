@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import { InvalidConfigError, InvalidMultiaddrError } from '../../shared/errors.ts'
+import { parseRelayConfig } from './relay-config.ts'
+
+describe('relay configuration', () => {
+  it('has documented defaults', () => {
+    const { config } = parseRelayConfig([], {})
+    expect(config).toMatchObject({ host: '0.0.0.0', httpPort: 8080, wsPort: 9090, tcpPort: 9091, announce: [], maxReservations: 512 })
+    expect(config.dataDir).toMatch(/\/data$/)
+  })
+
+  it('reads env vars, and flags win over them', () => {
+    const env = { GOLEM_CLAY_HTTP_PORT: '8000', GOLEM_CLAY_WS_PORT: '9000', GOLEM_CLAY_ANNOUNCE: '/dns4/a.example/tcp/443/tls/ws,/ip4/1.2.3.4/tcp/9091' }
+    const { config } = parseRelayConfig(['--http-port', '8001'], env)
+    expect(config.httpPort).toBe(8001)
+    expect(config.wsPort).toBe(9000)
+    expect(config.announce.map(String)).toEqual(['/dns4/a.example/tcp/443/tls/ws', '/ip4/1.2.3.4/tcp/9091'])
+  })
+
+  it('accepts repeated list flags', () => {
+    const { config } = parseRelayConfig(['--announce', '/ip4/1.1.1.1/tcp/1', '--announce', '/ip4/2.2.2.2/tcp/2'], {})
+    expect(config.announce).toHaveLength(2)
+  })
+
+  it.each([
+    [['--http-port', 'abc'], /--http-port must be a port number/],
+    [['--ws-port', '70000'], /--ws-port must be a port number between 0 and 65535/],
+    [['--max-reservations', '0'], /--max-reservations must be an integer between 1/],
+    [['--nope'], /Unknown option '--nope'/],
+    [['--quiet', 'maybe'], /Unexpected argument|must be true or false/]
+  ])('refuses %j with a message naming the flag', (argv, message) => {
+    expect(() => parseRelayConfig(argv as string[], {})).toThrow(message)
+    expect(() => parseRelayConfig(argv as string[], {})).toThrow(InvalidConfigError)
+  })
+
+  it('names the env var when the bad value came from there', () => {
+    expect(() => parseRelayConfig([], { GOLEM_CLAY_TCP_PORT: '-1' })).toThrow(/GOLEM_CLAY_TCP_PORT must be a port number/)
+  })
+
+  it('refuses a malformed announce multiaddr with a typed error', () => {
+    expect(() => parseRelayConfig(['--announce', '/ip4/999.0.0.1/tcp/x'], {})).toThrow(InvalidMultiaddrError)
+  })
+
+  it('asks for help', () => {
+    expect(parseRelayConfig(['--help'], {}).help).toBe(true)
+  })
+})

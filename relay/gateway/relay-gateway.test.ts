@@ -1,0 +1,80 @@
+import { createServer } from 'node:net'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseRelayConfig } from '../config/relay-config.ts'
+import { PortInUseError, startRelayGateway } from './relay-gateway.ts'
+import type { RelayGateway } from './relay-gateway.ts'
+
+const running: RelayGateway[] = []
+afterEach(async () => { await Promise.all(running.splice(0).map(async g => { await g.stop() })) })
+
+async function configIn (dir: string, extra: string[] = []): Promise<ReturnType<typeof parseRelayConfig>['config']> {
+  return parseRelayConfig(['--data', join(dir, 'data'), '--web-root', join(dir, 'web'), '--host', '127.0.0.1', '--http-port', '0', '--ws-port', '0', '--tcp-port', '0', ...extra], {}).config
+}
+
+describe('relay gateway', () => {
+  it('serves the page, /status and /healthz next to a real libp2p relay', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
+    await mkdir(join(dir, 'web'))
+    await writeFile(join(dir, 'web', 'index.html'), '<!doctype html><title>Golem Clay</title>')
+    const gateway = await startRelayGateway(await configIn(dir))
+    running.push(gateway)
+    const base = gateway.http.url.replace('localhost', '127.0.0.1')
+
+    const status = await (await fetch(new URL('/status', base))).json()
+    expect(status.peerId).toBe(gateway.node.peerId.toString())
+    expect(status.version).toMatch(/^\d+\.\d+\.\d+$/)
+    expect(status.multiaddrs.some((a: string) => a.includes('/ws/p2p/'))).toBe(true)
+    expect(status.multiaddrs.some((a: string) => /\/tcp\/\d+\/p2p\//.test(a))).toBe(true)
+    expect(status).toMatchObject({ connectedPeers: 0, reservations: 0 })
+    expect(typeof status.uptime).toBe('number')
+
+    const health = await fetch(new URL('/healthz', base))
+    expect(health.status).toBe(200)
+    expect(await health.json()).toEqual({ ok: true })
+
+    const page = await fetch(base)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('Golem Clay')
+    // client-side routes fall back to the page
+    expect((await fetch(new URL('/some/route', base))).status).toBe(200)
+    expect((await fetch(base, { method: 'POST' })).status).toBe(405)
+  })
+
+  it('keeps its peer ID across restarts from the same data folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
+    const first = await startRelayGateway(await configIn(dir))
+    const id = first.node.peerId.toString()
+    expect(first.keyCreated).toBe(true)
+    await first.stop()
+    const second = await startRelayGateway(await configIn(dir))
+    running.push(second)
+    expect(second.keyCreated).toBe(false)
+    expect(second.node.peerId.toString()).toBe(id)
+  })
+
+  it('says which flag to change when a port is taken', async () => {
+    const blocker = createServer()
+    await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve))
+    const port = (blocker.address() as { port: number }).port
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
+      const attempt = startRelayGateway(await configIn(dir, ['--ws-port', String(port)]))
+      await expect(attempt).rejects.toThrow(PortInUseError)
+      await expect(startRelayGateway(await configIn(dir, ['--http-port', String(port)]))).rejects.toThrow(/Port \d+ is already in use.*--http-port/)
+    } finally {
+      blocker.close()
+    }
+  })
+
+  it('explains how to build the page when it is missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
+    const gateway = await startRelayGateway(await configIn(dir))
+    running.push(gateway)
+    const res = await fetch(gateway.http.url.replace('localhost', '127.0.0.1'))
+    expect(res.status).toBe(503)
+    expect(await res.text()).toContain('npm run build')
+  })
+})
