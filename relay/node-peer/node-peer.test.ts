@@ -17,6 +17,7 @@ import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from './create-node-peer.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from './create-node-peer.ts'
+import type { DirectMessage } from '../../shared/messaging/messaging.ts'
 import type { Libp2p } from '@libp2p/interface'
 
 let relay: RelayNode
@@ -59,7 +60,7 @@ describe('Node peers through a real relay over TCP', () => {
     expect(listed?.multiaddrs.some(ma => ma.toString().includes(`/p2p/${relay.peerId.toString()}/p2p-circuit`))).toBe(true)
     expect(relay.services.relay.reservations.size).toBe(2)
 
-    const received = pEvent(b.services.messaging, 'message')
+    const received = pEvent<'message', CustomEvent<DirectMessage>>(b.services.messaging, 'message')
     const result = await a.services.messaging.send(b.peerId, 'over the relay')
     expect(result.kind).toBe('relayed')
     const message = (await received).detail
@@ -88,7 +89,7 @@ describe('Node peers through a real relay over TCP', () => {
     expect(refusals.slice(0, 3).every(e => e instanceof InvalidMessageError)).toBe(true)
     expect(refusals[3]?.name).toBe('InvalidDataLengthError')
 
-    const received = pEvent(b.services.messaging, 'message')
+    const received = pEvent<'message', CustomEvent<DirectMessage>>(b.services.messaging, 'message')
     await a.services.messaging.send(b.peerId, 'still here?')
     expect((await received).detail.text).toBe('still here?')
   })
