@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import { HashcashAbortedError } from '../../shared/hashcash/errors.ts'
+import { verifySolution } from '../../shared/hashcash/hashcash.ts'
+import { createSearch } from '../../shared/hashcash/sha256-search.ts'
+import { createNodeHashcashSolver } from './node-solver.ts'
+import type { HashcashProgress, HashcashSolver } from '../../shared/hashcash/solver.ts'
+
+const CHUNK = 2 ** 10
+
+/**
+ * A challenge whose first difficulty-16 solution lies at least `minChunks`
+ * chunks into both workers' shares, so the solve reports progress before it
+ * ends, whatever the timing.
+ */
+function slowChallenge (minChunks: number): Uint8Array {
+  for (;;) {
+    const challenge = randomBytes(32)
+    const search = createSearch(challenge)
+    const worker0 = search.search(0, 0, minChunks * CHUNK, 16)
+    const worker1 = search.search(1, 0, minChunks * CHUNK, 16)
+    if (!worker0.found && !worker1.found) return challenge
+  }
+}
+
+describe('node hashcash solver (worker_threads)', () => {
+  let solver: HashcashSolver | undefined
+  afterEach(async () => { await solver?.stop() })
+
+  it('loads the TypeScript worker and the WASM kernel in each thread', async () => {
+    solver = createNodeHashcashSolver({ workers: 2 })
+    await solver.start()
+    expect(solver.workers).toBe(2)
+    expect(solver.kernel()).toBe('wasm-simd')
+  })
+
+  it('solves difficulty 16 with 2 workers, with monotonic progress', async () => {
+    solver = createNodeHashcashSolver({ workers: 2, chunkSize: CHUNK, progressInterval: 0 })
+    const challenge = slowChallenge(8)
+    const events: HashcashProgress[] = []
+    const solution = await solver.solve(challenge, 16, { onProgress: (p) => { events.push(p) } })
+    expect(verifySolution(challenge, solution.nonce, 16)).toBe(true)
+    expect(solution.workers).toBe(2)
+    // the winner alone went through at least 8 chunks
+    expect(solution.hashes).toBeGreaterThan(8 * CHUNK)
+    expect(events.length).toBeGreaterThanOrEqual(8)
+    for (let i = 1; i < events.length; i++) {
+      expect((events[i] as HashcashProgress).hashes).toBeGreaterThan((events[i - 1] as HashcashProgress).hashes)
+      expect((events[i] as HashcashProgress).elapsedMs).toBeGreaterThanOrEqual((events[i - 1] as HashcashProgress).elapsedMs)
+    }
+    for (const p of events) {
+      expect(p.rate).toBeGreaterThan(0)
+      expect(p.expectedMs).toBeCloseTo(2 ** 16 / p.rate * 1000, 6)
+    }
+    expect((events.at(-1) as HashcashProgress).hashes).toBeLessThanOrEqual(solution.hashes)
+  })
+
+  it('aborts within a chunk and stays usable', async () => {
+    solver = createNodeHashcashSolver({ workers: 2 })
+    await solver.start()
+    const controller = new AbortController()
+    let hashes = 0
+    const solving = solver.solve(randomBytes(32), 64, { signal: controller.signal, onProgress: (p) => { hashes = p.hashes } })
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const t0 = performance.now()
+    controller.abort()
+    await expect(solving).rejects.toThrow(HashcashAbortedError)
+    expect(performance.now() - t0).toBeLessThan(50)
+    expect(hashes).toBeGreaterThan(0)
+    // the threads really stopped hashing: the process is nearly idle (a chunk takes ~8 ms)
+    await new Promise(resolve => setTimeout(resolve, 150))
+    const cpu = process.cpuUsage()
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const used = process.cpuUsage(cpu)
+    expect((used.user + used.system) / 1000).toBeLessThan(100)
+    const challenge = randomBytes(32)
+    const solution = await solver.solve(challenge, 12)
+    expect(verifySolution(challenge, solution.nonce, 12)).toBe(true)
+  })
+})
