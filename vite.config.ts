@@ -1,5 +1,6 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { defineConfig } from 'vitest/config'
+import { fileURLToPath } from 'node:url'
 
 export default defineConfig({
   root: 'web',
@@ -9,7 +10,16 @@ export default defineConfig({
     outDir: '../dist/web',
     emptyOutDir: true,
     target: 'es2022',
-    chunkSizeWarningLimit: 2048
+    chunkSizeWarningLimit: 2048,
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL('./web/index.html', import.meta.url)),
+        // the transport benchmark's page (npm run bench:transport)
+        transportBench: fileURLToPath(new URL('./web/bench/transport.html', import.meta.url)),
+        // the hashcash benchmark's page (npm run bench:hashcash)
+        hashcashBench: fileURLToPath(new URL('./web/bench/hashcash.html', import.meta.url))
+      }
+    }
   },
   server: {
     port: 5173
