@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { parseRelayAddr } from '../../shared/p2p-service/relay-connector.ts'
+import { InvalidConfigError } from '../../shared/errors.ts'
 import { formatHelp, parseOptions } from './options.ts'
 import type { OptionSpec } from './options.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -16,6 +17,12 @@ export interface RelayConfig {
   maxReservations: number
   relayDataLimit: number
   relayDurationLimit: number
+  session: {
+    difficulty: { base: number, max: number }
+    maxSessions: number
+    maxPendingHandshakes: number
+    heartbeat: { interval: number, missedBeats: number }
+  }
   logLevel: 'quiet' | 'info'
 }
 
@@ -31,6 +38,12 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'max-reservations', type: 'integer', env: 'GOLEM_CLAY_MAX_RESERVATIONS', default: 512, min: 1, placeholder: '<n>', description: 'Most circuit relay reservations' },
   { name: 'relay-data-limit', type: 'integer', env: 'GOLEM_CLAY_RELAY_DATA_LIMIT', default: 64 * 1024 * 1024, min: 1024, placeholder: '<bytes>', description: 'Bytes one relayed connection may carry' },
   { name: 'relay-duration-limit', type: 'integer', env: 'GOLEM_CLAY_RELAY_DURATION_LIMIT', default: 1800, min: 1, placeholder: '<seconds>', description: 'Seconds one relayed connection may stay open' },
+  { name: 'difficulty', type: 'integer', env: 'GOLEM_CLAY_DIFFICULTY', default: 22, min: 0, placeholder: '<bits>', description: 'Hashcash bits asked of dialers when quiet (rises with load)' },
+  { name: 'max-difficulty', type: 'integer', env: 'GOLEM_CLAY_MAX_DIFFICULTY', default: 28, min: 0, placeholder: '<bits>', description: 'Cap for the adaptive difficulty' },
+  { name: 'max-peers', type: 'integer', env: 'GOLEM_CLAY_MAX_PEERS', default: 1024, min: 1, placeholder: '<n>', description: 'Most verified sessions' },
+  { name: 'max-pending-handshakes', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_HANDSHAKES', default: 64, min: 1, placeholder: '<n>', description: 'Most handshakes in progress' },
+  { name: 'heartbeat-interval', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_INTERVAL', default: 2500, min: 100, placeholder: '<ms>', description: 'Ping a quiet session this often' },
+  { name: 'heartbeat-missed', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_MISSED', default: 3, min: 1, placeholder: '<n>', description: 'Quiet intervals before a session is dropped' },
   { name: 'quiet', type: 'boolean', env: 'GOLEM_CLAY_QUIET', default: false, description: 'Only print errors' }
 ]
 
@@ -54,7 +67,14 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
     maxReservations: v['max-reservations'] as number,
     relayDataLimit: v['relay-data-limit'] as number,
     relayDurationLimit: v['relay-duration-limit'] as number,
+    session: {
+      difficulty: { base: v.difficulty as number, max: Math.max(v['max-difficulty'] as number, v.difficulty as number) },
+      maxSessions: v['max-peers'] as number,
+      maxPendingHandshakes: v['max-pending-handshakes'] as number,
+      heartbeat: { interval: v['heartbeat-interval'] as number, missedBeats: v['heartbeat-missed'] as number }
+    },
     logLevel: v.quiet === true ? 'quiet' : 'info'
   }
+  if (config.session.difficulty.base > 40) throw new InvalidConfigError('--difficulty above 40 would lock every peer out')
   return { config, help }
 }

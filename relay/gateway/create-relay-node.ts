@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import { availableParallelism } from 'node:os'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { identify, identifyPush } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
@@ -12,8 +13,14 @@ import { InvalidConfigError } from '../../shared/errors.ts'
 import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
 import { DHT_PROTOCOL } from '../../shared/protocols.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
+import { verifySolution } from '../../shared/hashcash/hashcash.ts'
+import { BanList } from '../../shared/peer-session/ban-list.ts'
+import { PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS } from '../../shared/peer-session/session-defaults.ts'
+import { sessionManager } from '../../shared/peer-session/session-manager.ts'
+import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import { directoryServer } from './directory-server.ts'
 import type { DirectoryServer } from './directory-server.ts'
+import type { SessionManager, SessionManagerInit } from '../../shared/peer-session/session-manager.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -40,9 +47,12 @@ export interface RelayNodeInit {
   relayDataLimit?: number
   /** Seconds one relayed connection may stay open. @default 1800 */
   relayDurationLimit?: number
+  /** Session layer overrides (difficulty, limits, heartbeat); defaults in SESSION_DEFAULTS.relay. */
+  session?: Partial<Omit<SessionManagerInit, 'verify' | 'roles'>>
 }
 
 export type RelayServices = {
+  sessions: SessionManager
   identify: Identify
   identifyPush: IdentifyPush
   ping: Ping
@@ -59,6 +69,8 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   const family = isIP(host)
   if (family === 0) throw new InvalidConfigError(`--host must be an IPv4 or IPv6 address, got "${host}"`)
   const ip = family === 4 ? `/ip4/${host}` : `/ip6/${host}`
+  const banList = new BanList()
+  const defaults = SESSION_DEFAULTS.relay
   return await createLibp2p({
     privateKey: init.privateKey,
     start: false,
@@ -70,9 +82,24 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
     transports: [tcp(), webSockets()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: createConnectionGater(),
+    connectionGater: createConnectionGater({ banList }),
     connectionManager: { maxConnections: init.maxConnections ?? 1024 },
+    // RTT only: the session heartbeat decides when a peer is gone
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     services: {
+      sessions: sessionManager({
+        ...defaults,
+        ...init.session,
+        difficulty: { ...defaults.difficulty, ...init.session?.difficulty },
+        roles: ['relay'],
+        capabilities: ['relay', 'dht', 'directory'],
+        cores: availableParallelism(),
+        verify: verifySolution,
+        // relays dial each other too; workers start only when a challenge comes
+        solver: createNodeHashcashSolver(),
+        banList,
+        perProtocol: PROTOCOL_RATE_LIMITS
+      }),
       identify: identify(),
       identifyPush: identifyPush(),
       ping: ping(),

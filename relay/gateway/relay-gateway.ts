@@ -33,7 +33,8 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
     maxConnections: config.maxConnections,
     maxReservations: config.maxReservations,
     relayDataLimit: config.relayDataLimit,
-    relayDurationLimit: config.relayDurationLimit
+    relayDurationLimit: config.relayDurationLimit,
+    session: config.session
   })
   const startedAt = Date.now()
   try {

@@ -1,6 +1,7 @@
 import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
 import { CLIENT_VERSION, PROTOCOL_VERSION } from '../../shared/version.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
+import type { SessionStats } from '../../shared/peer-session/session-manager.ts'
 
 export interface RelayStatusReport {
   peerId: string
@@ -11,6 +12,8 @@ export interface RelayStatusReport {
   peers: Array<{ peerId: string, kinds: string[] }>
   reservations: number
   directorySubscribers: number
+  /** The session layer: verified sessions, the difficulty asked of dialers now, refusals by kind. */
+  session: SessionStats
   startedAt: string
   uptime: number
 }
@@ -35,6 +38,7 @@ export function relayStatus (node: RelayNode, startedAt: number): RelayStatusRep
     peers: [...byPeer].slice(0, MAX_LISTED_PEERS).map(([peerId, kinds]) => ({ peerId, kinds: [...kinds] })),
     reservations: node.services.relay.reservations.size,
     directorySubscribers: node.services.directory.size,
+    session: node.services.sessions.stats,
     startedAt: new Date(startedAt).toISOString(),
     uptime: Math.round((Date.now() - startedAt) / 1000)
   }

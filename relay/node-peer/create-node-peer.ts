@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify, identifyPush } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
@@ -11,8 +12,15 @@ import { messaging } from '../../shared/messaging/messaging.ts'
 import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
 import { relayConnector } from '../../shared/p2p-service/relay-connector.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
+import { verifySolution } from '../../shared/hashcash/hashcash.ts'
+import { BanList } from '../../shared/peer-session/ban-list.ts'
+import { PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS } from '../../shared/peer-session/session-defaults.ts'
+import { sessionManager } from '../../shared/peer-session/session-manager.ts'
+import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import type { DirectoryClient } from '../../shared/directory/directory-client.ts'
 import type { Messaging } from '../../shared/messaging/messaging.ts'
+import type { ChallengeSolver } from '../../shared/peer-session/handshake.ts'
+import type { SessionManager, SessionManagerInit } from '../../shared/peer-session/session-manager.ts'
 import type { RelayConnector } from '../../shared/p2p-service/relay-connector.ts'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
@@ -25,9 +33,14 @@ export interface NodePeerInit {
   privateKey?: PrivateKey
   /** Relays to join through (TCP or WebSocket multiaddrs with /p2p/). */
   relays: Array<string | Multiaddr>
+  /** Session layer overrides; defaults in SESSION_DEFAULTS.node. */
+  session?: Partial<Omit<SessionManagerInit, 'verify' | 'roles'>>
+  /** Solver pool; by default one worker thread per core. */
+  solver?: ChallengeSolver
 }
 
 export type NodePeerServices = {
+  sessions: SessionManager
   identify: Identify
   identifyPush: IdentifyPush
   ping: Ping
@@ -44,16 +57,33 @@ export type NodePeer = Libp2p<NodePeerServices>
  * relay. The seed of the CLI requestor/provider.
  */
 export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
+  const banList = new BanList()
+  const defaults = SESSION_DEFAULTS.node
   return await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     start: false,
     nodeInfo: { name: 'golem-clay-node', version: CLIENT_VERSION },
     addresses: { listen: ['/p2p-circuit'] },
-    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    // the relay grants reservations only to verified sessions: allow for the proof of work
+    transports: [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: 70_000 })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: createConnectionGater(),
+    connectionGater: createConnectionGater({ banList }),
+    // RTT only: the session heartbeat decides when a peer is gone
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     services: {
+      sessions: sessionManager({
+        ...defaults,
+        ...init.session,
+        difficulty: { ...defaults.difficulty, ...init.session?.difficulty },
+        roles: ['node'],
+        capabilities: ['messaging'],
+        cores: availableParallelism(),
+        verify: verifySolution,
+        solver: init.solver ?? createNodeHashcashSolver(),
+        banList,
+        perProtocol: PROTOCOL_RATE_LIMITS
+      }),
       identify: identify(),
       identifyPush: identifyPush(),
       ping: ping(),

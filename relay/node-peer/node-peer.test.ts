@@ -13,12 +13,18 @@ import { toString as toBase64 } from 'uint8arrays/to-string'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InvalidMessageError } from '../../shared/errors.ts'
 import { DIRECTORY_PROTOCOL, MESSAGE_PROTOCOL } from '../../shared/protocols.ts'
+import { verifySolution } from '../../shared/hashcash/hashcash.ts'
+import { sessionManager } from '../../shared/peer-session/session-manager.ts'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
+import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import { createNodePeer } from './create-node-peer.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from './create-node-peer.ts'
 import type { DirectMessage } from '../../shared/messaging/messaging.ts'
 import type { Libp2p } from '@libp2p/interface'
+
+// proof of work is exercised by its own tests; keep these fast
+const LOW_DIFFICULTY = { difficulty: { base: 4, max: 8 } }
 
 let relay: RelayNode
 let a: NodePeer
@@ -40,13 +46,15 @@ function tcpAddr (node: Libp2p): string {
 }
 
 beforeEach(async () => {
-  relay = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0 })
+  relay = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, session: LOW_DIFFICULTY })
   await relay.start()
-  a = await createNodePeer({ relays: [tcpAddr(relay)] })
-  b = await createNodePeer({ relays: [tcpAddr(relay)] })
+  a = await createNodePeer({ relays: [tcpAddr(relay)], session: LOW_DIFFICULTY })
+  b = await createNodePeer({ relays: [tcpAddr(relay)], session: LOW_DIFFICULTY })
   await Promise.all([a.start(), b.start()])
   await until(() => [a, b].every(n => n.services.relays.status[0]?.state === 'reserved'), 'reservations')
-  await until(() => a.services.directory.peers.some(p => p.id.equals(b.peerId)) && b.services.directory.peers.some(p => p.id.equals(a.peerId)), 'directory listings')
+  // listed with the circuit address their reservation gave them
+  const reachable = (from: NodePeer, to: NodePeer): boolean => from.services.directory.peers.some(p => p.id.equals(to.peerId) && p.multiaddrs.some(ma => ma.toString().includes('/p2p-circuit')))
+  await until(() => reachable(a, b) && reachable(b, a), 'directory listings')
 })
 
 afterEach(async () => {
@@ -103,7 +111,10 @@ describe('Node peers through a real relay over TCP', () => {
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      services: { identify: identify() }
+      services: {
+        sessions: sessionManager({ roles: ['relay'], verify: verifySolution, solver: createNodeHashcashSolver({ workers: 1 }), difficulty: { base: 4 } }),
+        identify: identify()
+      }
     })
     extra.push(fake)
     await fake.start()

@@ -9,6 +9,7 @@ import { MAX_DIRECTORY_FRAME, validatePeersFrame } from './directory-codec.ts'
 import type { DirectoryEntry, PeerRole } from './directory-codec.ts'
 import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable, Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
+import type { SessionManager } from '../peer-session/session-manager.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface DirectoryClientInit {
@@ -21,6 +22,7 @@ export interface DirectoryClientComponents {
   peerStore: PeerStore
   registrar: Registrar
   logger: ComponentLogger
+  sessions: SessionManager
 }
 
 export interface DirectoryPeer {
@@ -51,6 +53,7 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
   private readonly joined = new Map<string, number>()
   private topologyId?: string
   private readonly streams = new Map<string, Stream>()
+  private readonly subscribing = new Set<string>()
 
   constructor (components: DirectoryClientComponents, init: DirectoryClientInit = {}) {
     super()
@@ -105,8 +108,17 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
 
   private async subscribe (relay: PeerId, conn: Connection): Promise<void> {
     const key = relay.toString()
-    this.streams.get(key)?.abort(new Error('Resubscribing'))
-    const stream = await conn.newStream(DIRECTORY_PROTOCOL)
+    // identify runs again now and then and calls onConnect each time: a live
+    // subscription is kept, so the list never blanks out in between
+    if (this.subscribing.has(key) || this.streams.get(key)?.status === 'open') return
+    this.subscribing.add(key)
+    let stream: Stream
+    try {
+      await this.components.sessions.ensure(conn)
+      stream = await conn.newStream(DIRECTORY_PROTOCOL)
+    } finally {
+      this.subscribing.delete(key)
+    }
     this.streams.set(key, stream)
     const lp = lpStream(stream, { maxDataLength: MAX_DIRECTORY_FRAME })
     try {

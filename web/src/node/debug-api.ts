@@ -1,7 +1,7 @@
 import type { ConnectionInfo } from '../../../shared/p2p-service/connection-kind.ts'
 import type { DialOutcome } from '../../../shared/p2p-service/direct-dialer.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/relay-connector.ts'
-import type { ChatMessage, NodeState, PeerView } from './node-state.svelte.ts'
+import type { ChatMessage, NodeState, Notice, PeerView, WorkState } from './node-state.svelte.ts'
 
 /**
  * A read-mostly view of the node for tests and curious users
@@ -21,6 +21,11 @@ export interface DebugApi {
   messages: () => ChatMessage[]
   multiaddrs: () => string[]
   send: (peer: string, text: string) => Promise<ChatMessage>
+  /** The proof of work of the last session this tab opened. */
+  work: () => WorkState | undefined
+  notices: () => Notice[]
+  /** Verified sessions: peer, transport, who paid, difficulty, heartbeat RTT. */
+  sessions: () => Array<{ peer: string, kind: string, dialer: boolean, difficulty: number, rtt?: number }>
 }
 
 declare global {
@@ -40,7 +45,10 @@ export function exposeDebugApi (state: NodeState): void {
     peers: () => state.peers.map(p => ({ ...p })),
     messages: () => state.messages.map(m => ({ ...m })),
     multiaddrs: () => state.node?.getMultiaddrs().map(ma => ma.toString()) ?? [],
-    send: async (peer, text) => await state.send(peer, text)
+    send: async (peer, text) => await state.send(peer, text),
+    work: () => state.work == null ? undefined : { ...state.work },
+    notices: () => state.notices.map(n => ({ ...n })),
+    sessions: () => state.node?.services.sessions.list().map(s => ({ peer: s.remotePeer, kind: s.kind, dialer: s.dialer, difficulty: s.difficulty, rtt: s.rtt })) ?? []
   }
   Object.defineProperty(window, 'golemClay', { value: Object.freeze(api), configurable: false, writable: false })
 }

@@ -5,6 +5,9 @@ import { delay } from '../../../shared/util/abort.ts'
 import { createBrowserNode } from './create-browser-node.ts'
 import { claimIdentity } from './identity-store.ts'
 import { fetchServingRelay, readPageConfig } from './page-config.ts'
+import { createBrowserHashcashSolver } from '../hashcash/browser-solver.ts'
+import { DISCONNECT_TEXT } from '../../../shared/peer-session/disconnect.ts'
+import type { HashcashSolver } from '../../../shared/hashcash/solver.ts'
 import type { ConnectionInfo, ConnectionKind } from '../../../shared/p2p-service/connection-kind.ts'
 import type { PeerRole } from '../../../shared/directory/directory-codec.ts'
 import type { DialOutcome } from '../../../shared/p2p-service/direct-dialer.ts'
@@ -22,6 +25,8 @@ export interface PeerView {
   connections: number
   /** Listed by a relay's directory. */
   listed: boolean
+  /** A verified PeerSession runs on one of its connections. */
+  verified: boolean
 }
 
 export interface ChatMessage {
@@ -36,11 +41,35 @@ export interface ChatMessage {
   error?: string
 }
 
+/** Proof of work this tab is doing to open a session (usually with its relay). */
+export interface WorkState {
+  peer: string
+  difficulty: number
+  hashes: number
+  rate: number
+  expectedMs: number
+  elapsedMs: number
+  done: boolean
+  /** Still on screen: a finished proof stays visible a moment so it doesn't flicker. */
+  visible: boolean
+}
+
+/** Something worth telling the visitor: a session refused or ended with a reason. */
+export interface Notice {
+  at: number
+  peer: string
+  tone: 'info' | 'warn'
+  text: string
+}
+
 export interface LocateState {
   attempts: number
   nextAttemptAt?: number
   error?: string
 }
+
+/** How long a finished proof of work stays on screen. */
+const WORK_LINGER_MS = 1_500
 
 const KIND_RANK: Record<ConnectionKind, number> = { webrtc: 0, tcp: 1, websocket: 2, relayed: 3, other: 4 }
 
@@ -55,7 +84,12 @@ export class NodeState {
   peers = $state<PeerView[]>([])
   messages = $state<ChatMessage[]>([])
   now = $state(Date.now())
+  work = $state<WorkState>()
+  notices = $state<Notice[]>([])
+  /** Difficulty each peer asked of us when we last joined it. */
+  asked = $state<Record<string, number>>({})
   dials: DialOutcome[] = []
+  solver?: HashcashSolver
   node?: BrowserNode
   private wakeLocate?: () => void
   private relayIds = new Set<string>()
@@ -77,16 +111,35 @@ export class NodeState {
       this.phase = 'locating'
       const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
       this.phase = 'starting'
-      const node = await createBrowserNode({ privateKey: identity.privateKey, relays, iceServers: config.iceServers })
+      this.solver = createBrowserHashcashSolver()
+      const node = await createBrowserNode({ privateKey: identity.privateKey, relays, iceServers: config.iceServers, solver: this.solver })
       this.node = node
       this.peerId = node.peerId.toString()
       this.wire(node)
       await node.start()
       this.phase = 'running'
+      // say goodbye (Disconnect: ShuttingDown) instead of leaving peers to time out
+      window.addEventListener('pagehide', () => { this.leave() }, { once: true })
     } catch (err: any) {
       this.failure = err.message ?? String(err)
       this.phase = 'failed'
     }
+  }
+
+  /**
+   * Leaves the network at once, as a closing tab must: no await survives
+   * the page. Peers get Disconnect(ShuttingDown) where the frame makes it out,
+   * and direct WebRTC links are torn down so the other side sees them go.
+   */
+  leave (): void {
+    const node = this.node
+    if (node == null) return
+    for (const session of node.services.sessions.list()) session.goodbye('ShuttingDown')
+    for (const conn of node.getConnections()) {
+      if (conn.limits == null && connectionKind(conn) === 'webrtc') conn.abort(new Error('Tab closed'))
+    }
+    void this.solver?.stop().catch(() => {})
+    void Promise.resolve(node.stop()).catch(() => {})
   }
 
   /** Skips any backoff wait: used by the "Retry now" button. */
@@ -154,10 +207,45 @@ export class NodeState {
       const m = evt.detail
       this.messages.push({ id: m.id, peer: m.from, direction: 'in', text: m.text, at: m.receivedAt, status: 'received', kind: m.kind })
     })
+    const sessions = node.services.sessions
+    sessions.addEventListener('session:challenge', (evt) => {
+      this.asked = { ...this.asked, [evt.detail.peer]: evt.detail.difficulty }
+      this.work = { peer: evt.detail.peer, difficulty: evt.detail.difficulty, hashes: 0, rate: 0, expectedMs: 0, elapsedMs: 0, done: false, visible: true }
+    })
+    sessions.addEventListener('session:progress', (evt) => {
+      if (this.work?.peer === evt.detail.peer) this.work = { ...this.work, ...evt.detail.progress }
+    })
+    sessions.addEventListener('session:open', (evt) => {
+      if (this.work?.peer === evt.detail.remotePeer && !this.work.done) {
+        this.work = { ...this.work, done: true }
+        const finished = this.work
+        setTimeout(() => { if (this.work === finished) this.work = { ...finished, visible: false } }, WORK_LINGER_MS)
+      }
+      this.refresh()
+    })
+    sessions.addEventListener('session:refused', (evt) => {
+      const { peer, reason, remote, message } = evt.detail
+      if (this.work?.peer === peer) this.work = undefined
+      this.notify(peer, 'warn', remote ? `refused our session: ${DISCONNECT_TEXT[reason]}` : `session refused (${DISCONNECT_TEXT[reason]}): ${message}`)
+    })
+    sessions.addEventListener('session:close', (evt) => {
+      const { peer, reason, remote, message } = evt.detail
+      // a lost signalling link while a direct one lives on, or a relay the banner already covers, is noise
+      const stillLinked = node.getConnections().some(c => c.remotePeer.toString() === peer && c.status === 'open')
+      if (reason !== 'ConnectionLost' || (!this.relayIds.has(peer) && !stillLinked)) {
+        const why = `${DISCONNECT_TEXT[reason]}${message != null ? ` (${message})` : ''}`
+        this.notify(peer, reason === 'ShuttingDown' || reason === 'ConnectionLost' ? 'info' : 'warn', remote ? `ended the session: ${why}` : `session ended: ${why}`)
+      }
+      this.refresh()
+    })
     setInterval(() => {
       this.now = Date.now()
       this.refresh()
     }, 1_000)
+  }
+
+  private notify (peer: string, tone: Notice['tone'], text: string): void {
+    this.notices = [{ at: Date.now(), peer, tone, text }, ...this.notices].slice(0, 20)
   }
 
   private refresh (): void {
@@ -167,17 +255,20 @@ export class NodeState {
     const views = new Map<string, PeerView>()
     for (const peer of node.services.directory.peers) {
       const id = peer.id.toString()
-      views.set(id, { id, role: peer.role, connections: 0, listed: true })
+      views.set(id, { id, role: peer.role, connections: 0, listed: true, verified: false })
     }
     for (const conn of node.getConnections()) {
       const id = conn.remotePeer.toString()
       if (this.relayIds.has(id) || conn.status !== 'open') continue
-      const view = views.get(id) ?? { id, role: 'unknown', connections: 0, listed: false }
+      const view = views.get(id) ?? { id, role: 'unknown', connections: 0, listed: false, verified: false }
       const kind = connectionKind(conn)
+      const session = node.services.sessions.forConnection(conn)
       view.connections++
+      view.verified ||= session != null
       if (view.kind == null || KIND_RANK[kind] < KIND_RANK[view.kind]) {
         view.kind = kind
-        view.rtt = conn.rtt
+        // the session heartbeat measures the RTT the application sees
+        view.rtt = session?.rtt ?? conn.rtt
       }
       views.set(id, view)
     }

@@ -1,0 +1,179 @@
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { lpStream } from '@libp2p/utils'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { pEvent } from 'p-event'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { verifySolution } from '../../shared/hashcash/hashcash.ts'
+import { messaging } from '../../shared/messaging/messaging.ts'
+import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
+import { BanList } from '../../shared/peer-session/ban-list.ts'
+import { sessionManager } from '../../shared/peer-session/session-manager.ts'
+import { MESSAGE_PROTOCOL } from '../../shared/protocols.ts'
+import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
+import type { HashcashSolver } from '../../shared/hashcash/solver.ts'
+import type { Messaging } from '../../shared/messaging/messaging.ts'
+import type { ChallengeSolver } from '../../shared/peer-session/handshake.ts'
+import type { SessionManager, SessionManagerEvents, SessionManagerInit } from '../../shared/peer-session/session-manager.ts'
+import type { Libp2p } from '@libp2p/interface'
+
+type Node = Libp2p<{ sessions: SessionManager, messaging: Messaging }>
+
+let pool: HashcashSolver
+const nodes: Node[] = []
+
+beforeAll(async () => {
+  pool = createNodeHashcashSolver({ workers: 1 })
+  await pool.start()
+})
+afterAll(async () => { await pool.stop() })
+afterEach(async () => { await Promise.all(nodes.splice(0).map(async n => { await n.stop() })) })
+
+async function node (session: Partial<SessionManagerInit> = {}): Promise<Node> {
+  const banList = new BanList()
+  const n = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: createConnectionGater({ banList }),
+    services: {
+      sessions: sessionManager({ roles: ['node'], verify: verifySolution, solver: pool, difficulty: { base: 10, max: 12 }, banList, ...session }),
+      identify: identify(),
+      messaging: messaging({ timeout: 3_000, queue: { ttl: 5_000, retry: { initialDelay: 100, maxDelay: 200 } } })
+    }
+  })
+  nodes.push(n)
+  return n
+}
+
+async function next<K extends keyof SessionManagerEvents> (n: Node, event: K): Promise<SessionManagerEvents[K]['detail']> {
+  return (await pEvent(n.services.sessions, event, { timeout: 15_000 }) as SessionManagerEvents[K]).detail
+}
+
+describe('PeerSession handshake over real TCP', () => {
+  it('verifies the dialer with the listener\'s proof of work, both sides see the session', async () => {
+    const [a, b] = [await node(), await node()]
+    const opened = [next(a, 'session:open'), next(b, 'session:open')]
+    const challenged = next(a, 'session:challenge')
+    await a.dial(b.getMultiaddrs())
+    const [sa, sb] = await Promise.all(opened)
+    expect((await challenged).difficulty).toBe(10)
+    expect(sa?.dialer).toBe(true)
+    expect(sb?.dialer).toBe(false)
+    expect(sa?.remoteHello.roles).toEqual(['node'])
+    expect(sb?.remotePeer).toBe(a.peerId.toString())
+    const got = pEvent(b.services.messaging, 'message')
+    await a.services.messaging.send(b.peerId, 'hello over a verified session')
+    expect(((await got) as CustomEvent<{ text: string }>).detail.text).toBe('hello over a verified session')
+    expect(Object.values(b.services.sessions.stats.refusals).every(n => n === 0)).toBe(true)
+  })
+
+  it('refuses a wrong solution, bans the peer, and keeps serving honest peers', async () => {
+    const [honest, b] = [await node(), await node()]
+    const wrong: ChallengeSolver = { solve: async () => ({ nonce: new Uint8Array(8).fill(0xab) }) }
+    const cheat = await node({ solver: wrong })
+    const refused = next(cheat, 'session:refused')
+    await cheat.dial(b.getMultiaddrs()).catch(() => {})
+    expect(await refused).toMatchObject({ reason: 'InvalidProof', remote: true })
+    expect(b.services.sessions.counters.get('invalid-proof')).toBe(1)
+    expect(b.services.sessions.banList.isBanned(cheat.peerId.toString())).toBe(true)
+    // the ban holds: a new connection is cut before any session can form
+    const again = await cheat.dial(b.getMultiaddrs(), { force: true }).catch(() => undefined)
+    if (again != null && again.status === 'open') await pEvent(again, 'close', { timeout: 5_000 })
+    expect(b.services.sessions.list().some(s => s.remotePeer === cheat.peerId.toString())).toBe(false)
+    // honest traffic is unaffected
+    await honest.dial(b.getMultiaddrs())
+    await honest.services.messaging.send(b.peerId, 'still serving')
+  })
+
+  it('refuses a solution to a foreign challenge', async () => {
+    const b = await node()
+    const foreign: ChallengeSolver = {
+      solve: async (challenge, difficulty, options) => {
+        const other = challenge.slice()
+        other[0] = (other[0] ?? 0) ^ 0xff // solve some other challenge, e.g. one meant for another pair of peers
+        return await pool.solve(other, difficulty, options)
+      }
+    }
+    const cheat = await node({ solver: foreign })
+    const refused = next(cheat, 'session:refused')
+    await cheat.dial(b.getMultiaddrs()).catch(() => {})
+    expect((await refused).reason).toBe('InvalidProof')
+  })
+
+  it('refuses a solution that arrives after the challenge expired', async () => {
+    const b = await node({ challengeTtl: 150 })
+    const slow: ChallengeSolver = {
+      solve: async (challenge, difficulty, options) => {
+        await new Promise(resolve => setTimeout(resolve, 400))
+        return await pool.solve(challenge, difficulty, options)
+      }
+    }
+    const late = await node({ solver: slow })
+    const refused = next(late, 'session:refused')
+    await late.dial(b.getMultiaddrs()).catch(() => {})
+    expect((await refused).reason).toBe('Timeout')
+    expect(b.services.sessions.counters.get('expired-challenge')).toBe(1)
+  })
+
+  it('ends an incompatible major version with Disconnect(ProtocolVersion)', async () => {
+    const b = await node()
+    const future = await node({ protocolVersion: '2.0.0' })
+    const refused = next(future, 'session:refused')
+    await future.dial(b.getMultiaddrs()).catch(() => {})
+    expect(await refused).toMatchObject({ reason: 'ProtocolVersion', remote: true })
+    expect(b.services.sessions.counters.get('version-mismatch')).toBe(1)
+  })
+
+  it('refuses Golem Clay streams without a session and drops connections that never handshake', async () => {
+    const b = await node({ handshakeTimeout: 300, gateWait: 200 })
+    const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+    try {
+      const conn = await raw.dial(b.getMultiaddrs())
+      const stream = await conn.newStream(MESSAGE_PROTOCOL)
+      await lpStream(stream).write(new TextEncoder().encode(JSON.stringify({ v: 1, type: 'text', id: 'x', text: 'sneaky', sentAt: 0 })))
+      await pEvent(stream, 'close', { timeout: 5_000 })
+      expect(b.services.sessions.counters.get('unverified-stream')).toBe(1)
+      await pEvent(conn, 'close', { timeout: 5_000 })
+      expect(b.services.sessions.counters.get('handshake-timeout')).toBe(1)
+    } finally {
+      await raw.stop()
+    }
+  })
+
+  it('refuses sessions past the peer limit with TooManyPeers', async () => {
+    const b = await node({ maxSessions: 1 })
+    const [first, second] = [await node(), await node()]
+    await first.dial(b.getMultiaddrs())
+    await next(first, 'session:open').catch(() => {})
+    await expect.poll(() => b.services.sessions.list().length).toBe(1)
+    const refused = next(second, 'session:refused')
+    await second.dial(b.getMultiaddrs()).catch(() => {})
+    expect(await refused).toMatchObject({ reason: 'TooManyPeers', remote: true })
+  })
+
+  it('rate-limits a chatty peer per protocol', async () => {
+    const b = await node({ perProtocol: { [MESSAGE_PROTOCOL]: { points: 2, duration: 1 } } })
+    const a = await node()
+    await a.dial(b.getMultiaddrs())
+    await next(b, 'session:open')
+    const sends = Array.from({ length: 6 }, async (_, i) => await a.services.messaging.send(b.peerId, `m${i}`))
+    // refused deliveries are retried by the queue, so everything arrives in the end
+    await Promise.all(sends)
+    expect(b.services.sessions.counters.get('rate-limited')).toBeGreaterThan(0)
+  })
+
+  it('replaces an older session of the same kind with DuplicatePeer', async () => {
+    const [a, b] = [await node(), await node()]
+    await a.dial(b.getMultiaddrs())
+    const firstSession = await next(a, 'session:open')
+    const closed = pEvent(firstSession, 'session:end', { timeout: 15_000 })
+    await a.dial(b.getMultiaddrs(), { force: true })
+    expect(((await closed) as CustomEvent<{ reason: string }>).detail.reason).toBe('DuplicatePeer')
+    await expect.poll(() => b.services.sessions.list().length).toBe(1)
+    expect(b.services.sessions.counters.get('duplicate-peer')).toBe(1)
+  })
+})

@@ -1,0 +1,45 @@
+/** Why a session ended; sent in a Disconnect frame before the connection closes. */
+export const DISCONNECT_REASONS = [
+  'ProtocolVersion',
+  'Unverified',
+  'InvalidProof',
+  'BadProtocol',
+  'Timeout',
+  'TooManyPeers',
+  'DuplicatePeer',
+  'Banned',
+  'RateLimited',
+  'ShuttingDown'
+] as const
+
+/** Reasons sent on the wire, plus the local one for a connection that just went away. */
+export type SessionEndReason = DisconnectReason | 'ConnectionLost'
+
+export type DisconnectReason = typeof DISCONNECT_REASONS[number]
+
+export const DISCONNECT_TEXT: Record<SessionEndReason, string> = {
+  ConnectionLost: 'connection lost',
+  ProtocolVersion: 'incompatible protocol version',
+  Unverified: 'no verified session',
+  InvalidProof: 'invalid proof of work',
+  BadProtocol: 'protocol violation',
+  Timeout: 'timed out',
+  TooManyPeers: 'too many peers',
+  DuplicatePeer: 'replaced by a newer session',
+  Banned: 'banned',
+  RateLimited: 'rate limit exceeded',
+  ShuttingDown: 'shutting down'
+}
+
+/** A session ended, by our decision (`remote: false`) or the peer's. */
+export class SessionClosedError extends Error {
+  override name = 'SessionClosedError'
+  constructor (readonly reason: SessionEndReason, readonly remote: boolean, detail?: string) {
+    super(`Session closed ${remote ? 'by peer' : 'locally'}: ${DISCONNECT_TEXT[reason]}${detail != null && detail !== '' ? ` (${detail})` : ''}`)
+  }
+}
+
+/** A Golem Clay stream was refused because its connection has no verified session. */
+export class UnverifiedSessionError extends Error {
+  override name = 'UnverifiedSessionError'
+}

@@ -1,0 +1,62 @@
+import { RateLimiter } from '@libp2p/utils'
+import type { RefusalCounters } from './refusals.ts'
+
+export interface RateLimit {
+  /** Streams allowed per `duration`. */
+  points: number
+  /** Window in seconds. */
+  duration: number
+}
+
+export interface SessionGateInit {
+  /** Streams per peer across all gated protocols. @default 100 per second */
+  perPeer?: RateLimit
+  /** Tighter limits for single protocols, per peer. */
+  perProtocol?: Record<string, RateLimit>
+  /** Refusals that earn a peer a ban within `strikeWindow`. @default 20 */
+  strikes?: number
+  /** @default 60 (seconds) */
+  strikeWindow?: number
+}
+
+/**
+ * Per-peer and per-protocol stream rate limits, and strike counting: a peer
+ * that keeps getting refused is handed to the ban list.
+ */
+export class SessionGate {
+  private readonly perPeer: RateLimiter
+  private readonly perProtocol = new Map<string, RateLimiter>()
+  private readonly strikes: RateLimiter
+
+  constructor (init: SessionGateInit, private readonly counters: RefusalCounters, private readonly onBan: (peer: string, reason: string) => void) {
+    const perPeer = init.perPeer ?? { points: 100, duration: 1 }
+    this.perPeer = new RateLimiter({ points: perPeer.points, duration: perPeer.duration, keyPrefix: 'peer' })
+    for (const [protocol, limit] of Object.entries(init.perProtocol ?? {})) {
+      this.perProtocol.set(protocol, new RateLimiter({ points: limit.points, duration: limit.duration, keyPrefix: protocol }))
+    }
+    this.strikes = new RateLimiter({ points: init.strikes ?? 20, duration: init.strikeWindow ?? 60, keyPrefix: 'strike' })
+  }
+
+  /** True if `peer` may open another `protocol` stream now. */
+  allow (peer: string, protocol: string): boolean {
+    try {
+      this.perPeer.consume(peer)
+      this.perProtocol.get(protocol)?.consume(peer)
+      return true
+    } catch {
+      this.counters.add('rate-limited')
+      this.strike(peer, 'rate limits exceeded')
+      return false
+    }
+  }
+
+  /** Counts one refusal against `peer`; too many in the window bans it. */
+  strike (peer: string, reason: string): void {
+    try {
+      this.strikes.consume(peer)
+    } catch {
+      this.strikes.delete(peer)
+      this.onBan(peer, reason)
+    }
+  }
+}

@@ -1,0 +1,400 @@
+import { TypedEventEmitter } from 'main-event'
+import { PROTOCOL_PREFIX, SESSION_PROTOCOL } from '../protocols.ts'
+import { CLIENT_VERSION } from '../version.ts'
+import { AdaptiveDifficulty } from './adaptive-difficulty.ts'
+import { BanList } from './ban-list.ts'
+import { SessionClosedError, UnverifiedSessionError } from './disconnect.ts'
+import { dialerHandshake, HandshakeError, listenerHandshake } from './handshake.ts'
+import { PeerSession } from './peer-session.ts'
+import { RefusalCounters } from './refusals.ts'
+import { refuseHandshake } from './refuse.ts'
+import { SessionGate } from './session-gate.ts'
+import { SpentChallenges } from './spent-challenges.ts'
+import type { AdaptiveDifficultyInit } from './adaptive-difficulty.ts'
+import type { DisconnectReason } from './disconnect.ts'
+import type { ChallengeSolver, LocalNodeInfo, SolutionVerifier, SolveProgress } from './handshake.ts'
+import type { HeartbeatInit, SessionEnd } from './peer-session.ts'
+import type { RefusalKind } from './refusals.ts'
+import type { HelloFrame, NodeRole } from './session-codec.ts'
+import type { SessionGateInit } from './session-gate.ts'
+import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, StreamHandler, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+
+export interface SessionManagerInit extends SessionGateInit {
+  roles: NodeRole[]
+  capabilities?: string[]
+  /** CPU cores offered, told to peers. @default 0 (unknown) */
+  cores?: number
+  /** Solves challenges when this node dials. Required unless it never dials. */
+  solver?: ChallengeSolver
+  /** One-hash check of a dialer's solution. */
+  verify: SolutionVerifier
+  difficulty?: AdaptiveDifficultyInit
+  /** Most verified sessions. @default 256 */
+  maxSessions?: number
+  /** Most handshakes in progress on inbound connections. @default 32 */
+  maxPendingHandshakes?: number
+  /** An inbound connection must start its handshake within this, in ms. @default 10_000 */
+  handshakeTimeout?: number
+  /** A challenge must be answered within this, in ms. @default 60_000 */
+  challengeTtl?: number
+  /** Refuse to solve challenges above this difficulty. @default 32 */
+  maxAcceptedDifficulty?: number
+  heartbeat?: HeartbeatInit
+  banList?: BanList
+  /** How long a gated stream may wait for its connection's handshake, in ms. @default 10_000 */
+  gateWait?: number
+  /** Non-Golem protocols to gate as well (e.g. the relay's hop protocol). */
+  extraGatedProtocols?: string[]
+  /** The protocol version we announce; only tests set it. */
+  protocolVersion?: string
+}
+
+export interface SessionManagerComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+}
+
+export interface SessionClosed extends SessionEnd {
+  peer: string
+  connection: string
+}
+
+export interface SessionManagerEvents {
+  'session:open': CustomEvent<PeerSession>
+  'session:close': CustomEvent<SessionClosed>
+  /** We were asked for proof of work by `peer`. */
+  'session:challenge': CustomEvent<{ peer: string, difficulty: number }>
+  'session:progress': CustomEvent<{ peer: string, progress: SolveProgress }>
+  /** A handshake failed, on our side or theirs. */
+  'session:refused': CustomEvent<{ peer: string, reason: DisconnectReason, remote: boolean, message: string }>
+}
+
+export interface SessionStats {
+  sessions: number
+  pendingHandshakes: number
+  difficulty: number
+  handshakeRate: number
+  refusals: Record<RefusalKind, number>
+  bans: number
+}
+
+interface Waiter { resolve: () => void }
+
+/**
+ * PeerSession registry: every connection must become a verified session
+ * before any Golem Clay protocol runs on it. The dialer pays a Hashcash
+ * proof set by the listener; streams on gated protocols wait for the
+ * session and are refused without one.
+ */
+export class SessionManager extends TypedEventEmitter<SessionManagerEvents> implements Startable {
+  readonly difficulty: AdaptiveDifficulty
+  readonly counters = new RefusalCounters()
+  readonly banList: BanList
+  private readonly components: SessionManagerComponents
+  private readonly init: SessionManagerInit
+  private readonly log: Logger
+  private readonly gate: SessionGate
+  private readonly spent = new SpentChallenges()
+  private readonly sessions = new Map<string, PeerSession>()
+  private readonly pending = new Map<string, Promise<PeerSession>>()
+  private readonly waiters = new Map<string, Waiter[]>()
+  private readonly info: LocalNodeInfo
+  private controller = new AbortController()
+  private pendingInbound = 0
+
+  constructor (components: SessionManagerComponents, init: SessionManagerInit) {
+    super()
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('golem-clay:peer-session')
+    this.difficulty = new AdaptiveDifficulty(init.difficulty)
+    this.banList = init.banList ?? new BanList()
+    this.gate = new SessionGate(init, this.counters, (peer, reason) => { this.ban(peer, reason) })
+    this.info = { roles: init.roles, capabilities: init.capabilities ?? [], cores: init.cores ?? 0, clientVersion: CLIENT_VERSION, protocolVersion: init.protocolVersion }
+  }
+
+  readonly [Symbol.toStringTag] = '@golem-clay/session-manager'
+
+  async start (): Promise<void> {
+    this.controller = new AbortController()
+    await this.components.registrar.handle(SESSION_PROTOCOL, (stream, conn) => {
+      this.onInbound(stream, conn).catch(err => { this.log('inbound handshake from %p failed - %e', conn.remotePeer, err) })
+    }, { runOnLimitedConnection: true, maxInboundStreams: 1 })
+    this.components.events.addEventListener('connection:open', this.onConnectionOpen)
+  }
+
+  /** Wraps every Golem Clay handler (registered by now) so it needs a verified session. */
+  async afterStart (): Promise<void> {
+    const gated = this.components.registrar.getProtocols()
+      .filter(p => (p.startsWith(`${PROTOCOL_PREFIX}/`) && p !== SESSION_PROTOCOL) || (this.init.extraGatedProtocols ?? []).includes(p))
+    for (const protocol of gated) await this.gateProtocol(protocol)
+  }
+
+  async stop (): Promise<void> {
+    this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
+    await Promise.all([...this.sessions.values()].map(async s => { await s.disconnect('ShuttingDown') }))
+    this.controller.abort()
+    await this.components.registrar.unhandle(SESSION_PROTOCOL)
+  }
+
+  get stats (): SessionStats {
+    const verified = this.list()
+    this.difficulty.setLoad(verified.length / (this.init.maxSessions ?? 256))
+    return {
+      sessions: verified.length,
+      pendingHandshakes: this.pending.size,
+      difficulty: this.difficulty.current,
+      handshakeRate: Math.round(this.difficulty.rate * 100) / 100,
+      refusals: this.counters.toJSON(),
+      bans: this.banList.list().length
+    }
+  }
+
+  list (): PeerSession[] {
+    return [...this.sessions.values()].filter(s => s.open)
+  }
+
+  forConnection (conn: Connection): PeerSession | undefined {
+    const session = this.sessions.get(conn.id)
+    return session?.open === true ? session : undefined
+  }
+
+  /**
+   * The verified session on `conn`: starts our handshake if we dialed it, or
+   * waits for the remote's if they did.
+   */
+  async ensure (conn: Connection, options: AbortOptions = {}): Promise<PeerSession> {
+    const existing = this.forConnection(conn)
+    if (existing != null) return existing
+    const pending = this.pending.get(conn.id)
+    if (pending != null) return await pending
+    if (conn.direction === 'outbound') return await this.dial(conn)
+    await this.waitForHandshake(conn, options)
+    return await this.ensure(conn, options)
+  }
+
+  /** Counts bad input from a peer on an application protocol; repeat offenders get banned. */
+  report (peer: PeerId | string, kind: RefusalKind): void {
+    this.counters.add(kind)
+    this.gate.strike(peer.toString(), kind)
+  }
+
+  ban (peer: string, reason: string): void {
+    this.log('banning %s: %s', peer, reason)
+    this.banList.ban(peer, reason)
+    this.counters.add('banned')
+    for (const session of this.list().filter(s => s.remotePeer === peer)) void session.disconnect('Banned', reason)
+    for (const conn of this.components.connectionManager.getConnections().filter(c => c.remotePeer.toString() === peer)) {
+      if (this.sessions.get(conn.id) == null) conn.abort(new Error(`Banned: ${reason}`))
+    }
+  }
+
+  private async gateProtocol (protocol: string): Promise<void> {
+    const { handler, options } = this.components.registrar.getHandler(protocol)
+    const gated: StreamHandler = async (stream, conn) => {
+      const peer = conn.remotePeer.toString()
+      let session: PeerSession | undefined
+      try {
+        session = await this.ensureWithin(conn, this.init.gateWait ?? 10_000)
+      } catch {}
+      if (session == null) {
+        this.counters.add('unverified-stream')
+        this.gate.strike(peer, 'streams without a session')
+        stream.abort(new UnverifiedSessionError(`${protocol} needs a verified session`))
+        return
+      }
+      if (!this.gate.allow(peer, protocol)) {
+        stream.abort(new Error(`Rate limit exceeded for ${protocol}`))
+        return
+      }
+      await handler(stream, conn)
+    }
+    await this.components.registrar.handle(protocol, gated, { ...options, force: true })
+  }
+
+  private async ensureWithin (conn: Connection, ms: number): Promise<PeerSession> {
+    const signal = AbortSignal.any([AbortSignal.timeout(ms), this.controller.signal])
+    return await this.ensure(conn, { signal })
+  }
+
+  private async waitForHandshake (conn: Connection, options: AbortOptions): Promise<void> {
+    if (this.pending.has(conn.id) || this.forConnection(conn) != null) return
+    const signal = options.signal ?? AbortSignal.timeout(this.init.handshakeTimeout ?? 10_000)
+    await new Promise<void>((resolve, reject) => {
+      const list = this.waiters.get(conn.id) ?? []
+      const waiter = { resolve: () => { signal.removeEventListener('abort', onAbort); resolve() } }
+      const onAbort = (): void => {
+        this.waiters.set(conn.id, (this.waiters.get(conn.id) ?? []).filter(w => w !== waiter))
+        reject(new UnverifiedSessionError(`No session with ${conn.remotePeer.toString()} on this connection`))
+      }
+      list.push(waiter)
+      this.waiters.set(conn.id, list)
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  private wake (conn: Connection): void {
+    for (const w of this.waiters.get(conn.id) ?? []) w.resolve()
+    this.waiters.delete(conn.id)
+  }
+
+  private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    const conn = evt.detail
+    const peer = conn.remotePeer.toString()
+    if (this.banList.isBanned(peer)) {
+      this.counters.add('banned')
+      conn.abort(new Error('Banned'))
+      return
+    }
+    if (conn.direction === 'outbound') {
+      this.dial(conn).catch(() => {})
+      return
+    }
+    // an inbound connection that never starts a handshake is dropped
+    setTimeout(() => {
+      if (conn.status !== 'open' || this.pending.has(conn.id) || this.sessions.has(conn.id)) return
+      this.counters.add('handshake-timeout')
+      this.log('closing %p: no handshake within the timeout', conn.remotePeer)
+      conn.close().catch(err => { conn.abort(err) })
+    }, this.init.handshakeTimeout ?? 10_000)
+  }
+
+  private async dial (conn: Connection): Promise<PeerSession> {
+    const running = this.pending.get(conn.id)
+    if (running != null) return await running
+    const peer = conn.remotePeer.toString()
+    const attempt = (async () => {
+      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout((this.init.challengeTtl ?? 60_000) + 30_000)])
+      const stream = await conn.newStream(SESSION_PROTOCOL, { runOnLimitedConnection: true, signal })
+      const solver = this.init.solver
+      if (solver == null) throw new HandshakeError('BadProtocol', undefined, 'this node cannot solve challenges')
+      try {
+        const result = await dialerHandshake({
+          stream,
+          connection: conn,
+          self: this.components.peerId,
+          info: this.info,
+          solver,
+          maxDifficulty: this.init.maxAcceptedDifficulty,
+          signal,
+          onChallenge: (difficulty) => { this.safeDispatchEvent('session:challenge', { detail: { peer, difficulty } }) },
+          onProgress: (progress) => { this.safeDispatchEvent('session:progress', { detail: { peer, progress } }) }
+        })
+        return this.register(conn, stream, result.lp, result.remoteHello, result.difficulty, true)
+      } catch (err: any) {
+        await this.fail(conn, stream, err)
+        throw err
+      }
+    })()
+    return await this.track(conn, attempt)
+  }
+
+  private async onInbound (stream: Stream, conn: Connection): Promise<void> {
+    const peer = conn.remotePeer.toString()
+    this.difficulty.recordAttempt()
+    // one handshake per connection: a second one would let a peer shop for an easier challenge
+    if (this.sessions.has(conn.id) || this.pending.has(conn.id)) {
+      this.counters.add('bad-frame')
+      this.gate.strike(peer, 'second handshake on one connection')
+      stream.abort(new Error('This connection already has a session'))
+      return
+    }
+    if (this.banList.isBanned(peer)) {
+      await this.fail(conn, stream, new HandshakeError('Banned', 'banned', 'banned for earlier misbehaviour'))
+      return
+    }
+    if (this.pendingInbound >= (this.init.maxPendingHandshakes ?? 32)) {
+      await this.fail(conn, stream, new HandshakeError('TooManyPeers', 'too-many-pending', 'too many handshakes in progress'))
+      return
+    }
+    this.pendingInbound++
+    const attempt = (async () => {
+      const ttl = this.init.challengeTtl ?? 60_000
+      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(ttl + 5_000)])
+      try {
+        const stats = this.stats
+        const result = await listenerHandshake({
+          stream,
+          connection: conn,
+          self: this.components.peerId,
+          info: this.info,
+          difficulty: stats.difficulty,
+          load: stats.sessions / (this.init.maxSessions ?? 256),
+          verify: this.init.verify,
+          challengeTtl: ttl,
+          spend: (salt, until) => this.spent.spend(salt, until),
+          admit: () => {
+            if (this.list().length >= (this.init.maxSessions ?? 256)) throw new HandshakeError('TooManyPeers', 'too-many-peers', 'no room for more peers')
+          },
+          signal
+        })
+        return this.register(conn, stream, result.lp, result.remoteHello, result.difficulty, false)
+      } catch (err: any) {
+        await this.fail(conn, stream, err)
+        throw err
+      } finally {
+        this.pendingInbound--
+      }
+    })()
+    await this.track(conn, attempt)
+  }
+
+  private async track (conn: Connection, attempt: Promise<PeerSession>): Promise<PeerSession> {
+    this.pending.set(conn.id, attempt)
+    this.wake(conn)
+    try {
+      return await attempt
+    } finally {
+      this.pending.delete(conn.id)
+    }
+  }
+
+  private register (conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream>, remoteHello: HelloFrame, difficulty: number, dialer: boolean): PeerSession {
+    const session = new PeerSession({ connection: conn, stream, lp, dialer, remoteHello, difficulty, heartbeat: this.init.heartbeat, log: this.log })
+    // a newer session of the same kind replaces the older one (a reconnect)
+    for (const old of this.list()) {
+      if (old.remotePeer === session.remotePeer && old.kind === session.kind && old.connection.id !== conn.id) {
+        this.counters.add('duplicate-peer')
+        void old.disconnect('DuplicatePeer')
+      }
+    }
+    this.sessions.set(conn.id, session)
+    session.addEventListener('session:end', (evt) => {
+      this.sessions.delete(conn.id)
+      this.safeDispatchEvent('session:close', { detail: { ...evt.detail, peer: session.remotePeer, connection: conn.id } })
+    }, { once: true })
+    session.start()
+    this.log('verified session with %p (%s, %d bits)', conn.remotePeer, session.kind, difficulty)
+    this.safeDispatchEvent('session:open', { detail: session })
+    return session
+  }
+
+  private async fail (conn: Connection, stream: Stream, err: any): Promise<void> {
+    const peer = conn.remotePeer.toString()
+    if (!(err instanceof HandshakeError)) {
+      stream.abort(err)
+      return
+    }
+    if (!err.remote) {
+      if (err.refusal != null) this.counters.add(err.refusal)
+      await refuseHandshake(stream, conn, err.reason, err.message)
+      if (err.reason === 'InvalidProof' || err.reason === 'BadProtocol') this.gate.strike(peer, err.message)
+      if (err.refusal === 'invalid-proof' || err.refusal === 'wrong-identity') this.ban(peer, err.message)
+    } else {
+      conn.close().catch(e => { conn.abort(e) })
+    }
+    this.safeDispatchEvent('session:refused', { detail: { peer, reason: err.reason, remote: err.remote, message: err.message } })
+  }
+}
+
+export function sessionManager (init: SessionManagerInit): (components: SessionManagerComponents) => SessionManager {
+  return (components) => new SessionManager(components, init)
+}
+
+export { SessionClosedError }
