@@ -30,6 +30,21 @@ export function startPeerConsole (init: PeerConsoleInit): void {
   node.services.directory.addEventListener('directory:update', (evt) => {
     emit('peers', { peers: evt.detail.map(p => ({ id: p.id.toString(), role: p.role })) }, `peers known: ${evt.detail.length}`)
   })
+  node.services.sessions.addEventListener('session:challenge', (evt) => {
+    emit('challenge', { ...evt.detail }, `proving ${evt.detail.difficulty} bits of work to ${evt.detail.peer}`)
+  })
+  node.services.sessions.addEventListener('session:open', (evt) => {
+    const s = evt.detail
+    emit('session', { peer: s.remotePeer, kind: s.kind, dialer: s.dialer, difficulty: s.difficulty }, `session with ${s.remotePeer} (${s.kind}) verified`)
+  })
+  node.services.sessions.addEventListener('session:refused', (evt) => {
+    const r = evt.detail
+    emit('refused', { ...r }, `session with ${r.peer} refused: ${r.message}`)
+  })
+  node.services.sessions.addEventListener('session:close', (evt) => {
+    const c = evt.detail
+    emit('session-closed', { ...c }, `session with ${c.peer} ended: ${c.reason}${c.remote ? ' (by peer)' : ''}${c.message != null ? ` — ${c.message}` : ''}`)
+  })
   node.services.relays.addEventListener('relay:status', (evt) => {
     for (const r of evt.detail) {
       emit('relay', { ...r }, `relay ${r.addr}: ${r.state}${r.lastError != null && r.state === 'waiting' ? ` (${r.lastError})` : ''}`)

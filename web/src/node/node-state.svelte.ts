@@ -35,7 +35,7 @@ export interface ChatMessage {
   direction: 'in' | 'out'
   text: string
   at: number
-  status: 'sending' | 'delivered' | 'failed' | 'received'
+  status: 'sending' | 'queued' | 'delivered' | 'failed' | 'received'
   rtt?: number
   kind?: ConnectionKind
   error?: string
@@ -155,7 +155,8 @@ export class NodeState {
     const entry = this.messages[this.messages.length - 1] as ChatMessage
     try {
       if (node == null) throw new Error('The node is not running yet')
-      const result = await node.services.messaging.send(peerIdFromString(peer), text)
+      // an offline peer gets it when it comes back (MsgQueue store-and-forward)
+      const result = await node.services.messaging.send(peerIdFromString(peer), text, { onQueued: () => { entry.status = 'queued' } })
       entry.status = 'delivered'
       entry.rtt = result.rtt
       entry.kind = result.kind
@@ -280,5 +281,6 @@ function describe (err: any): string {
   if (err?.name === 'AggregateError' && Array.isArray(err.errors) && err.errors.length > 0) return describe(err.errors[0])
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timed out'
   if (err?.name === 'NoValidAddressesError') return 'peer is not reachable right now'
+  if (err?.name === 'MessageExpiredError') return 'the peer did not come back in time'
   return err?.message ?? String(err)
 }
