@@ -17,7 +17,9 @@ export default defineConfig({
         // the transport benchmark's page (npm run bench:transport)
         transportBench: fileURLToPath(new URL('./web/bench/transport.html', import.meta.url)),
         // the hashcash benchmark's page (npm run bench:hashcash)
-        hashcashBench: fileURLToPath(new URL('./web/bench/hashcash.html', import.meta.url))
+        hashcashBench: fileURLToPath(new URL('./web/bench/hashcash.html', import.meta.url)),
+        // the storage benchmark's page (npm run bench:storage)
+        storageBench: fileURLToPath(new URL('./web/bench/storage.html', import.meta.url))
       }
     }
   },

@@ -15,7 +15,16 @@ if (typeof Promise.withResolvers !== 'function') {
   })
 }
 
-// dialing `/ws` addresses from Node needs a global WebSocket
+// Dialing `/ws` addresses from Node needs a global WebSocket. `ws` emits
+// 'error' as a Node event: when a dial is aborted, libp2p drops its listener
+// and a late ECONNREFUSED would crash the process, so one listener stays.
+class GuardedWebSocket extends NodeWebSocket {
+  constructor (...args: ConstructorParameters<typeof NodeWebSocket>) {
+    super(...args)
+    this.on('error', () => {})
+  }
+}
+
 if (typeof globalThis.WebSocket === 'undefined') {
-  Object.defineProperty(globalThis, 'WebSocket', { configurable: true, writable: true, value: NodeWebSocket })
+  Object.defineProperty(globalThis, 'WebSocket', { configurable: true, writable: true, value: GuardedWebSocket })
 }

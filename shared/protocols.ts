@@ -8,3 +8,4 @@ export const DHT_PROTOCOL = `${PROTOCOL_PREFIX}/kad/1.0.0`
 export const MESSAGE_PROTOCOL = `${PROTOCOL_PREFIX}/message/1.0.0`
 export const DIRECTORY_PROTOCOL = `${PROTOCOL_PREFIX}/directory/1.0.0`
 export const SESSION_PROTOCOL = `${PROTOCOL_PREFIX}/session/1.0.0`
+export const PEX_PROTOCOL = `${PROTOCOL_PREFIX}/pex/1.0.0`

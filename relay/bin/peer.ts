@@ -3,7 +3,9 @@ import '../polyfills.ts'
 import { Backoff } from '../../shared/util/backoff.ts'
 import { delay } from '../../shared/util/abort.ts'
 import { RelayStatusError } from '../../shared/p2p-service/relay-status.ts'
+import { join } from 'node:path'
 import { loadOrCreateKey } from '../identity/key-file.ts'
+import { fileKeeperStore } from '../peer-keeper/file-keeper-store.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
 import { parsePeerConfig, PEER_HELP } from '../node-peer/peer-config.ts'
 import { startPeerConsole } from '../node-peer/peer-console.ts'
@@ -39,7 +41,8 @@ await runMain('golem-clay-peer', async ({ onShutdown, print }) => {
     }
   }
 
-  const node = await createNodePeer({ privateKey: key, relays })
+  const keeperStore = config.dataDir != null ? fileKeeperStore(join(config.dataDir, 'peers.json')) : undefined
+  const node = await createNodePeer({ privateKey: key, relays, keeperStore })
   onShutdown(async () => { await node.stop() })
   let announced = false
   node.services.relays.addEventListener('relay:status', (evt) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { InvalidConfigError } from '../../shared/errors.ts'
 
@@ -19,12 +20,16 @@ export interface OptionSpec {
 
 export type OptionValues = Record<string, string | number | boolean | string[] | undefined>
 
+/** `--config <file>`: a JSON object of option names to values, below flags and env vars. */
+export const CONFIG_OPTION: OptionSpec = { name: 'config', type: 'string', env: 'GOLEM_CLAY_CONFIG', placeholder: '<file.json>', description: 'JSON file with any of these options, e.g. {"seed": ["/dns4/…"], "http-port": 8080}' }
+
 /**
- * Reads options from flags first, then environment variables, then defaults.
- * Every bad value becomes an InvalidConfigError that names the flag and its
- * variable, so the operator knows what to fix.
+ * Reads options from flags first, then environment variables, then the
+ * `--config` file, then defaults. Every bad value becomes an
+ * InvalidConfigError that names where it came from, so the operator knows
+ * what to fix.
  */
-export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<string, string | undefined>): { values: OptionValues, help: boolean } {
+export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<string, string | undefined>, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): { values: OptionValues, help: boolean } {
   let parsed
   try {
     parsed = parseArgs({
@@ -33,6 +38,7 @@ export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<s
       allowPositionals: true, // refused below with a clearer message
       options: {
         help: { type: 'boolean', short: 'h' },
+        config: { type: 'string' },
         ...Object.fromEntries(specs.map(s => [s.name, { type: s.type === 'boolean' ? 'boolean' : 'string', multiple: s.type === 'list' }]))
       }
     })
@@ -44,14 +50,38 @@ export function parseOptions (specs: OptionSpec[], argv: string[], env: Record<s
   }
   const values: OptionValues = {}
   const given = parsed.values as Record<string, unknown>
+  const configPath = (given.config as string | undefined) ?? env.GOLEM_CLAY_CONFIG
+  const file = configPath != null && configPath !== '' ? readConfigFile(configPath, specs, readFile) : {}
   for (const spec of specs) {
     const flag = given[spec.name]
     const fromEnv = spec.env != null ? env[spec.env] : undefined
-    const source = flag != null ? `--${spec.name}` : `${spec.env ?? ''}`
-    const raw = flag ?? (fromEnv != null && fromEnv !== '' ? fromEnv : undefined)
+    const fromFile = file[spec.name]
+    const source = flag != null ? `--${spec.name}` : fromEnv != null && fromEnv !== '' ? `${spec.env ?? ''}` : `"${spec.name}" in ${configPath ?? ''}`
+    const raw = flag ?? (fromEnv != null && fromEnv !== '' ? fromEnv : undefined) ?? fromFile
     values[spec.name] = raw == null ? spec.default : convert(spec, raw, source)
   }
   return { values, help: given.help === true }
+}
+
+function readConfigFile (path: string, specs: OptionSpec[], readFile: (path: string) => string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFile(path)
+  } catch (err: any) {
+    throw new InvalidConfigError(`Cannot read config file ${path}: ${err.code ?? err.message}`)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err: any) {
+    throw new InvalidConfigError(`Config file ${path} is not valid JSON: ${err.message}`)
+  }
+  if (typeof value !== 'object' || value == null || Array.isArray(value)) throw new InvalidConfigError(`Config file ${path} must hold a JSON object`)
+  const known = new Set(specs.map(s => s.name))
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) throw new InvalidConfigError(`Config file ${path} has an unknown option "${key}"`)
+  }
+  return value as Record<string, unknown>
 }
 
 function convert (spec: OptionSpec, raw: unknown, source: string): string | number | boolean | string[] {
@@ -62,6 +92,7 @@ function convert (spec: OptionSpec, raw: unknown, source: string): string | numb
       if (/^(0|false|no|off)$/i.test(String(raw))) return false
       throw new InvalidConfigError(`${source} must be true or false, got "${String(raw)}"`)
     case 'list': {
+      if (typeof raw === 'object' && !Array.isArray(raw)) throw new InvalidConfigError(`${source} must be a list`)
       const items = Array.isArray(raw) ? raw : [raw]
       return items.flatMap(v => String(v).split(',')).map(v => v.trim()).filter(v => v !== '')
     }
@@ -82,11 +113,11 @@ function convert (spec: OptionSpec, raw: unknown, source: string): string | numb
 }
 
 export function formatHelp (usage: string, summary: string, specs: OptionSpec[]): string {
-  const rows = specs.map(s => {
+  const rows = [...specs, CONFIG_OPTION].map(s => {
     const flag = `--${s.name}${s.type === 'boolean' ? '' : ` ${s.placeholder ?? '<value>'}`}`
     const def = s.default == null || (Array.isArray(s.default) && s.default.length === 0) ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})`
     const env = s.env != null ? `\n${' '.repeat(36)}env ${s.env}` : ''
     return `  ${flag.padEnd(34)}${s.description}${def}${env}`
   })
-  return `${summary}\n\nUsage: ${usage}\n\nOptions:\n${rows.join('\n')}\n  ${'--help, -h'.padEnd(34)}Show this help\n`
+  return `${summary}\n\nUsage: ${usage}\n\nOptions:\n${rows.join('\n')}\n  ${'--help, -h'.padEnd(34)}Show this help\n\nEvery option can also be set in a JSON file given by --config <file> (env GOLEM_CLAY_CONFIG);\nflags win over env vars, env vars over the file.\n`
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidConfigError, InvalidMultiaddrError } from '../../shared/errors.ts'
-import { parseRelayConfig } from './relay-config.ts'
+import { parseOptions } from './options.ts'
+import { parseRelayConfig, RELAY_OPTIONS } from './relay-config.ts'
 
 describe('relay configuration', () => {
   it('has documented defaults', () => {
@@ -39,6 +40,28 @@ describe('relay configuration', () => {
 
   it('refuses a malformed announce multiaddr with a typed error', () => {
     expect(() => parseRelayConfig(['--announce', '/ip4/999.0.0.1/tcp/x'], {})).toThrow(InvalidMultiaddrError)
+  })
+
+  it('reads a JSON config file below flags and env vars', () => {
+    const files: Record<string, string> = { '/etc/gc.json': JSON.stringify({ 'http-port': 8100, seed: ['/ip4/1.2.3.4/tcp/9091/p2p/12D3KooWSWSy6aSxE7GoGSEEoonvFPa8pYLxg1xQ7hWXHYfZX7ZR'], quiet: true }) }
+    const read = (path: string): string => { const text = files[path]; if (text == null) throw Object.assign(new Error('missing'), { code: 'ENOENT' }); return text }
+    const { values } = parseOptions(RELAY_OPTIONS, ['--config', '/etc/gc.json', '--ws-port', '9100'], { GOLEM_CLAY_HTTP_PORT: '8200' }, read)
+    expect(values['http-port']).toBe(8200) // env beats the file
+    expect(values['ws-port']).toBe(9100)
+    expect(values.quiet).toBe(true)
+    expect(values.seed).toEqual(['/ip4/1.2.3.4/tcp/9091/p2p/12D3KooWSWSy6aSxE7GoGSEEoonvFPa8pYLxg1xQ7hWXHYfZX7ZR'])
+    expect(() => parseOptions(RELAY_OPTIONS, ['--config', '/nope.json'], {}, read)).toThrow(/Cannot read config file \/nope.json: ENOENT/)
+    files['/bad.json'] = '{"http-port": '
+    expect(() => parseOptions(RELAY_OPTIONS, ['--config', '/bad.json'], {}, read)).toThrow(/not valid JSON/)
+    files['/unknown.json'] = '{"colour": "blue"}'
+    expect(() => parseOptions(RELAY_OPTIONS, ['--config', '/unknown.json'], {}, read)).toThrow(/unknown option "colour"/)
+    files['/typo.json'] = '{"http-port": "eighty"}'
+    expect(() => parseOptions(RELAY_OPTIONS, ['--config', '/typo.json'], {}, read)).toThrow(/"http-port" in \/typo.json must be a port number/)
+  })
+
+  it('wants seeds with a peer ID', () => {
+    expect(() => parseRelayConfig(['--seed', '/ip4/1.2.3.4/tcp/9091'], {})).toThrow(/--seed .* must end with \/p2p\/<peer ID>/)
+    expect(parseRelayConfig(['--seed', '/ip4/1.2.3.4/tcp/9091/p2p/12D3KooWSWSy6aSxE7GoGSEEoonvFPa8pYLxg1xQ7hWXHYfZX7ZR'], {}).config.seeds).toHaveLength(1)
   })
 
   it('asks for help', () => {

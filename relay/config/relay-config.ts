@@ -2,6 +2,8 @@ import { resolve } from 'node:path'
 import { parseRelayAddr } from '../../shared/p2p-service/relay-connector.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import { formatHelp, parseOptions } from './options.ts'
+import { parseStorageConfig, STORAGE_OPTIONS } from '../storage/storage-config.ts'
+import type { RelayStorageInit } from '../storage/relay-storage.ts'
 import type { OptionSpec } from './options.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -12,6 +14,7 @@ export interface RelayConfig {
   wsPort: number
   tcpPort: number
   announce: Multiaddr[]
+  seeds: Multiaddr[]
   webRoot: string
   maxConnections: number
   maxReservations: number
@@ -24,6 +27,8 @@ export interface RelayConfig {
     heartbeat: { interval: number, missedBeats: number }
   }
   logLevel: 'quiet' | 'info'
+  /** Hyperdrive storage: quotas, lifetime, replication (see relay/storage/storage-config.ts). */
+  storage: RelayStorageInit
 }
 
 export const RELAY_OPTIONS: OptionSpec[] = [
@@ -33,6 +38,7 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'ws-port', type: 'port', env: 'GOLEM_CLAY_WS_PORT', default: 9090, placeholder: '<port>', description: 'libp2p WebSockets port, for tabs (0 = any free port)' },
   { name: 'tcp-port', type: 'port', env: 'GOLEM_CLAY_TCP_PORT', default: 9091, placeholder: '<port>', description: 'libp2p TCP port, for Node peers and relays (0 = any free port)' },
   { name: 'announce', type: 'list', env: 'GOLEM_CLAY_ANNOUNCE', default: [], placeholder: '<multiaddr,...>', description: 'Addresses to advertise instead of the listen addresses' },
+  { name: 'seed', type: 'list', env: 'GOLEM_CLAY_SEEDS', default: [], placeholder: '<multiaddr,...>', description: 'Relays to join into one network (each ending in /p2p/<peer ID>)' },
   { name: 'web-root', type: 'string', env: 'GOLEM_CLAY_WEB_ROOT', default: './dist/web', placeholder: '<dir>', description: 'Built web page to serve' },
   { name: 'max-connections', type: 'integer', env: 'GOLEM_CLAY_MAX_CONNECTIONS', default: 1024, min: 1, placeholder: '<n>', description: 'Most open libp2p connections' },
   { name: 'max-reservations', type: 'integer', env: 'GOLEM_CLAY_MAX_RESERVATIONS', default: 512, min: 1, placeholder: '<n>', description: 'Most circuit relay reservations' },
@@ -44,6 +50,7 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'max-pending-handshakes', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_HANDSHAKES', default: 64, min: 1, placeholder: '<n>', description: 'Most handshakes in progress' },
   { name: 'heartbeat-interval', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_INTERVAL', default: 2500, min: 100, placeholder: '<ms>', description: 'Ping a quiet session this often' },
   { name: 'heartbeat-missed', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_MISSED', default: 3, min: 1, placeholder: '<n>', description: 'Quiet intervals before a session is dropped' },
+  ...STORAGE_OPTIONS,
   { name: 'quiet', type: 'boolean', env: 'GOLEM_CLAY_QUIET', default: false, description: 'Only print errors' }
 ]
 
@@ -62,6 +69,7 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
     wsPort: v['ws-port'] as number,
     tcpPort: v['tcp-port'] as number,
     announce: (v.announce as string[]).map(parseRelayAddr),
+    seeds: (v.seed as string[]).map(parseRelayAddr),
     webRoot: resolve(v['web-root'] as string),
     maxConnections: v['max-connections'] as number,
     maxReservations: v['max-reservations'] as number,
@@ -73,7 +81,11 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
       maxPendingHandshakes: v['max-pending-handshakes'] as number,
       heartbeat: { interval: v['heartbeat-interval'] as number, missedBeats: v['heartbeat-missed'] as number }
     },
-    logLevel: v.quiet === true ? 'quiet' : 'info'
+    logLevel: v.quiet === true ? 'quiet' : 'info',
+    storage: parseStorageConfig(v, resolve(v.data as string))
+  }
+  for (const seed of config.seeds) {
+    if (!seed.getComponents().some(c => c.name === 'p2p')) throw new InvalidConfigError(`--seed ${seed.toString()} must end with /p2p/<peer ID>`)
   }
   if (config.session.difficulty.base > 40) throw new InvalidConfigError('--difficulty above 40 would lock every peer out')
   return { config, help }

@@ -2,16 +2,20 @@ import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { identify, identifyPush } from '@libp2p/identify'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { kadDHT } from '@libp2p/kad-dht'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
+import { TCP } from '@multiformats/multiaddr-matcher'
 import { createLibp2p } from 'libp2p'
+import { relayConnector } from '../../shared/p2p-service/relay-connector.ts'
+import { dhtConfig } from '../../shared/peer-keeper/dht-config.ts'
+import { peerKeeper } from '../../shared/peer-keeper/peer-keeper.ts'
+import { peerExchange } from '../../shared/peer-keeper/pex.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
-import { DHT_PROTOCOL } from '../../shared/protocols.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
 import { verifySolution } from '../../shared/hashcash/hashcash.ts'
 import { BanList } from '../../shared/peer-session/ban-list.ts'
@@ -19,7 +23,13 @@ import { PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS } from '../../shared/peer-sessio
 import { sessionManager } from '../../shared/peer-session/session-manager.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import { directoryServer } from './directory-server.ts'
+import { relayStorage } from '../storage/relay-storage.ts'
+import type { RelayStorage, RelayStorageInit } from '../storage/relay-storage.ts'
 import type { DirectoryServer } from './directory-server.ts'
+import type { RelayConnector } from '../../shared/p2p-service/relay-connector.ts'
+import type { KeeperStore } from '../../shared/peer-keeper/keeper-store.ts'
+import type { PeerKeeper } from '../../shared/peer-keeper/peer-keeper.ts'
+import type { PeerExchange } from '../../shared/peer-keeper/pex.ts'
 import type { SessionManager, SessionManagerInit } from '../../shared/peer-session/session-manager.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
@@ -47,8 +57,14 @@ export interface RelayNodeInit {
   relayDataLimit?: number
   /** Seconds one relayed connection may stay open. @default 1800 */
   relayDurationLimit?: number
+  /** Other relays to join into one network (multiaddrs ending in /p2p/<peer ID>). */
+  seeds?: Multiaddr[]
+  /** Where PeerKeeper keeps its records between runs. @default memory only */
+  keeperStore?: KeeperStore
   /** Session layer overrides (difficulty, limits, heartbeat); defaults in SESSION_DEFAULTS.relay. */
   session?: Partial<Omit<SessionManagerInit, 'verify' | 'roles'>>
+  /** Hyperdrive storage (Corestore folder, quotas, replication); off when absent. */
+  storage?: RelayStorageInit
 }
 
 export type RelayServices = {
@@ -59,6 +75,10 @@ export type RelayServices = {
   relay: CircuitRelayService
   dht: KadDHT
   directory: DirectoryServer
+  keeper: PeerKeeper
+  pex: PeerExchange
+  seeds: RelayConnector
+  storage?: RelayStorage
 }
 
 export type RelayNode = Libp2p<RelayServices>
@@ -92,7 +112,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
         ...init.session,
         difficulty: { ...defaults.difficulty, ...init.session?.difficulty },
         roles: ['relay'],
-        capabilities: ['relay', 'dht', 'directory'],
+        capabilities: ['relay', 'dht', 'directory', ...(init.storage != null ? ['storage'] : [])],
         cores: availableParallelism(),
         verify: verifySolution,
         // relays dial each other too; workers start only when a challenge comes
@@ -102,7 +122,8 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       }),
       identify: identify(),
       identifyPush: identifyPush(),
-      ping: ping(),
+      // the connection monitor, kad's contact checks and our RTT probes may ping at once
+      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
       relay: circuitRelayServer({
         reservations: {
           maxReservations: init.maxReservations ?? 512,
@@ -110,9 +131,14 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
           defaultDurationLimit: (init.relayDurationLimit ?? 1800) * 1000
         }
       }),
-      // private addresses are kept: a relay on a LAN or localhost is a real network
-      dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
-      directory: directoryServer()
+      dht: kadDHT(dhtConfig(true)),
+      directory: directoryServer(),
+      keeper: peerKeeper({ store: init.keeperStore, maxPeers: 2048 }),
+      // relays tell each other about the peers they serve, so tabs find tabs anywhere
+      pex: peerExchange({ gossipInterval: 10_000 }),
+      // relays stay connected to their seeds; the DHT and PEX find the rest
+      seeds: relayConnector({ relays: init.seeds ?? [], acceptAddr: (ma) => TCP.exactMatch(ma) }),
+      ...(init.storage != null ? { storage: relayStorage(init.storage) } : {})
     }
   })
 }

@@ -1,8 +1,10 @@
 import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import { startHttpServer } from '../http/http-server.ts'
 import { relayStatus } from '../http/status.ts'
 import { loadOrCreateKey } from '../identity/key-file.ts'
+import { fileKeeperStore } from '../peer-keeper/file-keeper-store.ts'
 import { createRelayNode } from './create-relay-node.ts'
 import type { RelayConfig } from '../config/relay-config.ts'
 import type { HttpServer } from '../http/http-server.ts'
@@ -30,11 +32,14 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
     tcpPort: config.tcpPort,
     wsPort: config.wsPort,
     announce: config.announce,
+    seeds: config.seeds,
+    keeperStore: fileKeeperStore(join(config.dataDir, 'peers.json')),
     maxConnections: config.maxConnections,
     maxReservations: config.maxReservations,
     relayDataLimit: config.relayDataLimit,
     relayDurationLimit: config.relayDurationLimit,
-    session: config.session
+    session: config.session,
+    storage: config.storage
   })
   const startedAt = Date.now()
   try {

@@ -26,7 +26,8 @@ export interface HttpServer {
 /** Serves the web page, `/status` and `/healthz` next to the relay. */
 export async function startHttpServer (init: HttpServerInit): Promise<HttpServer> {
   const hasPage = existsSync(join(init.webRoot, 'index.html'))
-  const serveStatic = hasPage ? sirv(init.webRoot, { single: true, etag: true, gzip: false, dev: false, maxAge: 0 }) : undefined
+  // dev mode re-reads the folder per request, so a rebuilt page is served without a restart
+  const serveStatic = hasPage ? sirv(init.webRoot, { single: true, etag: true, gzip: false, maxAge: 0, dev: true }) : undefined
 
   const server = createServer((req, res) => {
     try {

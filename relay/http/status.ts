@@ -1,7 +1,10 @@
 import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
 import { CLIENT_VERSION, PROTOCOL_VERSION } from '../../shared/version.ts'
+import { estimateNetwork, routingTableSummary } from '../../shared/peer-keeper/network-summary.ts'
+import type { NetworkEstimate } from '../../shared/peer-keeper/network-summary.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { SessionStats } from '../../shared/peer-session/session-manager.ts'
+import type { StorageStatus } from '../storage/relay-storage.ts'
 
 export interface RelayStatusReport {
   peerId: string
@@ -14,8 +17,12 @@ export interface RelayStatusReport {
   directorySubscribers: number
   /** The session layer: verified sessions, the difficulty asked of dialers now, refusals by kind. */
   session: SessionStats
+  /** PeerKeeper and the DHT: what this relay knows of the network. */
+  network: { kept: number, estimate: NetworkEstimate, routingTable: { peers: number, buckets: number }, seeds: Array<{ peerId?: string, state: string }> }
   startedAt: string
   uptime: number
+  /** Hyperdrive storage: objects, bytes, quotas, transfers, refusals, replication. */
+  storage?: StorageStatus
 }
 
 /** Peers listed individually in /status; the count is always exact. */
@@ -39,7 +46,14 @@ export function relayStatus (node: RelayNode, startedAt: number): RelayStatusRep
     reservations: node.services.relay.reservations.size,
     directorySubscribers: node.services.directory.size,
     session: node.services.sessions.stats,
+    network: {
+      kept: node.services.keeper.size,
+      estimate: estimateNetwork(node.services.keeper, 'relay'),
+      routingTable: (({ peers, buckets }) => ({ peers, buckets: buckets.length }))(routingTableSummary(node.services.dht)),
+      seeds: node.services.seeds.status.map(s => ({ peerId: s.peerId, state: s.state }))
+    },
     startedAt: new Date(startedAt).toISOString(),
-    uptime: Math.round((Date.now() - startedAt) / 1000)
+    uptime: Math.round((Date.now() - startedAt) / 1000),
+    storage: node.services.storage?.status
   }
 }

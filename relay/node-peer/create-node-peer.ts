@@ -6,11 +6,19 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
+import { kadDHT } from '@libp2p/kad-dht'
+import { TCP } from '@multiformats/multiaddr-matcher'
 import { createLibp2p } from 'libp2p'
+import { dhtConfig } from '../../shared/peer-keeper/dht-config.ts'
+import { peerKeeper } from '../../shared/peer-keeper/peer-keeper.ts'
+import { peerExchange } from '../../shared/peer-keeper/pex.ts'
+import { peerFinder } from '../../shared/peer-keeper/peer-finder.ts'
 import { directoryClient } from '../../shared/directory/directory-client.ts'
 import { messaging } from '../../shared/messaging/messaging.ts'
 import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
 import { relayConnector } from '../../shared/p2p-service/relay-connector.ts'
+import { storageClient } from '../../shared/storage/storage-client.ts'
+import type { StorageClient } from '../../shared/storage/storage-client.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
 import { verifySolution } from '../../shared/hashcash/hashcash.ts'
 import { BanList } from '../../shared/peer-session/ban-list.ts'
@@ -19,6 +27,11 @@ import { sessionManager } from '../../shared/peer-session/session-manager.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import type { DirectoryClient } from '../../shared/directory/directory-client.ts'
 import type { Messaging } from '../../shared/messaging/messaging.ts'
+import type { KeeperStore } from '../../shared/peer-keeper/keeper-store.ts'
+import type { PeerKeeper } from '../../shared/peer-keeper/peer-keeper.ts'
+import type { PeerExchange } from '../../shared/peer-keeper/pex.ts'
+import type { PeerFinder, PeerFinderInit } from '../../shared/peer-keeper/peer-finder.ts'
+import type { KadDHT } from '@libp2p/kad-dht'
 import type { ChallengeSolver } from '../../shared/peer-session/handshake.ts'
 import type { SessionManager, SessionManagerInit } from '../../shared/peer-session/session-manager.ts'
 import type { RelayConnector } from '../../shared/p2p-service/relay-connector.ts'
@@ -37,6 +50,12 @@ export interface NodePeerInit {
   session?: Partial<Omit<SessionManagerInit, 'verify' | 'roles'>>
   /** Solver pool; by default one worker thread per core. */
   solver?: ChallengeSolver
+  /** Where PeerKeeper keeps its records between runs. @default memory only */
+  keeperStore?: KeeperStore
+  /** Relays to keep reservations on. @default 2 */
+  maxRelays?: number
+  /** Overrides for finding peers on other relays (intervals). */
+  finder?: PeerFinderInit
 }
 
 export type NodePeerServices = {
@@ -46,7 +65,12 @@ export type NodePeerServices = {
   ping: Ping
   messaging: Messaging
   directory: DirectoryClient
+  keeper: PeerKeeper
+  pex: PeerExchange
+  dht: KadDHT
+  finder: PeerFinder
   relays: RelayConnector
+  storage: StorageClient
 }
 
 export type NodePeer = Libp2p<NodePeerServices>
@@ -59,11 +83,12 @@ export type NodePeer = Libp2p<NodePeerServices>
 export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
   const banList = new BanList()
   const defaults = SESSION_DEFAULTS.node
+  const maxRelays = init.maxRelays ?? 2
   return await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     start: false,
     nodeInfo: { name: 'golem-clay-node', version: CLIENT_VERSION },
-    addresses: { listen: ['/p2p-circuit'] },
+    addresses: { listen: Array.from({ length: maxRelays }, () => '/p2p-circuit') },
     // the relay grants reservations only to verified sessions: allow for the proof of work
     transports: [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: 70_000 })],
     connectionEncrypters: [noise()],
@@ -86,10 +111,16 @@ export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
       }),
       identify: identify(),
       identifyPush: identifyPush(),
-      ping: ping(),
+      // the connection monitor, kad's contact checks and our RTT probes may ping at once
+      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
       messaging: messaging(),
       directory: directoryClient({ role: 'node' }),
-      relays: relayConnector({ relays: init.relays })
+      keeper: peerKeeper({ store: init.keeperStore, maxPeers: 512 }),
+      pex: peerExchange(),
+      dht: kadDHT(dhtConfig(false)),
+      finder: peerFinder(init.finder),
+      relays: relayConnector({ relays: init.relays, maxRelays, acceptAddr: (ma) => TCP.exactMatch(ma) }),
+      storage: storageClient()
     }
   })
 }

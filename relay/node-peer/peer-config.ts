@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { formatHelp, parseOptions } from '../config/options.ts'
 import type { OptionSpec } from '../config/options.ts'
+import { STORAGE_COMMANDS_HELP } from '../storage/peer-commands.ts'
 
 export interface PeerConfig {
   relays: string[]
@@ -20,6 +21,7 @@ export const PEER_HELP = formatHelp(
 and talks to tabs through it. Type commands on standard input:
   peers                    list the peers the relays know
   send <peer ID> <text>    send a direct message
+${STORAGE_COMMANDS_HELP}
   quit                     leave the network`,
   PEER_OPTIONS
 )

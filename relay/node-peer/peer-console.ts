@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
+import { storageCommands } from '../storage/peer-commands.ts'
 import type { NodePeer } from './create-node-peer.ts'
 
 export interface PeerConsoleInit {
@@ -71,8 +72,9 @@ export function startPeerConsole (init: PeerConsoleInit): void {
       const result = await node.services.messaging.send(peer, text)
       emit('sent', { to, id: result.id, rtt: result.rtt, kind: result.kind }, `delivered to ${to} in ${result.rtt} ms (${result.kind})`)
     },
+    ...storageCommands(node, emit, json),
     quit: async () => { init.onQuit() },
-    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | quit') }
+    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | put <file> | get <address> <file> | grant <address> <peer ID> | stat <address> | rm <address> | quit') }
   }
 
   const rl = createInterface({ input: init.input, terminal: false })

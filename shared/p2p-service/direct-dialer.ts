@@ -1,9 +1,12 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { Circuit, WebRTC } from '@multiformats/multiaddr-matcher'
 import { TypedEventEmitter } from 'main-event'
 import { delay } from '../util/abort.ts'
 import { measureRtt } from './rtt.ts'
 import { lastPeerId } from '../util/multiaddr.ts'
 import type { DirectoryClient, DirectoryPeer } from '../directory/directory-client.ts'
+import type { PeerKeeper } from '../peer-keeper/peer-keeper.ts'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -31,6 +34,8 @@ export interface DirectDialerComponents {
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
   directory: DirectoryClient
+  /** Optional: peers on other relays, found through the DHT and peer exchange. */
+  keeper?: PeerKeeper
 }
 
 export interface DialOutcome {
@@ -80,6 +85,7 @@ export class DirectDialer extends TypedEventEmitter<DirectDialerEvents> implemen
   start (): void {
     this.controller = new AbortController()
     this.components.directory.addEventListener('directory:update', this.onUpdate)
+    this.keeper()?.addEventListener('keeper:update', this.onUpdate)
     this.components.events.addEventListener('peer:disconnect', this.onUpdate)
     this.recheck = setInterval(this.onUpdate, this.recheckInterval)
   }
@@ -87,6 +93,7 @@ export class DirectDialer extends TypedEventEmitter<DirectDialerEvents> implemen
   stop (): void {
     this.controller?.abort()
     this.components.directory.removeEventListener('directory:update', this.onUpdate)
+    this.keeper()?.removeEventListener('keeper:update', this.onUpdate)
     this.components.events.removeEventListener('peer:disconnect', this.onUpdate)
     clearInterval(this.recheck)
     for (const timer of this.fallbacks.values()) clearTimeout(timer)
@@ -94,7 +101,38 @@ export class DirectDialer extends TypedEventEmitter<DirectDialerEvents> implemen
   }
 
   private readonly onUpdate = (): void => {
-    for (const peer of this.components.directory.peers) this.consider(peer)
+    for (const peer of this.candidates()) this.consider(peer)
+  }
+
+  private keeper (): PeerKeeper | undefined {
+    try {
+      return this.components.keeper
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * Peers worth a link, best first: those our own relays list (one hop of
+   * signalling away), then peers on other relays by measured RTT.
+   */
+  candidates (): DirectoryPeer[] {
+    const listed = this.components.directory.peers
+    const seen = new Set(listed.map(p => p.id.toString()))
+    const self = this.components.peerId.toString()
+    const now = Date.now()
+    const others = (this.keeper()?.list() ?? [])
+      .filter(p => !seen.has(p.id) && p.id !== self && p.multiaddrs.length > 0 && (p.roles.includes('tab') || p.roles.includes('node')))
+      // seen lately by someone: a tab that left long ago is not worth a dial
+      .filter(p => now - p.lastSeen < 120_000)
+      .sort((a, b) => (a.rtt ?? Infinity) - (b.rtt ?? Infinity) || b.lastSeen - a.lastSeen)
+      .map((p): DirectoryPeer => ({
+        id: peerIdFromString(p.id),
+        role: p.roles.includes('tab') ? 'tab' : 'node',
+        multiaddrs: p.multiaddrs.map(a => multiaddr(a)),
+        via: []
+      }))
+    return [...listed, ...others]
   }
 
   private consider (peer: DirectoryPeer, isFallback = false): void {
@@ -165,7 +203,7 @@ export class DirectDialer extends TypedEventEmitter<DirectDialerEvents> implemen
   }
 
   private connectedPeerCount (): number {
-    const known = new Set(this.components.directory.peers.map(p => p.id.toString()))
+    const known = new Set(this.candidates().map(p => p.id.toString()))
     return this.components.connectionManager.getConnections().filter(c => known.has(c.remotePeer.toString())).length
   }
 }

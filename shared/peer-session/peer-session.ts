@@ -27,6 +27,8 @@ export interface PeerSessionInit {
   difficulty: number
   heartbeat?: HeartbeatInit
   log: Logger
+  /** Our current load, 0..1, sent with heartbeats. */
+  load?: () => number
 }
 
 export interface SessionEnd {
@@ -55,6 +57,8 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
   readonly kind: ConnectionKind
   readonly establishedAt = Date.now()
   rtt?: number
+  /** The peer's load as of its last heartbeat (or its Hello). */
+  remoteLoad?: number
   lastSeen = Date.now()
   end?: SessionEnd
   private readonly stream: Stream
@@ -62,6 +66,7 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
   private readonly interval: number
   private readonly missedBeats: number
   private readonly log: Logger
+  private readonly load?: () => number
   private timer?: ReturnType<typeof setInterval>
   private seq = 0
   private readonly pending = new Map<number, number>()
@@ -80,6 +85,8 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
     this.interval = init.heartbeat?.interval ?? 2_500
     this.missedBeats = init.heartbeat?.missedBeats ?? 3
     this.log = init.log
+    this.load = init.load
+    this.remoteLoad = init.remoteHello.load
   }
 
   get open (): boolean {
@@ -132,7 +139,12 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
     const seq = ++this.seq
     this.pending.set(seq, performance.now())
     if (this.pending.size > 16) this.pending.delete(this.pending.keys().next().value as number)
-    this.send({ v: 1, type: 'ping', seq })
+    this.send({ v: 1, type: 'ping', seq, ...this.loadField() })
+  }
+
+  private loadField (): { load?: number } {
+    const load = this.load?.()
+    return load == null ? {} : { load: Math.round(Math.min(Math.max(load, 0), 1) * 1000) / 1000 }
   }
 
   private send (frame: SessionFrame): void {
@@ -147,9 +159,11 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
         this.missed = 0
         switch (frame.type) {
           case 'ping':
-            this.send({ v: 1, type: 'pong', seq: frame.seq })
+            if (frame.load != null) this.remoteLoad = frame.load
+            this.send({ v: 1, type: 'pong', seq: frame.seq, ...this.loadField() })
             break
           case 'pong': {
+            if (frame.load != null) this.remoteLoad = frame.load
             const sentAt = this.pending.get(frame.seq)
             if (sentAt != null) {
               this.pending.delete(frame.seq)

@@ -42,8 +42,9 @@ export interface ChallengeFrame {
 
 export interface SolutionFrame { v: 1, type: 'solution', nonce: string }
 export interface WelcomeFrame { v: 1, type: 'welcome' }
-export interface PingFrame { v: 1, type: 'ping', seq: number }
-export interface PongFrame { v: 1, type: 'pong', seq: number }
+/** Heartbeats carry the sender's current load (0..1) so relay choice stays current. */
+export interface PingFrame { v: 1, type: 'ping', seq: number, load?: number }
+export interface PongFrame { v: 1, type: 'pong', seq: number, load?: number }
 export interface DisconnectFrame { v: 1, type: 'disconnect', reason: DisconnectReason, message?: string }
 
 export type SessionFrame = HelloFrame | ChallengeFrame | SolutionFrame | WelcomeFrame | PingFrame | PongFrame | DisconnectFrame
@@ -73,6 +74,12 @@ function expectStringList (obj: Record<string, unknown>, key: string, maxItems: 
   return value as string[]
 }
 
+function expectLoad (obj: Record<string, unknown>): number {
+  const load = expectNumber(obj, 'load')
+  if (load < 0 || load > 1) throw new InvalidMessageError('"load" must be within 0..1')
+  return load
+}
+
 /** Decodes any session frame; unknown types and bad fields are InvalidMessageError. */
 export function validateSessionFrame (value: unknown): SessionFrame {
   const obj = expectRecord(value, 'session frame')
@@ -97,11 +104,7 @@ export function validateSessionFrame (value: unknown): SessionFrame {
         cores: expectInt(obj, 'cores', 0, 4096),
         capabilities: expectStringList(obj, 'capabilities', 32, 32)
       }
-      if (obj.load !== undefined) {
-        const load = expectNumber(obj, 'load')
-        if (load < 0 || load > 1) throw new InvalidMessageError('"load" must be within 0..1')
-        frame.load = load
-      }
+      if (obj.load !== undefined) frame.load = expectLoad(obj)
       return frame
     }
     case 'challenge':
@@ -111,8 +114,11 @@ export function validateSessionFrame (value: unknown): SessionFrame {
     case 'welcome':
       return { v: 1, type }
     case 'ping':
-    case 'pong':
-      return { v: 1, type, seq: expectInt(obj, 'seq', 0, Number.MAX_SAFE_INTEGER) }
+    case 'pong': {
+      const frame: PingFrame | PongFrame = { v: 1, type, seq: expectInt(obj, 'seq', 0, Number.MAX_SAFE_INTEGER) }
+      if (obj.load !== undefined) frame.load = expectLoad(obj)
+      return frame
+    }
     case 'disconnect': {
       const frame: DisconnectFrame = { v: 1, type, reason: expectLiteral(obj, 'reason', DISCONNECT_REASONS) }
       if (obj.message !== undefined) frame.message = expectString(obj, 'message', 256)

@@ -155,6 +155,11 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     }
   }
 
+  /** Share of session capacity in use, 0..1, told to peers for relay choice. */
+  get load (): number {
+    return Math.min(this.list().length / (this.init.maxSessions ?? 256), 1)
+  }
+
   list (): PeerSession[] {
     return [...this.sessions.values()].filter(s => s.open)
   }
@@ -356,7 +361,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   }
 
   private register (conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream>, remoteHello: HelloFrame, difficulty: number, dialer: boolean): PeerSession {
-    const session = new PeerSession({ connection: conn, stream, lp, dialer, remoteHello, difficulty, heartbeat: this.init.heartbeat, log: this.log })
+    const session = new PeerSession({ connection: conn, stream, lp, dialer, remoteHello, difficulty, heartbeat: this.init.heartbeat, log: this.log, load: () => this.load })
     // a newer session of the same kind replaces the older one (a reconnect)
     for (const old of this.list()) {
       if (old.remotePeer === session.remotePeer && old.kind === session.kind && old.connection.id !== conn.id) {

@@ -7,11 +7,19 @@ import { ping } from '@libp2p/ping'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
+import { kadDHT } from '@libp2p/kad-dht'
+import { WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher'
 import { createLibp2p } from 'libp2p'
+import { dhtConfig } from '../../../shared/peer-keeper/dht-config.ts'
+import { peerKeeper } from '../../../shared/peer-keeper/peer-keeper.ts'
+import { peerExchange } from '../../../shared/peer-keeper/pex.ts'
+import { peerFinder } from '../../../shared/peer-keeper/peer-finder.ts'
 import { directoryClient } from '../../../shared/directory/directory-client.ts'
 import { messaging } from '../../../shared/messaging/messaging.ts'
 import { createConnectionGater } from '../../../shared/p2p-service/connection-gater.ts'
 import { directDialer } from '../../../shared/p2p-service/direct-dialer.ts'
+import { storageClient } from '../../../shared/storage/storage-client.ts'
+import type { StorageClient } from '../../../shared/storage/storage-client.ts'
 import { relayConnector } from '../../../shared/p2p-service/relay-connector.ts'
 import { CLIENT_VERSION } from '../../../shared/version.ts'
 import { verifySolution } from '../../../shared/hashcash/hashcash.ts'
@@ -20,6 +28,11 @@ import { PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS } from '../../../shared/peer-ses
 import { sessionManager } from '../../../shared/peer-session/session-manager.ts'
 import type { DirectoryClient } from '../../../shared/directory/directory-client.ts'
 import type { Messaging } from '../../../shared/messaging/messaging.ts'
+import type { KeeperStore } from '../../../shared/peer-keeper/keeper-store.ts'
+import type { PeerKeeper } from '../../../shared/peer-keeper/peer-keeper.ts'
+import type { PeerExchange } from '../../../shared/peer-keeper/pex.ts'
+import type { PeerFinder } from '../../../shared/peer-keeper/peer-finder.ts'
+import type { KadDHT } from '@libp2p/kad-dht'
 import type { ChallengeSolver } from '../../../shared/peer-session/handshake.ts'
 import type { SessionManager, SessionManagerInit } from '../../../shared/peer-session/session-manager.ts'
 import type { DirectDialer } from '../../../shared/p2p-service/direct-dialer.ts'
@@ -35,6 +48,10 @@ export interface BrowserNodeInit {
   iceServers?: RTCIceServer[]
   /** Hashcash solver pool (Web Workers) that pays for the sessions this tab opens. */
   solver: ChallengeSolver
+  /** Where PeerKeeper keeps its records between visits. @default memory only */
+  keeperStore?: KeeperStore
+  /** Relays to keep reservations on: two, so one going down never cuts the tab off. @default 2 */
+  maxRelays?: number
   /** Session layer overrides; defaults in SESSION_DEFAULTS.tab. */
   session?: Partial<Omit<SessionManagerInit, 'verify' | 'roles' | 'solver'>>
 }
@@ -46,8 +63,13 @@ export type BrowserServices = {
   ping: Ping
   messaging: Messaging
   directory: DirectoryClient
+  keeper: PeerKeeper
+  pex: PeerExchange
+  dht: KadDHT
+  finder: PeerFinder
   relays: RelayConnector
   dialer: DirectDialer
+  storage: StorageClient
 }
 
 export type BrowserNode = Libp2p<BrowserServices>
@@ -59,13 +81,15 @@ export type BrowserNode = Libp2p<BrowserServices>
 export async function createBrowserNode (init: BrowserNodeInit): Promise<BrowserNode> {
   const banList = new BanList()
   const defaults = SESSION_DEFAULTS.tab
+  const maxRelays = init.maxRelays ?? 2
+  const secure = globalThis.location?.protocol === 'https:'
   return await createLibp2p({
     privateKey: init.privateKey,
     start: false,
     nodeInfo: { name: 'golem-clay-tab', version: CLIENT_VERSION },
     addresses: {
-      // one reservation on whichever relay we reach, and WebRTC on top of it
-      listen: ['/p2p-circuit', '/webrtc']
+      // a reservation on each chosen relay, and WebRTC on top of them
+      listen: [...Array.from({ length: maxRelays }, () => '/p2p-circuit'), '/webrtc']
     },
     transports: [
       webSockets(),
@@ -93,11 +117,22 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
       }),
       identify: identify(),
       identifyPush: identifyPush(),
-      ping: ping(),
+      // the connection monitor, kad's contact checks and our RTT probes may ping at once
+      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
       messaging: messaging(),
       directory: directoryClient({ role: 'tab' }),
-      relays: relayConnector({ relays: init.relays }),
-      dialer: directDialer()
+      keeper: peerKeeper({ store: init.keeperStore, maxPeers: 256 }),
+      pex: peerExchange(),
+      dht: kadDHT(dhtConfig(false)),
+      finder: peerFinder(),
+      relays: relayConnector({
+        relays: init.relays,
+        maxRelays,
+        // a page can only open WebSockets (secure ones from an https page)
+        acceptAddr: (ma) => secure ? WebSocketsSecure.matches(ma) : WebSockets.matches(ma) || WebSocketsSecure.matches(ma)
+      }),
+      dialer: directDialer(),
+      storage: storageClient()
     }
   })
 }

@@ -1,6 +1,7 @@
 import type { ConnectionInfo } from '../../../shared/p2p-service/connection-kind.ts'
 import type { DialOutcome } from '../../../shared/p2p-service/direct-dialer.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/relay-connector.ts'
+import type { NetworkGraph } from './network-graph.ts'
 import type { ChatMessage, NodeState, Notice, PeerView, WorkState } from './node-state.svelte.ts'
 
 /**
@@ -26,6 +27,8 @@ export interface DebugApi {
   notices: () => Notice[]
   /** Verified sessions: peer, transport, who paid, difficulty, heartbeat RTT. */
   sessions: () => Array<{ peer: string, kind: string, dialer: boolean, difficulty: number, rtt?: number }>
+  /** The network as drawn on the page: nodes, links, DHT routing table, size estimate. */
+  network: () => NetworkGraph | undefined
 }
 
 declare global {
@@ -48,7 +51,8 @@ export function exposeDebugApi (state: NodeState): void {
     send: async (peer, text) => await state.send(peer, text),
     work: () => state.work == null ? undefined : { ...state.work },
     notices: () => state.notices.map(n => ({ ...n })),
-    sessions: () => state.node?.services.sessions.list().map(s => ({ peer: s.remotePeer, kind: s.kind, dialer: s.dialer, difficulty: s.difficulty, rtt: s.rtt })) ?? []
+    sessions: () => state.node?.services.sessions.list().map(s => ({ peer: s.remotePeer, kind: s.kind, dialer: s.dialer, difficulty: s.difficulty, rtt: s.rtt })) ?? [],
+    network: () => state.network == null ? undefined : JSON.parse(JSON.stringify(state.network)) as NetworkGraph
   }
   Object.defineProperty(window, 'golemClay', { value: Object.freeze(api), configurable: false, writable: false })
 }

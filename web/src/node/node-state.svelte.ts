@@ -4,6 +4,9 @@ import { Backoff } from '../../../shared/util/backoff.ts'
 import { delay } from '../../../shared/util/abort.ts'
 import { createBrowserNode } from './create-browser-node.ts'
 import { claimIdentity } from './identity-store.ts'
+import { idbKeeperStore } from './idb-keeper-store.ts'
+import { networkGraph } from './network-graph.ts'
+import type { NetworkGraph } from './network-graph.ts'
 import { fetchServingRelay, readPageConfig } from './page-config.ts'
 import { createBrowserHashcashSolver } from '../hashcash/browser-solver.ts'
 import { DISCONNECT_TEXT } from '../../../shared/peer-session/disconnect.ts'
@@ -85,6 +88,7 @@ export class NodeState {
   messages = $state<ChatMessage[]>([])
   now = $state(Date.now())
   work = $state<WorkState>()
+  network = $state<NetworkGraph>()
   notices = $state<Notice[]>([])
   /** Difficulty each peer asked of us when we last joined it. */
   asked = $state<Record<string, number>>({})
@@ -112,7 +116,7 @@ export class NodeState {
       const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
       this.phase = 'starting'
       this.solver = createBrowserHashcashSolver()
-      const node = await createBrowserNode({ privateKey: identity.privateKey, relays, iceServers: config.iceServers, solver: this.solver })
+      const node = await createBrowserNode({ privateKey: identity.privateKey, relays, iceServers: config.iceServers, solver: this.solver, keeperStore: idbKeeperStore(identity.slot) })
       this.node = node
       this.peerId = node.peerId.toString()
       this.wire(node)
@@ -197,6 +201,7 @@ export class NodeState {
       this.refresh()
     })
     node.services.directory.addEventListener('directory:update', refresh)
+    node.services.keeper.addEventListener('keeper:update', refresh)
     node.services.dialer.addEventListener('dial:done', (evt) => {
       this.dials.push(evt.detail)
       this.refresh()
@@ -253,6 +258,7 @@ export class NodeState {
     const node = this.node
     if (node == null) return
     this.relays = node.services.relays.status
+    this.network = networkGraph(node)
     const views = new Map<string, PeerView>()
     for (const peer of node.services.directory.peers) {
       const id = peer.id.toString()

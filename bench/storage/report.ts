@@ -1,0 +1,55 @@
+import type { MachineInfo } from '../transport/machine-info.ts'
+
+export interface Measure {
+  /** Median MB/s (10^6 bytes per second). */
+  MBps: number
+  samples: Array<{ MBps: number, ours: number, rest: number }>
+}
+
+export interface PathFigures { rawUpload: Measure, upload: Measure, rawDownload: Measure, download: Measure }
+
+export interface StorageBenchResult {
+  machine: MachineInfo
+  size: number
+  reps: number
+  tab: PathFigures
+  node: PathFigures
+  replication: Measure
+  rawReplication: Measure
+  seconds: number
+}
+
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`
+const runs = (m: Measure): string => m.samples.map(s => `${s.MBps} (${s.ours} / ${s.rest})`).join(', ')
+
+/** The `## Storage` section of BENCHMARKS.md. */
+export function storageSection (r: StorageBenchResult): string {
+  const mib = r.size / 2 ** 20
+  const m = r.machine
+  const row = (path: string, dir: string, storage: Measure, raw: Measure): string =>
+    `| ${path} | ${dir} | ${storage.MBps} | ${raw.MBps} | ${ratio(storage.MBps, raw.MBps)} |`
+  return `## Storage
+
+Hyperdrive storage on a relay, moved by the storage protocol (\`/golem-clay/storage/1.0.0\`), beside a raw transfer of the same bytes over a plain libp2p stream on the same connection, all in one run of \`npm run bench:storage\` (${r.seconds} s).
+
+Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM; Node ${m.node}; ${m.chromium} (headless). Date: ${m.date}; 1-minute load average at the start: ${m.loadAtStart}.
+
+| Path | Direction | Storage MB/s | Raw MB/s | Storage / raw |
+|---|---|---|---|---|
+${row('tab ↔ relay, WebSocket', 'upload', r.tab.upload, r.tab.rawUpload)}
+${row('tab ↔ relay, WebSocket', 'download', r.tab.download, r.tab.rawDownload)}
+${row('Node peer ↔ relay, TCP', 'upload', r.node.upload, r.node.rawUpload)}
+${row('Node peer ↔ relay, TCP', 'download', r.node.download, r.node.rawDownload)}
+${row('relay → relay, TCP', 'replication', r.replication, r.rawReplication)}
+
+MB/s is 10^6 bytes per second, the median of ${r.reps} transfers of ${mib} MiB. Each transfer as MB/s (cores used by our processes / by the rest of the machine meanwhile): tab upload ${runs(r.tab.upload)}; raw ${runs(r.tab.rawUpload)}; tab download ${runs(r.tab.download)}; raw ${runs(r.tab.rawDownload)}; Node upload ${runs(r.node.upload)}; raw ${runs(r.node.rawUpload)}; Node download ${runs(r.node.download)}; raw ${runs(r.node.rawDownload)}; replication ${runs(r.replication)}; raw ${runs(r.rawReplication)}.
+
+### Method
+
+- **Processes.** Relay A and relay B are real relay gateways (\`startRelayGateway\`, storage on, Hashcash at 8 bits), each in its own Node process on 127.0.0.1 with its Corestore in a fresh temporary folder; B runs with \`--replicate-from\` A's TCP address. The bench process holds a Node peer (\`createNodePeer\`, TCP to A) and drives one headless Chromium tab running \`web/bench/storage.html\`, whose \`createBrowserNode\` reaches A over WebSocket. The machine has two cores, so the tab, the relay and the bench share them.
+- **Storage upload** is timed from the call to \`storage.put()\` (SHA-256 of the whole object first, WebCrypto in the tab and Node's WebCrypto on the Node peer) until the relay's \`stored\` reply: every byte is then hashed per chunk and as a whole, written to the partial file and to the drive's blob core, and the entry committed. **Storage download** is timed from \`storage.get()\` until every chunk has arrived with its hash checked and the whole object's SHA-256 matched the address (into memory). Each upload stores fresh random bytes under a new path; each download fetches an object stored in this run.
+- **Raw baseline**: the same number of bytes, in the same 256 KiB pieces, over a plain libp2p stream (\`/golem-clay/storage-bench-raw/1.0.0\`, registered by the bench relay only) on the very connection the storage protocol used — the tab's WebSocket connection, the Node peer's TCP connection, B's TCP connection to A — with the same Noise encryption and Yamux framing. The relay only counts the bytes (upload) or sends them from memory (download). Upload is timed until the relay acknowledges the last byte, download until the last byte arrives. The ratio therefore isolates what the storage protocol adds: hashing, framing, flow control, disk and Hyperdrive.
+- **Replication** is B's time from starting to fetch a new object's blocks from A (right after A committed it) until B holds them all, Hypercore's own replication protocol carried on \`/golem-clay/storage-replication/1.0.0\` (Hypercore's Noise stream inside libp2p's). The raw baseline is B pulling the same number of bytes from A over B's existing connection to A.
+- A warm-up transfer of ${r.size > 0 ? 8 : 0} MiB per path goes first. Transfers are interleaved (raw, then storage) so slow spells on the shared machine hit both.
+`
+}

@@ -1,0 +1,214 @@
+// npm run bench:storage — see the Storage section of BENCHMARKS.md
+import '../../relay/polyfills.ts'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { launchChromium } from '../../e2e/fixtures/chromium.ts'
+import { freePort } from '../../e2e/fixtures/ports.ts'
+import { ProcessLines } from '../../e2e/fixtures/process-lines.ts'
+import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
+import { bytesSource, memorySink } from '../../shared/storage/sources.ts'
+import { upsertSection } from '../transport/benchmarks-file.ts'
+import { cpuBetween, cpuSnapshot, waitForQuiet } from '../transport/cpu-usage.ts'
+import { loadAverage, machineInfo } from '../transport/machine-info.ts'
+import { mbps, median, round } from '../transport/stats.ts'
+import { rawDownload, rawUpload } from './raw-protocol.ts'
+import { storageSection } from './report.ts'
+import type { Measure, StorageBenchResult } from './report.ts'
+import type { StorageBenchApi } from '../../web/src/storage/storage-bench.ts'
+import type { ChildProcess } from 'node:child_process'
+import type { Page } from '@playwright/test'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const BENCHMARKS_MD = join(ROOT, 'BENCHMARKS.md')
+const MiB = 1024 * 1024
+/** Bytes per transfer, transfers per figure. */
+const SIZE = 64 * MiB
+const REPS = 3
+const WARMUP = 8 * MiB
+
+const log = (line: string): void => { process.stderr.write(`${line}\n`) }
+const cleanups: Array<() => Promise<unknown>> = []
+
+interface Relay { child: ChildProcess, lines: ProcessLines, peerId: string, http: string, multiaddrs: string[], dir: string }
+
+async function startRelay (name: string, extra: string[] = []): Promise<Relay> {
+  const dir = await mkdtemp(join(tmpdir(), `golem-clay-bench-${name}-`))
+  const args = ['--data', dir, '--host', '127.0.0.1', '--http-port', String(await freePort()), '--ws-port', String(await freePort()), '--tcp-port', String(await freePort()),
+    '--difficulty', '8', '--storage-quota', '40GiB', '--storage-peer-quota', '20GiB', '--quiet', ...extra]
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/storage/bench-relay.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  const lines = new ProcessLines(child, `relay ${name}`)
+  cleanups.push(async () => {
+    if (child.exitCode == null) {
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    }
+    await rm(dir, { recursive: true, force: true })
+  })
+  const ready = JSON.parse(await lines.waitFor(l => l.startsWith('{"ready"'), 60_000)).ready
+  return { child, lines, dir, ...ready }
+}
+
+async function status (relay: Relay): Promise<any> {
+  return await (await fetch(new URL('/status', relay.http))).json()
+}
+
+async function until (check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms
+  while (!await check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+function addr (relay: Relay, ws: boolean): string {
+  const found = relay.multiaddrs.find(a => a.startsWith('/ip4/127.0.0.1/') && a.includes('/ws') === ws)
+  if (found == null) throw new Error(`relay has no loopback ${ws ? 'WebSocket' : 'TCP'} address`)
+  return found
+}
+
+/** Runs `fn` `REPS` times; each sample is MB/s with the cores our processes and the rest used meanwhile. */
+async function measure (what: string, bytes: number, fn: () => Promise<number>): Promise<Measure> {
+  const samples: Measure['samples'] = []
+  for (let i = 0; i < REPS; i++) {
+    const a = cpuSnapshot()
+    const ms = await fn()
+    const cpu = cpuBetween(a, cpuSnapshot())
+    samples.push({ MBps: round(mbps(bytes, ms)), ours: round(cpu.ours, 2), rest: round(cpu.rest, 2) })
+  }
+  const result = { MBps: round(median(samples.map(s => s.MBps))), samples }
+  log(`  ${what}: ${samples.map(s => s.MBps).join(', ')} MB/s (median ${result.MBps})`)
+  return result
+}
+
+async function call<K extends keyof StorageBenchApi> (page: Page, method: K, arg: Parameters<StorageBenchApi[K]>[0]): Promise<Awaited<ReturnType<StorageBenchApi[K]>>> {
+  return await page.evaluate(async ({ method, arg }) => await (window.storageBench![method] as (a: unknown) => Promise<unknown>)(arg), { method, arg: arg as unknown }) as any
+}
+
+async function main (): Promise<StorageBenchResult> {
+  const began = Date.now()
+  const loadAtStart = loadAverage()
+  if (!existsSync(join(ROOT, 'dist/web/bench/storage.html'))) throw new Error('dist/web/bench/storage.html is missing: run "npm run build" first')
+  await waitForQuiet(log)
+
+  log('bench: starting relay A, and relay B replicating A')
+  const a = await startRelay('a')
+  const b = await startRelay('b', ['--replicate-from', addr(a, false)])
+  await until(async () => (await status(a)).storage.replication.replicas.includes(b.peerId), 60_000, 'B to register as A\'s replica')
+
+  log('bench: opening the bench tab and a Node peer, both on relay A')
+  const browser = await launchChromium()
+  cleanups.push(async () => { await browser.close() })
+  const page = await browser.newPage()
+  page.on('pageerror', (err) => { log(`[tab] page error: ${err.message}`) })
+  await page.goto(new URL('/bench/storage.html', a.http).toString())
+  await page.waitForFunction(() => window.storageBench != null)
+  await call(page, 'init', { relayWs: addr(a, true) })
+  cleanups.push(async () => { await call(page, 'stop', undefined).catch(() => {}) })
+  const peer = await createNodePeer({ relays: [addr(a, false)], maxRelays: 1 })
+  await peer.start()
+  cleanups.push(async () => { await peer.stop() })
+  await until(async () => (await peer.services.storage.relays()).includes(a.peerId), 30_000, 'the Node peer to see A\'s storage')
+  const conn = (): any => peer.getConnections().find(c => c.remotePeer.toString() === a.peerId && c.status === 'open' && c.limits == null)
+
+  let n = 0
+  const path = (): string => `bench/${Date.now()}-${n++}.bin`
+  const nodeData = randomBytes(SIZE)
+  const nodePut = async (bytes: Uint8Array): Promise<{ ms: number, address: string }> => {
+    const start = performance.now()
+    const r = await peer.services.storage.put(bytesSource(bytes), { path: path(), relay: a.peerId })
+    return { ms: performance.now() - start, address: r.address }
+  }
+  const nodeGet = async (address: string, size: number): Promise<number> => {
+    const start = performance.now()
+    await peer.services.storage.get(address, memorySink(size))
+    return performance.now() - start
+  }
+
+  log('bench: warming up')
+  const warm = await call(page, 'put', { size: WARMUP, path: path() })
+  await call(page, 'get', { address: warm.address })
+  await call(page, 'rawUpload', { size: WARMUP })
+  await call(page, 'rawDownload', { size: WARMUP })
+  const warmNode = await nodePut(nodeData.subarray(0, WARMUP))
+  await nodeGet(warmNode.address, WARMUP)
+  await rawUpload(conn(), nodeData.subarray(0, WARMUP), AbortSignal.timeout(60_000))
+  await rawDownload(conn(), WARMUP, AbortSignal.timeout(60_000))
+
+  log(`bench: tab ↔ relay A over WebSocket, ${SIZE / MiB} MiB × ${REPS}`)
+  let tabAddress = ''
+  const tab = {
+    rawUpload: await measure('raw upload', SIZE, async () => await call(page, 'rawUpload', { size: SIZE })),
+    upload: await measure('storage upload', SIZE, async () => {
+      const r = await call(page, 'put', { size: SIZE, path: path() })
+      tabAddress = r.address
+      return r.ms
+    }),
+    rawDownload: await measure('raw download', SIZE, async () => await call(page, 'rawDownload', { size: SIZE })),
+    download: await measure('storage download', SIZE, async () => await call(page, 'get', { address: tabAddress }))
+  }
+
+  log(`bench: Node peer ↔ relay A over TCP, ${SIZE / MiB} MiB × ${REPS}`)
+  let nodeAddress = ''
+  const node = {
+    rawUpload: await measure('raw upload', SIZE, async () => await rawUpload(conn(), nodeData, AbortSignal.timeout(120_000))),
+    upload: await measure('storage upload', SIZE, async () => {
+      const r = await nodePut(nodeData)
+      nodeAddress = r.address
+      return r.ms
+    }),
+    rawDownload: await measure('raw download', SIZE, async () => await rawDownload(conn(), SIZE, AbortSignal.timeout(120_000))),
+    download: await measure('storage download', SIZE, async () => await nodeGet(nodeAddress, SIZE))
+  }
+
+  log(`bench: relay A → relay B over TCP, ${SIZE / MiB} MiB × ${REPS}`)
+  const replicated = async (): Promise<{ objects: number, last?: { ms: number, bytes: number } }> => (await status(b)).storage.replication.replicated
+  await until(async () => (await replicated()).objects >= 2 + 2 * REPS, 120_000, 'B to catch up with the objects stored so far')
+  const replication = await measure('replication', SIZE, async () => {
+    const before = (await replicated()).objects
+    await nodePut(randomBytes(SIZE))
+    await until(async () => (await replicated()).objects > before, 120_000, 'B to replicate the new object')
+    const last = (await replicated()).last
+    if (last == null || last.bytes !== SIZE) throw new Error('unexpected replication figures')
+    return last.ms
+  })
+  const rawReplication = await measure('raw A → B', SIZE, async () => {
+    const from = b.lines.lines.length
+    b.child.stdin?.write(`raw-pull ${addr(a, false)} ${SIZE}\n`)
+    const line = await b.lines.waitFor(l => l.startsWith('{"rawPull"') || l.startsWith('{"error"'), 120_000, from)
+    const parsed = JSON.parse(line)
+    if (parsed.error != null) throw new Error(parsed.error)
+    return parsed.rawPull.ms as number
+  })
+
+  const chromium = `Chromium ${browser.version()}`
+  return { machine: machineInfo(chromium, loadAtStart), size: SIZE, reps: REPS, tab, node, replication, rawReplication, seconds: Math.round((Date.now() - began) / 1000) }
+}
+
+let exitCode = 0
+try {
+  const result = await main()
+  upsertSection(BENCHMARKS_MD, 'Storage', storageSection(result))
+  const summary = {
+    upload: { MBps: result.tab.upload.MBps, ratioToRaw: round(result.tab.upload.MBps / result.tab.rawUpload.MBps, 2), rawMBps: result.tab.rawUpload.MBps },
+    download: { MBps: result.tab.download.MBps, ratioToRaw: round(result.tab.download.MBps / result.tab.rawDownload.MBps, 2), rawMBps: result.tab.rawDownload.MBps },
+    replication: { MBps: result.replication.MBps, rawMBps: result.rawReplication.MBps },
+    node: {
+      upload: { MBps: result.node.upload.MBps, ratioToRaw: round(result.node.upload.MBps / result.node.rawUpload.MBps, 2) },
+      download: { MBps: result.node.download.MBps, ratioToRaw: round(result.node.download.MBps / result.node.rawDownload.MBps, 2) }
+    }
+  }
+  log(`bench: done in ${result.seconds} s; BENCHMARKS.md updated`)
+  process.stdout.write(`${JSON.stringify(summary)}\n`)
+} catch (err: any) {
+  log(`bench: failed - ${err?.stack ?? String(err)}`)
+  exitCode = 1
+} finally {
+  for (const fn of cleanups.reverse()) await fn().catch(() => {})
+}
+process.exit(exitCode)

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto'
+import { ObjectUnavailableError, StorageProtocolError } from '../../shared/storage/errors.ts'
+import { validateObjectPath } from '../../shared/storage/object-path.ts'
+import { encodeControl, encodeData } from '../../shared/storage/storage-codec.ts'
+import { authorizeRead, findObject } from './handler-context.ts'
+import { objectInfo } from './object-meta.ts'
+import type { HandlerContext } from './handler-context.ts'
+import type { StoredObject } from './object-store.ts'
+import type { FrameStream } from '../../shared/storage/frame-stream.ts'
+import type { GetRequest, StatRequest } from '../../shared/storage/storage-codec.ts'
+import type { Connection } from '@libp2p/interface'
+
+/** How long a replica waits for bytes it does not hold yet to arrive from its origin. */
+const FETCH_TIMEOUT = 10_000
+
+/** Looks up and authorises a read: the uploader, or a token holder. */
+async function readable (ctx: HandlerContext, req: GetRequest | StatRequest, conn: Connection): Promise<StoredObject> {
+  const path = validateObjectPath(req.path)
+  const obj = await findObject(ctx, req.drive, path)
+  await authorizeRead(ctx, obj, conn.remotePeer.toString(), req.token)
+  return obj
+}
+
+export async function handleStat (ctx: HandlerContext, req: StatRequest, fs: FrameStream, conn: Connection, signal: AbortSignal): Promise<void> {
+  const obj = await readable(ctx, req, conn)
+  await fs.write(encodeControl({ v: 1, type: 'object', object: objectInfo(obj.handle.key, obj.path, obj.meta, ctx.relaysFor(obj.handle, conn)), offset: 0 }), { signal })
+}
+
+/**
+ * A download from `offset`: the header, then the bytes straight from the
+ * drive's blob core, each chunk with its SHA-256. Backpressure comes from
+ * the stream; a replica first makes sure it holds the bytes.
+ */
+export async function handleGet (ctx: HandlerContext, req: GetRequest, fs: FrameStream, conn: Connection, signal: AbortSignal): Promise<void> {
+  const obj = await readable(ctx, req, conn)
+  if (req.offset > obj.meta.size) throw new StorageProtocolError(`Offset ${req.offset} is past the object's ${obj.meta.size} bytes`)
+  const blobs = await obj.handle.drive.getBlobs()
+  if (!await ctx.store.isLocal(obj)) {
+    // a replica still catching up (or an origin that lost blocks): try to fetch them first
+    const range = blobs.core.download({ start: obj.blob.blockOffset, end: obj.blob.blockOffset + obj.blob.blockLength })
+    const timer = setTimeout(() => { range.destroy() }, FETCH_TIMEOUT)
+    await range.done().catch(() => {}).finally(() => { clearTimeout(timer) })
+    if (!await ctx.store.isLocal(obj)) throw new ObjectUnavailableError('This relay does not hold all of the object\'s bytes right now')
+  }
+  await fs.write(encodeControl({ v: 1, type: 'object', object: objectInfo(obj.handle.key, obj.path, obj.meta, ctx.relaysFor(obj.handle, conn)), offset: req.offset }), { signal })
+  let offset = req.offset
+  if (offset < obj.meta.size) {
+    const rs = blobs.createReadStream(obj.blob, { start: offset, wait: false })
+    try {
+      for await (const block of rs as AsyncIterable<Buffer>) {
+        signal.throwIfAborted()
+        const hash = createHash('sha256').update(block).digest()
+        await fs.write(encodeData(offset, hash, block), { signal })
+        offset += block.byteLength
+        ctx.counters.bytesOut += block.byteLength
+      }
+    } finally {
+      rs.destroy()
+    }
+  }
+  if (offset !== obj.meta.size) throw new ObjectUnavailableError(`Read ${offset} of ${obj.meta.size} bytes from the drive`)
+  ctx.counters.downloads++
+}

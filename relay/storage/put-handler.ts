@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto'
+import { open, truncate } from 'node:fs/promises'
+import { AccessDeniedError, ChunkCorruptedError, ContentHashMismatchError, ObjectExistsError, StorageError, StorageProtocolError, UploadBusyError } from '../../shared/storage/errors.ts'
+import { validateObjectPath } from '../../shared/storage/object-path.ts'
+import { decodeFrame, encodeControl } from '../../shared/storage/storage-codec.ts'
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../shared/storage/storage-protocol.ts'
+import { verifyToken } from '../../shared/storage/transfer-token.ts'
+import { BlobImport } from './blob-import.ts'
+import { objectInfo } from './object-meta.ts'
+import { uploadId } from './pending-uploads.ts'
+import type { HandlerContext } from './handler-context.ts'
+import type { ObjectMeta } from './object-meta.ts'
+import type { DriveHandle } from './object-store.ts'
+import type { PendingUpload } from './pending-uploads.ts'
+import type { FrameStream } from '../../shared/storage/frame-stream.ts'
+import type { PutRequest } from '../../shared/storage/storage-codec.ts'
+import type { Connection } from '@libp2p/interface'
+import type { Hash } from 'node:crypto'
+
+/** Tell the client how far we are every this many bytes (it keeps at most a few MiB unacknowledged). */
+const ACK_EVERY = 1024 * 1024
+/** How much of a partial file is read at a time when a resumed upload is replayed into the drive. */
+const REPLAY_CHUNK = 1024 * 1024
+
+/**
+ * An upload: authorise, reserve quota, say how much we already hold, then
+ * take verified chunks into the partial file and the drive's blob core until
+ * the whole content hashes to what the client promised; only then does the
+ * object appear in the drive.
+ */
+export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: FrameStream, conn: Connection, signal: AbortSignal): Promise<void> {
+  const requester = conn.remotePeer.toString()
+  let path: string
+  try {
+    path = validateObjectPath(req.path)
+  } catch (err) {
+    ctx.counters.add('bad-path')
+    throw err
+  }
+  const handle = await targetDrive(ctx, req, requester, path)
+  const owner = handle.owner as string
+  const relays = ctx.relaysFor(handle, conn)
+
+  const existing = await ctx.store.get(handle, path)
+  if (existing != null && existing.meta.expiresAt > Date.now()) {
+    if (existing.meta.sha256 === req.sha256 && existing.meta.size === req.size) {
+      await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, existing.meta, relays), deduplicated: true }), { signal })
+      return
+    }
+    ctx.counters.add('exists')
+    throw new ObjectExistsError(`Another object is already stored at ${path}; objects are never overwritten`)
+  }
+  if (existing != null) await ctx.store.remove(existing)
+
+  const id = uploadId({ requester, drive: handle.key, path, size: req.size, sha256: req.sha256 })
+  let upload = ctx.pending.get(id)
+  if (upload?.active != null) {
+    // the same client again (its old connection may not have died yet): the new stream wins
+    upload.active.controller.abort(new UploadBusyError('The upload was resumed on another stream'))
+    await upload.active.done
+    upload = ctx.pending.get(id)
+  }
+  if (upload == null) {
+    try {
+      ctx.store.checkQuota(owner, req.size)
+    } catch (err) {
+      ctx.counters.add('quota')
+      throw err
+    }
+    const ttl = Math.min(req.ttl ?? ctx.maxTtl, ctx.maxTtl)
+    upload = await ctx.pending.create({ v: 1, id, requester, owner, drive: handle.key, path, size: req.size, sha256: req.sha256, ttl, createdAt: Date.now() })
+  }
+
+  const controller = new AbortController()
+  const done = Promise.withResolvers<void>()
+  upload.active = { controller, done: done.promise }
+  upload.touchedAt = Date.now()
+  const running = AbortSignal.any([signal, controller.signal])
+  let meta: ObjectMeta
+  try {
+    meta = await receive(ctx, upload, handle, fs, running, req.chunkSize)
+  } finally {
+    upload.active = undefined
+    upload.touchedAt = Date.now()
+    done.resolve()
+  }
+  await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, meta, relays), deduplicated: false }), { signal })
+}
+
+async function targetDrive (ctx: HandlerContext, req: PutRequest, requester: string, path: string): Promise<DriveHandle> {
+  if (req.drive == null && req.token == null) return await ctx.store.ownDrive(requester)
+  const handle = req.drive != null ? ctx.store.driveByKey(req.drive) : undefined
+  if (handle?.owner == null) {
+    ctx.counters.add('access-denied')
+    throw new AccessDeniedError('Uploads with a token go to a drive this relay writes; name it with "drive"')
+  }
+  if (handle.owner === requester) return handle
+  if (req.token == null) {
+    ctx.counters.add('access-denied')
+    throw new AccessDeniedError('Only the drive\'s owner, or a peer holding its write token, may store here')
+  }
+  try {
+    await verifyToken(req.token, { holder: requester, op: 'write', drive: handle.key, path, sha256: req.sha256, issuers: [handle.owner, ...ctx.trustedIssuers] })
+  } catch (err) {
+    ctx.counters.add('bad-token')
+    throw err
+  }
+  return handle
+}
+
+async function receive (ctx: HandlerContext, upload: PendingUpload, handle: DriveHandle, fs: FrameStream, signal: AbortSignal, asked?: number): Promise<ObjectMeta> {
+  const { record } = upload
+  const chunkSize = Math.min(Math.max(asked ?? ctx.chunkSize, MIN_CHUNK_SIZE), MAX_CHUNK_SIZE)
+  const partPath = ctx.pending.partPath(record.id)
+  // a write cut short by a crash may have left bytes past the verified end
+  await truncate(partPath, upload.received)
+  const hasher = createHash('sha256')
+  const importer = new BlobImport(await handle.drive.getBlobs())
+  const file = await open(partPath, 'r+')
+  let committed = false
+  try {
+    await replay(file, upload.received, hasher, importer, signal)
+    await fs.write(encodeControl({ v: 1, type: 'ready', offset: upload.received, chunkSize, drive: handle.key }), { signal })
+    let lastAck = upload.received
+    while (upload.received < record.size) {
+      const frame = await fs.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.idleTimeout)]) })
+      if (frame == null) throw new StorageProtocolError(`The client stopped at byte ${upload.received} of ${record.size}`)
+      const f = decodeFrame(frame)
+      if (f.kind !== 'data') throw new StorageProtocolError('Expected a data frame')
+      const { offset, bytes, sha256 } = f.data
+      if (offset !== upload.received) throw new StorageProtocolError(`Chunk at byte ${offset}, expected byte ${upload.received}`)
+      if (bytes.byteLength > chunkSize || offset + bytes.byteLength > record.size) throw new StorageProtocolError('Chunk larger than agreed or past the declared size')
+      const actual = createHash('sha256').update(bytes).digest()
+      if (!actual.equals(sha256)) {
+        ctx.counters.add('corrupt-chunk')
+        throw new ChunkCorruptedError(`Chunk at byte ${offset} does not match its hash; send again from byte ${offset}`, offset)
+      }
+      await file.write(bytes, 0, bytes.byteLength, offset)
+      hasher.update(bytes)
+      await importer.write(bytes)
+      upload.received += bytes.byteLength
+      upload.touchedAt = Date.now()
+      ctx.counters.bytesIn += bytes.byteLength
+      if (upload.received - lastAck >= ACK_EVERY && upload.received < record.size) {
+        lastAck = upload.received
+        await fs.write(encodeControl({ v: 1, type: 'ack', offset: upload.received }), { signal })
+      }
+    }
+    const digest = hasher.digest('hex')
+    if (digest !== record.sha256) {
+      ctx.counters.add('hash-mismatch')
+      await ctx.pending.discard(record.id)
+      throw new ContentHashMismatchError(`The content hashes to ${digest}, not the promised ${record.sha256}; nothing was stored`)
+    }
+    const blob = await importer.finish()
+    // another upload may have claimed the path meanwhile: first one wins, nothing is overwritten
+    const now = await ctx.store.get(handle, record.path)
+    if (now != null && now.meta.expiresAt > Date.now() && now.meta.sha256 !== record.sha256) {
+      ctx.counters.add('exists')
+      throw new ObjectExistsError(`Another object was stored at ${record.path} meanwhile`)
+    }
+    let meta: ObjectMeta
+    if (now == null) {
+      meta = { v: 1, owner: record.owner, sha256: record.sha256, size: record.size, createdAt: Date.now(), expiresAt: Date.now() + record.ttl * 1000 }
+      await ctx.store.commit(handle, record.path, blob, meta)
+      committed = true
+    } else {
+      meta = now.meta
+    }
+    ctx.counters.uploads++
+    await ctx.pending.discard(record.id)
+    return meta
+  } catch (err: any) {
+    // anything but a refusal of ours means the client went away (or stalled) mid-upload
+    if (!(err instanceof StorageError) && !['ProtocolError', 'InvalidMessageError', 'MessageTooLargeError'].includes(err?.name)) ctx.counters.add('abandoned')
+    throw err
+  } finally {
+    await file.close().catch(() => {})
+    if (!committed) await importer.abort()
+  }
+}
+
+/** Feeds the bytes a resumed upload already holds through the hash and into the drive. */
+async function replay (file: import('node:fs/promises').FileHandle, length: number, hasher: Hash, importer: BlobImport, signal: AbortSignal): Promise<void> {
+  const buffer = Buffer.alloc(Math.min(REPLAY_CHUNK, Math.max(length, 1)))
+  for (let at = 0; at < length;) {
+    signal.throwIfAborted()
+    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.byteLength, length - at), at)
+    if (bytesRead === 0) throw new Error('Partial file shorter than recorded')
+    const piece = Buffer.from(buffer.subarray(0, bytesRead))
+    hasher.update(piece)
+    await importer.write(piece)
+    at += bytesRead
+  }
+}
+

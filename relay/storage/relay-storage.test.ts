@@ -1,0 +1,251 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { AccessDeniedError, InvalidTokenError, ObjectNotFoundError, StorageQuotaExceededError } from '../../shared/storage/errors.ts'
+import { FrameStream } from '../../shared/storage/frame-stream.ts'
+import { parseAddress } from '../../shared/storage/object-address.ts'
+import { bytesSource, memorySink } from '../../shared/storage/sources.ts'
+import { decodeControl, decodeFrame, encodeControl, encodeData, validateReply } from '../../shared/storage/storage-codec.ts'
+import { MAX_FRAME, STORAGE_PROTOCOL } from '../../shared/storage/storage-protocol.ts'
+import { issueToken } from '../../shared/storage/transfer-token.ts'
+import { createRelayNode } from '../gateway/create-relay-node.ts'
+import { createNodePeer } from '../node-peer/create-node-peer.ts'
+import type { RelayNode } from '../gateway/create-relay-node.ts'
+import type { NodePeer } from '../node-peer/create-node-peer.ts'
+import type { StorageReply } from '../../shared/storage/storage-codec.ts'
+import type { RelayStorageInit } from './relay-storage.ts'
+import type { PrivateKey } from '@libp2p/interface'
+
+// proof of work is exercised by its own tests; keep these fast
+const LOW_DIFFICULTY = { difficulty: { base: 4, max: 8 } }
+
+let dir: string
+let relayKey: PrivateKey
+const running: Array<{ stop: () => Promise<void> | void }> = []
+
+beforeAll(async () => { relayKey = await generateKeyPair('Ed25519') })
+afterEach(async () => { await Promise.all(running.splice(0).reverse().map(async n => { await n.stop() })) })
+afterAll(async () => { if (dir != null) await rm(dir, { recursive: true, force: true }) })
+
+async function until (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const start = Date.now()
+  while (!await check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+}
+
+function tcpAddr (node: RelayNode): string {
+  const addr = node.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/') && !ma.toString().includes('/ws'))
+  if (addr == null) throw new Error('no TCP address')
+  return addr.toString()
+}
+
+async function startRelay (storage: Partial<RelayStorageInit> = {}, fresh = true): Promise<RelayNode> {
+  if (fresh) dir = await mkdtemp(join(tmpdir(), 'golem-clay-storage-'))
+  const relay = await createRelayNode({ privateKey: relayKey, host: '127.0.0.1', tcpPort: 0, wsPort: 0, session: LOW_DIFFICULTY, storage: { dir: join(dir, 'storage'), ...storage } })
+  await relay.start()
+  running.push(relay)
+  return relay
+}
+
+async function startPeer (relay: RelayNode): Promise<NodePeer> {
+  const peer = await createNodePeer({ relays: [tcpAddr(relay)], session: LOW_DIFFICULTY, maxRelays: 1 })
+  await peer.start()
+  running.push(peer)
+  await until(async () => (await peer.services.storage.relays()).length > 0, 'a storage relay')
+  return peer
+}
+
+function storage (relay: RelayNode): NonNullable<RelayNode['services']['storage']> {
+  const s = relay.services.storage
+  if (s == null) throw new Error('no storage')
+  return s
+}
+
+/** A storage stream of our own, to send what no honest client would. */
+async function raw (peer: NodePeer, relay: RelayNode): Promise<{ fs: FrameStream, reply: () => Promise<StorageReply | null> }> {
+  const conn = await peer.dial(relay.peerId)
+  await peer.services.sessions.ensure(conn)
+  const stream = await conn.newStream(STORAGE_PROTOCOL)
+  const fs = new FrameStream(stream, { maxFrameLength: MAX_FRAME })
+  return {
+    fs,
+    reply: async () => {
+      const frame = await fs.read({ signal: AbortSignal.timeout(10_000) }).catch(() => null)
+      if (frame == null) return null
+      const f = decodeFrame(frame)
+      return f.kind === 'control' ? decodeControl(f.bytes, validateReply) : null
+    }
+  }
+}
+
+const sha = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest()
+
+describe('relay storage over real libp2p connections', () => {
+  it('stores, serves, and refuses readers without a valid token', async () => {
+    const relay = await startRelay()
+    const [owner, other] = [await startPeer(relay), await startPeer(relay)]
+    const bytes = randomBytes(700_000)
+    const put = await owner.services.storage.put(bytesSource(bytes), { path: 'docs/a.bin' })
+    expect(put.object).toMatchObject({ path: 'docs/a.bin', size: bytes.length, sha256: sha(bytes).toString('hex'), owner: owner.peerId.toString() })
+
+    const sink = memorySink(bytes.length)
+    await owner.services.storage.get(put.address, sink)
+    expect(Buffer.from(sink.bytes()).equals(bytes)).toBe(true)
+
+    // the same content again is not sent twice
+    const again = await owner.services.storage.put(bytesSource(bytes), { path: 'docs/a.bin' })
+    expect(again.deduplicated).toBe(true)
+    // other content at that path is never written over
+    await expect(owner.services.storage.put(bytesSource(randomBytes(10)), { path: 'docs/a.bin' })).rejects.toThrow(/never overwritten/)
+
+    await expect(other.services.storage.get(put.address, memorySink(bytes.length))).rejects.toThrow(AccessDeniedError)
+    const a = parseAddress(put.address)
+    const key = await ownerKey(owner)
+    const expired = await issueToken(key, { grantee: other.peerId.toString(), op: 'read', drive: a.drive, path: a.path, sha256: a.sha256, ttl: 1000, now: Date.now() - 3_600_000 })
+    await expect(other.services.storage.get({ ...a, token: expired }, memorySink(bytes.length))).rejects.toThrow(/expired/)
+    const writeOnly = await issueToken(key, { grantee: other.peerId.toString(), op: 'write', drive: a.drive, path: a.path })
+    await expect(other.services.storage.get({ ...a, token: writeOnly }, memorySink(bytes.length))).rejects.toThrow(InvalidTokenError)
+    const granted = await owner.services.storage.grant(put.address, other.peerId.toString())
+    const got = memorySink(bytes.length)
+    await other.services.storage.get(granted, got)
+    expect(Buffer.from(got.bytes()).equals(bytes)).toBe(true)
+
+    // only the uploader deletes
+    await expect(other.services.storage.remove(granted)).rejects.toThrow(AccessDeniedError)
+    await owner.services.storage.remove(put.address)
+    await expect(owner.services.storage.stat(put.address)).rejects.toThrow(ObjectNotFoundError)
+    expect(storage(relay).status).toMatchObject({ objects: 0, bytes: 0 })
+  })
+
+  it('a write token lets another peer store into the owner\'s drive', async () => {
+    const relay = await startRelay()
+    const [owner, worker] = [await startPeer(relay), await startPeer(relay)]
+    const { drive } = await owner.services.storage.drive()
+    const token = await issueToken(await ownerKey(owner), { grantee: worker.peerId.toString(), op: 'write', drive, path: 'results/1.bin' })
+    const bytes = randomBytes(50_000)
+    await expect(worker.services.storage.put(bytesSource(bytes), { path: 'results/2.bin', token, drive })).rejects.toThrow(/another object/)
+    const put = await worker.services.storage.put(bytesSource(bytes), { path: 'results/1.bin', token, drive })
+    expect(put.object).toMatchObject({ drive, owner: owner.peerId.toString() })
+    const sink = memorySink(bytes.length)
+    await owner.services.storage.get(put.address, sink)
+    expect(Buffer.from(sink.bytes()).equals(bytes)).toBe(true)
+    await expect(worker.services.storage.get(put.address, memorySink(bytes.length))).rejects.toThrow(AccessDeniedError)
+  })
+
+  it('refuses bad paths, garbage, corrupted and out-of-order chunks with typed errors', async () => {
+    const relay = await startRelay()
+    const peer = await startPeer(relay)
+    for (const path of ['../escape', '/etc/passwd', 'a/../../b', 'tab\tin/name', 'x\u0000y']) {
+      const r = await raw(peer, relay)
+      await r.fs.write(encodeControl({ v: 1, op: 'put', path, size: 10, sha256: 'ab'.repeat(32) }))
+      const reply = await r.reply()
+      expect(reply).toMatchObject({ type: 'error', error: { name: 'InvalidPathError' } })
+    }
+    const garbage = await raw(peer, relay)
+    await garbage.fs.write(Uint8Array.from([0, ...new TextEncoder().encode('{"v":1,"op":')]))
+    expect(await garbage.reply()).toMatchObject({ type: 'error', error: { name: 'StorageProtocolError' } })
+
+    const bytes = randomBytes(300_000)
+    const digest = sha(bytes).toString('hex')
+    const corrupt = await raw(peer, relay)
+    await corrupt.fs.write(encodeControl({ v: 1, op: 'put', path: 'c.bin', size: bytes.length, sha256: digest }))
+    expect(await corrupt.reply()).toMatchObject({ type: 'ready', offset: 0 })
+    const chunk = bytes.subarray(0, 100_000)
+    await corrupt.fs.write(encodeData(0, sha(chunk), chunk))
+    const bad = Buffer.from(bytes.subarray(100_000, 200_000))
+    const badHash = sha(bad)
+    bad[7] = (bad[7] as number) ^ 1
+    await corrupt.fs.write(encodeData(100_000, badHash, bad))
+    expect(await corrupt.reply()).toMatchObject({ type: 'error', error: { name: 'ChunkCorruptedError', offset: 100_000 } })
+
+    // resuming says where the good bytes end; a chunk from elsewhere is refused
+    const skip = await raw(peer, relay)
+    await skip.fs.write(encodeControl({ v: 1, op: 'put', path: 'c.bin', size: bytes.length, sha256: digest }))
+    expect(await skip.reply()).toMatchObject({ type: 'ready', offset: 100_000 })
+    await skip.fs.write(encodeData(200_000, sha(bytes.subarray(200_000)), bytes.subarray(200_000)))
+    expect(await skip.reply()).toMatchObject({ type: 'error', error: { name: 'StorageProtocolError' } })
+
+    // a truncated frame: the length promises more than ever comes
+    const cut = await raw(peer, relay)
+    await cut.fs.write(encodeControl({ v: 1, op: 'put', path: 'c.bin', size: bytes.length, sha256: digest }))
+    expect(await cut.reply()).toMatchObject({ type: 'ready', offset: 100_000 })
+    cut.fs.stream.send(Uint8Array.from([0x80, 0x80, 0x04, 1, 0, 0]))
+    await cut.fs.stream.close()
+    expect(await cut.reply()).toMatchObject({ type: 'error', error: { name: 'StorageProtocolError' } })
+
+    // nothing half-written is served, and the honest client finishes the upload from byte 100 000
+    expect(storage(relay).status).toMatchObject({ objects: 0, pendingUploads: 1 })
+    const before = storage(relay).status.bytesIn
+    const put = await peer.services.storage.put(bytesSource(bytes), { path: 'c.bin' })
+    expect(put.object.sha256).toBe(digest)
+    expect(storage(relay).status.bytesIn - before).toBe(bytes.length - 100_000)
+    expect(storage(relay).status).toMatchObject({ objects: 1, pendingUploads: 0 })
+    expect(storage(relay).status.refusals).toMatchObject({ 'bad-path': 5, 'corrupt-chunk': 1 })
+  })
+
+  it('a client that vanishes mid-upload damages nothing; quotas refuse up front', async () => {
+    const relay = await startRelay({ peerQuota: 2_000_000, quota: 3_000_000 })
+    const [peer, other] = [await startPeer(relay), await startPeer(relay)]
+    const kept = randomBytes(500_000)
+    const put = await peer.services.storage.put(bytesSource(kept), { path: 'kept.bin' })
+
+    const half = await raw(peer, relay)
+    const bytes = randomBytes(1_000_000)
+    await half.fs.write(encodeControl({ v: 1, op: 'put', path: 'gone.bin', size: bytes.length, sha256: sha(bytes).toString('hex') }))
+    await half.reply()
+    await half.fs.write(encodeData(0, sha(bytes.subarray(0, 200_000)), bytes.subarray(0, 200_000)))
+    await until(() => storage(relay).status.bytesIn >= 700_000, 'the first chunk')
+    for (const conn of peer.getConnections(relay.peerId)) conn.abort(new Error('vanished'))
+    await until(() => storage(relay).status.refusals.abandoned === 1, 'the relay to notice')
+
+    // the pending upload holds its reservation: 0.5 + 1 MB used of 2 MB
+    await expect(peer.services.storage.put(bytesSource(randomBytes(600_000)), { path: 'big.bin' })).rejects.toThrow(StorageQuotaExceededError)
+    // and the relay as a whole: 1.5 MB + 1.6 MB > 3 MB
+    await expect(other.services.storage.put(bytesSource(randomBytes(1_600_000)), { path: 'big.bin' })).rejects.toThrow(/relay's storage is full/)
+
+    const sink = memorySink(kept.length)
+    await peer.services.storage.get(put.address, sink)
+    expect(Buffer.from(sink.bytes()).equals(kept)).toBe(true)
+    expect(storage(relay).status.refusals.quota).toBe(2)
+  })
+
+  it('keeps everything across a restart; expired objects and stale uploads are collected', async () => {
+    let relay = await startRelay({ maxTtl: 2, pendingTtl: 1 })
+    let peer = await startPeer(relay)
+    const key = await ownerKey(peer)
+    const bytes = randomBytes(400_000)
+    const put = await peer.services.storage.put(bytesSource(bytes), { path: 'persist.bin' })
+    const stale = await raw(peer, relay)
+    await stale.fs.write(encodeControl({ v: 1, op: 'put', path: 'stale.bin', size: 10, sha256: 'ab'.repeat(32) }))
+    await stale.reply()
+    await stale.fs.stream.close()
+
+    await Promise.all(running.splice(0).reverse().map(async n => { await n.stop() }))
+    relay = await startRelay({ maxTtl: 2, pendingTtl: 1 }, false)
+    expect(storage(relay).status).toMatchObject({ objects: 1, bytes: bytes.length, pendingUploads: 1 })
+    peer = await createNodePeer({ privateKey: key, relays: [tcpAddr(relay)], session: LOW_DIFFICULTY, maxRelays: 1 })
+    await peer.start()
+    running.push(peer)
+    await until(async () => (await peer.services.storage.relays()).length > 0, 'a storage relay')
+    const sink = memorySink(bytes.length)
+    await peer.services.storage.get(put.address, sink)
+    expect(Buffer.from(sink.bytes()).equals(bytes)).toBe(true)
+
+    await until(() => Date.now() > put.object.expiresAt + 10, 'the object to expire')
+    await storage(relay).collect()
+    expect(storage(relay).status).toMatchObject({ objects: 0, bytes: 0, pendingUploads: 0 })
+    await expect(peer.services.storage.stat(put.address)).rejects.toThrow(ObjectNotFoundError)
+  })
+})
+
+/** The peer's own key, for issuing tokens in its name as the client does. */
+async function ownerKey (peer: NodePeer): Promise<PrivateKey> {
+  const key = (peer.services.storage as any).components.privateKey as PrivateKey
+  if (key == null) throw new Error('no key')
+  return key
+}

@@ -1,0 +1,21 @@
+export type StorageRefusal = 'quota' | 'access-denied' | 'bad-token' | 'bad-path' | 'corrupt-chunk' | 'hash-mismatch' | 'exists' | 'protocol' | 'abandoned'
+
+/** Refusals by kind, for /status. */
+export class StorageCounters {
+  private readonly counts: Record<StorageRefusal, number> = {
+    quota: 0, 'access-denied': 0, 'bad-token': 0, 'bad-path': 0, 'corrupt-chunk': 0, 'hash-mismatch': 0, exists: 0, protocol: 0, abandoned: 0
+  }
+
+  uploads = 0
+  downloads = 0
+  bytesIn = 0
+  bytesOut = 0
+
+  add (kind: StorageRefusal): void {
+    this.counts[kind]++
+  }
+
+  toJSON (): Record<StorageRefusal, number> {
+    return { ...this.counts }
+  }
+}

@@ -1,0 +1,95 @@
+import { ChunkCorruptedError, ContentHashMismatchError, StorageProtocolError } from './errors.ts'
+import { FrameStream } from './frame-stream.ts'
+import { equalBytes, sha256Once } from './digest.ts'
+import { decodeControl, decodeFrame, encodeControl, validateReply } from './storage-codec.ts'
+import { MAX_FRAME, STORAGE_PROTOCOL } from './storage-protocol.ts'
+import { errorFromWire } from './errors.ts'
+import type { GetRequest, ObjectInfo } from './storage-codec.ts'
+import type { ProgressMeter } from './progress.ts'
+import type { DownloadSink } from './sources.ts'
+import type { TransferFaults } from './transfer-faults.ts'
+import type { Connection } from '@libp2p/interface'
+
+export interface DownloadAttemptInit {
+  conn: Connection
+  request: GetRequest
+  /** What the address promises; a relay serving anything else is refused. */
+  expected?: { sha256: string, size: number }
+  sink: DownloadSink
+  meter: ProgressMeter
+  signal: AbortSignal
+  faults?: TransferFaults
+  idleTimeout: number
+  /** Called after each verified chunk, with the new offset. */
+  onOffset: (offset: number) => void
+}
+
+/**
+ * One download attempt from `request.offset`: every chunk's hash is checked
+ * before it reaches the sink. The whole-content check is the caller's, once
+ * all bytes are in (they may have come from several relays).
+ */
+export async function downloadAttempt (init: DownloadAttemptInit): Promise<ObjectInfo> {
+  const { conn, request, sink, meter, faults } = init
+  const controller = new AbortController()
+  const signal = AbortSignal.any([init.signal, controller.signal])
+  const stream = await conn.newStream(STORAGE_PROTOCOL, { signal })
+  const fs = new FrameStream(stream, { maxFrameLength: MAX_FRAME })
+  let lastActivity = Date.now()
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastActivity > init.idleTimeout) controller.abort(new StorageProtocolError(`No data for ${Math.round(init.idleTimeout / 1000)} s`))
+  }, 1_000)
+  try {
+    await fs.write(encodeControl(request), { signal })
+    const head = await fs.read({ signal })
+    if (head == null) throw new StorageProtocolError('The relay closed the stream without an answer')
+    const decoded = decodeFrame(head)
+    if (decoded.kind !== 'control') throw new StorageProtocolError('Expected the object header first')
+    const reply = decodeControl(decoded.bytes, validateReply)
+    if (reply.type === 'error') throw errorFromWire(reply.error)
+    if (reply.type !== 'object' || reply.offset !== request.offset) throw new StorageProtocolError('Unexpected reply to get')
+    const object = reply.object
+    if (init.expected != null && (object.sha256 !== init.expected.sha256 || object.size !== init.expected.size)) {
+      throw new ContentHashMismatchError('The relay holds different content at this path than the address names')
+    }
+    meter.phase('downloading', { relay: conn.remotePeer.toString(), bytes: request.offset })
+    let offset = request.offset
+    while (offset < object.size) {
+      const frame = await fs.read({ signal })
+      lastActivity = Date.now()
+      if (frame == null) throw new StorageProtocolError(`The relay ended the stream at byte ${offset} of ${object.size}`)
+      const f = decodeFrame(frame)
+      if (f.kind === 'control') {
+        const r = decodeControl(f.bytes, validateReply)
+        if (r.type === 'error') throw errorFromWire(r.error)
+        throw new StorageProtocolError(`Unexpected ${r.type} during download`)
+      }
+      const { data } = f
+      if (data.offset !== offset || data.bytes.byteLength > object.size - offset) throw new StorageProtocolError('Chunk out of order or past the end')
+      let bytes = data.bytes
+      if (faults?.corruptAt != null && faults.corruptAt >= offset && faults.corruptAt < offset + bytes.byteLength) {
+        bytes = bytes.slice()
+        bytes[faults.corruptAt - offset] = (bytes[faults.corruptAt - offset] as number) ^ 0x01
+        delete faults.corruptAt
+      }
+      if (!equalBytes(await sha256Once(bytes), data.sha256)) throw new ChunkCorruptedError(`Chunk at byte ${offset} failed its hash check`, offset)
+      await sink.write(offset, bytes)
+      offset += bytes.byteLength
+      init.onOffset(offset)
+      meter.update(offset)
+      if (faults?.dropAt != null && offset >= faults.dropAt) {
+        delete faults.dropAt
+        conn.abort(new Error('Connection dropped on purpose (test fault)'))
+      }
+    }
+    await stream.close({ signal }).catch(() => {})
+    return object
+  } catch (err: any) {
+    const cause = controller.signal.aborted && !init.signal.aborted ? controller.signal.reason : err
+    stream.abort(cause instanceof Error ? cause : new Error(String(cause)))
+    throw cause
+  } finally {
+    clearInterval(watchdog)
+    fs.release()
+  }
+}

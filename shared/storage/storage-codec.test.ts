@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { InvalidMessageError } from '../errors.ts'
+import { decodeControl, decodeFrame, encodeControl, encodeData, validateReply, validateRequest } from './storage-codec.ts'
+import { FRAME_DATA } from './storage-protocol.ts'
+
+describe('storage frames', () => {
+  it('data frames carry offset, hash and bytes', () => {
+    const hash = new Uint8Array(32).fill(7)
+    const bytes = new Uint8Array([1, 2, 3])
+    const offset = 2 ** 40 + 5
+    const f = decodeFrame(encodeData(offset, hash, bytes).subarray())
+    expect(f.kind).toBe('data')
+    if (f.kind !== 'data') return
+    expect(f.data.offset).toBe(offset)
+    expect(f.data.sha256).toEqual(hash)
+    expect(f.data.bytes).toEqual(bytes)
+  })
+
+  it('control frames round-trip through their validators', () => {
+    const req = { v: 1, op: 'get', drive: 'ab'.repeat(32), path: 'x', offset: 10 } as const
+    const f = decodeFrame(encodeControl(req))
+    expect(f.kind === 'control' && decodeControl(f.bytes, validateRequest)).toEqual(req)
+    const err = { v: 1, type: 'error', error: { name: 'ChunkCorruptedError', message: 'bad', offset: 5 } } as const
+    const g = decodeFrame(encodeControl(err))
+    expect(g.kind === 'control' && decodeControl(g.bytes, validateReply)).toEqual(err)
+  })
+
+  it.each([
+    ['empty', new Uint8Array(0)],
+    ['unknown kind', new Uint8Array([9, 1, 2])],
+    ['data header only', new Uint8Array(41).fill(0).map((_, i) => i === 0 ? FRAME_DATA : 0)]
+  ])('refuses a %s frame', (_what, bytes) => {
+    expect(() => decodeFrame(bytes)).toThrow(InvalidMessageError)
+  })
+
+  it.each([
+    { v: 1, op: 'put', path: 'a', size: -1, sha256: 'ab'.repeat(32) },
+    { v: 1, op: 'put', path: 'a', size: 1.5, sha256: 'ab'.repeat(32) },
+    { v: 1, op: 'put', path: 'a', size: 1, sha256: 'AB'.repeat(32) },
+    { v: 1, op: 'get', drive: 'zz'.repeat(32), path: 'a', offset: 0 },
+    { v: 2, op: 'drive' },
+    { v: 1, op: 'format-disk' },
+    { v: 1, op: 'replicate', addrs: 'x' },
+    [1, 2, 3]
+  ])('refuses a malformed request %#', (value) => {
+    expect(() => validateRequest(value)).toThrow(InvalidMessageError)
+  })
+})

@@ -1,0 +1,206 @@
+import { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidMessageError } from '../errors.ts'
+import { decodeJson, encodeJson, expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
+import { isSha256Hex } from './digest.ts'
+import { validateObjectPath } from './object-path.ts'
+import { DATA_HEADER_LENGTH, FRAME_CONTROL, FRAME_DATA, MAX_CHUNK_SIZE, MAX_CONTROL_FRAME, MAX_OBJECT_SIZE, MIN_CHUNK_SIZE } from './storage-protocol.ts'
+import { MAX_TOKEN_LENGTH } from './transfer-token.ts'
+import type { WireError } from './errors.ts'
+
+/** What the relay knows about a stored object. */
+export interface ObjectInfo {
+  drive: string
+  path: string
+  size: number
+  sha256: string
+  /** The uploader (the drive's owner). */
+  owner: string
+  createdAt: number
+  expiresAt: number
+  /** Relays holding the drive, best first (multiaddrs with /p2p/). */
+  relays: string[]
+}
+
+export interface PutRequest { v: 1, op: 'put', path: string, size: number, sha256: string, ttl?: number, chunkSize?: number, token?: string, drive?: string }
+export interface GetRequest { v: 1, op: 'get', drive: string, path: string, offset: number, token?: string }
+export interface StatRequest { v: 1, op: 'stat', drive: string, path: string, token?: string }
+export interface DeleteRequest { v: 1, op: 'delete', drive: string, path: string }
+/** "Which drive is mine on this relay?" (to issue write tokens into it). */
+export interface DriveRequest { v: 1, op: 'drive' }
+/** A relay asking to replicate this one. */
+export interface ReplicateRequest { v: 1, op: 'replicate', addrs: string[] }
+
+export type StorageRequest = PutRequest | GetRequest | StatRequest | DeleteRequest | DriveRequest | ReplicateRequest
+
+export type StorageReply =
+  | { v: 1, type: 'ready', offset: number, chunkSize: number, drive: string }
+  | { v: 1, type: 'ack', offset: number }
+  | { v: 1, type: 'stored', object: ObjectInfo, deduplicated: boolean }
+  | { v: 1, type: 'object', object: ObjectInfo, offset: number }
+  | { v: 1, type: 'deleted' }
+  | { v: 1, type: 'drive', drive: string, relays: string[] }
+  | { v: 1, type: 'replica', catalog: string, relay: string }
+  | { v: 1, type: 'error', error: WireError }
+
+export interface DataFrame {
+  offset: number
+  sha256: Uint8Array
+  bytes: Uint8Array
+}
+
+const OPS = ['put', 'get', 'stat', 'delete', 'drive', 'replicate'] as const
+const REPLY_TYPES = ['ready', 'ack', 'stored', 'object', 'deleted', 'drive', 'replica', 'error'] as const
+
+function expectDrive (obj: Record<string, unknown>): string {
+  const drive = expectString(obj, 'drive', 64)
+  if (!/^[0-9a-f]{64}$/.test(drive)) throw new InvalidMessageError('"drive" must be 64 hex characters')
+  return drive
+}
+
+function expectSize (obj: Record<string, unknown>, key: string, max = MAX_OBJECT_SIZE): number {
+  const n = expectNumber(obj, key)
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new InvalidMessageError(`"${key}" must be an integer from 0 to ${max}`)
+  return n
+}
+
+function optionalToken (obj: Record<string, unknown>): { token?: string } {
+  return obj.token == null ? {} : { token: expectString(obj, 'token', MAX_TOKEN_LENGTH) }
+}
+
+function expectPath (obj: Record<string, unknown>): string {
+  // a bad path is refused with InvalidPathError by the handler, not as garbage
+  return expectString(obj, 'path', 4096)
+}
+
+function expectStringList (obj: Record<string, unknown>, key: string, maxItems: number): string[] {
+  const list = obj[key]
+  if (!Array.isArray(list) || list.length > maxItems || !list.every(s => typeof s === 'string' && s.length <= 512)) {
+    throw new InvalidMessageError(`"${key}" must be a list of at most ${maxItems} strings`)
+  }
+  return list as string[]
+}
+
+export function validateRequest (value: unknown): StorageRequest {
+  const obj = expectRecord(value, 'request')
+  expectLiteral(obj, 'v', [1])
+  const op = expectLiteral(obj, 'op', OPS)
+  switch (op) {
+    case 'put': {
+      const sha256 = expectString(obj, 'sha256', 64)
+      if (!isSha256Hex(sha256)) throw new InvalidMessageError('"sha256" must be 64 lowercase hex characters')
+      const req: PutRequest = { v: 1, op, path: expectPath(obj), size: expectSize(obj, 'size'), sha256, ...optionalToken(obj) }
+      if (obj.ttl != null) req.ttl = expectSize(obj, 'ttl', 10 * 365 * 86400)
+      if (obj.chunkSize != null) req.chunkSize = expectSize(obj, 'chunkSize', MAX_CHUNK_SIZE)
+      if (obj.drive != null) req.drive = expectDrive(obj)
+      return req
+    }
+    case 'get':
+      return { v: 1, op, drive: expectDrive(obj), path: expectPath(obj), offset: expectSize(obj, 'offset'), ...optionalToken(obj) }
+    case 'stat':
+      return { v: 1, op, drive: expectDrive(obj), path: expectPath(obj), ...optionalToken(obj) }
+    case 'delete':
+      return { v: 1, op, drive: expectDrive(obj), path: expectPath(obj) }
+    case 'drive':
+      return { v: 1, op }
+    case 'replicate':
+      return { v: 1, op, addrs: expectStringList(obj, 'addrs', 32) }
+  }
+}
+
+function validateObjectInfo (value: unknown): ObjectInfo {
+  const obj = expectRecord(value, 'object')
+  const sha256 = expectString(obj, 'sha256', 64)
+  if (!isSha256Hex(sha256)) throw new InvalidMessageError('"sha256" must be 64 hex characters')
+  return {
+    drive: expectDrive(obj),
+    path: validatePathOrGarbage(obj.path),
+    size: expectSize(obj, 'size'),
+    sha256,
+    owner: expectString(obj, 'owner', 128),
+    createdAt: expectNumber(obj, 'createdAt'),
+    expiresAt: expectNumber(obj, 'expiresAt'),
+    relays: expectStringList(obj, 'relays', 16)
+  }
+}
+
+function validatePathOrGarbage (path: unknown): string {
+  try {
+    return validateObjectPath(path)
+  } catch (err: any) {
+    throw new InvalidMessageError(err.message)
+  }
+}
+
+export function validateReply (value: unknown): StorageReply {
+  const obj = expectRecord(value, 'reply')
+  expectLiteral(obj, 'v', [1])
+  const type = expectLiteral(obj, 'type', REPLY_TYPES)
+  switch (type) {
+    case 'ready': {
+      const chunkSize = expectSize(obj, 'chunkSize', MAX_CHUNK_SIZE)
+      if (chunkSize < MIN_CHUNK_SIZE) throw new InvalidMessageError('"chunkSize" is too small')
+      return { v: 1, type, offset: expectSize(obj, 'offset'), chunkSize, drive: expectDrive(obj) }
+    }
+    case 'ack':
+      return { v: 1, type, offset: expectSize(obj, 'offset') }
+    case 'stored':
+      return { v: 1, type, object: validateObjectInfo(obj.object), deduplicated: obj.deduplicated === true }
+    case 'object':
+      return { v: 1, type, object: validateObjectInfo(obj.object), offset: expectSize(obj, 'offset') }
+    case 'deleted':
+      return { v: 1, type }
+    case 'drive':
+      return { v: 1, type, drive: expectDrive(obj), relays: expectStringList(obj, 'relays', 16) }
+    case 'replica':
+      return { v: 1, type, catalog: expectDrive({ drive: obj.catalog }), relay: expectString(obj, 'relay', 128) }
+    case 'error': {
+      const e = expectRecord(obj.error, 'error')
+      const error: WireError = { name: expectString(e, 'name', 64), message: expectString(e, 'message', 1024) }
+      if (e.offset != null) error.offset = expectSize(e, 'offset')
+      return { v: 1, type, error }
+    }
+  }
+}
+
+/** A control frame: kind byte, then JSON. */
+export function encodeControl (value: StorageRequest | StorageReply): Uint8Array {
+  const json = encodeJson(value, MAX_CONTROL_FRAME - 1)
+  const out = new Uint8Array(json.byteLength + 1)
+  out[0] = FRAME_CONTROL
+  out.set(json, 1)
+  return out
+}
+
+/** A data frame's parts, sent without copying the chunk. */
+export function encodeData (offset: number, sha256: Uint8Array, bytes: Uint8Array): Uint8ArrayList {
+  const header = new Uint8Array(DATA_HEADER_LENGTH)
+  const view = new DataView(header.buffer)
+  header[0] = FRAME_DATA
+  view.setUint32(1, Math.floor(offset / 2 ** 32))
+  view.setUint32(5, offset >>> 0)
+  header.set(sha256, 9)
+  return new Uint8ArrayList(header, bytes)
+}
+
+export type Frame = { kind: 'control', bytes: Uint8Array } | { kind: 'data', data: DataFrame }
+
+/** Splits a frame into control JSON bytes or a data chunk; anything else is garbage. */
+export function decodeFrame (frame: Uint8Array): Frame {
+  const kind = frame.byteLength > 0 ? frame[0] : -1
+  if (kind === FRAME_CONTROL) {
+    if (frame.byteLength > MAX_CONTROL_FRAME) throw new InvalidMessageError('Control frame too large')
+    return { kind: 'control', bytes: frame.subarray(1) }
+  }
+  if (kind === FRAME_DATA) {
+    if (frame.byteLength <= DATA_HEADER_LENGTH) throw new InvalidMessageError('Data frame without data')
+    const view = new DataView(frame.buffer, frame.byteOffset, DATA_HEADER_LENGTH)
+    const offset = view.getUint32(1) * 2 ** 32 + view.getUint32(5)
+    if (!Number.isSafeInteger(offset)) throw new InvalidMessageError('Data frame offset out of range')
+    return { kind: 'data', data: { offset, sha256: frame.subarray(9, DATA_HEADER_LENGTH), bytes: frame.subarray(DATA_HEADER_LENGTH) } }
+  }
+  throw new InvalidMessageError(`Unknown frame kind ${kind}`)
+}
+
+export function decodeControl<T> (bytes: Uint8Array, validate: (v: unknown) => T): T {
+  return decodeJson(bytes, validate)
+}

@@ -1,0 +1,135 @@
+import { errorFromWire, StorageProtocolError } from './errors.ts'
+import { FrameStream } from './frame-stream.ts'
+import { sha256Once } from './digest.ts'
+import { decodeControl, decodeFrame, encodeControl, encodeData, validateReply } from './storage-codec.ts'
+import { MAX_CONTROL_FRAME, STORAGE_PROTOCOL } from './storage-protocol.ts'
+import type { ObjectInfo, PutRequest, StorageReply } from './storage-codec.ts'
+import type { ProgressMeter } from './progress.ts'
+import type { UploadSource } from './sources.ts'
+import type { TransferFaults } from './transfer-faults.ts'
+import type { Connection } from '@libp2p/interface'
+
+export interface UploadAttemptInit {
+  conn: Connection
+  request: PutRequest
+  source: UploadSource
+  meter: ProgressMeter
+  signal: AbortSignal
+  faults?: TransferFaults
+  /** No reply from the relay for this long fails the attempt, ms. */
+  idleTimeout: number
+}
+
+export interface UploadResult { object: ObjectInfo, deduplicated: boolean }
+
+/**
+ * Bytes sent but not yet acknowledged by the relay. libp2p accepts writes as
+ * long as the Yamux window allows and the transport below buffers without
+ * bound, so without this a fast sender would queue the whole file in memory
+ * and report it sent long before the relay has it.
+ */
+export const MAX_UNACKED = 8 * 1024 * 1024
+
+/** Reads the next control reply; an error frame becomes its typed error. */
+export async function readReply (fs: FrameStream, signal: AbortSignal): Promise<StorageReply> {
+  const frame = await fs.read({ signal })
+  if (frame == null) throw new StorageProtocolError('The relay closed the stream without an answer')
+  const decoded = decodeFrame(frame)
+  if (decoded.kind !== 'control') throw new StorageProtocolError('Expected a control frame')
+  const reply = decodeControl(decoded.bytes, validateReply)
+  if (reply.type === 'error') throw errorFromWire(reply.error)
+  return reply
+}
+
+/**
+ * One upload attempt over one stream: the relay says how much it already
+ * holds, we send the rest in hashed chunks (reading and hashing the next chunk
+ * while the current one goes out), and it answers `stored` once the whole
+ * content hashed to what we promised.
+ */
+export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadResult> {
+  const { conn, request, source, meter, faults } = init
+  const controller = new AbortController()
+  const signal = AbortSignal.any([init.signal, controller.signal])
+  const stream = await conn.newStream(STORAGE_PROTOCOL, { signal })
+  const fs = new FrameStream(stream, { maxFrameLength: MAX_CONTROL_FRAME })
+  // a relay that neither reads nor answers for this long has gone away
+  let lastActivity = Date.now()
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastActivity > init.idleTimeout) controller.abort(new StorageProtocolError(`No progress for ${Math.round(init.idleTimeout / 1000)} s`))
+  }, 1_000)
+  try {
+    await fs.write(encodeControl(request), { signal })
+    const first = await readReply(fs, signal)
+    lastActivity = Date.now()
+    if (first.type === 'stored') {
+      meter.update(request.size, true)
+      await stream.close({ signal }).catch(() => {})
+      return { object: first.object, deduplicated: first.deduplicated }
+    }
+    if (first.type !== 'ready') throw new StorageProtocolError(`Unexpected ${first.type} reply to put`)
+    const chunkSize = first.chunkSize
+    let offset = first.offset
+    meter.phase('uploading', { relay: conn.remotePeer.toString(), bytes: offset })
+
+    // the relay's answers (acks, the final `stored`, or an error) arrive while we write
+    let acked = offset
+    let ackWaiter: (() => void) | undefined
+    const answers = (async (): Promise<UploadResult> => {
+      for (;;) {
+        const reply = await readReply(fs, signal)
+        lastActivity = Date.now()
+        if (reply.type === 'ack') {
+          acked = Math.max(acked, reply.offset)
+          ackWaiter?.()
+          continue
+        }
+        if (reply.type === 'stored') return { object: reply.object, deduplicated: reply.deduplicated }
+        throw new StorageProtocolError(`Unexpected ${reply.type} reply during upload`)
+      }
+    })()
+    answers.catch((err) => { controller.abort(err) })
+
+    const prepare = async (at: number): Promise<{ at: number, bytes: Uint8Array, hash: Uint8Array }> => {
+      const bytes = await source.read(at, Math.min(chunkSize, source.size - at))
+      return { at, bytes, hash: await sha256Once(bytes) }
+    }
+    let next = offset < source.size ? prepare(offset) : undefined
+    while (next != null) {
+      const chunk = await next
+      const end = chunk.at + chunk.bytes.byteLength
+      next = end < source.size ? prepare(end) : undefined
+      next?.catch(() => {})
+      let bytes = chunk.bytes
+      if (faults?.corruptAt != null && faults.corruptAt >= chunk.at && faults.corruptAt < end) {
+        bytes = bytes.slice()
+        bytes[faults.corruptAt - chunk.at] = (bytes[faults.corruptAt - chunk.at] as number) ^ 0x01
+        delete faults.corruptAt
+      }
+      while (chunk.at - acked > MAX_UNACKED) {
+        await Promise.race([new Promise<void>(resolve => { ackWaiter = resolve }), answers])
+      }
+      await Promise.race([fs.write(encodeData(chunk.at, chunk.hash, bytes), { signal }), answers])
+      offset = end
+      lastActivity = Date.now()
+      meter.update(offset)
+      if (faults?.dropAt != null && offset >= faults.dropAt) {
+        delete faults.dropAt
+        conn.abort(new Error('Connection dropped on purpose (test fault)'))
+      }
+    }
+    // all sent: the relay checks the whole hash and commits
+    meter.phase('verifying')
+    const result = await answers
+    await stream.close({ signal }).catch(() => {})
+    return result
+  } catch (err: any) {
+    // the first cause wins: a typed error from the relay, or the stall, not the abort it triggered
+    const cause = controller.signal.aborted && !init.signal.aborted ? controller.signal.reason : err
+    stream.abort(cause instanceof Error ? cause : new Error(String(cause)))
+    throw cause
+  } finally {
+    clearInterval(watchdog)
+    fs.release()
+  }
+}

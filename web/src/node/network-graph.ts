@@ -1,0 +1,73 @@
+import { connectionKind } from '../../../shared/p2p-service/connection-kind.ts'
+import { estimateNetwork, routingTableSummary } from '../../../shared/peer-keeper/network-summary.ts'
+import type { BrowserNode } from './create-browser-node.ts'
+import type { ConnectionKind } from '../../../shared/p2p-service/connection-kind.ts'
+import type { NetworkEstimate, RoutingTableSummary } from '../../../shared/peer-keeper/network-summary.ts'
+
+export interface GraphNode {
+  id: string
+  role: 'self' | 'relay' | 'tab' | 'node'
+  /** We hold a connection (or, for relays, a reservation) to it. */
+  linked: boolean
+}
+
+export interface GraphLink {
+  from: string
+  to: string
+  kind: ConnectionKind | 'reservation' | 'via-relay'
+}
+
+export interface NetworkGraph {
+  nodes: GraphNode[]
+  links: GraphLink[]
+  routing: RoutingTableSummary
+  estimate: NetworkEstimate
+}
+
+const RECENT = 120_000
+
+/** The relay a circuit address goes through: `/p2p/<relay>/p2p-circuit`. */
+function relayOf (addr: string): string | undefined {
+  return /\/p2p\/([^/]+)\/p2p-circuit/.exec(addr)?.[1]
+}
+
+/**
+ * The network as this tab sees it: its relays and the peers PeerKeeper
+ * knows, with this tab's own links (and their transports) and which relay
+ * each peer is reserved on.
+ */
+export function networkGraph (node: BrowserNode): NetworkGraph {
+  const self = node.peerId.toString()
+  const now = Date.now()
+  const keeper = node.services.keeper
+  const nodes = new Map<string, GraphNode>([[self, { id: self, role: 'self', linked: true }]])
+  const links: GraphLink[] = []
+  const connected = new Map<string, ConnectionKind>()
+  for (const conn of node.getConnections()) {
+    if (conn.status !== 'open') continue
+    const kind = connectionKind(conn)
+    const id = conn.remotePeer.toString()
+    if (connected.get(id) == null || kind === 'webrtc') connected.set(id, kind)
+  }
+  for (const relay of keeper.relays()) nodes.set(relay.id, { id: relay.id, role: 'relay', linked: connected.has(relay.id) })
+  for (const peer of keeper.list()) {
+    if (peer.roles.includes('relay') || now - peer.lastSeen > RECENT) continue
+    const role = peer.roles.includes('tab') ? 'tab' : 'node'
+    nodes.set(peer.id, { id: peer.id, role, linked: connected.has(peer.id) })
+    for (const relay of new Set(peer.multiaddrs.map(relayOf).filter((r): r is string => r != null))) {
+      if (!nodes.has(relay)) nodes.set(relay, { id: relay, role: 'relay', linked: connected.has(relay) })
+      links.push({ from: peer.id, to: relay, kind: 'via-relay' })
+    }
+  }
+  const reserved = new Set(node.getMultiaddrs().map(ma => relayOf(ma.toString())).filter((r): r is string => r != null))
+  for (const [id, kind] of connected) {
+    if (!nodes.has(id)) continue
+    links.push({ from: self, to: id, kind: reserved.has(id) ? 'reservation' : kind })
+  }
+  return {
+    nodes: [...nodes.values()],
+    links,
+    routing: routingTableSummary(node.services.dht),
+    estimate: estimateNetwork(keeper, 'tab', RECENT)
+  }
+}
