@@ -19,7 +19,9 @@ export default defineConfig({
         // the hashcash benchmark's page (npm run bench:hashcash)
         hashcashBench: fileURLToPath(new URL('./web/bench/hashcash.html', import.meta.url)),
         // the storage benchmark's page (npm run bench:storage)
-        storageBench: fileURLToPath(new URL('./web/bench/storage.html', import.meta.url))
+        storageBench: fileURLToPath(new URL('./web/bench/storage.html', import.meta.url)),
+        // the task sandbox's test page (e2e/sandbox.spec.ts)
+        sandboxTest: fileURLToPath(new URL('./web/bench/sandbox.html', import.meta.url))
       }
     }
   },
@@ -28,7 +30,7 @@ export default defineConfig({
   },
   test: {
     root: '.',
-    include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts'],
+    include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts', 'tasks/**/*.test.ts'],
     environment: 'node',
     // Node 20 lacks what libp2p 3 expects (Promise.withResolvers, WebSocket)
     setupFiles: ['relay/polyfills.ts'],

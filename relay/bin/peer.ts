@@ -42,16 +42,17 @@ await runMain('golem-clay-peer', async ({ onShutdown, print }) => {
   }
 
   const keeperStore = config.dataDir != null ? fileKeeperStore(join(config.dataDir, 'peers.json')) : undefined
-  const node = await createNodePeer({ privateKey: key, relays, keeperStore })
+  const node = await createNodePeer({ privateKey: key, relays, keeperStore, provider: config.provide ? { cores: config.cores } : undefined })
   onShutdown(async () => { await node.stop() })
   let announced = false
   node.services.relays.addEventListener('relay:status', (evt) => {
     if (!announced && evt.detail.some(r => r.state === 'reserved')) {
       announced = true
       say('ready', { peerId: node.peerId.toString() }, 'reachable through the relay; type "help" for commands')
+      if (config.exec.length > 0) void runScript()
     }
   })
-  startPeerConsole({
+  const console = startPeerConsole({
     node,
     json: config.json,
     input: process.stdin,
@@ -59,6 +60,15 @@ await runMain('golem-clay-peer', async ({ onShutdown, print }) => {
     onQuit: () => { process.kill(process.pid, 'SIGINT') },
     quitOnEnd: process.stdin.isTTY === true
   })
+  // --exec: the commands in order, then quit (non-zero exit when one fails)
+  const runScript = async (): Promise<void> => {
+    try {
+      for (const line of config.exec) await console.run(line)
+    } catch {
+      process.exitCode = 1
+    }
+    process.kill(process.pid, 'SIGINT')
+  }
   await node.start()
   say('started', { peerId: node.peerId.toString(), relays: relays.map(String) }, `Golem Clay peer ${node.peerId.toString()} joining via ${relays.join(', ')}`)
   return 'serve'

@@ -23,6 +23,10 @@ import { PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS } from '../../shared/peer-sessio
 import { sessionManager } from '../../shared/peer-session/session-manager.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import { directoryServer } from './directory-server.ts'
+import { marketRouter } from '../../shared/market/market.ts'
+import { marketPubsub } from '../../shared/market/market-gossip.ts'
+import type { Market } from '../../shared/market/market.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
 import { relayStorage } from '../storage/relay-storage.ts'
 import type { RelayStorage, RelayStorageInit } from '../storage/relay-storage.ts'
 import type { DirectoryServer } from './directory-server.ts'
@@ -79,6 +83,8 @@ export type RelayServices = {
   pex: PeerExchange
   seeds: RelayConnector
   storage?: RelayStorage
+  pubsub: GossipSub
+  market: Market
 }
 
 export type RelayNode = Libp2p<RelayServices>
@@ -138,6 +144,9 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       pex: peerExchange({ gossipInterval: 10_000 }),
       // relays stay connected to their seeds; the DHT and PEX find the rest
       seeds: relayConnector({ relays: init.seeds ?? [], acceptAddr: (ma) => TCP.exactMatch(ma) }),
+      // relays carry task headers between tabs and Node peers; they neither submit nor compute
+      pubsub: marketPubsub(),
+      market: marketRouter(),
       ...(init.storage != null ? { storage: relayStorage(init.storage) } : {})
     }
   })

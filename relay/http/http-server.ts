@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import sirv from 'sirv'
+import { setSandboxHeaders } from './sandbox-headers.ts'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -27,7 +28,7 @@ export interface HttpServer {
 export async function startHttpServer (init: HttpServerInit): Promise<HttpServer> {
   const hasPage = existsSync(join(init.webRoot, 'index.html'))
   // dev mode re-reads the folder per request, so a rebuilt page is served without a restart
-  const serveStatic = hasPage ? sirv(init.webRoot, { single: true, etag: true, gzip: false, maxAge: 0, dev: true }) : undefined
+  const serveStatic = hasPage ? sirv(init.webRoot, { single: true, etag: true, gzip: false, maxAge: 0, dev: true, setHeaders: setSandboxHeaders }) : undefined
 
   const server = createServer((req, res) => {
     try {

@@ -18,6 +18,12 @@ import { messaging } from '../../shared/messaging/messaging.ts'
 import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
 import { relayConnector } from '../../shared/p2p-service/relay-connector.ts'
 import { storageClient } from '../../shared/storage/storage-client.ts'
+import { market } from '../../shared/market/market.ts'
+import { marketPubsub } from '../../shared/market/market-gossip.ts'
+import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
+import type { Market } from '../../shared/market/market.ts'
+import type { ProviderInit } from '../../shared/market/provider.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
 import type { StorageClient } from '../../shared/storage/storage-client.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
 import { verifySolution } from '../../shared/hashcash/hashcash.ts'
@@ -56,6 +62,8 @@ export interface NodePeerInit {
   maxRelays?: number
   /** Overrides for finding peers on other relays (intervals). */
   finder?: PeerFinderInit
+  /** Run other people's subtasks on worker threads. @default off */
+  provider?: Omit<ProviderInit, 'runtime'> & { cores?: number }
 }
 
 export type NodePeerServices = {
@@ -71,6 +79,8 @@ export type NodePeerServices = {
   finder: PeerFinder
   relays: RelayConnector
   storage: StorageClient
+  pubsub: GossipSub
+  market: Market
 }
 
 export type NodePeer = Libp2p<NodePeerServices>
@@ -102,7 +112,7 @@ export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
         ...init.session,
         difficulty: { ...defaults.difficulty, ...init.session?.difficulty },
         roles: ['node'],
-        capabilities: ['messaging'],
+        capabilities: init.provider != null ? ['messaging', 'compute'] : ['messaging'],
         cores: availableParallelism(),
         verify: verifySolution,
         solver: init.solver ?? createNodeHashcashSolver(),
@@ -120,7 +130,11 @@ export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
       dht: kadDHT(dhtConfig(false)),
       finder: peerFinder(init.finder),
       relays: relayConnector({ relays: init.relays, maxRelays, acceptAddr: (ma) => TCP.exactMatch(ma) }),
-      storage: storageClient()
+      storage: storageClient(),
+      pubsub: marketPubsub(),
+      market: market({
+        provider: init.provider == null ? undefined : { ...init.provider, runtime: 'node', runner: createNodeTaskRunner({ cores: init.provider.cores }) }
+      })
     }
   })
 }

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
 import { storageCommands } from '../storage/peer-commands.ts'
+import { taskCommands } from '../market/task-commands.ts'
 import type { NodePeer } from './create-node-peer.ts'
 
 export interface PeerConsoleInit {
@@ -18,7 +19,7 @@ export interface PeerConsoleInit {
  * The peer's command line: reads commands from `input` and reports events,
  * as text for people or as JSON lines for scripts and tests.
  */
-export function startPeerConsole (init: PeerConsoleInit): void {
+export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) => Promise<void> } {
   const { node, json, output } = init
   const emit = (event: string, data: Record<string, unknown>, text: string): void => {
     output(json ? JSON.stringify({ event, ...data }) : text)
@@ -52,6 +53,17 @@ export function startPeerConsole (init: PeerConsoleInit): void {
     }
   })
 
+  const provider = node.services.market.provider
+  provider?.addEventListener('job', (evt) => {
+    const j = evt.detail
+    if (j.state === 'running' && j.fraction != null) return
+    emit('job', { ...j }, `subtask ${j.subtask} of "${j.taskName}" for ${j.requestor}: ${j.state}${j.error != null ? ` (${j.error})` : ''}`)
+  })
+  provider?.addEventListener('verdict', (evt) => {
+    const v = evt.detail
+    emit('verdict', { ...v }, `subtask ${v.subtask} of task ${v.task}: ${v.accepted ? 'accepted' : `rejected (${v.reason})`}`)
+  })
+
   const commands: Record<string, (args: string[]) => Promise<void>> = {
     peers: async () => {
       const list = node.services.directory.peers.map(p => {
@@ -73,23 +85,30 @@ export function startPeerConsole (init: PeerConsoleInit): void {
       emit('sent', { to, id: result.id, rtt: result.rtt, kind: result.kind }, `delivered to ${to} in ${result.rtt} ms (${result.kind})`)
     },
     ...storageCommands(node, emit, json),
+    ...taskCommands(node, emit, json),
     quit: async () => { init.onQuit() },
-    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | put <file> | get <address> <file> | grant <address> <peer ID> | stat <address> | rm <address> | quit') }
+    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | put <file> | get <address> <file> | grant <address> <peer ID> | stat <address> | rm <address> | task run <mandelbrot|primes|file.wasm> | tasks | provide on|off | cores <n> | quit') }
   }
 
-  const rl = createInterface({ input: init.input, terminal: false })
-  rl.on('line', (line) => {
+  /** Runs one command line; failures are reported, and rethrown for scripted runs. */
+  const run = async (line: string): Promise<void> => {
     const [name, ...args] = line.trim().split(/\s+/)
     if (name == null || name === '') return
     const command = commands[name]
     if (command == null) {
       emit('error', { command: name, message: 'unknown command' }, `unknown command "${name}" (try: help)`)
-      return
+      throw new Error(`unknown command "${name}"`)
     }
-    command(args).catch((err: any) => {
+    try {
+      await command(args)
+    } catch (err: any) {
       emit('error', { command: name, message: err.message }, `${name} failed: ${err.message}`)
-    })
-  })
+      throw err
+    }
+  }
+  const rl = createInterface({ input: init.input, terminal: false })
+  rl.on('line', (line) => { run(line).catch(() => {}) })
   // a script that closes our stdin (or `< /dev/null`) must not end a long-running peer
   rl.on('close', () => { if (init.quitOnEnd) init.onQuit() })
+  return { run }
 }

@@ -3,6 +3,7 @@ import { TypedEventEmitter } from 'main-event'
 import { InvalidMessageError, ProtocolError } from '../errors.ts'
 import { MESSAGE_PROTOCOL } from '../protocols.ts'
 import { connectionKind } from '../p2p-service/connection-kind.ts'
+import { openConnection } from '../p2p-service/open-connection.ts'
 import { decodeJson, encodeJson } from '../util/json-codec.ts'
 import { MAX_MESSAGE_FRAME, MAX_TEXT_LENGTH, validateAckFrame, validateTextFrame } from './message-codec.ts'
 import { MsgQueue } from '../msg-queue/msg-queue.ts'
@@ -144,7 +145,7 @@ export class Messaging extends TypedEventEmitter<MessagingEvents> implements Sta
 
   private async deliver (item: Outgoing, outer: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([AbortSignal.timeout(this.timeout), outer])
-    const conn = await this.components.connectionManager.openConnection(item.peer, { signal })
+    const conn = await openConnection(this.components.connectionManager, item.peer, { signal })
     await this.components.sessions.ensure(conn, { signal })
     const stream = await conn.newStream(MESSAGE_PROTOCOL, { signal, runOnLimitedConnection: true })
     const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_FRAME })

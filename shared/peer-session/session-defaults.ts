@@ -1,4 +1,4 @@
-import { DIRECTORY_PROTOCOL, MESSAGE_PROTOCOL } from '../protocols.ts'
+import { DIRECTORY_PROTOCOL, MARKET_PROTOCOL, MESSAGE_PROTOCOL } from '../protocols.ts'
 import type { SessionManagerInit } from './session-manager.ts'
 import type { NodeRole } from './session-codec.ts'
 
@@ -32,5 +32,7 @@ export const SESSION_DEFAULTS: Record<NodeRole, Omit<SessionManagerInit, 'verify
 /** Per-peer stream limits on the chattier protocols. */
 export const PROTOCOL_RATE_LIMITS: SessionManagerInit['perProtocol'] = {
   [MESSAGE_PROTOCOL]: { points: 20, duration: 1 },
-  [DIRECTORY_PROTOCOL]: { points: 5, duration: 10 }
+  [DIRECTORY_PROTOCOL]: { points: 5, duration: 10 },
+  // offers, assignments, reports and verdicts: a few per subtask
+  [MARKET_PROTOCOL]: { points: 60, duration: 1 }
 }

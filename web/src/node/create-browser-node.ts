@@ -19,6 +19,11 @@ import { messaging } from '../../../shared/messaging/messaging.ts'
 import { createConnectionGater } from '../../../shared/p2p-service/connection-gater.ts'
 import { directDialer } from '../../../shared/p2p-service/direct-dialer.ts'
 import { storageClient } from '../../../shared/storage/storage-client.ts'
+import { market } from '../../../shared/market/market.ts'
+import { marketPubsub } from '../../../shared/market/market-gossip.ts'
+import { createBrowserTaskRunner } from '../compute/browser-task-runner.ts'
+import type { Market } from '../../../shared/market/market.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
 import type { StorageClient } from '../../../shared/storage/storage-client.ts'
 import { relayConnector } from '../../../shared/p2p-service/relay-connector.ts'
 import { CLIENT_VERSION } from '../../../shared/version.ts'
@@ -44,6 +49,8 @@ import type { Libp2p } from 'libp2p'
 
 export interface BrowserNodeInit {
   privateKey: PrivateKey
+  /** Lending this tab's CPU: subtasks at once, and whether to offer at all. @default cores - 1, on */
+  compute?: { cores?: number, enabled?: boolean }
   relays: string[]
   iceServers?: RTCIceServer[]
   /** Hashcash solver pool (Web Workers) that pays for the sessions this tab opens. */
@@ -70,6 +77,8 @@ export type BrowserServices = {
   relays: RelayConnector
   dialer: DirectDialer
   storage: StorageClient
+  pubsub: GossipSub
+  market: Market
 }
 
 export type BrowserNode = Libp2p<BrowserServices>
@@ -108,7 +117,7 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
         ...init.session,
         difficulty: { ...defaults.difficulty, ...init.session?.difficulty },
         roles: ['tab'],
-        capabilities: ['webrtc', 'messaging'],
+        capabilities: ['webrtc', 'messaging', 'compute'],
         cores: navigator.hardwareConcurrency ?? 0,
         verify: verifySolution,
         solver: init.solver,
@@ -132,7 +141,10 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
         acceptAddr: (ma) => secure ? WebSocketsSecure.matches(ma) : WebSockets.matches(ma) || WebSocketsSecure.matches(ma)
       }),
       dialer: directDialer(),
-      storage: storageClient()
+      storage: storageClient(),
+      pubsub: marketPubsub(),
+      // other people's subtasks run in sandboxed Workers: no network, DOM, storage or keys
+      market: market({ provider: { runtime: 'browser', enabled: init.compute?.enabled ?? true, runner: createBrowserTaskRunner({ cores: init.compute?.cores }) } })
     }
   })
 }

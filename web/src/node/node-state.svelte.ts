@@ -3,6 +3,7 @@ import { connectionInfo, connectionKind } from '../../../shared/p2p-service/conn
 import { Backoff } from '../../../shared/util/backoff.ts'
 import { delay } from '../../../shared/util/abort.ts'
 import { createBrowserNode } from './create-browser-node.ts'
+import { loadComputeSettings } from '../market/compute-state.svelte.ts'
 import { claimIdentity } from './identity-store.ts'
 import { idbKeeperStore } from './idb-keeper-store.ts'
 import { networkGraph } from './network-graph.ts'
@@ -116,7 +117,7 @@ export class NodeState {
       const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
       this.phase = 'starting'
       this.solver = createBrowserHashcashSolver()
-      const node = await createBrowserNode({ privateKey: identity.privateKey, relays, iceServers: config.iceServers, solver: this.solver, keeperStore: idbKeeperStore(identity.slot) })
+      const node = await createBrowserNode({ privateKey: identity.privateKey, relays, iceServers: config.iceServers, solver: this.solver, keeperStore: idbKeeperStore(identity.slot), compute: loadComputeSettings() })
       this.node = node
       this.peerId = node.peerId.toString()
       this.wire(node)

@@ -1,0 +1,66 @@
+/**
+ * The task runner on Node: worker_threads running sandbox-worker.ts (from a
+ * plain .mjs that registers tsx, as the Hashcash pool does). Each worker
+ * has V8 heap limits (`resourceLimits`), task memory is capped by the
+ * WebAssembly memory import, and time limits terminate the worker.
+ */
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { createTaskRunner } from '../../shared/compute/sandbox-pool.ts'
+import type { SandboxPool, SandboxWorker, TaskRunnerInit } from '../../shared/compute/sandbox-pool.ts'
+import type { ComponentLogger } from '@libp2p/interface'
+import type { ResourceLimits } from 'node:worker_threads'
+
+export interface NodeTaskRunnerInit extends TaskRunnerInit {
+  /**
+   * V8 limits of each worker's JavaScript heap (task memory is WebAssembly
+   * memory, outside it). Default: 96 MB old generation, 16 MB young, 4 MB stack.
+   */
+  resourceLimits?: ResourceLimits
+}
+
+export interface NodeTaskRunnerComponents {
+  logger?: ComponentLogger
+}
+
+const WORKER_URL = new URL('./sandbox-worker-bootstrap.mjs', import.meta.url)
+const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 }
+
+/** Wraps a worker_threads Worker into the pool's SandboxWorker. */
+export function adaptNodeSandboxWorker (worker: Worker): SandboxWorker {
+  let terminated = false
+  const like: SandboxWorker = {
+    postMessage: (message, transfer) => { worker.postMessage(message, transfer) },
+    onmessage: null,
+    onerror: null,
+    terminate: () => {
+      terminated = true
+      void worker.terminate()
+    },
+    ref: () => { worker.ref() },
+    unref: () => { worker.unref() }
+  }
+  worker.on('message', (data: unknown) => { like.onmessage?.({ data }) })
+  worker.on('error', (error: Error) => { like.onerror?.({ message: error.message, error }) })
+  worker.on('exit', (code) => {
+    if (!terminated) like.onerror?.({ message: `worker exited with code ${code}` })
+  })
+  return like
+}
+
+export function spawnNodeSandboxWorker (resourceLimits: ResourceLimits = DEFAULT_RESOURCE_LIMITS): SandboxWorker {
+  const worker = new Worker(WORKER_URL, { name: 'task-sandbox', resourceLimits })
+  // idle workers must not keep the process alive; the pool refs them while they work
+  worker.unref()
+  return adaptNodeSandboxWorker(worker)
+}
+
+/** Default cores: `os.availableParallelism() - 1`, at least 1. Call `start()` before `run()`. */
+export function createNodeTaskRunner (init: NodeTaskRunnerInit = {}, components: NodeTaskRunnerComponents = {}): SandboxPool {
+  const { resourceLimits, ...rest } = init
+  const limits = { ...DEFAULT_RESOURCE_LIMITS, ...resourceLimits }
+  return createTaskRunner({
+    spawnWorker: () => spawnNodeSandboxWorker(limits),
+    logger: components.logger
+  }, { ...rest, maxCores: init.maxCores ?? availableParallelism() })
+}

@@ -1,0 +1,198 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { pEvent } from 'p-event'
+import wabtInit from 'wabt'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createRelayNode } from '../gateway/create-relay-node.ts'
+import { createNodePeer } from '../node-peer/create-node-peer.ts'
+import { InvalidTaskError } from '../../shared/market/market-errors.ts'
+import { MARKET_PROTOCOL } from '../../shared/protocols.ts'
+import { exchange } from '../../shared/market/market-wire.ts'
+import { signMessage } from '../../shared/market/signed.ts'
+import type { Assignment, TaskHeader } from '../../shared/market/market-codec.ts'
+import type { MarketRequest } from '../../shared/market/market-wire.ts'
+import type { RelayNode } from '../gateway/create-relay-node.ts'
+import type { NodePeer, NodePeerInit } from '../node-peer/create-node-peer.ts'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+const FAST = { difficulty: { base: 4, max: 6 } }
+const running: Array<{ stop: () => Promise<void> | void }> = []
+let dir: string
+let addOne: Uint8Array
+
+// test module: output = input with every byte + 1 (result block at 4: length, then the bytes in place)
+const ADD_ONE = `(module
+  (import "env" "memory" (memory 1))
+  (func (export "alloc") (param $len i32) (result i32)
+    (local $need i32)
+    (local.set $need (i32.add (local.get $len) (i32.const 8)))
+    (if (i32.gt_u (local.get $need) (i32.mul (memory.size) (i32.const 65536)))
+      (then (drop (memory.grow (i32.add (i32.div_u (local.get $need) (i32.const 65536)) (i32.const 1))))))
+    (i32.const 8))
+  (func (export "run") (param $ptr i32) (param $len i32) (result i32)
+    (local $i i32)
+    (i32.store (i32.const 4) (local.get $len))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+      (i32.store8 (i32.add (local.get $ptr) (local.get $i)) (i32.add (i32.load8_u (i32.add (local.get $ptr) (local.get $i))) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (i32.const 4)))`
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'golem-clay-market-'))
+  const wabt = await wabtInit()
+  addOne = new Uint8Array(wabt.parseWat('add-one.wat', ADD_ONE).toBinary({}).buffer)
+})
+afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
+
+async function until (check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const start = Date.now()
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+function tcp (node: { getMultiaddrs: () => Multiaddr[] }): Multiaddr {
+  const addr = node.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/') && !ma.toString().includes('/ws'))
+  if (addr == null) throw new Error('no TCP address')
+  return addr
+}
+
+async function relay (): Promise<RelayNode> {
+  const node = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, session: FAST, storage: { dir: join(dir, crypto.randomUUID()) } })
+  await node.start()
+  running.push(node)
+  return node
+}
+
+async function peer (r: RelayNode, provider?: NodePeerInit['provider']): Promise<NodePeer> {
+  const node = await createNodePeer({ relays: [tcp(r)], session: FAST, maxRelays: 1, provider })
+  await node.start()
+  running.push(node)
+  await until(() => node.services.relays.status.some(s => s.state === 'reserved'), 'a reservation')
+  return node
+}
+
+const inputs = (n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => new TextEncoder().encode(`subtask ${i} `.repeat(i + 1)))
+const plusOne = (b: Uint8Array): Uint8Array => b.map(x => (x + 1) & 0xff)
+
+describe('compute market between Node peers (real libp2p, storage, worker threads)', () => {
+  it('runs every subtask on providers, verifies by majority and penalises a cheat', { timeout: 90_000 }, async () => {
+    const r = await relay()
+    const requestor = await peer(r)
+    const honest = [await peer(r, { cores: 1 }), await peer(r, { cores: 1 })]
+    const cheat = await peer(r, { cores: 1, faults: { wrongResults: true } })
+    const task = await requestor.services.market.submit({ name: 'add one', module: addOne, inputs: inputs(6), k: 3, subtaskTimeout: 20_000, timeout: 60_000 })
+    const rejected: string[] = []
+    task.addEventListener('rejected', (evt) => { rejected.push(evt.detail.provider) })
+    for (const e of ['offer', 'assigned', 'result', 'rejected', 'reassigned', 'progress'] as const) task.addEventListener(e, (evt: any) => { if (process.env.DEBUG_MARKET) console.log(e, JSON.stringify(evt.detail, (k, v) => k === 'data' ? undefined : v)) })
+    const results = await task.done
+    expect(results).toHaveLength(6)
+    results.forEach((res, i) => {
+      expect(Buffer.from(res.data).equals(Buffer.from(plusOne(inputs(6)[i] as Uint8Array)))).toBe(true)
+      expect(honest.map(h => h.peerId.toString())).toContain(res.provider)
+    })
+    // the cheat was outvoted, penalised in PeerKeeper and sent a signed rejection
+    expect(rejected).toContain(cheat.peerId.toString())
+    expect(new Set(rejected)).toEqual(new Set([cheat.peerId.toString()]))
+    await until(() => (cheat.services.market.provider?.rejected ?? 0) > 0, 'the cheat to get a rejection')
+    const kept = requestor.services.keeper.get(cheat.peerId.toString())
+    expect(kept?.score).toBeLessThan(requestor.services.keeper.get(honest[0]?.peerId.toString() ?? '')?.score ?? 0)
+    await until(() => honest.every(h => (h.services.market.provider?.accepted ?? 0) > 0), 'verdicts to reach honest providers')
+
+    // and is avoided afterwards: a task without redundancy goes to honest providers only
+    const next = await requestor.services.market.submit({ name: 'add one again', module: addOne, inputs: inputs(4), timeout: 60_000 })
+    const again = await next.done
+    expect(again.map(res => res.provider).filter(p => p === cheat.peerId.toString())).toEqual([])
+  })
+
+  it('reassigns the work of a provider that vanishes mid-subtask', { timeout: 90_000 }, async () => {
+    const r = await relay()
+    const requestor = await peer(r)
+    const stable = await peer(r, { cores: 1 })
+    const leaving = await peer(r, { cores: 1 })
+    const task = await requestor.services.market.submit({ name: 'add one', module: addOne, inputs: inputs(8), subtaskTimeout: 30_000, timeout: 60_000 })
+    // the first assignment to `leaving`: stop it right away, before it can report
+    const reassigned = pEvent(task, 'reassigned', { timeout: 30_000 })
+    await pEvent(leaving.services.market.provider as any, 'job', { filter: (e: CustomEvent) => e.detail.state === 'fetching', timeout: 30_000 })
+    await leaving.stop()
+    expect((await reassigned as CustomEvent).detail.provider).toBe(leaving.peerId.toString())
+    const results = await task.done
+    expect(results.every(res => res.data.byteLength > 0)).toBe(true)
+    expect(results.map(res => res.provider)).toContain(stable.peerId.toString())
+  })
+
+  it('refuses a task that is not WebAssembly before uploading anything', async () => {
+    const r = await relay()
+    const requestor = await peer(r)
+    await expect(requestor.services.market.submit({ name: 'bad', module: new TextEncoder().encode('#!/bin/sh echo hi'), inputs: inputs(1) })).rejects.toThrow(InvalidTaskError)
+  })
+})
+
+describe('compute market refusals (real libp2p)', () => {
+  it('refuses forged, replayed and expired assignments, and keeps serving', { timeout: 90_000 }, async () => {
+    const r = await relay()
+    const provider = await peer(r, { cores: 1 })
+    const key = await generateKeyPair('Ed25519')
+    const rogue = await createNodePeer({ privateKey: key, relays: [tcp(r)], session: FAST, maxRelays: 1 })
+    await rogue.start()
+    running.push(rogue)
+    const conn = await rogue.dial(provider.getMultiaddrs()[0] as Multiaddr)
+    await rogue.services.sessions.ensure(conn)
+    const send = async (req: MarketRequest): Promise<void> => {
+      const stream = await conn.newStream(MARKET_PROTOCOL, { runOnLimitedConnection: true })
+      await exchange(stream, req, AbortSignal.timeout(10_000))
+    }
+    const me = rogue.peerId.toString()
+    const sha = 'b'.repeat(64)
+    const header: TaskHeader = {
+      v: 1, type: 'task', id: 'rogue-task', requestor: me, requestorAddrs: [], name: 'rogue',
+      module: { address: `golem-clay:${'c'.repeat(64)}/m.wasm?sha256=${sha}&size=10`, sha256: sha, size: 10 },
+      inputs: { address: `golem-clay:${'c'.repeat(64)}/i.bin?sha256=${sha}&size=20`, sha256: sha, size: 20 },
+      subtasks: 1, price: 1, deadline: Date.now() + 60_000, subtaskTimeout: 5_000,
+      requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'none', k: 1 }, createdAt: Date.now()
+    }
+    const signedHeader = await signMessage(key, 'task', header)
+    const assignment = (over: Partial<Assignment> = {}): Assignment => ({ v: 1, type: 'assign', id: crypto.randomUUID(), task: header.id, requestor: me, provider: provider.peerId.toString(), subtask: 0, input: sha, tokens: { module: 'x', inputs: 'y' }, deadline: Date.now() + 5_000, at: Date.now(), ...over })
+    const refusal = async (req: MarketRequest): Promise<string> => await send(req).then(() => 'accepted', (err: any) => err.reason ?? err.name)
+
+    const genuine = await signMessage(key, 'assign', assignment())
+    expect(await refusal({ v: 1, kind: 'assign', msg: genuine, header: signedHeader })).toBe('accepted')
+    // the same signed assignment again: a replay
+    expect(await refusal({ v: 1, kind: 'assign', msg: genuine, header: signedHeader })).toBe('ReplayedMessageError')
+    // signed by us but claiming another requestor: the signature can't match
+    const other = (await generateKeyPair('Ed25519')).publicKey.toString()
+    expect(await refusal({ v: 1, kind: 'assign', msg: await signMessage(key, 'assign', assignment({ requestor: other })), header: signedHeader })).toBe('InvalidSignatureError')
+    // for another provider, past its deadline, or not matching its header
+    expect(await refusal({ v: 1, kind: 'assign', msg: await signMessage(key, 'assign', assignment({ provider: other })), header: signedHeader })).toBe('InvalidSignatureError')
+    expect(await refusal({ v: 1, kind: 'assign', msg: await signMessage(key, 'assign', assignment({ deadline: Date.now() - 1 })), header: signedHeader })).toBe('TaskDeadlineError')
+    expect(await refusal({ v: 1, kind: 'assign', msg: await signMessage(key, 'assign', assignment({ subtask: 5 })), header: signedHeader })).toBe('InputMismatchError')
+    // garbage where a signed message belongs
+    expect(await refusal({ v: 1, kind: 'assign', msg: 'not.signed', header: signedHeader })).toBe('InvalidMessageError')
+    expect(provider.services.market.refusals).toBeGreaterThanOrEqual(6)
+
+    // the provider keeps serving honest requestors
+    const requestor = await peer(r)
+    const task = await requestor.services.market.submit({ name: 'after the rogue', module: addOne, inputs: inputs(2), timeout: 60_000 })
+    expect((await task.done).map(res => res.provider)).toEqual([provider.peerId.toString(), provider.peerId.toString()])
+  })
+
+  it('rejects a result whose bytes do not match the reported hash, and reassigns it', { timeout: 90_000 }, async () => {
+    const r = await relay()
+    const requestor = await peer(r)
+    const liar = await peer(r, { cores: 1, faults: { mismatchedData: true } })
+    const task = await requestor.services.market.submit({ name: 'add one', module: addOne, inputs: inputs(3), timeout: 60_000 })
+    const rejected = pEvent(task, 'rejected', { timeout: 30_000 })
+    expect((await rejected as CustomEvent).detail).toMatchObject({ provider: liar.peerId.toString(), reason: 'result does not match its hash' })
+    // the liar gets nothing more; an honest provider finishes the task
+    const honest = await peer(r, { cores: 1 })
+    const results = await task.done
+    expect(results.every(res => res.provider === honest.peerId.toString())).toBe(true)
+    results.forEach((res, i) => { expect(Buffer.from(res.data).equals(Buffer.from(plusOne(inputs(3)[i] as Uint8Array)))).toBe(true) })
+  })
+})

@@ -1,0 +1,100 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { describe, expect, it } from 'vitest'
+import { decodeJson } from '../util/json-codec.ts'
+import { packInputs, unpackInputs } from './input-bundle.ts'
+import { validateAssignment, validateHeader, validateReport } from './market-codec.ts'
+import { InvalidSignatureError, InvalidTaskError } from './market-errors.ts'
+import { encodeGossip, openGossip } from './market-gossip.ts'
+import { encodeRequest, validateRequest } from './market-wire.ts'
+import { openMessage, signMessage } from './signed.ts'
+import type { Assignment, TaskHeader } from './market-codec.ts'
+
+const SHA = 'a'.repeat(64)
+
+async function header (requestor: string): Promise<TaskHeader> {
+  return {
+    v: 1, type: 'task', id: 't1', requestor, requestorAddrs: [], name: 'x',
+    module: { address: 'golem-clay:x', sha256: SHA, size: 10 }, inputs: { address: 'golem-clay:y', sha256: SHA, size: 20 },
+    subtasks: 2, price: 1, deadline: Date.now() + 60_000, subtaskTimeout: 1000,
+    requirements: { runtimes: ['browser'], memoryMB: 16 }, verification: { mode: 'none', k: 1 }, createdAt: Date.now()
+  }
+}
+
+const TYPED = ['InvalidMessageError', 'InvalidSignatureError', 'MessageTooLargeError']
+
+describe('signed market messages', () => {
+  it('verify with the signer named inside, and nothing else', async () => {
+    const alice = await generateKeyPair('Ed25519')
+    const mallory = await generateKeyPair('Ed25519')
+    const h = await header(alice.publicKey.toString())
+    const text = await signMessage(alice, 'task', h)
+    expect((await openMessage(text, 'task', validateHeader, x => x.requestor)).body).toEqual(h)
+
+    // mallory signs a header that names alice as requestor
+    const forged = await signMessage(mallory, 'task', h)
+    await expect(openMessage(forged, 'task', validateHeader, x => x.requestor)).rejects.toThrow(InvalidSignatureError)
+
+    // one changed byte in the payload breaks the signature
+    const [payload, sig] = text.split('.') as [string, string]
+    const body = JSON.parse(Buffer.from(payload, 'base64url').toString())
+    body.subtasks = 3
+    await expect(openMessage(`${Buffer.from(JSON.stringify(body)).toString('base64url')}.${sig}`, 'task', validateHeader, x => x.requestor)).rejects.toThrow(InvalidSignatureError)
+
+    // a signature made for one kind of message never passes as another kind
+    const a: Assignment = { v: 1, type: 'assign', id: 'a1', task: 't1', requestor: h.requestor, provider: h.requestor, subtask: 0, input: SHA, tokens: { module: 'm', inputs: 'i' }, deadline: Date.now() + 1000, at: Date.now() }
+    const signedAssign = await signMessage(alice, 'assign', a)
+    await expect(openMessage(signedAssign, 'report', validateAssignment, x => x.requestor)).rejects.toThrow(InvalidSignatureError)
+  })
+
+  it('refuse schema violations with InvalidMessageError', async () => {
+    const alice = await generateKeyPair('Ed25519')
+    const h = await header(alice.publicKey.toString())
+    for (const bad of [{ ...h, subtasks: 0 }, { ...h, verification: { mode: 'magic', k: 1 } }, { ...h, requirements: { runtimes: ['gpu'], memoryMB: 1 } }, { ...h, module: { ...h.module, sha256: 'xyz' } }]) {
+      await expect(openMessage(await signMessage(alice, 'task', bad), 'task', validateHeader, x => x.requestor)).rejects.toMatchObject({ name: 'InvalidMessageError' })
+    }
+    expect(() => validateReport({ v: 1, type: 'report', assignment: 'x', provider: 'p', computeMs: 1, at: 1 })).toThrow(/error/)
+  })
+})
+
+describe('input bundles', () => {
+  it('round-trip, and refuse truncated or inconsistent bundles', () => {
+    const inputs = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array([9])]
+    const bundle = packInputs(inputs)
+    expect(unpackInputs(bundle)).toEqual(inputs)
+    expect(() => unpackInputs(bundle.subarray(0, bundle.length - 1))).toThrow(InvalidTaskError)
+    const wrongCount = bundle.slice()
+    new DataView(wrongCount.buffer).setUint32(4, 1000, true)
+    expect(() => unpackInputs(wrongCount)).toThrow(InvalidTaskError)
+    const backwards = bundle.slice()
+    new DataView(backwards.buffer).setUint32(12, 2, true)
+    expect(() => unpackInputs(backwards)).toThrow(InvalidTaskError)
+    expect(() => unpackInputs(new Uint8Array(4))).toThrow(InvalidTaskError)
+  })
+})
+
+describe('fuzz: market frames and gossip', () => {
+  it('random, truncated and mutated frames only ever give typed errors', async () => {
+    const alice = await generateKeyPair('Ed25519')
+    const good = encodeRequest({ v: 1, kind: 'report', msg: await signMessage(alice, 'task', await header(alice.publicKey.toString())), data: new Uint8Array([1, 2, 3]) })
+    const gossip = encodeGossip('task', await signMessage(alice, 'task', await header(alice.publicKey.toString())))
+    let seed = 42
+    const rand = (): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32 }
+    for (let i = 0; i < 10_000; i++) {
+      const base = i % 2 === 0 ? good : gossip
+      let frame: Uint8Array
+      const mode = i % 3
+      if (mode === 0) frame = Uint8Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256))
+      else if (mode === 1) frame = base.subarray(0, Math.floor(rand() * base.length))
+      else {
+        frame = base.slice()
+        for (let j = 0; j < 1 + Math.floor(rand() * 4); j++) frame[Math.floor(rand() * frame.length)] = Math.floor(rand() * 256)
+      }
+      try {
+        if (i % 2 === 0) decodeJson(frame, validateRequest)
+        else await openGossip(frame)
+      } catch (err: any) {
+        expect(TYPED).toContain(err.name)
+      }
+    }
+  })
+})

@@ -1,0 +1,215 @@
+import { InvalidMessageError } from '../errors.ts'
+import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
+
+/** How a provider runs subtasks. */
+export type Runtime = 'browser' | 'node'
+export type VerificationMode = 'redundancy' | 'none'
+
+export const MAX_SUBTASKS = 100_000
+/** Result bytes carried inline in a report frame. */
+export const MAX_RESULT_BYTES = 4 * 1024 * 1024
+const ID = 64
+const PEER = 128
+const SHA = /^[0-9a-f]{64}$/
+
+export interface ObjectRef { address: string, sha256: string, size: number }
+
+/** Signed by the requestor; spread by pub/sub. */
+export interface TaskHeader {
+  v: 1
+  type: 'task'
+  id: string
+  requestor: string
+  /** Where providers reach the requestor (signed, so not an eclipse vector). */
+  requestorAddrs: string[]
+  name: string
+  module: ObjectRef
+  /** The per-subtask inputs, packed in one bundle (see input-bundle.ts). */
+  inputs: ObjectRef
+  subtasks: number
+  /** Credits per accepted subtask. */
+  price: number
+  /** ms since the epoch: after this nobody works on the task. */
+  deadline: number
+  /** Time a provider has per subtask, ms. */
+  subtaskTimeout: number
+  requirements: { runtimes: Runtime[], memoryMB: number }
+  verification: { mode: VerificationMode, k: number }
+  createdAt: number
+}
+
+export interface Offer { v: 1, type: 'offer', task: string, provider: string, providerAddrs: string[], runtime: Runtime, cores: number, price: number, at: number }
+
+export interface Assignment {
+  v: 1
+  type: 'assign'
+  id: string
+  task: string
+  requestor: string
+  provider: string
+  subtask: number
+  /** SHA-256 of this subtask's input as packed in the bundle. */
+  input: string
+  /** Read tokens for the module and the inputs, issued to this provider. */
+  tokens: { module: string, inputs: string }
+  /** ms since the epoch: the report must arrive by then. */
+  deadline: number
+  at: number
+}
+
+export interface Report {
+  v: 1
+  type: 'report'
+  /** The signed assignment this answers, as evidence. */
+  assignment: string
+  provider: string
+  result?: { sha256: string, size: number }
+  error?: { name: string, message: string }
+  computeMs: number
+  at: number
+}
+
+export interface Verdict { v: 1, type: 'verdict', report: string, requestor: string, accepted: boolean, reason: string, at: number }
+
+/** Published by the requestor when a task ends; providers drop its work. */
+export interface TaskClosed { v: 1, type: 'closed', task: string, requestor: string, reason: 'done' | 'cancelled' | 'expired', at: number }
+
+function expectSha (obj: Record<string, unknown>, key: string): string {
+  const value = expectString(obj, key, 64)
+  if (!SHA.test(value)) throw new InvalidMessageError(`"${key}" must be 64 lowercase hex characters`)
+  return value
+}
+
+function expectInt (obj: Record<string, unknown>, key: string, min: number, max: number): number {
+  const value = expectNumber(obj, key)
+  if (!Number.isInteger(value) || value < min || value > max) throw new InvalidMessageError(`"${key}" must be an integer in ${min}..${max}`)
+  return value
+}
+
+function expectStrings (obj: Record<string, unknown>, key: string, maxItems: number, maxLength: number): string[] {
+  const value = obj[key]
+  if (!Array.isArray(value) || value.length > maxItems) throw new InvalidMessageError(`"${key}" must be a list of at most ${maxItems}`)
+  return value.map((item, i) => expectString({ [i]: item }, String(i), maxLength))
+}
+
+function objectRef (value: unknown, what: string): ObjectRef {
+  const obj = expectRecord(value, what)
+  return { address: expectString(obj, 'address', 8192), sha256: expectSha(obj, 'sha256'), size: expectInt(obj, 'size', 0, 2 ** 40) }
+}
+
+export function validateHeader (value: unknown): TaskHeader {
+  const obj = expectRecord(value, 'task header')
+  expectLiteral(obj, 'v', [1])
+  expectLiteral(obj, 'type', ['task'])
+  const req = expectRecord(obj.requirements, 'requirements')
+  const ver = expectRecord(obj.verification, 'verification')
+  const runtimes = expectStrings(req, 'runtimes', 2, 16)
+  if (runtimes.length === 0 || runtimes.some(r => r !== 'browser' && r !== 'node')) throw new InvalidMessageError('"runtimes" must list browser and/or node')
+  return {
+    v: 1,
+    type: 'task',
+    id: expectString(obj, 'id', ID),
+    requestor: expectString(obj, 'requestor', PEER),
+    requestorAddrs: expectStrings(obj, 'requestorAddrs', 16, 1024),
+    name: expectString(obj, 'name', 120),
+    module: objectRef(obj.module, 'module'),
+    inputs: objectRef(obj.inputs, 'inputs'),
+    subtasks: expectInt(obj, 'subtasks', 1, MAX_SUBTASKS),
+    price: expectInt(obj, 'price', 0, 1e12),
+    deadline: expectNumber(obj, 'deadline'),
+    subtaskTimeout: expectInt(obj, 'subtaskTimeout', 100, 3_600_000),
+    requirements: { runtimes: runtimes as Runtime[], memoryMB: expectInt(req, 'memoryMB', 1, 4096) },
+    verification: { mode: expectLiteral(ver, 'mode', ['redundancy', 'none'] as const), k: expectInt(ver, 'k', 1, 9) },
+    createdAt: expectNumber(obj, 'createdAt')
+  }
+}
+
+export function validateOffer (value: unknown): Offer {
+  const obj = expectRecord(value, 'offer')
+  expectLiteral(obj, 'v', [1])
+  expectLiteral(obj, 'type', ['offer'])
+  return {
+    v: 1,
+    type: 'offer',
+    task: expectString(obj, 'task', ID),
+    provider: expectString(obj, 'provider', PEER),
+    providerAddrs: expectStrings(obj, 'providerAddrs', 16, 1024),
+    runtime: expectLiteral(obj, 'runtime', ['browser', 'node'] as const),
+    cores: expectInt(obj, 'cores', 1, 1024),
+    price: expectInt(obj, 'price', 0, 1e12),
+    at: expectNumber(obj, 'at')
+  }
+}
+
+export function validateAssignment (value: unknown): Assignment {
+  const obj = expectRecord(value, 'assignment')
+  expectLiteral(obj, 'v', [1])
+  expectLiteral(obj, 'type', ['assign'])
+  const tokens = expectRecord(obj.tokens, 'tokens')
+  return {
+    v: 1,
+    type: 'assign',
+    id: expectString(obj, 'id', ID),
+    task: expectString(obj, 'task', ID),
+    requestor: expectString(obj, 'requestor', PEER),
+    provider: expectString(obj, 'provider', PEER),
+    subtask: expectInt(obj, 'subtask', 0, MAX_SUBTASKS - 1),
+    input: expectSha(obj, 'input'),
+    tokens: { module: expectString(tokens, 'module', 4096), inputs: expectString(tokens, 'inputs', 4096) },
+    deadline: expectNumber(obj, 'deadline'),
+    at: expectNumber(obj, 'at')
+  }
+}
+
+export function validateReport (value: unknown): Report {
+  const obj = expectRecord(value, 'report')
+  expectLiteral(obj, 'v', [1])
+  expectLiteral(obj, 'type', ['report'])
+  const report: Report = {
+    v: 1,
+    type: 'report',
+    assignment: expectString(obj, 'assignment', 16 * 1024),
+    provider: expectString(obj, 'provider', PEER),
+    computeMs: expectNumber(obj, 'computeMs'),
+    at: expectNumber(obj, 'at')
+  }
+  if (obj.result != null) {
+    const r = expectRecord(obj.result, 'result')
+    report.result = { sha256: expectSha(r, 'sha256'), size: expectInt(r, 'size', 0, MAX_RESULT_BYTES) }
+  } else {
+    const e = expectRecord(obj.error, 'error')
+    report.error = { name: expectString(e, 'name', 80), message: expectString(e, 'message', 1000) }
+  }
+  return report
+}
+
+export function validateVerdict (value: unknown): Verdict {
+  const obj = expectRecord(value, 'verdict')
+  expectLiteral(obj, 'v', [1])
+  expectLiteral(obj, 'type', ['verdict'])
+  const accepted = obj.accepted
+  if (typeof accepted !== 'boolean') throw new InvalidMessageError('"accepted" must be a boolean')
+  return {
+    v: 1,
+    type: 'verdict',
+    report: expectString(obj, 'report', 40 * 1024),
+    requestor: expectString(obj, 'requestor', PEER),
+    accepted,
+    reason: expectString(obj, 'reason', 200),
+    at: expectNumber(obj, 'at')
+  }
+}
+
+export function validateClosed (value: unknown): TaskClosed {
+  const obj = expectRecord(value, 'task closed')
+  expectLiteral(obj, 'v', [1])
+  expectLiteral(obj, 'type', ['closed'])
+  return {
+    v: 1,
+    type: 'closed',
+    task: expectString(obj, 'task', ID),
+    requestor: expectString(obj, 'requestor', PEER),
+    reason: expectLiteral(obj, 'reason', ['done', 'cancelled', 'expired'] as const),
+    at: expectNumber(obj, 'at')
+  }
+}

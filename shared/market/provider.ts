@@ -1,0 +1,231 @@
+import { TypedEventEmitter } from 'main-event'
+import { sha256Once, toHex } from '../storage/digest.ts'
+import { unpackInputs } from './input-bundle.ts'
+import { InputMismatchError, InvalidSignatureError, ReplayedMessageError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
+import { MAX_RESULT_BYTES } from './market-codec.ts'
+import { TaskOutputTooLargeError } from '../compute/errors.ts'
+import type { Assignment, Offer, Report, Runtime, TaskClosed, TaskHeader, Verdict } from './market-codec.ts'
+import type { MarketRequest } from './market-wire.ts'
+import type { TaskRunner } from '../compute/task-runner.ts'
+import type { Logger } from '@libp2p/interface'
+
+export interface ProviderInit {
+  runtime: Runtime
+  /** Offer to work at all. @default true */
+  enabled?: boolean
+  /** Lowest price per subtask this provider takes. @default 0 */
+  minPrice?: number
+  /** Largest memory a task may ask for, MiB. @default 512 */
+  maxMemoryMB?: number
+  /** Test faults: return corrupted results (hashed as sent), or bytes that don't match the reported hash. */
+  faults?: { wrongResults?: boolean, mismatchedData?: boolean }
+}
+
+export interface ProviderContext {
+  self: string
+  log: Logger
+  addrs: () => string[]
+  sign: (kind: string, body: object) => Promise<string>
+  request: (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal) => Promise<void>
+  /** Downloads a storage object (address + token) and checks its hash. */
+  fetch: (address: string, token: string, signal: AbortSignal) => Promise<Uint8Array>
+}
+
+export type JobState = 'fetching' | 'queued' | 'running' | 'reporting' | 'done' | 'failed'
+
+export interface ProviderJob {
+  assignment: string
+  task: string
+  taskName: string
+  requestor: string
+  subtask: number
+  state: JobState
+  fraction?: number
+  elapsedMs?: number
+  error?: string
+}
+
+export interface ProviderEvents {
+  job: CustomEvent<ProviderJob>
+  verdict: CustomEvent<{ task: string, subtask: number, accepted: boolean, reason: string }>
+  offer: CustomEvent<{ task: string, requestor: string }>
+}
+
+interface KnownTask { header: TaskHeader, controller: AbortController, offeredAt: number, resources?: Promise<{ module: Uint8Array, moduleHash: string, inputs: Uint8Array[] }> }
+
+const MAX_TASKS = 64
+const REOFFER_AFTER = 10_000
+
+/** Offers this node's cores to open tasks and runs what it is assigned. */
+export class Provider extends TypedEventEmitter<ProviderEvents> {
+  readonly init: ProviderInit
+  accepted = 0
+  rejected = 0
+  private readonly ctx: ProviderContext
+  private readonly runner: TaskRunner
+  private readonly tasks = new Map<string, KnownTask>()
+  private readonly seenAssignments = new Set<string>()
+  private readonly jobs = new Map<string, ProviderJob>()
+
+  constructor (ctx: ProviderContext, runner: TaskRunner, init: ProviderInit) {
+    super()
+    this.ctx = ctx
+    this.runner = runner
+    this.init = init
+  }
+
+  get enabled (): boolean { return this.init.enabled !== false }
+  set enabled (on: boolean) { this.init.enabled = on }
+  get activeJobs (): ProviderJob[] { return [...this.jobs.values()] }
+
+  /** A task header arrived by gossip: offer when it suits us. */
+  async onHeader (header: TaskHeader): Promise<void> {
+    if (header.requestor === this.ctx.self || !this.enabled || this.runner.paused) return
+    if (!header.requirements.runtimes.includes(this.init.runtime) || header.price < (this.init.minPrice ?? 0)) return
+    if (header.requirements.memoryMB > (this.init.maxMemoryMB ?? 512) || header.deadline < Date.now() + 1000) return
+    const known = this.remember(header)
+    const working = this.activeJobs.some(j => j.task === header.id)
+    if (known.offeredAt > 0 && (working || Date.now() - known.offeredAt < REOFFER_AFTER)) return
+    known.offeredAt = Date.now()
+    const offer: Offer = { v: 1, type: 'offer', task: header.id, provider: this.ctx.self, providerAddrs: this.ctx.addrs(), runtime: this.init.runtime, cores: Math.max(1, this.runner.cores), price: header.price, at: Date.now() }
+    try {
+      const msg = await this.ctx.sign('offer', offer)
+      await this.ctx.request(header.requestor, header.requestorAddrs, { v: 1, kind: 'offer', msg }, AbortSignal.any([known.controller.signal, AbortSignal.timeout(15_000)]))
+      this.safeDispatchEvent('offer', { detail: { task: header.id, requestor: header.requestor } })
+    } catch (err: any) {
+      known.offeredAt = 0
+      this.ctx.log('offer for %s not delivered - %s', header.id, err.message)
+    }
+  }
+
+  /** Checks an assignment and queues it; throws a typed error to refuse it. */
+  onAssign (assignment: Assignment, text: string, header: TaskHeader, from: string): void {
+    if (assignment.provider !== this.ctx.self) throw new InvalidSignatureError('The assignment is for another provider')
+    if (assignment.requestor !== header.requestor || from !== header.requestor || assignment.task !== header.id) throw new InvalidSignatureError('The assignment and its task header disagree')
+    if (this.seenAssignments.has(assignment.id)) throw new ReplayedMessageError(`Assignment ${assignment.id} was already received`)
+    if (assignment.deadline < Date.now() || header.deadline < Date.now()) throw new TaskDeadlineError('The assignment is already past its deadline')
+    if (assignment.subtask >= header.subtasks) throw new InputMismatchError('The assignment names a subtask the task does not have')
+    if (!this.enabled || this.runner.paused) throw new UnknownTaskError('This provider is paused')
+    this.seenAssignments.add(assignment.id)
+    if (this.seenAssignments.size > 100_000) this.seenAssignments.clear()
+    const known = this.remember(header)
+    const job: ProviderJob = { assignment: assignment.id, task: header.id, taskName: header.name, requestor: header.requestor, subtask: assignment.subtask, state: 'fetching' }
+    this.jobs.set(assignment.id, job)
+    this.update(job)
+    void this.work(known, assignment, text, job)
+  }
+
+  onVerdict (verdict: Verdict, report: Report, assignment: Assignment): void {
+    if (assignment.provider !== this.ctx.self) return
+    if (verdict.accepted) this.accepted++
+    else this.rejected++
+    this.safeDispatchEvent('verdict', { detail: { task: assignment.task, subtask: assignment.subtask, accepted: verdict.accepted, reason: verdict.reason } })
+  }
+
+  /** The requestor closed the task: stop its work. */
+  onClosed (closed: TaskClosed): void {
+    const known = this.tasks.get(closed.task)
+    if (known == null || known.header.requestor !== closed.requestor) return
+    known.controller.abort(new UnknownTaskError(`Task ${closed.task} was closed (${closed.reason})`))
+    this.tasks.delete(closed.task)
+  }
+
+  stop (): void {
+    for (const t of this.tasks.values()) t.controller.abort()
+    this.tasks.clear()
+  }
+
+  private remember (header: TaskHeader): KnownTask {
+    let known = this.tasks.get(header.id)
+    if (known == null) {
+      known = { header, controller: new AbortController(), offeredAt: 0 }
+      this.tasks.set(header.id, known)
+      // nobody works for a requestor past its deadline, connected or not
+      const t = known
+      setTimeout(() => { t.controller.abort(new TaskDeadlineError('Task deadline passed')) }, Math.max(0, header.deadline - Date.now())).unref?.()
+      if (this.tasks.size > MAX_TASKS) {
+        const oldest = [...this.tasks.values()].find(k => !this.activeJobs.some(j => j.task === k.header.id))
+        if (oldest != null) this.tasks.delete(oldest.header.id)
+      }
+    }
+    return known
+  }
+
+  private async work (known: KnownTask, a: Assignment, text: string, job: ProviderJob): Promise<void> {
+    const signal = AbortSignal.any([known.controller.signal, AbortSignal.timeout(Math.max(0, a.deadline - Date.now()))])
+    const started = performance.now()
+    let result: Report['result']
+    let error: Report['error']
+    let data: Uint8Array | undefined
+    try {
+      known.resources ??= this.fetchResources(known.header, a, signal)
+      const { module, moduleHash, inputs } = await known.resources.catch(err => { known.resources = undefined; throw err })
+      const input = inputs[a.subtask]
+      if (input == null || toHex(await sha256Once(input)) !== a.input) throw new InputMismatchError(`Subtask ${a.subtask}'s input does not match the assignment`)
+      job.state = 'queued'
+      this.update(job)
+      data = await this.runner.run({
+        id: a.id,
+        module,
+        moduleHash,
+        input,
+        limits: { timeMs: Math.min(known.header.subtaskTimeout, a.deadline - Date.now()), memoryBytes: known.header.requirements.memoryMB * 1024 * 1024 }
+      }, {
+        signal,
+        onProgress: p => {
+          job.state = p.state
+          job.fraction = p.fraction
+          job.elapsedMs = p.elapsedMs
+          this.update(job)
+        }
+      })
+      if (this.init.faults?.wrongResults === true && data.byteLength > 0) {
+        data = data.slice()
+        data[0] = (data[0] as number) ^ 0xff
+      }
+      if (data.byteLength > MAX_RESULT_BYTES) throw new TaskOutputTooLargeError(`The result is ${data.byteLength} bytes; a report carries at most ${MAX_RESULT_BYTES}`)
+      result = { sha256: toHex(await sha256Once(data)), size: data.byteLength }
+      if (this.init.faults?.mismatchedData === true && data.byteLength > 0) {
+        data = data.slice()
+        data[data.byteLength - 1] = (data[data.byteLength - 1] as number) ^ 0x01
+      }
+    } catch (err: any) {
+      if (signal.aborted) {
+        this.finishJob(job, 'failed', `stopped: ${(signal.reason as Error)?.message ?? 'aborted'}`)
+        return
+      }
+      error = { name: String(err.name ?? 'Error').slice(0, 80), message: String(err.message ?? '').slice(0, 1000) }
+    }
+    job.state = 'reporting'
+    this.update(job)
+    const report: Report = { v: 1, type: 'report', assignment: text, provider: this.ctx.self, computeMs: Math.round(performance.now() - started), at: Date.now(), ...(result != null ? { result } : { error }) }
+    try {
+      const msg = await this.ctx.sign('report', report)
+      await this.ctx.request(a.requestor, known.header.requestorAddrs, { v: 1, kind: 'report', msg, ...(data != null && result != null ? { data } : {}) }, AbortSignal.any([known.controller.signal, AbortSignal.timeout(30_000)]))
+      this.finishJob(job, error == null ? 'done' : 'failed', error?.message)
+    } catch (err: any) {
+      this.finishJob(job, 'failed', `report not delivered: ${err.message}`)
+    }
+  }
+
+  private async fetchResources (header: TaskHeader, a: Assignment, signal: AbortSignal): Promise<{ module: Uint8Array, moduleHash: string, inputs: Uint8Array[] }> {
+    const [module, bundle] = await Promise.all([
+      this.ctx.fetch(header.module.address, a.tokens.module, signal),
+      this.ctx.fetch(header.inputs.address, a.tokens.inputs, signal)
+    ])
+    const inputs = unpackInputs(bundle)
+    if (inputs.length !== header.subtasks) throw new InputMismatchError(`The bundle holds ${inputs.length} inputs, the header says ${header.subtasks}`)
+    return { module, moduleHash: header.module.sha256, inputs }
+  }
+
+  private finishJob (job: ProviderJob, state: 'done' | 'failed', error?: string): void {
+    job.state = state
+    if (error != null) job.error = error
+    this.update(job)
+    this.jobs.delete(job.assignment)
+  }
+
+  private update (job: ProviderJob): void {
+    this.safeDispatchEvent('job', { detail: { ...job } })
+  }
+}

@@ -1,0 +1,269 @@
+import { TypedEventEmitter } from 'main-event'
+import { sha256Once, toHex } from '../storage/digest.ts'
+import { InvalidSignatureError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
+import { validateAssignment } from './market-codec.ts'
+import { Scheduler } from './scheduler.ts'
+import { openMessage } from './signed.ts'
+import type { Assignment, Offer, Report, TaskHeader } from './market-codec.ts'
+import type { RequestorTaskEvents, SubtaskResult } from './market-types.ts'
+import type { MarketRequest } from './market-wire.ts'
+import type { Logger } from '@libp2p/interface'
+
+/** What a running task needs from the market service. */
+export interface RequestorContext {
+  self: string
+  log: Logger
+  sign: (kind: string, body: object) => Promise<string>
+  request: (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal) => Promise<void>
+  readToken: (grantee: string, ref: TaskHeader['module']) => Promise<string>
+  announce: (task: RequestorTask) => Promise<void>
+  close: (task: RequestorTask, reason: 'done' | 'cancelled' | 'expired') => Promise<void>
+  penalise: (peer: string) => void
+  /** Providers caught cheating (in this or an earlier task) get no work. */
+  distrusted: (peer: string) => boolean
+}
+
+interface Provider { id: string, addrs: string[], slots: number, busy: number }
+interface Running { subtask: number, provider: string, timer: ReturnType<typeof setTimeout> }
+
+/** One submitted task, from its header to its last verdict. */
+export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
+  readonly header: TaskHeader
+  readonly signedHeader: string
+  readonly inputHashes: string[]
+  readonly results: Array<SubtaskResult | undefined>
+  readonly done: Promise<SubtaskResult[]>
+  private readonly ctx: RequestorContext
+  private readonly scheduler: Scheduler
+  private readonly providers = new Map<string, Provider>()
+  private readonly running = new Map<string, Running>()
+  /** Reported bytes kept until their subtask is decided. */
+  private readonly pending = new Map<string, { data: Uint8Array, computeMs: number, provider: string }>()
+  private readonly controller = new AbortController()
+  private readonly settle: { resolve: (r: SubtaskResult[]) => void, reject: (e: Error) => void }
+  private deadlineTimer?: ReturnType<typeof setTimeout>
+  private finished = false
+
+  constructor (ctx: RequestorContext, header: TaskHeader, signedHeader: string, inputHashes: string[]) {
+    super()
+    this.ctx = ctx
+    this.header = header
+    this.signedHeader = signedHeader
+    this.inputHashes = inputHashes
+    this.results = new Array(header.subtasks).fill(undefined)
+    this.scheduler = new Scheduler({ subtasks: header.subtasks, k: header.verification.k })
+    const { promise, resolve, reject } = Promise.withResolvers<SubtaskResult[]>()
+    promise.catch(() => {})
+    this.done = promise
+    this.settle = { resolve, reject }
+  }
+
+  get id (): string { return this.header.id }
+  get isFinished (): boolean { return this.finished }
+  get signal (): AbortSignal { return this.controller.signal }
+
+  start (): void {
+    this.deadlineTimer = setTimeout(() => { this.fail(new TaskDeadlineError(`Task ${this.id} passed its deadline with ${this.scheduler.doneCount}/${this.header.subtasks} subtasks done`), 'expired') }, Math.max(0, this.header.deadline - Date.now()))
+    this.progress()
+  }
+
+  cancel (): void {
+    this.fail(new TaskDeadlineError(`Task ${this.id} was cancelled`), 'cancelled')
+  }
+
+  onOffer (offer: Offer): void {
+    if (this.finished || this.scheduler.isExcluded(offer.provider) || this.ctx.distrusted(offer.provider) || !this.header.requirements.runtimes.includes(offer.runtime)) return
+    const known = this.providers.get(offer.provider)
+    // one job queued behind each core hides the report → assign round trip
+    const slots = Math.max(1, offer.cores) + 1
+    if (known != null) {
+      known.slots = slots
+      known.addrs = offer.providerAddrs
+    } else {
+      this.providers.set(offer.provider, { id: offer.provider, addrs: offer.providerAddrs, slots, busy: 0 })
+      this.safeDispatchEvent('offer', { detail: { provider: offer.provider, runtime: offer.runtime, cores: offer.cores } })
+    }
+    this.pump()
+  }
+
+  /** The provider left (disconnected): its running subtasks go to others. */
+  providerGone (peer: string): void {
+    const p = this.providers.get(peer)
+    if (p == null) return
+    this.providers.delete(peer)
+    for (const id of this.scheduler.runningOf(peer)) this.abandon(id, 'provider left')
+    this.pump()
+  }
+
+  private pump (): void {
+    if (this.finished) return
+    for (const p of [...this.providers.values()].sort((a, b) => a.busy - b.busy)) {
+      while (p.busy < p.slots) {
+        const subtask = this.scheduler.next(p.id)
+        if (subtask == null) break
+        void this.assign(p, subtask)
+      }
+    }
+    this.progress()
+  }
+
+  private async assign (p: Provider, subtask: number): Promise<void> {
+    const id = crypto.randomUUID()
+    this.scheduler.assigned(id, subtask, p.id)
+    p.busy++
+    const deadline = Math.min(this.header.deadline, Date.now() + this.header.subtaskTimeout)
+    const timer = setTimeout(() => { this.abandon(id, 'missed its deadline') }, deadline - Date.now())
+    this.running.set(id, { subtask, provider: p.id, timer })
+    try {
+      const body: Assignment = {
+        v: 1, type: 'assign', id, task: this.id, requestor: this.ctx.self, provider: p.id, subtask,
+        input: this.inputHashes[subtask] as string,
+        tokens: { module: await this.ctx.readToken(p.id, this.header.module), inputs: await this.ctx.readToken(p.id, this.header.inputs) },
+        deadline, at: Date.now()
+      }
+      const msg = await this.ctx.sign('assign', body)
+      await this.ctx.request(p.id, p.addrs, { v: 1, kind: 'assign', msg, header: this.signedHeader }, AbortSignal.any([this.controller.signal, AbortSignal.timeout(15_000)]))
+      this.safeDispatchEvent('assigned', { detail: { subtask, provider: p.id, assignment: id } })
+    } catch (err: any) {
+      if (this.finished) return
+      this.ctx.log('assignment of %d to %s refused - %s', subtask, p.id, err.message)
+      // a refusal doesn't count as a try; the provider gets no more until it offers again
+      this.release(id)
+      this.scheduler.withdrawn(id)
+      this.providers.delete(p.id)
+      this.pump()
+    }
+  }
+
+  /** Handles a report; throws a typed error (sent back as the refusal) when it is bad. */
+  async onReport (report: Report, from: string, data: Uint8Array | undefined): Promise<void> {
+    if (this.finished) throw new UnknownTaskError(`Task ${this.id} is over`)
+    const assignment = await openMessage(report.assignment, 'assign', validateAssignment, a => a.requestor)
+    const a = assignment.body
+    if (a.requestor !== this.ctx.self || a.task !== this.id) throw new InvalidSignatureError('The report nests an assignment this requestor did not make')
+    if (a.provider !== from || report.provider !== from) throw new InvalidSignatureError('The report comes from another provider than the assignment names')
+    const replica = this.scheduler.replica(a.id)
+    if (replica == null || replica.state === 'reported') throw new ReplayedMessageError(`Assignment ${a.id} was already reported`)
+    if (replica.state === 'failed') throw new TaskDeadlineError(`Assignment ${a.id} expired before its report`)
+    if (report.error != null || report.result == null) {
+      this.abandon(a.id, `${report.error?.name ?? 'Error'}: ${report.error?.message ?? ''}`)
+      this.pump()
+      return
+    }
+    const bytes = data ?? new Uint8Array(0)
+    const sha = toHex(await sha256Once(bytes))
+    if (sha !== report.result.sha256 || bytes.byteLength !== report.result.size) {
+      this.abandon(a.id, 'result failed its hash check')
+      this.punish(from, a.subtask, 'result does not match its hash')
+      throw new ResultMismatchError('The result bytes do not hash to the reported SHA-256')
+    }
+    this.release(a.id)
+    this.pending.set(a.id, { data: bytes, computeMs: report.computeMs, provider: from })
+    const decision = this.scheduler.reported(a.id, sha)
+    if (decision != null) {
+      const winner = this.pending.get(decision.winners[0] ?? '')
+      if (winner != null && this.results[decision.subtask] == null) {
+        const result: SubtaskResult = { subtask: decision.subtask, provider: winner.provider, sha256: decision.sha, data: winner.data, computeMs: winner.computeMs }
+        this.results[decision.subtask] = result
+        this.safeDispatchEvent('result', { detail: result })
+      }
+      for (const id of decision.winners) void this.verdict(id, true, 'accepted')
+      for (const id of decision.losers) {
+        const loser = this.pending.get(id)
+        if (loser != null) this.punish(loser.provider, decision.subtask, 'outvoted by the majority')
+        void this.verdict(id, false, 'outvoted by the majority')
+      }
+    }
+    this.pump()
+    this.checkFinished()
+  }
+
+  private pendingReports = new Map<string, string>()
+
+  /** Remembers the signed report so the verdict can nest it. */
+  noteReport (assignmentId: string, text: string): void {
+    this.pendingReports.set(assignmentId, text)
+  }
+
+  private async verdict (id: string, accepted: boolean, reason: string): Promise<void> {
+    const report = this.pendingReports.get(id)
+    const entry = this.pending.get(id)
+    this.pending.delete(id)
+    this.pendingReports.delete(id)
+    if (report == null || entry == null) return
+    try {
+      const msg = await this.ctx.sign('verdict', { v: 1, type: 'verdict', report, requestor: this.ctx.self, accepted, reason, at: Date.now() })
+      const addrs = this.providers.get(entry.provider)?.addrs ?? []
+      await this.ctx.request(entry.provider, addrs, { v: 1, kind: 'verdict', msg }, AbortSignal.timeout(10_000))
+    } catch (err: any) {
+      this.ctx.log('verdict for %s not delivered - %s', id, err.message)
+    }
+  }
+
+  private punish (provider: string, subtask: number, reason: string): void {
+    this.scheduler.exclude(provider)
+    this.ctx.penalise(provider)
+    this.safeDispatchEvent('rejected', { detail: { subtask, provider, reason } })
+    const p = this.providers.get(provider)
+    if (p != null) p.slots = 0
+  }
+
+  private abandon (id: string, reason: string): void {
+    const r = this.running.get(id)
+    if (r == null) return
+    this.release(id)
+    this.scheduler.failed(id)
+    this.safeDispatchEvent('reassigned', { detail: { subtask: r.subtask, provider: r.provider, reason } })
+    this.checkFinished()
+    this.pump()
+  }
+
+  private release (id: string): void {
+    const r = this.running.get(id)
+    if (r == null) return
+    clearTimeout(r.timer)
+    this.running.delete(id)
+    const p = this.providers.get(r.provider)
+    if (p != null) p.busy = Math.max(0, p.busy - 1)
+  }
+
+  private checkFinished (): void {
+    if (this.finished) return
+    if (this.scheduler.complete) {
+      this.finish()
+      return
+    }
+    const failed = this.scheduler.failedSubtasks
+    if (failed.length > 0) this.fail(new NoProvidersError(`Subtasks ${failed.join(', ')} failed on every provider tried`), 'cancelled')
+  }
+
+  private finish (): void {
+    this.finished = true
+    this.stopAll()
+    const results = this.results as SubtaskResult[]
+    this.progress()
+    void this.ctx.close(this, 'done')
+    this.safeDispatchEvent('done', { detail: { task: this.id, results } })
+    this.settle.resolve(results)
+  }
+
+  private fail (error: Error, reason: 'cancelled' | 'expired'): void {
+    if (this.finished) return
+    this.finished = true
+    this.stopAll()
+    void this.ctx.close(this, reason)
+    this.safeDispatchEvent('failed', { detail: { task: this.id, error } })
+    this.settle.reject(error)
+  }
+
+  private stopAll (): void {
+    clearTimeout(this.deadlineTimer)
+    for (const r of this.running.values()) clearTimeout(r.timer)
+    this.running.clear()
+    this.controller.abort()
+  }
+
+  private progress (): void {
+    this.safeDispatchEvent('progress', { detail: { task: this.id, done: this.scheduler.doneCount, total: this.header.subtasks, running: this.running.size, providers: this.providers.size } })
+  }
+}

@@ -1,0 +1,75 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
+import { InvalidMessageError } from '../errors.ts'
+import { InvalidSignatureError } from './market-errors.ts'
+import type { Validator } from '../util/json-codec.ts'
+import type { PrivateKey } from '@libp2p/interface'
+
+/**
+ * A market message as it travels and as evidence: `<payload>.<signature>`,
+ * both base64url, the payload being the author's JSON exactly as signed.
+ * Messages nest as these strings, so an arbiter can check every layer
+ * from the bytes alone.
+ */
+export type SignedText = string
+
+export interface Opened<T> {
+  body: T
+  signer: string
+  text: SignedText
+}
+
+/** Longest signed message we parse (a report nests an assignment). */
+export const MAX_SIGNED_LENGTH = 64 * 1024
+
+const encoder = new TextEncoder()
+
+/** Domain separation: a signature for one kind can't pass as another kind or as a token. */
+function signedBytes (kind: string, payload: Uint8Array): Uint8Array {
+  const context = encoder.encode(`golem-clay/market/${kind}/v1\n`)
+  const out = new Uint8Array(context.byteLength + payload.byteLength)
+  out.set(context)
+  out.set(payload, context.byteLength)
+  return out
+}
+
+export async function signMessage (key: PrivateKey, kind: string, body: object): Promise<SignedText> {
+  const payload = encoder.encode(JSON.stringify(body))
+  const signature = await key.sign(signedBytes(kind, payload))
+  const text = `${toString(payload, 'base64url')}.${toString(signature, 'base64url')}`
+  if (text.length > MAX_SIGNED_LENGTH) throw new InvalidMessageError(`Signed ${kind} of ${text.length} characters exceeds ${MAX_SIGNED_LENGTH}`)
+  return text
+}
+
+/**
+ * Parses, schema-checks and verifies a signed message; `signerOf` says which
+ * field names the author, whose peer ID (Ed25519, key inline) must verify it.
+ */
+export async function openMessage<T> (text: unknown, kind: string, validate: Validator<T>, signerOf: (body: T) => string): Promise<Opened<T>> {
+  if (typeof text !== 'string' || text.length > MAX_SIGNED_LENGTH) throw new InvalidMessageError(`Signed ${kind} missing or too long`)
+  const parts = text.split('.')
+  if (parts.length !== 2) throw new InvalidMessageError(`Signed ${kind} is malformed`)
+  let payload: Uint8Array
+  let signature: Uint8Array
+  let value: unknown
+  try {
+    payload = fromString(parts[0] as string, 'base64url')
+    signature = fromString(parts[1] as string, 'base64url')
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
+  } catch {
+    throw new InvalidMessageError(`Signed ${kind} is malformed`)
+  }
+  const body = validate(value)
+  const signer = signerOf(body)
+  let ok = false
+  try {
+    const key = peerIdFromString(signer).publicKey
+    if (key == null) throw new Error('no inline key')
+    ok = await key.verify(signedBytes(kind, payload), signature)
+  } catch {
+    throw new InvalidSignatureError(`The ${kind} names a signer whose key can't be read: ${signer}`)
+  }
+  if (!ok) throw new InvalidSignatureError(`The ${kind} signature does not verify`)
+  return { body, signer, text }
+}

@@ -1,0 +1,31 @@
+import { InvalidTaskError } from './market-errors.ts'
+import { MAX_SUBTASKS } from './market-codec.ts'
+import type { TaskSpec } from './market-types.ts'
+
+/** Largest task module a requestor may publish (providers enforce their own cap too). */
+export const MAX_MODULE_BYTES = 8 * 1024 * 1024
+/** Largest single subtask input. */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]
+
+/** Refuses a spec that can't become a valid header, before anything is uploaded. */
+export function validateSpec (spec: TaskSpec): void {
+  if (typeof spec.name !== 'string' || spec.name.length === 0 || spec.name.length > 120) throw new InvalidTaskError('A task needs a name of 1..120 characters')
+  if (!(spec.module instanceof Uint8Array) || spec.module.byteLength < 8) throw new InvalidTaskError('The task module is missing')
+  if (spec.module.byteLength > MAX_MODULE_BYTES) throw new InvalidTaskError(`The task module is ${spec.module.byteLength} bytes; the cap is ${MAX_MODULE_BYTES}`)
+  if (WASM_MAGIC.some((b, i) => spec.module[i] !== b)) throw new InvalidTaskError('The task module is not WebAssembly (bad magic number)')
+  if (!Array.isArray(spec.inputs) || spec.inputs.length === 0 || spec.inputs.length > MAX_SUBTASKS) throw new InvalidTaskError(`A task needs 1..${MAX_SUBTASKS} inputs`)
+  spec.inputs.forEach((input, i) => {
+    if (!(input instanceof Uint8Array) || input.byteLength > MAX_INPUT_BYTES) throw new InvalidTaskError(`Input ${i} is not bytes or is larger than ${MAX_INPUT_BYTES}`)
+  })
+  const int = (v: number | undefined, min: number, max: number, what: string): void => {
+    if (v != null && (!Number.isInteger(v) || v < min || v > max)) throw new InvalidTaskError(`${what} must be an integer in ${min}..${max}`)
+  }
+  int(spec.k, 1, 9, 'k')
+  int(spec.price, 0, 1e12, 'price')
+  int(spec.timeout, 1_000, 7 * 24 * 3_600_000, 'timeout (ms)')
+  int(spec.subtaskTimeout, 100, 3_600_000, 'subtaskTimeout (ms)')
+  int(spec.memoryMB, 1, 4096, 'memoryMB')
+  if (spec.runtimes != null && (spec.runtimes.length === 0 || spec.runtimes.some(r => r !== 'browser' && r !== 'node'))) throw new InvalidTaskError('runtimes must list browser and/or node')
+}

@@ -1,0 +1,38 @@
+/**
+ * Builds the demo task modules:
+ *
+ *   node --import tsx tasks/build-tasks.ts
+ *
+ * writes dist/tasks/<name>.wasm (for Node, see load-demo-task.ts) and
+ * dist/web/tasks/<name>.wasm (the page fetches /tasks/<name>.wasm).
+ * Build output only; dist/ is not committed.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DEMO_TASKS, assembleDemoTask } from './assemble.ts'
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+
+/** Where the built modules go, relative to the repository root. */
+export const TASK_OUTPUT_DIRS = ['dist/tasks', 'dist/web/tasks']
+
+export async function buildTasks (root = ROOT): Promise<Array<{ name: string, bytes: number, paths: string[] }>> {
+  const built = []
+  for (const name of DEMO_TASKS) {
+    const wasm = await assembleDemoTask(name)
+    const paths = TASK_OUTPUT_DIRS.map(dir => `${root}${dir}/${name}.wasm`)
+    for (const path of paths) {
+      await mkdir(dirname(path), { recursive: true })
+      await writeFile(path, wasm)
+    }
+    built.push({ name, bytes: wasm.byteLength, paths })
+  }
+  return built
+}
+
+if (process.argv[1] != null && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const { name, bytes } of await buildTasks()) {
+    process.stdout.write(`tasks: ${name}.wasm (${bytes} bytes) -> ${TASK_OUTPUT_DIRS.join(', ')}\n`)
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The demo tasks as jobs a requestor submits: inputs to send, and how to put
+ * the verified results together. Isomorphic (page, CLI, tests, bench).
+ */
+import { assembleMandelbrot, createMandelbrotPixels, mandelbrotImage, placeMandelbrotTile, splitMandelbrot } from './mandelbrot/tiles.ts'
+import { decodePrimesOutput, primesInputs, sumPrimes } from './primes/ranges.ts'
+import type { MandelbrotImage, MandelbrotImageInit, MandelbrotTile } from './mandelbrot/tiles.ts'
+import type { PrimesRange, PrimesResult } from './primes/ranges.ts'
+
+export interface MandelbrotJobInit extends MandelbrotImageInit {
+  /** Tile edge in pixels. @default 64 */
+  tile?: number
+}
+
+export interface MandelbrotJob {
+  image: MandelbrotImage
+  tiles: MandelbrotTile[]
+  inputs: Uint8Array[]
+  /** The picture so far; `place` fills in one tile. */
+  pixels: Uint8Array
+  place: (subtask: number, output: Uint8Array) => void
+  assemble: (outputs: Uint8Array[]) => Uint8Array
+}
+
+export function mandelbrotJob (init: MandelbrotJobInit): MandelbrotJob {
+  const image = mandelbrotImage(init)
+  const tiles = splitMandelbrot(image, init.tile ?? 64)
+  const pixels = createMandelbrotPixels(image)
+  return {
+    image,
+    tiles,
+    inputs: tiles.map(t => t.input),
+    pixels,
+    place: (subtask, output) => { placeMandelbrotTile(pixels, image, tiles[subtask] as MandelbrotTile, output) },
+    assemble: (outputs) => assembleMandelbrot(image, tiles, outputs)
+  }
+}
+
+export interface PrimesJobInit extends PrimesRange {
+  /** Subtasks. @default 20 */
+  parts?: number
+}
+
+export interface PrimesJob {
+  inputs: Uint8Array[]
+  combine: (outputs: Uint8Array[]) => PrimesResult
+}
+
+export function primesJob (init: PrimesJobInit): PrimesJob {
+  return {
+    inputs: primesInputs({ from: init.from, to: init.to }, init.parts ?? 20),
+    combine: (outputs) => sumPrimes(outputs.map(decodePrimesOutput))
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The task runner in a tab: a pool of sandbox module Web Workers
+ * (sandbox.worker.ts). Vite bundles the worker from the
+ * `new Worker(new URL(...), { type: 'module' })` pattern below; the relay
+ * serves the bundle with a CSP that blocks network and eval
+ * (relay/http/sandbox-headers.ts).
+ */
+import { createTaskRunner } from '../../../shared/compute/sandbox-pool.ts'
+import type { SandboxPool, SandboxWorker, TaskRunnerInit } from '../../../shared/compute/sandbox-pool.ts'
+import type { ComponentLogger } from '@libp2p/interface'
+
+export interface BrowserTaskRunnerComponents {
+  logger?: ComponentLogger
+}
+
+/** Wraps a browser Worker into the pool's SandboxWorker. */
+export function adaptBrowserSandboxWorker (worker: Worker): SandboxWorker {
+  const like: SandboxWorker = {
+    postMessage: (message, transfer) => { worker.postMessage(message, transfer) },
+    onmessage: null,
+    onerror: null,
+    terminate: () => { worker.terminate() }
+  }
+  worker.onmessage = (event) => { like.onmessage?.({ data: event.data }) }
+  // a script that fails to load (or is blocked) or throws at the top level
+  worker.onerror = (event) => {
+    event.preventDefault()
+    like.onerror?.({ message: event.message !== '' ? event.message : 'sandbox worker script failed to load', error: event.error })
+  }
+  worker.onmessageerror = () => { like.onerror?.({ message: 'undecodable message from the sandbox worker' }) }
+  return like
+}
+
+export function spawnBrowserSandboxWorker (): SandboxWorker {
+  const worker = new Worker(new URL('./sandbox.worker.ts', import.meta.url), { type: 'module', name: 'task-sandbox' })
+  return adaptBrowserSandboxWorker(worker)
+}
+
+/**
+ * Default cores: `navigator.hardwareConcurrency - 1`, at least 1 (maxCores:
+ * hardwareConcurrency). Call `start()` before `run()`.
+ */
+export function createBrowserTaskRunner (init: TaskRunnerInit = {}, components: BrowserTaskRunnerComponents = {}): SandboxPool {
+  return createTaskRunner({ spawnWorker: spawnBrowserSandboxWorker, logger: components.logger }, {
+    ...init,
+    maxCores: init.maxCores ?? Math.max(1, navigator.hardwareConcurrency ?? 1)
+  })
+}

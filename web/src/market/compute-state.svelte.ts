@@ -1,0 +1,169 @@
+import { mandelbrotJob, primesJob } from '../../../tasks/demo-jobs.ts'
+import type { MandelbrotJob, PrimesJob } from '../../../tasks/demo-jobs.ts'
+import type { ProviderJob } from '../../../shared/market/provider.ts'
+import type { TaskRunnerState } from '../../../shared/compute/task-runner.ts'
+import type { TaskHeader } from '../../../shared/market/market-codec.ts'
+import type { RequestorTask } from '../../../shared/market/requestor-task.ts'
+import type { NodeState } from '../node/node-state.svelte.ts'
+
+export interface TileView { subtask: number, provider: string, left: number, top: number, width: number, height: number }
+
+export interface TaskView {
+  id: string
+  kind: 'mandelbrot' | 'primes'
+  name: string
+  state: 'storing' | 'running' | 'done' | 'failed'
+  total: number
+  done: number
+  running: number
+  providers: number
+  k: number
+  width?: number
+  height?: number
+  tiles: TileView[]
+  answer?: { count: number, largest: number }
+  rejected: Array<{ subtask: number, provider: string, reason: string }>
+  reassigned: number
+  error?: string
+  startedAt: number
+  finishedAt?: number
+}
+
+export interface MandelbrotRequest { width: number, height: number, tile: number, maxIter: number, k: number }
+export interface PrimesRequest { to: number, parts: number, k: number }
+
+const SETTINGS_KEY = 'golem-clay:compute'
+const MAX_JOBS = 24
+
+/** What the visitor chose last time: cores and whether to lend them. */
+export function loadComputeSettings (): { cores?: number, enabled?: boolean } {
+  try {
+    return JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}')
+  } catch {
+    return {}
+  }
+}
+
+async function fetchModule (name: string): Promise<Uint8Array> {
+  const res = await fetch(new URL(`/tasks/${name}.wasm`, window.location.href))
+  if (!res.ok) throw new Error(`Could not load the ${name} task module (${res.status})`)
+  return new Uint8Array(await res.arrayBuffer())
+}
+
+/** The page's side of the compute market: this tab as provider and as requestor. */
+export class ComputeState {
+  jobs = $state<ProviderJob[]>([])
+  runner = $state<TaskRunnerState>()
+  enabled = $state(true)
+  accepted = $state(0)
+  rejected = $state(0)
+  tasks = $state<TaskView[]>([])
+  seen = $state<TaskHeader[]>([])
+  /** Bumped when a task's picture changed; canvases redraw on it. */
+  frame = $state(0)
+  /** Pixels per task, outside Svelte's proxies (large buffers). */
+  readonly pixels = new Map<string, Uint8Array>()
+  readonly handles = new Map<string, RequestorTask>()
+
+  constructor (readonly app: NodeState) {}
+
+  /** Subscribes to the node's market once it runs. */
+  attach (): void {
+    const market = this.app.node?.services.market
+    if (market == null) return
+    const provider = market.provider
+    const runner = market.runner
+    if (runner != null) {
+      this.runner = { cores: runner.cores, maxCores: runner.maxCores, paused: runner.paused, running: runner.running, queued: runner.queued }
+      runner.addEventListener('runner:state', (evt) => { this.runner = { ...evt.detail } })
+    }
+    if (provider != null) {
+      this.enabled = provider.enabled
+      provider.addEventListener('job', (evt) => {
+        const job = evt.detail
+        const list = this.jobs.filter(j => j.assignment !== job.assignment)
+        list.unshift(job)
+        this.jobs = list.slice(0, MAX_JOBS)
+      })
+      provider.addEventListener('verdict', (evt) => {
+        if (evt.detail.accepted) this.accepted++
+        else this.rejected++
+      })
+    }
+    market.addEventListener('task:seen', () => { this.seen = [...market.seen.values()] })
+    market.addEventListener('task:closed', () => { this.seen = [...market.seen.values()] })
+  }
+
+  setCores (n: number): void {
+    this.app.node?.services.market.runner?.setCores(n)
+    this.save({ cores: n })
+  }
+
+  setPaused (paused: boolean): void {
+    const runner = this.app.node?.services.market.runner
+    if (paused) runner?.pause()
+    else runner?.resume()
+  }
+
+  setEnabled (on: boolean): void {
+    const provider = this.app.node?.services.market.provider
+    if (provider != null) provider.enabled = on
+    this.enabled = on
+    this.save({ enabled: on })
+  }
+
+  async submitMandelbrot (req: MandelbrotRequest): Promise<TaskView> {
+    const job = mandelbrotJob({ width: req.width, height: req.height, tile: req.tile, maxIter: req.maxIter })
+    return await this.submit('mandelbrot', `Mandelbrot ${req.width}×${req.height}`, job, req.k, { width: req.width, height: req.height })
+  }
+
+  async submitPrimes (req: PrimesRequest): Promise<TaskView> {
+    const job = primesJob({ from: 0, to: req.to, parts: req.parts })
+    return await this.submit('primes', `Primes below ${req.to.toLocaleString('en')}`, job, req.k, {})
+  }
+
+  private async submit (kind: 'mandelbrot' | 'primes', name: string, job: MandelbrotJob | PrimesJob, k: number, size: { width?: number, height?: number }): Promise<TaskView> {
+    const view: TaskView = { id: crypto.randomUUID(), kind, name, state: 'storing', total: job.inputs.length, done: 0, running: 0, providers: 0, k, tiles: [], rejected: [], reassigned: 0, startedAt: Date.now(), ...size }
+    this.tasks.unshift(view)
+    const live = this.tasks[0] as TaskView
+    try {
+      const market = this.app.node?.services.market
+      if (market == null) throw new Error('The node is not running yet')
+      const task = await market.submit({ name, module: await fetchModule(kind), inputs: job.inputs, k })
+      this.handles.set(task.id, task)
+      live.id = task.id
+      live.state = 'running'
+      if ('place' in job) this.pixels.set(task.id, job.pixels)
+      task.addEventListener('progress', (evt) => {
+        live.done = evt.detail.done
+        live.running = evt.detail.running
+        live.providers = evt.detail.providers
+      })
+      task.addEventListener('result', (evt) => {
+        const r = evt.detail
+        if ('place' in job) {
+          job.place(r.subtask, r.data)
+          const t = job.tiles[r.subtask]
+          if (t != null) live.tiles.push({ subtask: r.subtask, provider: r.provider, left: t.left, top: t.top, width: t.width, height: t.height })
+          this.frame++
+        }
+      })
+      task.addEventListener('rejected', (evt) => { live.rejected.push({ ...evt.detail }) })
+      task.addEventListener('reassigned', () => { live.reassigned++ })
+      const results = await task.done
+      if (!('place' in job)) live.answer = job.combine(results.map(r => r.data))
+      live.state = 'done'
+    } catch (err: any) {
+      live.error = `${String(err.name ?? 'Error')}: ${String(err.message ?? err)}`
+      live.state = 'failed'
+    }
+    live.finishedAt = Date.now()
+    return $state.snapshot(live) as TaskView
+  }
+
+  private save (change: { cores?: number, enabled?: boolean }): void {
+    try {
+      localStorage.setItem(SETTINGS_KEY, JSON.stringify({ ...loadComputeSettings(), ...change }))
+    } catch {}
+  }
+}

@@ -1,0 +1,53 @@
+import type { ComputeState, MandelbrotRequest, PrimesRequest, TaskView } from './compute-state.svelte.ts'
+import type { ProviderJob } from '../../../shared/market/provider.ts'
+
+/**
+ * `window.golemClayMarket`: a read-only view of this tab's market for tests
+ * and curious users, the demo tasks without the form, and a fault switch
+ * that makes this tab's own provider return corrupted results.
+ */
+export interface MarketHooks {
+  tasks: () => TaskView[]
+  jobs: () => ProviderJob[]
+  /** The picture of a Mandelbrot task so far, as base64 RGBA. */
+  pixels: (task: string) => string | undefined
+  /** Peers this tab caught with wrong results. */
+  penalised: () => string[]
+  /** Keeper score of a peer, as this tab sees it. */
+  score: (peer: string) => number | undefined
+  submitMandelbrot: (req: MandelbrotRequest) => Promise<TaskView>
+  submitPrimes: (req: PrimesRequest) => Promise<TaskView>
+  /** Test fault: this tab's provider corrupts every result it returns. */
+  returnWrongResults: (on: boolean) => void
+}
+
+declare global {
+  interface Window {
+    golemClayMarket?: MarketHooks
+  }
+}
+
+function base64 (bytes: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(s)
+}
+
+export function exposeMarketHooks (state: ComputeState): void {
+  if (window.golemClayMarket != null) return
+  const market = (): any => state.app.node?.services.market
+  const hooks: MarketHooks = {
+    tasks: () => state.tasks.map(t => JSON.parse(JSON.stringify(t))),
+    jobs: () => state.jobs.map(j => ({ ...j })),
+    pixels: (task) => { const p = state.pixels.get(task); return p == null ? undefined : base64(p) },
+    penalised: () => [...(market()?.penalised.keys() ?? [])],
+    score: (peer) => state.app.node?.services.keeper.get(peer)?.score,
+    submitMandelbrot: async (req) => await state.submitMandelbrot(req),
+    submitPrimes: async (req) => await state.submitPrimes(req),
+    returnWrongResults: (on) => {
+      const provider = market()?.provider
+      if (provider != null) provider.init.faults = { wrongResults: on }
+    }
+  }
+  Object.defineProperty(window, 'golemClayMarket', { value: Object.freeze(hooks), configurable: false, writable: false })
+}
