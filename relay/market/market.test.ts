@@ -196,3 +196,40 @@ describe('compute market refusals (real libp2p)', () => {
     results.forEach((res, i) => { expect(Buffer.from(res.data).equals(Buffer.from(plusOne(inputs(3)[i] as Uint8Array)))).toBe(true) })
   })
 })
+
+describe('compute market deadlines (real libp2p)', () => {
+  it('a provider stops working for a requestor that vanished once the task deadline passes', { timeout: 90_000 }, async () => {
+    const r = await relay()
+    const requestor = await peer(r)
+    const provider = await peer(r, { cores: 1 })
+    // a subtask that would run for minutes: the module loops for as long as its input says
+    const LOOP = `(module
+      (import "env" "memory" (memory 1))
+      (func (export "alloc") (param i32) (result i32) (i32.const 16))
+      (func (export "run") (param $ptr i32) (param $len i32) (result i32)
+        (local $n i64)
+        (local.set $n (i64.load (local.get $ptr)))
+        (block $done (loop $next
+          (br_if $done (i64.eqz (local.get $n)))
+          (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+          (br $next)))
+        (i32.store (i32.const 0) (i32.const 0))
+        (i32.const 0)))`
+    const wabt = await wabtInit()
+    const loop = new Uint8Array(wabt.parseWat('loop.wat', LOOP).toBinary({}).buffer)
+    const input = new Uint8Array(8)
+    new DataView(input.buffer).setBigUint64(0, 10n ** 12n, true)
+    const task = await requestor.services.market.submit({ name: 'forever', module: loop, inputs: [input], timeout: 6_000, subtaskTimeout: 300_000 })
+    await pEvent(provider.services.market.provider as any, 'job', { filter: (e: CustomEvent) => e.detail.state === 'running', timeout: 30_000 })
+    const started = Date.now()
+    // vanish like a crash: no closing message reaches the network
+    ;(requestor.services.pubsub as any).publish = async () => ({ recipients: [] })
+    await requestor.stop()
+    await expect(task.done).rejects.toThrow()
+    // the job ends at the task's deadline, not at the subtask's 5-minute limit
+    const stopped = await pEvent(provider.services.market.provider as any, 'job', { filter: (e: CustomEvent) => e.detail.state === 'failed', timeout: 20_000 }) as CustomEvent
+    expect(stopped.detail.error).toMatch(/stopped: Task deadline passed/)
+    expect(Date.now() - started).toBeLessThan(15_000)
+    expect(provider.services.market.runner?.running).toBe(0)
+  })
+})
