@@ -8,24 +8,11 @@ import type { DirectMessage } from '../../shared/messaging/messaging.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { tcpAddr as tcp, until } from '../testing/wait.ts'
 
 const FAST = { difficulty: { base: 4, max: 6 } }
 const running: Array<{ stop: () => Promise<void> | void }> = []
 afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
-
-async function until (check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now()
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
-function tcp (node: { getMultiaddrs: () => Multiaddr[] }): Multiaddr {
-  const addr = node.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/') && !ma.toString().includes('/ws'))
-  if (addr == null) throw new Error('no TCP address')
-  return addr
-}
 
 async function relay (seeds: Multiaddr[] = []): Promise<RelayNode> {
   const node = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, seeds, session: FAST })
@@ -44,7 +31,7 @@ async function peer (seeds: Multiaddr[], store = memoryKeeperStore(), interval =
 const reserved = (n: NodePeer): string[] => n.services.relays.status.filter(r => r.state === 'reserved').map(r => r.peerId ?? '')
 
 describe('PeerKeeper across relays (real libp2p over TCP)', () => {
-  it('relays join one network from seeds; peers on different relays find each other and keep two reservations', async () => {
+  it('relays join one network from seeds; peers on different relays find each other and keep two reservations', { timeout: 60_000 }, async () => {
     const r1 = await relay()
     const r2 = await relay([tcp(r1)])
     const r3 = await relay([tcp(r1)])
@@ -73,7 +60,7 @@ describe('PeerKeeper across relays (real libp2p over TCP)', () => {
     expect(found?.multiaddrs.some(a => a.includes('/p2p-circuit'))).toBe(true)
   })
 
-  it('a restarted peer finds its way back from kept records when its seeds are down', async () => {
+  it('a restarted peer finds its way back from kept records when its seeds are down', { timeout: 60_000 }, async () => {
     const r1 = await relay()
     const r2 = await relay([tcp(r1)])
     await until(() => r2.services.keeper.relays().length >= 1 && r1.services.keeper.relays().length >= 1, 'relays to know each other')
