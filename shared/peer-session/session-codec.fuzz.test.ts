@@ -113,7 +113,7 @@ describe('handshake stream fuzz', () => {
     })
   }
 
-  it(`${STREAM_CASES} garbage openings against the listener: typed refusal, never a hang`, async () => {
+  it(`${STREAM_CASES} garbage openings against the listener: typed refusal, never a hang`, { timeout: 120_000 }, async () => {
     const { idA, idB, b } = await peers()
     const random = rng(42)
     const outcomes = new Map<string, number>()
@@ -142,7 +142,7 @@ describe('handshake stream fuzz', () => {
     expect(idA).toBeDefined()
   })
 
-  it(`${STREAM_CASES} garbage replies against the dialer: typed refusal, never a hang`, async () => {
+  it(`${STREAM_CASES} garbage replies against the dialer: typed refusal, never a hang`, { timeout: 120_000 }, async () => {
     const { idA, a } = await peers()
     const random = rng(7)
     for (let i = 0; i < STREAM_CASES; i++) {
