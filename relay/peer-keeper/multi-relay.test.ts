@@ -9,6 +9,8 @@ import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { tcpAddr as tcp, until } from '../testing/wait.ts'
+import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
+import { recordKey } from '../../shared/peer-keeper/peer-finder.ts'
 
 const FAST = { difficulty: { base: 4, max: 6 } }
 const running: Array<{ stop: () => Promise<void> | void }> = []
@@ -55,7 +57,16 @@ describe('PeerKeeper across relays (real libp2p over TCP)', () => {
     // a newcomer that never asked around can still look y up by ID in the DHT
     const w = await peer([tcp(r1)], memoryKeeperStore(), 3_600_000)
     await until(() => reserved(w).length >= 1, 'the newcomer to join')
-    expect(w.services.keeper.get(y.peerId.toString())).toBeUndefined()
+    // ask the DHT itself (peer exchange may already have told w about y, which would hide a broken DHT path)
+    let fromDht: PeerRecord | undefined
+    for await (const event of w.services.dht.get(recordKey(y.peerId.toString()), { signal: AbortSignal.timeout(20_000) })) {
+      if (event.name !== 'VALUE') continue
+      // openAndCertify checks the signature; the record must be y's own
+      fromDht = PeerRecord.createFromProtobuf((await RecordEnvelope.openAndCertify(event.value, PeerRecord.DOMAIN)).payload)
+      break
+    }
+    expect(fromDht?.peerId.toString()).toBe(y.peerId.toString())
+    expect(fromDht?.multiaddrs.some(a => a.toString().includes('/p2p-circuit'))).toBe(true)
     const found = await w.services.finder.lookup(y.peerId.toString())
     expect(found?.multiaddrs.some(a => a.includes('/p2p-circuit'))).toBe(true)
   })
