@@ -17,6 +17,7 @@ import { directoryClient } from '../../shared/directory/directory-client.ts'
 import { messaging } from '../../shared/messaging/messaging.ts'
 import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
 import { relayConnector } from '../../shared/p2p-service/relay-connector.ts'
+import { pacedRandomWalk } from '../../shared/p2p-service/paced-random-walk.ts'
 import { storageClient } from '../../shared/storage/storage-client.ts'
 import { market } from '../../shared/market/market.ts'
 import { marketPubsub } from '../../shared/market/market-gossip.ts'
@@ -128,6 +129,8 @@ export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
       keeper: peerKeeper({ store: init.keeperStore, maxPeers: 512 }),
       pex: peerExchange(),
       dht: kadDHT(dhtConfig(false)),
+      // replaces libp2p's own: the relay transport's search for more relays must not flood a lone relay
+      randomWalk: pacedRandomWalk(),
       finder: peerFinder(init.finder),
       relays: relayConnector({ relays: init.relays, maxRelays, acceptAddr: (ma) => TCP.exactMatch(ma) }),
       storage: storageClient(),

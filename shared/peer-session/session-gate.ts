@@ -39,13 +39,15 @@ export class SessionGate {
 
   /** True if `peer` may open another `protocol` stream now. */
   allow (peer: string, protocol: string): boolean {
+    let limit = 'streams per peer'
     try {
       this.perPeer.consume(peer)
+      limit = protocol
       this.perProtocol.get(protocol)?.consume(peer)
       return true
     } catch {
       this.counters.add('rate-limited')
-      this.strike(peer, 'rate limits exceeded')
+      this.strike(peer, `rate limits exceeded (${limit})`)
       return false
     }
   }

@@ -214,6 +214,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
         return
       }
       if (!this.gate.allow(peer, protocol)) {
+        this.log('refused a %s stream from %s: rate limit', protocol, peer)
         stream.abort(new Error(`Rate limit exceeded for ${protocol}`))
         return
       }

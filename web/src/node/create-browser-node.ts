@@ -26,6 +26,7 @@ import type { Market } from '../../../shared/market/market.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { StorageClient } from '../../../shared/storage/storage-client.ts'
 import { relayConnector } from '../../../shared/p2p-service/relay-connector.ts'
+import { pacedRandomWalk } from '../../../shared/p2p-service/paced-random-walk.ts'
 import { CLIENT_VERSION } from '../../../shared/version.ts'
 import { verifySolution } from '../../../shared/hashcash/hashcash.ts'
 import { BanList } from '../../../shared/peer-session/ban-list.ts'
@@ -133,6 +134,8 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
       keeper: peerKeeper({ store: init.keeperStore, maxPeers: 256 }),
       pex: peerExchange(),
       dht: kadDHT(dhtConfig(false)),
+      // replaces libp2p's own: the relay transport's search for more relays must not flood a lone relay
+      randomWalk: pacedRandomWalk(),
       finder: peerFinder(),
       relays: relayConnector({
         relays: init.relays,
