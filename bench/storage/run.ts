@@ -72,18 +72,42 @@ function addr (relay: Relay, ws: boolean): string {
   return found
 }
 
-/** Runs `fn` `REPS` times; each sample is MB/s with the cores our processes and the rest used meanwhile. */
-async function measure (what: string, bytes: number, fn: () => Promise<number>): Promise<Measure> {
-  const samples: Measure['samples'] = []
-  for (let i = 0; i < REPS; i++) {
-    const a = cpuSnapshot()
-    const ms = await fn()
-    const cpu = cpuBetween(a, cpuSnapshot())
-    samples.push({ MBps: round(mbps(bytes, ms)), ours: round(cpu.ours, 2), rest: round(cpu.rest, 2) })
-  }
+interface Sample { MBps: number, ours: number, rest: number }
+
+/** One timed transfer: MB/s with the cores our processes and the rest used meanwhile. */
+async function sample (bytes: number, fn: () => Promise<number>): Promise<Sample> {
+  const a = cpuSnapshot()
+  const ms = await fn()
+  const cpu = cpuBetween(a, cpuSnapshot())
+  return { MBps: round(mbps(bytes, ms)), ours: round(cpu.ours, 2), rest: round(cpu.rest, 2) }
+}
+
+function summary (what: string, samples: Sample[]): Measure {
   const result = { MBps: round(median(samples.map(s => s.MBps))), samples }
   log(`  ${what}: ${samples.map(s => s.MBps).join(', ')} MB/s (median ${result.MBps})`)
   return result
+}
+
+/** Runs `fn` `REPS` times. */
+async function measure (what: string, bytes: number, fn: () => Promise<number>): Promise<Measure> {
+  const samples: Sample[] = []
+  for (let i = 0; i < REPS; i++) samples.push(await sample(bytes, fn))
+  return summary(what, samples)
+}
+
+/**
+ * Raw and storage transfers taken in turns, `REPS` of each, so slow spells on
+ * the shared machine hit both; `after` runs after each storage one, untimed.
+ */
+async function measurePair (what: string, bytes: number, raw: () => Promise<number>, storage: () => Promise<number>, after?: () => Promise<void>): Promise<[Measure, Measure]> {
+  const r: Sample[] = []
+  const s: Sample[] = []
+  for (let i = 0; i < REPS; i++) {
+    r.push(await sample(bytes, raw))
+    s.push(await sample(bytes, storage))
+    await after?.()
+  }
+  return [summary(`raw ${what}`, r), summary(`storage ${what}`, s)]
 }
 
 async function call<K extends keyof StorageBenchApi> (page: Page, method: K, arg: Parameters<StorageBenchApi[K]>[0]): Promise<Awaited<ReturnType<StorageBenchApi[K]>>> {
@@ -118,11 +142,24 @@ async function main (): Promise<StorageBenchResult> {
 
   let n = 0
   const path = (): string => `bench/${Date.now()}-${n++}.bin`
+  // B copies every object A stores; each timed transfer starts once it has, so none competes with that copy
+  let stored = 0
+  const replicated = async (): Promise<{ objects: number, last?: { ms: number, bytes: number } }> => (await status(b)).storage.replication.replicated
+  const replicaCaughtUp = async (): Promise<void> => {
+    await until(async () => (await replicated()).objects >= stored, 120_000, 'B to replicate what A stored')
+  }
+  const tabPut = async (size: number): Promise<{ ms: number, address: string }> => {
+    const r = await call(page, 'put', { size, path: path() })
+    stored++
+    return r
+  }
   const nodeData = randomBytes(SIZE)
   const nodePut = async (bytes: Uint8Array): Promise<{ ms: number, address: string }> => {
     const start = performance.now()
     const r = await peer.services.storage.put(bytesSource(bytes), { path: path(), relay: a.peerId })
-    return { ms: performance.now() - start, address: r.address }
+    const ms = performance.now() - start
+    stored++
+    return { ms, address: r.address }
   }
   const nodeGet = async (address: string, size: number): Promise<number> => {
     const start = performance.now()
@@ -131,7 +168,7 @@ async function main (): Promise<StorageBenchResult> {
   }
 
   log('bench: warming up')
-  const warm = await call(page, 'put', { size: WARMUP, path: path() })
+  const warm = await tabPut(WARMUP)
   await call(page, 'get', { address: warm.address })
   await call(page, 'rawUpload', { size: WARMUP })
   await call(page, 'rawDownload', { size: WARMUP })
@@ -139,36 +176,30 @@ async function main (): Promise<StorageBenchResult> {
   await nodeGet(warmNode.address, WARMUP)
   await rawUpload(conn(), nodeData.subarray(0, WARMUP), AbortSignal.timeout(60_000))
   await rawDownload(conn(), WARMUP, AbortSignal.timeout(60_000))
+  await replicaCaughtUp()
 
   log(`bench: tab ↔ relay A over WebSocket, ${SIZE / MiB} MiB × ${REPS}`)
   let tabAddress = ''
-  const tab = {
-    rawUpload: await measure('raw upload', SIZE, async () => await call(page, 'rawUpload', { size: SIZE })),
-    upload: await measure('storage upload', SIZE, async () => {
-      const r = await call(page, 'put', { size: SIZE, path: path() })
-      tabAddress = r.address
-      return r.ms
-    }),
-    rawDownload: await measure('raw download', SIZE, async () => await call(page, 'rawDownload', { size: SIZE })),
-    download: await measure('storage download', SIZE, async () => await call(page, 'get', { address: tabAddress }))
-  }
+  const [tabRawUpload, tabUpload] = await measurePair('upload', SIZE, async () => await call(page, 'rawUpload', { size: SIZE }), async () => {
+    const r = await tabPut(SIZE)
+    tabAddress = r.address
+    return r.ms
+  }, replicaCaughtUp)
+  const [tabRawDownload, tabDownload] = await measurePair('download', SIZE, async () => await call(page, 'rawDownload', { size: SIZE }), async () => await call(page, 'get', { address: tabAddress }))
+  const tab = { rawUpload: tabRawUpload, upload: tabUpload, rawDownload: tabRawDownload, download: tabDownload }
 
   log(`bench: Node peer ↔ relay A over TCP, ${SIZE / MiB} MiB × ${REPS}`)
   let nodeAddress = ''
-  const node = {
-    rawUpload: await measure('raw upload', SIZE, async () => await rawUpload(conn(), nodeData, AbortSignal.timeout(120_000))),
-    upload: await measure('storage upload', SIZE, async () => {
-      const r = await nodePut(nodeData)
-      nodeAddress = r.address
-      return r.ms
-    }),
-    rawDownload: await measure('raw download', SIZE, async () => await rawDownload(conn(), SIZE, AbortSignal.timeout(120_000))),
-    download: await measure('storage download', SIZE, async () => await nodeGet(nodeAddress, SIZE))
-  }
+  const [nodeRawUpload, nodeUpload] = await measurePair('upload', SIZE, async () => await rawUpload(conn(), nodeData, AbortSignal.timeout(120_000)), async () => {
+    const r = await nodePut(nodeData)
+    nodeAddress = r.address
+    return r.ms
+  }, replicaCaughtUp)
+  const [nodeRawDownload, nodeDownload] = await measurePair('download', SIZE, async () => await rawDownload(conn(), SIZE, AbortSignal.timeout(120_000)), async () => await nodeGet(nodeAddress, SIZE))
+  const node = { rawUpload: nodeRawUpload, upload: nodeUpload, rawDownload: nodeRawDownload, download: nodeDownload }
 
   log(`bench: relay A → relay B over TCP, ${SIZE / MiB} MiB × ${REPS}`)
-  const replicated = async (): Promise<{ objects: number, last?: { ms: number, bytes: number } }> => (await status(b)).storage.replication.replicated
-  await until(async () => (await replicated()).objects >= 2 + 2 * REPS, 120_000, 'B to catch up with the objects stored so far')
+  await replicaCaughtUp()
   const replication = await measure('replication', SIZE, async () => {
     const before = (await replicated()).objects
     await nodePut(randomBytes(SIZE))

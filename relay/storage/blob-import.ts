@@ -3,6 +3,12 @@ import type { Writable } from 'streamx'
 
 /** Hypercore blocks written per piece: big enough to be cheap, small enough to replicate smoothly. */
 export const BLOCK_SIZE = 256 * 1024
+/**
+ * Bytes the import may hold before `write` waits. Hyperblobs appends 16
+ * blocks at a time; meanwhile the next ones queue here instead of stalling
+ * the upload (streamx's default of 16 KiB would make every chunk wait).
+ */
+export const IMPORT_BUFFER = 8 * 1024 * 1024
 
 /**
  * Streams an upload's verified bytes into the drive's blob core as they
@@ -17,7 +23,7 @@ export class BlobImport {
   private finished?: Promise<BlobId>
 
   constructor (private readonly blobs: Hyperblobs) {
-    this.ws = blobs.createWriteStream()
+    this.ws = blobs.createWriteStream({ highWaterMark: IMPORT_BUFFER })
     this.ws.on('error', (err: Error) => { this.failed ??= err })
   }
 

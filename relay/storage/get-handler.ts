@@ -6,12 +6,15 @@ import { authorizeRead, findObject } from './handler-context.ts'
 import { objectInfo } from './object-meta.ts'
 import type { HandlerContext } from './handler-context.ts'
 import type { StoredObject } from './object-store.ts'
+import type { BlobId, Hyperblobs } from 'hyperdrive'
 import type { FrameStream } from '../../shared/storage/frame-stream.ts'
 import type { GetRequest, StatRequest } from '../../shared/storage/storage-codec.ts'
 import type { Connection } from '@libp2p/interface'
 
 /** How long a replica waits for bytes it does not hold yet to arrive from its origin. */
 const FETCH_TIMEOUT = 10_000
+/** Blocks read from disk ahead of the one being sent (2 MiB of 256 KiB blocks). */
+const READ_AHEAD = 8
 
 /** Looks up and authorises a read: the uploader, or a token holder. */
 async function readable (ctx: HandlerContext, req: GetRequest | StatRequest, conn: Connection): Promise<StoredObject> {
@@ -44,20 +47,54 @@ export async function handleGet (ctx: HandlerContext, req: GetRequest, fs: Frame
   }
   await fs.write(encodeControl({ v: 1, type: 'object', object: objectInfo(obj.handle.key, obj.path, obj.meta, ctx.relaysFor(obj.handle, conn)), offset: req.offset }), { signal })
   let offset = req.offset
-  if (offset < obj.meta.size) {
-    const rs = blobs.createReadStream(obj.blob, { start: offset, wait: false })
-    try {
-      for await (const block of rs as AsyncIterable<Buffer>) {
-        signal.throwIfAborted()
-        const hash = createHash('sha256').update(block).digest()
-        await fs.write(encodeData(offset, hash, block), { signal })
-        offset += block.byteLength
-        ctx.counters.bytesOut += block.byteLength
-      }
-    } finally {
-      rs.destroy()
-    }
+  for await (const block of readBlob(blobs, obj.blob, offset, signal)) {
+    const hash = createHash('sha256').update(block).digest()
+    await fs.write(encodeData(offset, hash, block), { signal })
+    offset += block.byteLength
+    ctx.counters.bytesOut += block.byteLength
   }
   if (offset !== obj.meta.size) throw new ObjectUnavailableError(`Read ${offset} of ${obj.meta.size} bytes from the drive`)
   ctx.counters.downloads++
+}
+
+/**
+ * The blob's bytes from `start`, block by block, with the next few blocks
+ * already being read from disk while one is sent (one read at a time would
+ * leave the stream waiting on each disk read in turn).
+ */
+async function * readBlob (blobs: Hyperblobs, blob: BlobId, start: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (start >= blob.byteLength) return
+  const core = blobs.core
+  let index = blob.blockOffset
+  let skip = 0
+  if (start > 0) {
+    const found = await core.seek(blob.byteOffset + start, { wait: false })
+    if (found == null) throw new ObjectUnavailableError(`Byte ${start} of the object is not on this relay`)
+    ;[index, skip] = found
+  }
+  const end = blob.blockOffset + blob.blockLength
+  const ahead: Array<Promise<Uint8Array | null>> = []
+  let next = index
+  let left = blob.byteLength - start
+  try {
+    while (left > 0) {
+      while (ahead.length < READ_AHEAD && next < end) {
+        const read = core.get(next++, { wait: false }) as Promise<Uint8Array | null>
+        read.catch(() => {})
+        ahead.push(read)
+      }
+      signal.throwIfAborted()
+      let block = await ahead.shift()
+      if (block == null) throw new ObjectUnavailableError('A block of the object is not on this relay')
+      if (skip > 0) {
+        block = block.subarray(skip)
+        skip = 0
+      }
+      if (block.byteLength > left) block = block.subarray(0, left)
+      left -= block.byteLength
+      yield block
+    }
+  } finally {
+    ahead.length = 0
+  }
 }

@@ -15,6 +15,8 @@ declare module 'corestore' {
     get: (index: number, opts?: { wait?: boolean, timeout?: number, valueEncoding?: string }) => Promise<any>
     append: (blocks: any) => Promise<{ length: number, byteLength: number }>
     has: (start: number, end?: number) => Promise<boolean>
+    /** [block index, offset in that block] of a byte offset. */
+    seek: (bytes: number, opts?: { wait?: boolean, timeout?: number }) => Promise<[number, number] | null>
     clear: (start: number, end?: number) => Promise<unknown>
     update: (opts?: { wait?: boolean }) => Promise<boolean>
     download: (range?: { start?: number, end?: number, linear?: boolean }) => { done: () => Promise<void>, destroy: () => void }

@@ -6,6 +6,7 @@ import { decodeFrame, encodeControl } from '../../shared/storage/storage-codec.t
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../shared/storage/storage-protocol.ts'
 import { verifyToken } from '../../shared/storage/transfer-token.ts'
 import { BlobImport } from './blob-import.ts'
+import { PartialWriter } from './partial-writer.ts'
 import { objectInfo } from './object-meta.ts'
 import { uploadId } from './pending-uploads.ts'
 import type { HandlerContext } from './handler-context.ts'
@@ -17,7 +18,7 @@ import type { PutRequest } from '../../shared/storage/storage-codec.ts'
 import type { Connection } from '@libp2p/interface'
 import type { Hash } from 'node:crypto'
 
-/** Tell the client how far we are every this many bytes (it keeps at most a few MiB unacknowledged). */
+/** Tell the client how many bytes we have checked every this many (it keeps at most 16 MiB unacknowledged). */
 const ACK_EVERY = 1024 * 1024
 /** How much of a partial file is read at a time when a resumed upload is replayed into the drive. */
 const REPLAY_CHUNK = 1024 * 1024
@@ -117,35 +118,40 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
   const hasher = createHash('sha256')
   const importer = new BlobImport(await handle.drive.getBlobs())
   const file = await open(partPath, 'r+')
+  // `upload.received` only counts bytes on disk: that is where a resume starts
+  const partial = new PartialWriter(file, upload.received, (end) => { upload.received = end })
   let committed = false
   try {
     await replay(file, upload.received, hasher, importer, signal)
     await fs.write(encodeControl({ v: 1, type: 'ready', offset: upload.received, chunkSize, drive: handle.key }), { signal })
-    let lastAck = upload.received
-    while (upload.received < record.size) {
+    // bytes checked so far; the partial file and the drive's blob core take them in the background
+    let verified = upload.received
+    let lastAck = verified
+    while (verified < record.size) {
       const frame = await fs.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.idleTimeout)]) })
-      if (frame == null) throw new StorageProtocolError(`The client stopped at byte ${upload.received} of ${record.size}`)
+      if (frame == null) throw new StorageProtocolError(`The client stopped at byte ${verified} of ${record.size}`)
       const f = decodeFrame(frame)
       if (f.kind !== 'data') throw new StorageProtocolError('Expected a data frame')
       const { offset, bytes, sha256 } = f.data
-      if (offset !== upload.received) throw new StorageProtocolError(`Chunk at byte ${offset}, expected byte ${upload.received}`)
+      if (offset !== verified) throw new StorageProtocolError(`Chunk at byte ${offset}, expected byte ${verified}`)
       if (bytes.byteLength > chunkSize || offset + bytes.byteLength > record.size) throw new StorageProtocolError('Chunk larger than agreed or past the declared size')
       const actual = createHash('sha256').update(bytes).digest()
       if (!actual.equals(sha256)) {
         ctx.counters.add('corrupt-chunk')
         throw new ChunkCorruptedError(`Chunk at byte ${offset} does not match its hash; send again from byte ${offset}`, offset)
       }
-      await file.write(bytes, 0, bytes.byteLength, offset)
       hasher.update(bytes)
-      await importer.write(bytes)
-      upload.received += bytes.byteLength
+      // both return at once unless too much is still unwritten: that backpressure reaches the client
+      await Promise.all([partial.push(bytes), importer.write(bytes)])
+      verified += bytes.byteLength
       upload.touchedAt = Date.now()
       ctx.counters.bytesIn += bytes.byteLength
-      if (upload.received - lastAck >= ACK_EVERY && upload.received < record.size) {
-        lastAck = upload.received
-        await fs.write(encodeControl({ v: 1, type: 'ack', offset: upload.received }), { signal })
+      if (verified - lastAck >= ACK_EVERY && verified < record.size) {
+        lastAck = verified
+        await fs.write(encodeControl({ v: 1, type: 'ack', offset: verified }), { signal })
       }
     }
+    await partial.settle()
     const digest = hasher.digest('hex')
     if (digest !== record.sha256) {
       ctx.counters.add('hash-mismatch')
@@ -175,6 +181,8 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
     if (!(err instanceof StorageError) && !['ProtocolError', 'InvalidMessageError', 'MessageTooLargeError'].includes(err?.name)) ctx.counters.add('abandoned')
     throw err
   } finally {
+    // every verified byte reaches the partial file before a resume may look at it
+    await partial.settle().catch(() => {})
     await file.close().catch(() => {})
     if (!committed) await importer.abort()
   }

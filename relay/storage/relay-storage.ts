@@ -187,11 +187,10 @@ export class RelayStorage implements Startable {
     }
   }
 
-  /** Removes expired objects and abandoned uploads now (also runs on a timer). */
-  async collect (): Promise<void> {
+  /** Removes what has expired by `now` (default: the clock), objects and abandoned uploads; also runs on a timer. */
+  async collect (now = Date.now()): Promise<void> {
     if (this.collecting != null) return await this.collecting
     this.collecting = (async () => {
-      const now = Date.now()
       const objects = await this.store.collect(now)
       const uploads = await this.pending.expire(now)
       if (objects + uploads > 0) this.log('collected %d expired objects and %d abandoned uploads', objects, uploads)

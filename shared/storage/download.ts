@@ -1,7 +1,7 @@
 import { ChunkCorruptedError, ContentHashMismatchError, StorageProtocolError } from './errors.ts'
 import { FrameStream } from './frame-stream.ts'
 import { equalBytes, sha256Once } from './digest.ts'
-import { decodeControl, decodeFrame, encodeControl, validateReply } from './storage-codec.ts'
+import { decodeControl, decodeFrame, decodeFrameParts, encodeControl, validateReply } from './storage-codec.ts'
 import { MAX_FRAME, STORAGE_PROTOCOL } from './storage-protocol.ts'
 import { errorFromWire } from './errors.ts'
 import type { GetRequest, ObjectInfo } from './storage-codec.ts'
@@ -55,24 +55,35 @@ export async function downloadAttempt (init: DownloadAttemptInit): Promise<Objec
     meter.phase('downloading', { relay: conn.remotePeer.toString(), bytes: request.offset })
     let offset = request.offset
     while (offset < object.size) {
-      const frame = await fs.read({ signal })
+      const frame = await fs.readList({ signal })
       lastActivity = Date.now()
       if (frame == null) throw new StorageProtocolError(`The relay ended the stream at byte ${offset} of ${object.size}`)
-      const f = decodeFrame(frame)
+      const f = decodeFrameParts(frame)
       if (f.kind === 'control') {
         const r = decodeControl(f.bytes, validateReply)
         if (r.type === 'error') throw errorFromWire(r.error)
         throw new StorageProtocolError(`Unexpected ${r.type} during download`)
       }
-      const { data } = f
-      if (data.offset !== offset || data.bytes.byteLength > object.size - offset) throw new StorageProtocolError('Chunk out of order or past the end')
-      let bytes = data.bytes
+      if (f.offset !== offset || f.bytes.byteLength > object.size - offset) throw new StorageProtocolError('Chunk out of order or past the end')
+      // the chunk arrives in pieces: straight into the sink's memory when it has some (checked there before it counts), else joined
+      const region = sink.region?.(offset, f.bytes.byteLength)
+      let bytes: Uint8Array
+      if (region != null) {
+        let at = 0
+        for (const piece of f.bytes) {
+          region.set(piece, at)
+          at += piece.byteLength
+        }
+        bytes = region
+      } else {
+        bytes = f.bytes.subarray()
+      }
       if (faults?.corruptAt != null && faults.corruptAt >= offset && faults.corruptAt < offset + bytes.byteLength) {
-        bytes = bytes.slice()
+        if (region == null) bytes = bytes.slice()
         bytes[faults.corruptAt - offset] = (bytes[faults.corruptAt - offset] as number) ^ 0x01
         delete faults.corruptAt
       }
-      if (!equalBytes(await sha256Once(bytes), data.sha256)) throw new ChunkCorruptedError(`Chunk at byte ${offset} failed its hash check`, offset)
+      if (!equalBytes(await sha256Once(bytes), f.sha256)) throw new ChunkCorruptedError(`Chunk at byte ${offset} failed its hash check`, offset)
       await sink.write(offset, bytes)
       offset += bytes.byteLength
       init.onOffset(offset)

@@ -21,7 +21,7 @@ export class FrameStream {
   private readonly max: number
   private readonly high: number
   private readonly pending = new Uint8ArrayList()
-  private readonly frames: Uint8Array[] = []
+  private readonly frames: Uint8ArrayList[] = []
   private queued = 0
   private paused = false
   private ended = false
@@ -99,7 +99,8 @@ export class FrameStream {
       }
       if (length > this.max) throw new MessageTooLargeError(`Frame of ${length} bytes exceeds the ${this.max} byte cap`)
       if (this.pending.byteLength < header + length) return
-      this.frames.push(this.pending.subarray(header, header + length))
+      // kept in the parts it arrived in: a reader that can use them avoids a copy
+      this.frames.push(this.pending.sublist(header, header + length))
       this.pending.consume(header + length)
       this.queued -= header
     }
@@ -107,6 +108,12 @@ export class FrameStream {
 
   /** The next frame, or null once the remote has finished writing. */
   async read (options: AbortOptions = {}): Promise<Uint8Array | null> {
+    const frame = await this.readList(options)
+    return frame == null ? null : frame.subarray()
+  }
+
+  /** The next frame in the parts it arrived in (not joined), or null once the remote has finished writing. */
+  async readList (options: AbortOptions = {}): Promise<Uint8ArrayList | null> {
     for (;;) {
       const frame = this.frames.shift()
       if (frame != null) {
@@ -131,10 +138,28 @@ export class FrameStream {
     }
   }
 
-  /** Writes one frame (from parts, not copied) and waits if the stream needs to drain. */
+  /**
+   * Writes one frame and waits if the stream needs to drain. The length
+   * prefix shares a buffer with a short leading part (a control frame, a data
+   * frame's header); a long part is sent as it is, not copied. Fewer parts
+   * matter: Noise on Node encrypts a list part by part, and a WebSocket
+   * connection sends every resulting piece as a message of its own.
+   */
   async write (frame: Uint8Array | Uint8ArrayList, options: AbortOptions = {}): Promise<void> {
-    const list = new Uint8ArrayList(encodeVarint(frame.byteLength))
-    list.append(frame)
+    const prefix = encodeVarint(frame.byteLength)
+    const parts = frame instanceof Uint8Array ? [frame] : [...frame]
+    const list = new Uint8ArrayList()
+    const first = parts[0]
+    if (first != null && first.byteLength <= MERGE_LIMIT) {
+      const head = new Uint8Array(prefix.byteLength + first.byteLength)
+      head.set(prefix)
+      head.set(first, prefix.byteLength)
+      list.append(head)
+      parts.shift()
+    } else {
+      list.append(prefix)
+    }
+    for (const part of parts) list.append(part)
     if (!this.stream.send(list)) await this.stream.onDrain(options)
   }
 
@@ -148,6 +173,9 @@ export class FrameStream {
     }
   }
 }
+
+/** Leading parts up to this size are copied next to the length prefix. */
+const MERGE_LIMIT = 64 * 1024
 
 function encodeVarint (n: number): Uint8Array {
   const out: number[] = []

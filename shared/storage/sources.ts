@@ -1,4 +1,4 @@
-import { nobleSha256, sha256Once, toHex } from './digest.ts'
+import { sha256Once, sha256Stream, toHex } from './digest.ts'
 
 /** What an upload reads from. */
 export interface UploadSource {
@@ -14,6 +14,12 @@ export interface DownloadSink {
   /** Bytes already held from an earlier run (a partial file): the download starts there. */
   readonly resumeFrom?: number
   write: (offset: number, bytes: Uint8Array) => Promise<void> | void
+  /**
+   * Memory of the sink's own where the `length` bytes at `offset` may be
+   * placed before they are checked; `write` given that same view keeps them
+   * without copying. Optional.
+   */
+  region?: (offset: number, length: number) => Uint8Array
   /** SHA-256 of everything written. */
   digest: () => Promise<Uint8Array>
   /** Throws away what was written (content that failed its check). */
@@ -22,7 +28,7 @@ export interface DownloadSink {
 
 /** Objects up to this size are hashed in one WebCrypto call, held in memory. */
 const ONE_SHOT_LIMIT = 512 * 1024 * 1024
-/** Larger blobs are read (and hashed in JavaScript) this much at a time. */
+/** Larger blobs are read (and hashed incrementally) this much at a time. */
 const WINDOW = 8 * 1024 * 1024
 
 export function bytesSource (bytes: Uint8Array): UploadSource {
@@ -64,7 +70,7 @@ export function blobSource (blob: Blob): UploadSource {
         onProgress?.(blob.size)
         return hash
       }
-      const h = nobleSha256()
+      const h = await sha256Stream()
       for (let offset = 0; offset < blob.size; offset += WINDOW) {
         signal?.throwIfAborted()
         h.update(new Uint8Array(await blob.slice(offset, offset + WINDOW).arrayBuffer()))
@@ -87,9 +93,11 @@ export function memorySink (size: number): MemorySink {
   let written = 0
   return {
     write: (offset, bytes) => {
-      buffer.set(bytes, offset)
+      // bytes placed through `region` are already where they belong
+      if (bytes.buffer !== buffer.buffer || bytes.byteOffset !== offset) buffer.set(bytes, offset)
       written = Math.max(written, offset + bytes.byteLength)
     },
+    region: (offset, length) => buffer.subarray(offset, offset + length),
     digest: async () => await sha256Once(buffer.subarray(0, written)),
     reset: () => { written = 0 },
     bytes: () => buffer.subarray(0, written)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageError } from '../errors.ts'
-import { decodeControl, decodeFrame, encodeControl, encodeData, validateReply, validateRequest } from './storage-codec.ts'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { decodeControl, decodeFrame, decodeFrameParts, encodeControl, encodeData, validateReply, validateRequest } from './storage-codec.ts'
 import { FRAME_DATA } from './storage-protocol.ts'
 
 describe('storage frames', () => {
@@ -14,6 +15,23 @@ describe('storage frames', () => {
     expect(f.data.offset).toBe(offset)
     expect(f.data.sha256).toEqual(hash)
     expect(f.data.bytes).toEqual(bytes)
+  })
+
+  it('a data frame in pieces keeps its bytes in pieces; a control frame is joined', () => {
+    const hash = new Uint8Array(32).fill(9)
+    const whole = encodeData(123_456, hash, Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff)).subarray()
+    // split where the transport might: inside the header and inside the bytes
+    const parts = new Uint8ArrayList(whole.subarray(0, 20), whole.subarray(20, 300), whole.subarray(300))
+    const f = decodeFrameParts(parts)
+    expect(f.kind).toBe('data')
+    if (f.kind !== 'data') return
+    expect(f.offset).toBe(123_456)
+    expect(f.sha256).toEqual(hash)
+    expect(f.bytes.subarray()).toEqual(whole.subarray(41))
+    expect([...f.bytes].length).toBe(2)
+    const c = decodeFrameParts(new Uint8ArrayList(encodeControl({ v: 1, op: 'drive' })))
+    expect(c.kind).toBe('control')
+    expect(() => decodeFrameParts(new Uint8ArrayList(Uint8Array.of(1, 2, 3)))).toThrow(InvalidMessageError)
   })
 
   it('control frames round-trip through their validators', () => {

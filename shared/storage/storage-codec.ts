@@ -201,6 +201,20 @@ export function decodeFrame (frame: Uint8Array): Frame {
   throw new InvalidMessageError(`Unknown frame kind ${kind}`)
 }
 
+export type FrameParts = { kind: 'control', bytes: Uint8Array } | { kind: 'data', offset: number, sha256: Uint8Array, bytes: Uint8ArrayList }
+
+/** Like `decodeFrame`, but a data frame's bytes stay in the parts they arrived in. */
+export function decodeFrameParts (frame: Uint8ArrayList): FrameParts {
+  if (frame.byteLength === 0 || frame.get(0) !== FRAME_DATA) {
+    const f = decodeFrame(frame.subarray())
+    if (f.kind === 'control') return f
+    throw new InvalidMessageError('Unexpected frame')
+  }
+  if (frame.byteLength <= DATA_HEADER_LENGTH) throw new InvalidMessageError('Data frame without data')
+  const { data } = decodeFrame(frame.subarray(0, DATA_HEADER_LENGTH + 1)) as { data: DataFrame }
+  return { kind: 'data', offset: data.offset, sha256: data.sha256, bytes: frame.sublist(DATA_HEADER_LENGTH) }
+}
+
 export function decodeControl<T> (bytes: Uint8Array, validate: (v: unknown) => T): T {
   return decodeJson(bytes, validate)
 }

@@ -26,9 +26,12 @@ export interface UploadResult { object: ObjectInfo, deduplicated: boolean }
  * Bytes sent but not yet acknowledged by the relay. libp2p accepts writes as
  * long as the Yamux window allows and the transport below buffers without
  * bound, so without this a fast sender would queue the whole file in memory
- * and report it sent long before the relay has it.
+ * and report it sent long before the relay has it. It matches Yamux's
+ * largest stream window: on a busy machine the browser's WebSocket path
+ * buffers several MiB, and a smaller window than a plain stream gets would
+ * leave the upload waiting for acknowledgements while the pipe is not full.
  */
-export const MAX_UNACKED = 8 * 1024 * 1024
+export const MAX_UNACKED = 16 * 1024 * 1024
 
 /** Reads the next control reply; an error frame becomes its typed error. */
 export async function readReply (fs: FrameStream, signal: AbortSignal): Promise<StorageReply> {
