@@ -20,6 +20,8 @@ export default defineConfig({
         hashcashBench: fileURLToPath(new URL('./web/bench/hashcash.html', import.meta.url)),
         // the storage benchmark's page (npm run bench:storage)
         storageBench: fileURLToPath(new URL('./web/bench/storage.html', import.meta.url)),
+        // the tasks benchmark's page (npm run bench:tasks)
+        tasksBench: fileURLToPath(new URL('./web/bench/tasks.html', import.meta.url)),
         // the task sandbox's test page (e2e/sandbox.spec.ts)
         sandboxTest: fileURLToPath(new URL('./web/bench/sandbox.html', import.meta.url))
       }

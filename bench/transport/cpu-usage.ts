@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 
 /** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
-const HZ = 100
+export const HZ = 100
 
 export interface CpuSnapshot {
   at: number
@@ -11,14 +11,15 @@ export interface CpuSnapshot {
   ours: Map<number, number>
 }
 
-function machineBusy (): number {
+/** Busy ticks of the whole machine since boot. */
+export function machineBusy (): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
   const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number)
   return user + nice + system + irq + softirq + steal
 }
 
-/** utime + stime of every descendant of `root` (and root), by pid. */
-function treeTicks (root: number): Map<number, number> {
+/** Parent pid and utime + stime of every process on the machine, by pid. */
+export function procTable (): { parent: Map<number, number>, ticks: Map<number, number> } {
   const parent = new Map<number, number>()
   const ticks = new Map<number, number>()
   for (const name of readdirSync('/proc')) {
@@ -31,6 +32,12 @@ function treeTicks (root: number): Map<number, number> {
       ticks.set(Number(name), Number(fields[11]) + Number(fields[12]))
     } catch {}
   }
+  return { parent, ticks }
+}
+
+/** utime + stime of every descendant of `root` (and root), by pid. */
+function treeTicks (root: number): Map<number, number> {
+  const { parent, ticks } = procTable()
   const ours = new Map<number, number>()
   for (const [pid, t] of ticks) {
     for (let p: number | undefined = pid; p != null && p > 1; p = parent.get(p)) {

@@ -16,6 +16,7 @@ import type { MarketRequest } from '../../shared/market/market-wire.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer, NodePeerInit } from '../node-peer/create-node-peer.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { tcpAddr as tcp, until } from '../testing/wait.ts'
 
 const FAST = { difficulty: { base: 4, max: 6 } }
 const running: Array<{ stop: () => Promise<void> | void }> = []
@@ -48,20 +49,6 @@ beforeAll(async () => {
 })
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
-
-async function until (check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now()
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
-function tcp (node: { getMultiaddrs: () => Multiaddr[] }): Multiaddr {
-  const addr = node.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/') && !ma.toString().includes('/ws'))
-  if (addr == null) throw new Error('no TCP address')
-  return addr
-}
 
 async function relay (): Promise<RelayNode> {
   const node = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, session: FAST, storage: { dir: join(dir, crypto.randomUUID()) } })

@@ -96,7 +96,7 @@ export function taskCommands (node: NodePeer, emit: Emit, json = false): Record<
       }
     },
     tasks: async () => {
-      const list = [...market.seen.values()].map(h => ({ id: h.id, name: h.name, requestor: h.requestor, subtasks: h.subtasks, deadline: h.deadline }))
+      const list = market.openTasks().map(h => ({ id: h.id, name: h.name, requestor: h.requestor, subtasks: h.subtasks, deadline: h.deadline }))
       emit('task-list', { tasks: list }, list.length === 0 ? 'no open tasks seen' : list.map(t => `${t.id}  ${t.name}  ${t.subtasks} subtasks  by ${t.requestor}`).join('\n'))
     },
     provide: async ([state]) => {

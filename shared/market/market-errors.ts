@@ -37,3 +37,8 @@ export class TaskDeadlineError extends Error {
 export class NoProvidersError extends Error {
   override name = 'NoProvidersError'
 }
+
+/** A peer sent more market requests than this node takes per second. */
+export class MarketRateLimitedError extends Error {
+  override name = 'MarketRateLimitedError'
+}

@@ -6,7 +6,8 @@ import { MARKET_PROTOCOL } from '../protocols.ts'
 import { decodeJson, encodeJson, expectLiteral, expectRecord, expectString } from '../util/json-codec.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
 import { MAX_SIGNED_LENGTH } from './signed.ts'
-import type { Stream } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
 
 export { MARKET_PROTOCOL }
 /** The pub/sub topic task headers and closings spread on. */
@@ -28,7 +29,26 @@ export interface MarketRequest {
   data?: Uint8Array
 }
 
-export interface MarketResponse { v: 1, ok: boolean, error?: { name: string, message: string } }
+export interface MarketResponse {
+  v: 1
+  ok: boolean
+  error?: { name: string, message: string }
+  /** Answering a `report`: the requestor's signed verdict on it, when it could decide at once (saves the provider a round trip). */
+  verdict?: string
+  /** Answering a `report`: the provider's next signed assignment in the same task (whose header it already holds). */
+  assign?: string
+}
+
+/** What a request handler may add to its `ok` answer. */
+export interface MarketReply {
+  verdict?: string
+  assign?: string
+  /** Called when the answer could not be written. */
+  undelivered?: () => void
+}
+
+/** Largest encoded response: a verdict (nesting the report, which nests an assignment) and an assignment. */
+const MAX_RESPONSE_FRAME = 2 * MAX_SIGNED_LENGTH + 4096
 
 export function encodeRequest (req: MarketRequest): Uint8Array {
   return encodeJson({ ...req, data: req.data == null ? undefined : toString(req.data, 'base64') }, MAX_MARKET_FRAME)
@@ -58,7 +78,12 @@ export function validateResponse (value: unknown): MarketResponse {
   const obj = expectRecord(value, 'market response')
   expectLiteral(obj, 'v', [1])
   if (typeof obj.ok !== 'boolean') throw new InvalidMessageError('"ok" must be a boolean')
-  if (obj.ok) return { v: 1, ok: true }
+  if (obj.ok) {
+    const res: MarketResponse = { v: 1, ok: true }
+    if (obj.verdict != null) res.verdict = expectString(obj, 'verdict', MAX_SIGNED_LENGTH)
+    if (obj.assign != null) res.assign = expectString(obj, 'assign', MAX_SIGNED_LENGTH)
+    return res
+  }
   const e = expectRecord(obj.error, 'error')
   return { v: 1, ok: false, error: { name: expectString(e, 'name', 80), message: expectString(e, 'message', 1000) } }
 }
@@ -74,40 +99,167 @@ export class MarketRefusedError extends Error {
 }
 
 /** One request, one response, on a fresh stream. */
-export async function exchange (stream: Stream, req: MarketRequest, signal: AbortSignal): Promise<void> {
+export async function exchange (stream: Stream, req: MarketRequest, signal: AbortSignal): Promise<MarketResponse> {
   const lp = lpStream(stream, { maxDataLength: MAX_MARKET_FRAME })
   try {
     await lp.write(encodeRequest(req), { signal })
     const res = decodeJson(await lp.read({ signal }), validateResponse)
     await stream.close({ signal })
     if (!res.ok) throw new MarketRefusedError(res.error?.name ?? 'Error', res.error?.message ?? '')
+    return res
   } catch (err: any) {
     stream.abort(err)
     throw err
   }
 }
 
-/** Serves one request: reads it, runs `handle`, answers ok or the typed error. */
-export async function serve (stream: Stream, handle: (req: MarketRequest) => Promise<void>, signal: AbortSignal): Promise<MarketRequest | undefined> {
+/** How long a served stream waits for its next request before closing it, ms. */
+export const SERVE_IDLE_MS = 60_000
+/** How long a pooled stream waits for reuse before the client closes it, ms: less than SERVE_IDLE_MS, so a request never meets the server's close. */
+export const POOL_IDLE_MS = 20_000
+/** Idle streams a client keeps per connection. */
+export const POOL_MAX_IDLE = 8
+
+export interface ServeOptions {
+  /** Time to wait for the next request, ms. @default SERVE_IDLE_MS */
+  idleMs?: number
+  /** Time to handle one request and answer it, ms. @default 30_000 */
+  requestMs?: number
+  /** Called after each answer; `ok` false when the request was refused. */
+  onServed?: (req: MarketRequest, ok: boolean) => void
+  /** Aborts serving (the node stops). */
+  signal?: AbortSignal
+}
+
+/**
+ * Serves requests on one stream, one after another: reads a request, runs
+ * `handle`, answers ok or the typed error, and waits for the next, until the
+ * remote closes the stream or it stays idle for `idleMs`. Requesters keep
+ * streams open between requests (MarketStreamPool): opening a stream costs
+ * several round trips' worth of messages, more than the request itself on a
+ * relayed connection. A malformed frame aborts the stream and throws.
+ */
+export async function serve (stream: Stream, handle: (req: MarketRequest) => Promise<MarketReply | undefined | void>, options: ServeOptions = {}): Promise<void> {
   const lp = lpStream(stream, { maxDataLength: MAX_MARKET_FRAME })
-  let req: MarketRequest
-  try {
-    req = decodeJson(await lp.read({ signal }), validateRequest)
-  } catch (err: any) {
-    stream.abort(err)
-    throw err
+  for (;;) {
+    let req: MarketRequest
+    try {
+      const idle = AbortSignal.timeout(options.idleMs ?? SERVE_IDLE_MS)
+      const frame = await lp.read({ signal: options.signal != null ? AbortSignal.any([idle, options.signal]) : idle })
+      req = decodeJson(frame, validateRequest)
+    } catch (err: any) {
+      // the remote closed its side between requests, or nothing came: done
+      const between = stream.readBufferLength === 0 && (stream.remoteWriteStatus !== 'writable' || err.name === 'TimeoutError' || err.name === 'AbortError')
+      if (between && stream.status === 'open') {
+        await stream.close({ signal: AbortSignal.timeout(5_000) }).catch(() => { stream.abort(err) })
+        return
+      }
+      if (between) return
+      stream.abort(err)
+      throw err
+    }
+    const signal = AbortSignal.timeout(options.requestMs ?? 30_000)
+    let response: MarketResponse = { v: 1, ok: true }
+    let reply: MarketReply | undefined | void
+    try {
+      reply = await handle(req)
+      if (reply?.verdict != null) response.verdict = reply.verdict
+      if (reply?.assign != null) response.assign = reply.assign
+    } catch (err: any) {
+      response = { v: 1, ok: false, error: { name: String(err.name ?? 'Error').slice(0, 80), message: String(err.message ?? '').slice(0, 1000) } }
+    }
+    try {
+      await lp.write(encodeJson(response, MAX_RESPONSE_FRAME), { signal })
+    } catch (err: any) {
+      stream.abort(err)
+      reply?.undelivered?.()
+      options.onServed?.(req, response.ok)
+      return
+    }
+    options.onServed?.(req, response.ok)
   }
-  let response: MarketResponse = { v: 1, ok: true }
-  try {
-    await handle(req)
-  } catch (err: any) {
-    response = { v: 1, ok: false, error: { name: String(err.name ?? 'Error').slice(0, 80), message: String(err.message ?? '').slice(0, 1000) } }
+}
+
+interface Pooled { stream: Stream, lp: LengthPrefixedStream<Stream>, timer?: ReturnType<typeof setTimeout> }
+
+/** A stream whose both directions are still open and which holds no stray bytes. */
+function reusable (stream: Stream): boolean {
+  return stream.status === 'open' && stream.writeStatus === 'writable' && stream.remoteWriteStatus === 'writable' && stream.readBufferLength === 0
+}
+
+/**
+ * The requesting side: market streams kept open per connection and reused
+ * for later requests (one request at a time per stream), so a request
+ * costs its two messages instead of a stream's setup and teardown.
+ */
+export class MarketStreamPool {
+  private readonly idle = new Map<string, Pooled[]>()
+  private closed = false
+
+  constructor (private readonly init: { idleMs?: number, maxIdle?: number } = {}) {}
+
+  /** Sends `req` on an idle stream of `conn` (or a new one) and waits for the answer; throws MarketRefusedError on a refusal. */
+  async request (conn: Connection, req: MarketRequest, signal: AbortSignal): Promise<MarketResponse> {
+    const entry = this.take(conn) ?? await this.open(conn, signal)
+    let res: MarketResponse
+    try {
+      await entry.lp.write(encodeRequest(req), { signal })
+      res = decodeJson(await entry.lp.read({ signal }), validateResponse)
+    } catch (err: any) {
+      entry.stream.abort(err)
+      throw err
+    }
+    this.put(conn, entry)
+    if (!res.ok) throw new MarketRefusedError(res.error?.name ?? 'Error', res.error?.message ?? '')
+    return res
   }
-  try {
-    await lp.write(encodeJson(response, 4096), { signal })
-    await stream.close({ signal })
-  } catch (err: any) {
-    stream.abort(err)
+
+  /** Closes every idle stream. */
+  close (): void {
+    this.closed = true
+    for (const list of this.idle.values()) for (const e of list) this.discard(e)
+    this.idle.clear()
   }
-  return response.ok ? req : undefined
+
+  private async open (conn: Connection, signal: AbortSignal): Promise<Pooled> {
+    const stream = await conn.newStream(MARKET_PROTOCOL, { signal, runOnLimitedConnection: true })
+    return { stream, lp: lpStream(stream, { maxDataLength: MAX_MARKET_FRAME }) }
+  }
+
+  private take (conn: Connection): Pooled | undefined {
+    const list = this.idle.get(conn.id)
+    while (list != null && list.length > 0) {
+      const e = list.pop() as Pooled
+      clearTimeout(e.timer)
+      if (conn.status === 'open' && reusable(e.stream)) return e
+      this.discard(e)
+    }
+    this.idle.delete(conn.id)
+    return undefined
+  }
+
+  private put (conn: Connection, e: Pooled): void {
+    const list = this.idle.get(conn.id) ?? []
+    if (this.closed || conn.status !== 'open' || !reusable(e.stream) || list.length >= (this.init.maxIdle ?? POOL_MAX_IDLE)) {
+      this.discard(e)
+      return
+    }
+    const drop = (): void => {
+      const now = this.idle.get(conn.id)
+      const at = now?.indexOf(e) ?? -1
+      if (now != null && at >= 0) now.splice(at, 1)
+      if (now?.length === 0) this.idle.delete(conn.id)
+      this.discard(e)
+    }
+    e.timer = setTimeout(drop, this.init.idleMs ?? POOL_IDLE_MS)
+    ;(e.timer as { unref?: () => void }).unref?.()
+    list.push(e)
+    this.idle.set(conn.id, list)
+  }
+
+  private discard (e: Pooled): void {
+    clearTimeout(e.timer)
+    if (e.stream.status !== 'open') return
+    e.stream.close({ signal: AbortSignal.timeout(5_000) }).catch((err: Error) => { e.stream.abort(err) })
+  }
 }

@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { RateLimiter } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { parseAddress, formatAddress } from '../storage/object-address.ts'
@@ -6,10 +7,10 @@ import { bytesSource, memorySink } from '../storage/sources.ts'
 import { sha256Once, toHex } from '../storage/digest.ts'
 import { issueToken } from '../storage/transfer-token.ts'
 import { packInputs } from './input-bundle.ts'
-import { InvalidSignatureError, InvalidTaskError, UnknownTaskError } from './market-errors.ts'
+import { InvalidSignatureError, InvalidTaskError, MarketRateLimitedError, UnknownTaskError } from './market-errors.ts'
 import { validateAssignment, validateHeader, validateOffer, validateReport, validateVerdict } from './market-codec.ts'
 import { encodeGossip, installValidator, openGossip } from './market-gossip.ts'
-import { MARKET_PROTOCOL, MarketRefusedError, TASKS_TOPIC, exchange, serve } from './market-wire.ts'
+import { MARKET_PROTOCOL, MarketRefusedError, MarketStreamPool, TASKS_TOPIC, serve } from './market-wire.ts'
 import { delay } from '../util/abort.ts'
 import { openConnection } from '../p2p-service/open-connection.ts'
 import { Provider } from './provider.ts'
@@ -18,7 +19,7 @@ import { openMessage, signMessage } from './signed.ts'
 import { validateSpec } from './task-spec.ts'
 import type { TaskHeader } from './market-codec.ts'
 import type { TaskSpec } from './market-types.ts'
-import type { MarketRequest } from './market-wire.ts'
+import type { MarketReply, MarketRequest, MarketResponse } from './market-wire.ts'
 import type { ProviderContext, ProviderInit } from './provider.ts'
 import type { RequestorContext } from './requestor-task.ts'
 import type { TaskRunner } from '../compute/task-runner.ts'
@@ -38,6 +39,11 @@ export interface MarketInit {
   requestor?: boolean
   /** How often an open task's header is published again for late joiners, ms. @default 3_000 */
   announceInterval?: number
+  /**
+   * Market requests a peer may send per second. Streams are reused across
+   * requests, so the session layer's per-stream limit no longer counts them. @default 200
+   */
+  requestsPerSecond?: number
 }
 
 export interface MarketComponents {
@@ -70,6 +76,13 @@ export interface MarketEvents {
 export class Market extends TypedEventEmitter<MarketEvents> implements Startable {
   readonly provider?: Provider
   readonly tasks = new Map<string, RequestorTask>()
+  /** Tasks seen on the network that are still open. */
+  openTasks (): TaskHeader[] {
+    const now = Date.now()
+    for (const [id, h] of this.seen) if (h.deadline < now) this.seen.delete(id)
+    return [...this.seen.values()]
+  }
+
   /** The sandbox pool this node computes with, when it provides. */
   get runner (): TaskRunner | undefined { return this.init.provider?.runner }
   /** Open tasks seen on the network, newest last. */
@@ -81,12 +94,17 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
   private readonly init: MarketInit
   private readonly log: Logger
   private timer?: ReturnType<typeof setInterval>
+  /** Our outgoing market streams, kept open between requests. */
+  private readonly streams = new MarketStreamPool()
+  private readonly requestLimiter: RateLimiter
+  private readonly serving = new AbortController()
 
   constructor (components: MarketComponents, init: MarketInit = {}) {
     super()
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('golem-clay:market')
+    this.requestLimiter = new RateLimiter({ points: init.requestsPerSecond ?? 200, duration: 1, keyPrefix: 'market' })
     if (init.provider != null) this.provider = new Provider(this.providerContext(), init.provider.runner, init.provider)
   }
 
@@ -96,10 +114,18 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     await this.init.provider?.runner.start()
     await this.components.registrar.handle(MARKET_PROTOCOL, (stream, conn) => {
       const from = conn.remotePeer.toString()
-      let kind = 'unknown'
-      serve(stream, async req => { kind = req.kind; await this.dispatch(req, from) }, AbortSignal.timeout(30_000))
-        .then(ok => { if (ok == null) this.refused(from, kind, 'refused') })
-        .catch(err => { this.refused(from, kind, err.message); this.components.sessions.report(conn.remotePeer, 'bad-frame') })
+      // one request after another on the stream, until the requester closes it
+      serve(stream, async req => {
+        try {
+          this.requestLimiter.consume(from)
+        } catch {
+          throw new MarketRateLimitedError(`More than ${this.init.requestsPerSecond ?? 200} market requests per second`)
+        }
+        return await this.dispatch(req, from)
+      }, {
+        signal: this.serving.signal,
+        onServed: (req, ok) => { if (!ok) this.refused(from, req.kind, 'refused') }
+      }).catch(err => { this.refused(from, 'unknown', err.message); this.components.sessions.report(conn.remotePeer, 'bad-frame') })
     }, { runOnLimitedConnection: true, maxInboundStreams: 64 })
     const { pubsub } = this.components
     installValidator(pubsub, TASKS_TOPIC)
@@ -115,6 +141,8 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     this.provider?.stop()
     this.components.pubsub.removeEventListener('message', this.onGossip)
     this.components.events.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.streams.close()
+    this.serving.abort()
     await this.components.registrar.unhandle(MARKET_PROTOCOL)
     await this.init.provider?.runner.stop()
   }
@@ -150,6 +178,10 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     const text = await signMessage(this.components.privateKey, 'task', header)
     const task = new RequestorTask(this.requestorContext(), header, text, inputHashes)
     this.tasks.set(id, task)
+    // a finished task answers late reports with UnknownTaskError, then is forgotten
+    const forget = (): void => { setTimeout(() => { this.tasks.delete(id) }, 60_000) }
+    task.addEventListener('done', forget)
+    task.addEventListener('failed', forget)
     task.safeDispatchEvent('stored', { detail: { module: mod.address, inputs: inp.address } })
     task.start()
     await this.announce(task)
@@ -157,7 +189,7 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     return task
   }
 
-  private async dispatch (req: MarketRequest, from: string): Promise<void> {
+  private async dispatch (req: MarketRequest, from: string): Promise<MarketReply | undefined> {
     if (req.kind === 'offer') {
       const offer = await openMessage(req.msg, 'offer', validateOffer, o => o.provider)
       if (offer.signer !== from) throw new InvalidSignatureError('The offer was signed by another peer than its sender')
@@ -175,14 +207,30 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
       const task = this.tasks.get(a.body.task)
       if (task == null) throw new UnknownTaskError(`No task ${a.body.task} here`)
       task.noteReport(a.body.id, req.msg)
-      await task.onReport(report.body, from, req.data)
+      // the verdict (when decided at once) and the next assignment ride back on the answer
+      return await task.onReport(report.body, from, req.data)
     } else {
-      const verdict = await openMessage(req.msg, 'verdict', validateVerdict, v => v.requestor)
-      const report = await openMessage(verdict.body.report, 'report', validateReport, r => r.provider)
-      const a = await openMessage(report.body.assignment, 'assign', validateAssignment, x => x.requestor)
-      if (verdict.signer !== from || a.body.requestor !== from) throw new InvalidSignatureError('The verdict was not made by the assignment\'s requestor')
-      this.provider?.onVerdict(verdict.body, report.body, a.body)
+      await this.onVerdict(req.msg, from)
     }
+    return undefined
+  }
+
+  /** The next assignment, in the answer to our report: checked against the task header we already hold, like any assignment. */
+  private async onAnsweredAssignment (text: string, from: string): Promise<void> {
+    if (this.provider == null) throw new UnknownTaskError('This node does not provide compute')
+    const a = await openMessage(text, 'assign', validateAssignment, x => x.requestor)
+    const header = this.provider.knownHeader(a.body.task)
+    if (header == null) throw new UnknownTaskError(`No header for task ${a.body.task} here`)
+    this.provider.onAssign(a.body, a.text, header, from)
+  }
+
+  /** A signed verdict from `from`, sent on its own or in the answer to our report. */
+  private async onVerdict (text: string, from: string): Promise<void> {
+    const verdict = await openMessage(text, 'verdict', validateVerdict, v => v.requestor)
+    const report = await openMessage(verdict.body.report, 'report', validateReport, r => r.provider)
+    const a = await openMessage(report.body.assignment, 'assign', validateAssignment, x => x.requestor)
+    if (verdict.signer !== from || a.body.requestor !== from) throw new InvalidSignatureError('The verdict was not made by the assignment\'s requestor')
+    this.provider?.onVerdict(verdict.body, report.body, a.body)
   }
 
   private readonly onGossip = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
@@ -232,11 +280,10 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
    * peers dialling each other at once, one link closed as a duplicate) is
    * retried; a refusal by the remote is not.
    */
-  private async request (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal): Promise<void> {
+  private async request (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal): Promise<MarketResponse> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.requestOnce(peer, addrs, req, signal)
-        return
+        return await this.requestOnce(peer, addrs, req, signal)
       } catch (err: any) {
         if (attempt >= 3 || signal.aborted || err instanceof MarketRefusedError || err.name === 'InvalidMessageError') throw err
         this.log('%s to %s failed (attempt %d) - %s', req.kind, peer, attempt, err.message)
@@ -245,7 +292,7 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     }
   }
 
-  private async requestOnce (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal): Promise<void> {
+  private async requestOnce (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal): Promise<MarketResponse> {
     const id = peerIdFromString(peer)
     const { connectionManager, peerStore, sessions } = this.components
     if (connectionManager.getConnections(id).length === 0 && addrs.length > 0) {
@@ -253,8 +300,7 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     }
     const conn = await openConnection(connectionManager, id, { signal })
     await sessions.ensure(conn, { signal })
-    const stream = await conn.newStream(MARKET_PROTOCOL, { signal, runOnLimitedConnection: true })
-    await exchange(stream, req, signal)
+    return await this.streams.request(conn, req, signal)
   }
 
   private requestorContext (): RequestorContext {
@@ -301,7 +347,17 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
       log: this.log,
       addrs: () => this.ownAddrs(),
       sign: async (kind, body) => await signMessage(this.components.privateKey, kind, body),
-      request: async (peer, addrs, req, signal) => { await this.request(peer, addrs, req, signal) },
+      request: async (peer, addrs, req, signal) => {
+        const res = await this.request(peer, addrs, req, signal)
+        // our next assignment and the requestor's verdict on our report, when they came with the answer (the work first)
+        if (res.assign != null) {
+          // refused here (paused, past its deadline…), it runs out its deadline at the requestor, like work stopped by a pause
+          await this.onAnsweredAssignment(res.assign, peer).catch((err: Error) => { this.refused(peer, 'assign', err.message) })
+        }
+        if (res.verdict != null) {
+          await this.onVerdict(res.verdict, peer).catch((err: Error) => { this.refused(peer, 'verdict', err.message) })
+        }
+      },
       fetch: async (address, token, signal) => {
         const storage = this.components.storage
         if (storage == null) throw new InvalidTaskError('This node has no storage client to fetch task resources with')

@@ -74,6 +74,9 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     this.init = init
   }
 
+  /** The verified header of a task this provider knows, to check an assignment that came without one. */
+  knownHeader (task: string): TaskHeader | undefined { return this.tasks.get(task)?.header }
+
   get enabled (): boolean { return this.init.enabled !== false }
   set enabled (on: boolean) { this.init.enabled = on }
   get activeJobs (): ProviderJob[] { return [...this.jobs.values()] }
@@ -173,10 +176,12 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
       }, {
         signal,
         onProgress: p => {
+          // the runner repeats 'queued' when it takes the job: only a new state or fraction is news
+          const changed = p.state !== job.state || p.fraction !== job.fraction
           job.state = p.state
           job.fraction = p.fraction
           job.elapsedMs = p.elapsedMs
-          this.update(job)
+          if (changed) this.update(job)
         }
       })
       if (this.init.faults?.wrongResults === true && data.byteLength > 0) {
@@ -191,7 +196,9 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
       }
     } catch (err: any) {
       if (signal.aborted) {
-        this.finishJob(job, 'failed', `stopped: ${(signal.reason as Error)?.message ?? 'aborted'}`)
+        // the assignment's own time runs out at the task's deadline too: name the task's, whichever timer fired first
+        const reason = known.controller.signal.aborted || a.deadline < known.header.deadline ? (signal.reason as Error)?.message : 'Task deadline passed'
+        this.finishJob(job, 'failed', `stopped: ${reason ?? 'aborted'}`)
         return
       }
       error = { name: String(err.name ?? 'Error').slice(0, 80), message: String(err.message ?? '').slice(0, 1000) }

@@ -24,6 +24,16 @@ export interface RequestorContext {
 }
 
 interface Provider { id: string, addrs: string[], slots: number, busy: number }
+
+/** What the answer to a report carries back to its provider. */
+export interface ReportReply {
+  /** The signed verdict on this report, when it decided its subtask at once (k = 1). */
+  verdict?: string
+  /** The provider's next assignment in this task (the slot its report freed), signed. */
+  assign?: string
+  /** The answer could not be written: the assignment it carried goes back to the pool. */
+  undelivered?: () => void
+}
 interface Running { subtask: number, provider: string, timer: ReturnType<typeof setTimeout> }
 
 /** One submitted task, from its header to its last verdict. */
@@ -107,21 +117,32 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     this.progress()
   }
 
-  private async assign (p: Provider, subtask: number): Promise<void> {
+  /** Books `subtask` for `p` (scheduler, slot, deadline timer); the assignment is signed and sent next. */
+  private reserve (p: Provider, subtask: number): { id: string, subtask: number, deadline: number } {
     const id = crypto.randomUUID()
     this.scheduler.assigned(id, subtask, p.id)
     p.busy++
     const deadline = Math.min(this.header.deadline, Date.now() + this.header.subtaskTimeout)
     const timer = setTimeout(() => { this.abandon(id, 'missed its deadline') }, deadline - Date.now())
     this.running.set(id, { subtask, provider: p.id, timer })
+    return { id, subtask, deadline }
+  }
+
+  private async signAssignment (p: Provider, r: { id: string, subtask: number, deadline: number }): Promise<string> {
+    const body: Assignment = {
+      v: 1, type: 'assign', id: r.id, task: this.id, requestor: this.ctx.self, provider: p.id, subtask: r.subtask,
+      input: this.inputHashes[r.subtask] as string,
+      tokens: { module: await this.ctx.readToken(p.id, this.header.module), inputs: await this.ctx.readToken(p.id, this.header.inputs) },
+      deadline: r.deadline, at: Date.now()
+    }
+    return await this.ctx.sign('assign', body)
+  }
+
+  private async assign (p: Provider, subtask: number): Promise<void> {
+    const booked = this.reserve(p, subtask)
+    const id = booked.id
     try {
-      const body: Assignment = {
-        v: 1, type: 'assign', id, task: this.id, requestor: this.ctx.self, provider: p.id, subtask,
-        input: this.inputHashes[subtask] as string,
-        tokens: { module: await this.ctx.readToken(p.id, this.header.module), inputs: await this.ctx.readToken(p.id, this.header.inputs) },
-        deadline, at: Date.now()
-      }
-      const msg = await this.ctx.sign('assign', body)
+      const msg = await this.signAssignment(p, booked)
       await this.ctx.request(p.id, p.addrs, { v: 1, kind: 'assign', msg, header: this.signedHeader }, AbortSignal.any([this.controller.signal, AbortSignal.timeout(15_000)]))
       this.safeDispatchEvent('assigned', { detail: { subtask, provider: p.id, assignment: id } })
     } catch (err: any) {
@@ -135,8 +156,14 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     }
   }
 
-  /** Handles a report; throws a typed error (sent back as the refusal) when it is bad. */
-  async onReport (report: Report, from: string, data: Uint8Array | undefined): Promise<void> {
+  /**
+   * Handles a report; throws a typed error (sent back as the refusal) when
+   * it is bad. The answer carries the signed verdict on this very report
+   * when it decided its subtask at once (k = 1), and the provider's next
+   * assignment: a report and its answer are then the only messages a
+   * subtask costs.
+   */
+  async onReport (report: Report, from: string, data: Uint8Array | undefined): Promise<ReportReply> {
     if (this.finished) throw new UnknownTaskError(`Task ${this.id} is over`)
     const assignment = await openMessage(report.assignment, 'assign', validateAssignment, a => a.requestor)
     const a = assignment.body
@@ -148,7 +175,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     if (report.error != null || report.result == null) {
       this.abandon(a.id, `${report.error?.name ?? 'Error'}: ${report.error?.message ?? ''}`)
       this.pump()
-      return
+      return {}
     }
     const bytes = data ?? new Uint8Array(0)
     const sha = toHex(await sha256Once(bytes))
@@ -160,6 +187,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     this.release(a.id)
     this.pending.set(a.id, { data: bytes, computeMs: report.computeMs, provider: from })
     const decision = this.scheduler.reported(a.id, sha)
+    let own: { accepted: boolean, reason: string } | undefined
     if (decision != null) {
       const winner = this.pending.get(decision.winners[0] ?? '')
       if (winner != null && this.results[decision.subtask] == null) {
@@ -167,15 +195,52 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
         this.results[decision.subtask] = result
         this.safeDispatchEvent('result', { detail: result })
       }
-      for (const id of decision.winners) void this.verdict(id, true, 'accepted')
+      for (const id of decision.winners) {
+        if (id === a.id) own = { accepted: true, reason: 'accepted' }
+        else void this.verdict(id, true, 'accepted')
+      }
       for (const id of decision.losers) {
         const loser = this.pending.get(id)
         if (loser != null) this.punish(loser.provider, decision.subtask, 'outvoted by the majority')
-        void this.verdict(id, false, 'outvoted by the majority')
+        if (id === a.id) own = { accepted: false, reason: 'outvoted by the majority' }
+        else void this.verdict(id, false, 'outvoted by the majority')
       }
     }
+    // the slot this report freed: book the provider's next subtask before pump() hands it to anyone
+    const p = this.providers.get(from)
+    const nextSubtask = p != null && !this.finished && p.busy < p.slots ? this.scheduler.next(from) : undefined
+    const booked = p != null && nextSubtask != null ? this.reserve(p, nextSubtask) : undefined
     this.pump()
     this.checkFinished()
+    const reply: ReportReply = {}
+    // both signatures at once: the answer waits for the slower
+    await Promise.all([
+      own == null
+        ? undefined
+        : this.signVerdict(a.id, own.accepted, own.reason).then(v => { reply.verdict = v?.msg }, (err: Error) => {
+          this.ctx.log('verdict for %s not signed - %s', a.id, err.message)
+        }),
+      booked == null || p == null
+        ? undefined
+        : this.signAssignment(p, booked).then(msg => {
+          if (this.finished) throw new UnknownTaskError(`Task ${this.id} is over`)
+          reply.assign = msg
+          reply.undelivered = () => { this.unbook(booked.id) }
+          this.safeDispatchEvent('assigned', { detail: { subtask: booked.subtask, provider: p.id, assignment: booked.id } })
+        }).catch((err: Error) => {
+          this.ctx.log('assignment of %d to %s not signed - %s', booked.subtask, p.id, err.message)
+          this.unbook(booked.id)
+        })
+    ])
+    return reply
+  }
+
+  /** A booked assignment that never reached its provider: the subtask goes back to the pool, not counted as a try. */
+  private unbook (id: string): void {
+    if (this.finished) return
+    this.release(id)
+    this.scheduler.withdrawn(id)
+    this.pump()
   }
 
   private pendingReports = new Map<string, string>()
@@ -185,16 +250,24 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     this.pendingReports.set(assignmentId, text)
   }
 
-  private async verdict (id: string, accepted: boolean, reason: string): Promise<void> {
+  /** Takes the report and result kept for assignment `id` and signs the verdict on them; undefined when there is nothing left to judge. */
+  private async signVerdict (id: string, accepted: boolean, reason: string): Promise<{ msg: string, provider: string } | undefined> {
     const report = this.pendingReports.get(id)
     const entry = this.pending.get(id)
     this.pending.delete(id)
     this.pendingReports.delete(id)
-    if (report == null || entry == null) return
+    if (report == null || entry == null) return undefined
+    const msg = await this.ctx.sign('verdict', { v: 1, type: 'verdict', report, requestor: this.ctx.self, accepted, reason, at: Date.now() })
+    return { msg, provider: entry.provider }
+  }
+
+  /** A verdict decided later than its report (redundancy): sent on its own. */
+  private async verdict (id: string, accepted: boolean, reason: string): Promise<void> {
     try {
-      const msg = await this.ctx.sign('verdict', { v: 1, type: 'verdict', report, requestor: this.ctx.self, accepted, reason, at: Date.now() })
-      const addrs = this.providers.get(entry.provider)?.addrs ?? []
-      await this.ctx.request(entry.provider, addrs, { v: 1, kind: 'verdict', msg }, AbortSignal.timeout(10_000))
+      const signed = await this.signVerdict(id, accepted, reason)
+      if (signed == null) return
+      const addrs = this.providers.get(signed.provider)?.addrs ?? []
+      await this.ctx.request(signed.provider, addrs, { v: 1, kind: 'verdict', msg: signed.msg }, AbortSignal.timeout(10_000))
     } catch (err: any) {
       this.ctx.log('verdict for %s not delivered - %s', id, err.message)
     }

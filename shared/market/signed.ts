@@ -25,6 +25,21 @@ export const MAX_SIGNED_LENGTH = 64 * 1024
 
 const encoder = new TextEncoder()
 
+/**
+ * Signatures already checked, by kind, signer and exact text: the same
+ * header arrives with every assignment, and assignments and reports come
+ * back nested in reports and verdicts. Each is verified once; a repeat only
+ * parses and schema-checks. Small texts only, so the cache stays small.
+ */
+const verified = new Map<string, true>()
+const VERIFIED_MAX = 512
+const VERIFIED_MAX_TEXT = 16 * 1024
+
+function remember (key: string): void {
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string)
+  verified.set(key, true)
+}
+
 /** Domain separation: a signature for one kind can't pass as another kind or as a token. */
 function signedBytes (kind: string, payload: Uint8Array): Uint8Array {
   const context = encoder.encode(`golem-clay/market/${kind}/v1\n`)
@@ -62,6 +77,8 @@ export async function openMessage<T> (text: unknown, kind: string, validate: Val
   }
   const body = validate(value)
   const signer = signerOf(body)
+  const cacheKey = text.length <= VERIFIED_MAX_TEXT ? `${kind}\n${signer}\n${text}` : undefined
+  if (cacheKey != null && verified.has(cacheKey)) return { body, signer, text }
   let ok = false
   try {
     const key = peerIdFromString(signer).publicKey
@@ -71,5 +88,6 @@ export async function openMessage<T> (text: unknown, kind: string, validate: Val
     throw new InvalidSignatureError(`The ${kind} names a signer whose key can't be read: ${signer}`)
   }
   if (!ok) throw new InvalidSignatureError(`The ${kind} signature does not verify`)
+  if (cacheKey != null) remember(cacheKey)
   return { body, signer, text }
 }

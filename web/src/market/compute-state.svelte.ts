@@ -34,6 +34,8 @@ export interface PrimesRequest { to: number, parts: number, k: number }
 
 const SETTINGS_KEY = 'golem-clay:compute'
 const MAX_JOBS = 24
+/** Least time between two redraws of the provider's job list, ms. */
+const UI_INTERVAL = 250
 
 /** What the visitor chose last time: cores and whether to lend them. */
 export function loadComputeSettings (): { cores?: number, enabled?: boolean } {
@@ -73,25 +75,49 @@ export class ComputeState {
     if (market == null) return
     const provider = market.provider
     const runner = market.runner
+    // a busy provider changes its state several times per subtask; each redraw takes CPU from the
+    // subtasks themselves, so the card redraws at most every UI_INTERVAL
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let runnerState: TaskRunnerState | undefined
+    const changed = new Map<string, ProviderJob>()
+    let verdicts = { accepted: 0, rejected: 0 }
+    const flush = (): void => {
+      timer = undefined
+      if (runnerState != null) this.runner = runnerState
+      runnerState = undefined
+      if (changed.size > 0) {
+        const fresh = [...changed.values()].reverse()
+        changed.clear()
+        const seen = new Set(fresh.map(j => j.assignment))
+        this.jobs = [...fresh, ...this.jobs.filter(j => !seen.has(j.assignment))].slice(0, MAX_JOBS)
+      }
+      if (verdicts.accepted > 0) this.accepted += verdicts.accepted
+      if (verdicts.rejected > 0) this.rejected += verdicts.rejected
+      verdicts = { accepted: 0, rejected: 0 }
+    }
+    const later = (): void => { timer ??= setTimeout(flush, UI_INTERVAL) }
     if (runner != null) {
       this.runner = { cores: runner.cores, maxCores: runner.maxCores, paused: runner.paused, running: runner.running, queued: runner.queued }
-      runner.addEventListener('runner:state', (evt) => { this.runner = { ...evt.detail } })
+      runner.addEventListener('runner:state', (evt) => {
+        runnerState = { ...evt.detail }
+        later()
+      })
     }
     if (provider != null) {
       this.enabled = provider.enabled
       provider.addEventListener('job', (evt) => {
-        const job = evt.detail
-        const list = this.jobs.filter(j => j.assignment !== job.assignment)
-        list.unshift(job)
-        this.jobs = list.slice(0, MAX_JOBS)
+        changed.delete(evt.detail.assignment)
+        changed.set(evt.detail.assignment, evt.detail)
+        later()
       })
       provider.addEventListener('verdict', (evt) => {
-        if (evt.detail.accepted) this.accepted++
-        else this.rejected++
+        if (evt.detail.accepted) verdicts.accepted++
+        else verdicts.rejected++
+        later()
       })
     }
-    market.addEventListener('task:seen', () => { this.seen = [...market.seen.values()] })
-    market.addEventListener('task:closed', () => { this.seen = [...market.seen.values()] })
+    market.addEventListener('task:seen', () => { this.seen = market.openTasks() })
+    market.addEventListener('task:closed', () => { this.seen = market.openTasks() })
   }
 
   setCores (n: number): void {

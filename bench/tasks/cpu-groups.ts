@@ -1,0 +1,80 @@
+// CPU time per process tree, so a run can say who used the cores: the relay
+// process, this process (the requestor), each Chromium instance, the rest.
+import { readFileSync } from 'node:fs'
+import { HZ, machineBusy, procTable } from '../transport/cpu-usage.ts'
+
+export interface GroupSnapshot {
+  at: number
+  /** Ticks per group (a group is a root pid and all its descendants; `self` is this process alone). */
+  groups: Record<string, number>
+  /** Busy ticks of the whole machine. */
+  busy: number
+}
+
+/** Direct children of `pid` whose command line contains `match`. */
+export function childrenMatching (pid: number, match: string): number[] {
+  const { parent } = procTable()
+  const out: number[] = []
+  for (const [child, p] of parent) {
+    if (p !== pid) continue
+    try {
+      if (readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(match)) out.push(child)
+    } catch {}
+  }
+  return out
+}
+
+/** `roots`: group name → root pid. `self` is this process and its children outside every root. */
+export function groupSnapshot (roots: Record<string, number>): GroupSnapshot {
+  try {
+    const { parent, ticks } = procTable()
+    const byRoot = new Map(Object.entries(roots).map(([name, pid]) => [pid, name]))
+    const groups: Record<string, number> = Object.fromEntries(Object.keys(roots).map(k => [k, 0]))
+    groups.self = 0
+    for (const [pid, t] of ticks) {
+      for (let p: number | undefined = pid; p != null && p > 1; p = parent.get(p)) {
+        const name = byRoot.get(p)
+        if (name != null) { groups[name] = (groups[name] ?? 0) + t; break }
+        if (p === process.pid) { groups.self += t; break }
+      }
+    }
+    return { at: performance.now(), groups, busy: machineBusy() }
+  } catch {
+    return { at: performance.now(), groups: {}, busy: Number.NaN }
+  }
+}
+
+/** Cores used per group between two snapshots, and by the rest of the machine. */
+export function coresBetween (a: GroupSnapshot, b: GroupSnapshot): Record<string, number> & { rest: number } {
+  const seconds = (b.at - a.at) / 1000
+  const out: Record<string, number> = {}
+  let ours = 0
+  for (const [name, t] of Object.entries(b.groups)) {
+    const used = t - (a.groups[name] ?? 0)
+    ours += used
+    out[name] = Math.round(used / HZ / seconds * 100) / 100
+  }
+  const rest = Math.max(0, (b.busy - a.busy) - ours) / HZ / seconds
+  return { ...out, rest: Math.round(rest * 100) / 100 }
+}
+
+/** Ticks per process of the tree under `root`, keyed by "pid type" (Chromium's --type=, or the command). */
+export function treeByProcess (root: number): Map<string, number> {
+  const { parent, ticks } = procTable()
+  const out = new Map<string, number>()
+  for (const [pid, t] of ticks) {
+    for (let p: number | undefined = pid; p != null && p > 1; p = parent.get(p)) {
+      if (p !== root) continue
+      let type = 'browser'
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? cmd.split('\0')[0]?.split('/').pop() ?? '?'
+        const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]
+        if (sub != null) type += `:${sub}`
+      } catch {}
+      out.set(`${pid} ${type}`, t)
+      break
+    }
+  }
+  return out
+}
