@@ -129,7 +129,8 @@ describe('PeerSession handshake over real TCP', () => {
   })
 
   it('refuses Golem Clay streams without a session and drops connections that never handshake', async () => {
-    const b = await node({ handshakeTimeout: 300, gateWait: 200 })
+    // the gate must answer well before the handshake timeout drops the connection, even on a slow machine
+    const b = await node({ handshakeTimeout: 2_000, gateWait: 200 })
     const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
     try {
       const conn = await raw.dial(b.getMultiaddrs())
