@@ -1,8 +1,9 @@
 // npm run bench:storage — see the Storage section of BENCHMARKS.md
+// BENCH_STORAGE_PROFILE=<dir> also writes CPU profiles of relay A and of the tab (second storage and raw upload) there, and leaves BENCHMARKS.md alone.
 import '../../relay/polyfills.ts'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,6 +33,8 @@ const REPS = 3
 const WARMUP = 8 * MiB
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`) }
+/** Where the tab's and relay A's CPU profiles go, when set (a second storage and raw upload from the tab are profiled). */
+const PROFILE_DIR = process.env.BENCH_STORAGE_PROFILE
 const cleanups: Array<() => Promise<unknown>> = []
 
 interface Relay { child: ChildProcess, lines: ProcessLines, peerId: string, http: string, multiaddrs: string[], dir: string }
@@ -40,12 +43,15 @@ async function startRelay (name: string, extra: string[] = []): Promise<Relay> {
   const dir = await mkdtemp(join(tmpdir(), `golem-clay-bench-${name}-`))
   const args = ['--data', dir, '--host', '127.0.0.1', '--http-port', String(await freePort()), '--ws-port', String(await freePort()), '--tcp-port', String(await freePort()),
     '--difficulty', '8', '--storage-quota', '40GiB', '--storage-peer-quota', '20GiB', '--quiet', ...extra]
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/storage/bench-relay.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  const profile = PROFILE_DIR != null && name === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/storage/bench-relay.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
   const lines = new ProcessLines(child, `relay ${name}`)
   cleanups.push(async () => {
     if (child.exitCode == null) {
       const exited = new Promise(resolve => child.once('exit', resolve))
-      child.kill('SIGTERM')
+      // a profiled relay writes its profile only when it exits by itself
+      if (profile.length > 0) child.stdin?.write('quit\n')
+      else child.kill('SIGTERM')
       await exited
     }
     await rm(dir, { recursive: true, force: true })
@@ -114,6 +120,26 @@ async function call<K extends keyof StorageBenchApi> (page: Page, method: K, arg
   return await page.evaluate(async ({ method, arg }) => await (window.storageBench![method] as (a: unknown) => Promise<unknown>)(arg), { method, arg: arg as unknown }) as any
 }
 
+/** With BENCH_STORAGE_PROFILE set, CPU-profiles the tab's main thread during the second call of each name. */
+function profileOnce (page: Page): <T>(name: string, fn: () => Promise<T>) => Promise<T> {
+  const calls = new Map<string, number>()
+  return async (name, fn) => {
+    const n = (calls.get(name) ?? 0) + 1
+    calls.set(name, n)
+    if (PROFILE_DIR == null || n !== 2) return await fn()
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send('Profiler.enable')
+    await cdp.send('Profiler.start')
+    try {
+      return await fn()
+    } finally {
+      const { profile } = await cdp.send('Profiler.stop')
+      writeFileSync(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile))
+      await cdp.detach()
+    }
+  }
+}
+
 async function main (): Promise<StorageBenchResult> {
   const began = Date.now()
   const loadAtStart = loadAverage()
@@ -180,11 +206,12 @@ async function main (): Promise<StorageBenchResult> {
 
   log(`bench: tab ↔ relay A over WebSocket, ${SIZE / MiB} MiB × ${REPS}`)
   let tabAddress = ''
-  const [tabRawUpload, tabUpload] = await measurePair('upload', SIZE, async () => await call(page, 'rawUpload', { size: SIZE }), async () => {
+  const profiled = profileOnce(page)
+  const [tabRawUpload, tabUpload] = await measurePair('upload', SIZE, async () => await profiled('tab-raw-upload', async () => await call(page, 'rawUpload', { size: SIZE })), async () => await profiled('tab-upload', async () => {
     const r = await tabPut(SIZE)
     tabAddress = r.address
     return r.ms
-  }, replicaCaughtUp)
+  }), replicaCaughtUp)
   const [tabRawDownload, tabDownload] = await measurePair('download', SIZE, async () => await call(page, 'rawDownload', { size: SIZE }), async () => await call(page, 'get', { address: tabAddress }))
   const tab = { rawUpload: tabRawUpload, upload: tabUpload, rawDownload: tabRawDownload, download: tabDownload }
 
@@ -224,7 +251,8 @@ async function main (): Promise<StorageBenchResult> {
 let exitCode = 0
 try {
   const result = await main()
-  upsertSection(BENCHMARKS_MD, 'Storage', storageSection(result))
+  // a profiled run is slower than a real one: its figures stay out of BENCHMARKS.md
+  if (PROFILE_DIR == null) upsertSection(BENCHMARKS_MD, 'Storage', storageSection(result))
   const summary = {
     upload: { MBps: result.tab.upload.MBps, ratioToRaw: round(result.tab.upload.MBps / result.tab.rawUpload.MBps, 2), rawMBps: result.tab.rawUpload.MBps },
     download: { MBps: result.tab.download.MBps, ratioToRaw: round(result.tab.download.MBps / result.tab.rawDownload.MBps, 2), rawMBps: result.tab.rawDownload.MBps },
@@ -234,7 +262,7 @@ try {
       download: { MBps: result.node.download.MBps, ratioToRaw: round(result.node.download.MBps / result.node.rawDownload.MBps, 2) }
     }
   }
-  log(`bench: done in ${result.seconds} s; BENCHMARKS.md updated`)
+  log(`bench: done in ${result.seconds} s; ${PROFILE_DIR == null ? 'BENCHMARKS.md updated' : `profiles in ${PROFILE_DIR}`}`)
   process.stdout.write(`${JSON.stringify(summary)}\n`)
 } catch (err: any) {
   log(`bench: failed - ${err?.stack ?? String(err)}`)

@@ -14,7 +14,8 @@ export interface PendingRecord {
   drive: string
   path: string
   size: number
-  sha256: string
+  /** The promised content hash; absent when the client names it after the last chunk. */
+  sha256?: string
   /** Seconds the object will be kept once stored. */
   ttl: number
   createdAt: number
@@ -40,7 +41,7 @@ export interface PendingUploadsInit {
 
 /** One upload ID per requester, target and content: asking again resumes it. */
 export function uploadId (r: Pick<PendingRecord, 'requester' | 'drive' | 'path' | 'size' | 'sha256'>): string {
-  return createHash('sha256').update(`${r.requester}\n${r.drive}\n${r.path}\n${r.size}\n${r.sha256}`).digest('hex').slice(0, 32)
+  return createHash('sha256').update(`${r.requester}\n${r.drive}\n${r.path}\n${r.size}\n${r.sha256 ?? ''}`).digest('hex').slice(0, 32)
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { open, truncate } from 'node:fs/promises'
 import { AccessDeniedError, ChunkCorruptedError, ContentHashMismatchError, ObjectExistsError, StorageError, StorageProtocolError, UploadBusyError } from '../../shared/storage/errors.ts'
 import { validateObjectPath } from '../../shared/storage/object-path.ts'
-import { decodeFrame, encodeControl } from '../../shared/storage/storage-codec.ts'
+import { decodeControl, decodeFrame, encodeControl, validatePutEnd } from '../../shared/storage/storage-codec.ts'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../shared/storage/storage-protocol.ts'
 import { verifyToken } from '../../shared/storage/transfer-token.ts'
 import { BlobImport } from './blob-import.ts'
@@ -48,10 +48,14 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
       await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, existing.meta, relays), deduplicated: true }), { signal })
       return
     }
-    ctx.counters.add('exists')
-    throw new ObjectExistsError(`Another object is already stored at ${path}; objects are never overwritten`)
+    // a hash still to come may name the same content: receive() tells once it has it
+    if (req.sha256 != null || existing.meta.size !== req.size) {
+      ctx.counters.add('exists')
+      throw new ObjectExistsError(`Another object is already stored at ${path}; objects are never overwritten`)
+    }
+  } else if (existing != null) {
+    await ctx.store.remove(existing)
   }
-  if (existing != null) await ctx.store.remove(existing)
 
   const id = uploadId({ requester, drive: handle.key, path, size: req.size, sha256: req.sha256 })
   let upload = ctx.pending.get(id)
@@ -69,7 +73,7 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
       throw err
     }
     const ttl = Math.min(req.ttl ?? ctx.maxTtl, ctx.maxTtl)
-    upload = await ctx.pending.create({ v: 1, id, requester, owner, drive: handle.key, path, size: req.size, sha256: req.sha256, ttl, createdAt: Date.now() })
+    upload = await ctx.pending.create({ v: 1, id, requester, owner, drive: handle.key, path, size: req.size, ...(req.sha256 != null ? { sha256: req.sha256 } : {}), ttl, createdAt: Date.now() })
   }
 
   const controller = new AbortController()
@@ -77,15 +81,15 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
   upload.active = { controller, done: done.promise }
   upload.touchedAt = Date.now()
   const running = AbortSignal.any([signal, controller.signal])
-  let meta: ObjectMeta
+  let stored: { meta: ObjectMeta, deduplicated: boolean }
   try {
-    meta = await receive(ctx, upload, handle, fs, running, req.chunkSize)
+    stored = await receive(ctx, upload, handle, fs, running, req.chunkSize)
   } finally {
     upload.active = undefined
     upload.touchedAt = Date.now()
     done.resolve()
   }
-  await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, meta, relays), deduplicated: false }), { signal })
+  await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, stored.meta, relays), deduplicated: stored.deduplicated }), { signal })
 }
 
 async function targetDrive (ctx: HandlerContext, req: PutRequest, requester: string, path: string): Promise<DriveHandle> {
@@ -96,7 +100,7 @@ async function targetDrive (ctx: HandlerContext, req: PutRequest, requester: str
     throw new AccessDeniedError('Uploads with a token go to a drive this relay writes; name it with "drive"')
   }
   if (handle.owner === requester) return handle
-  if (req.token == null) {
+  if (req.token == null || req.sha256 == null) {
     ctx.counters.add('access-denied')
     throw new AccessDeniedError('Only the drive\'s owner, or a peer holding its write token, may store here')
   }
@@ -109,7 +113,7 @@ async function targetDrive (ctx: HandlerContext, req: PutRequest, requester: str
   return handle
 }
 
-async function receive (ctx: HandlerContext, upload: PendingUpload, handle: DriveHandle, fs: FrameStream, signal: AbortSignal, asked?: number): Promise<ObjectMeta> {
+async function receive (ctx: HandlerContext, upload: PendingUpload, handle: DriveHandle, fs: FrameStream, signal: AbortSignal, asked?: number): Promise<{ meta: ObjectMeta, deduplicated: boolean }> {
   const { record } = upload
   const chunkSize = Math.min(Math.max(asked ?? ctx.chunkSize, MIN_CHUNK_SIZE), MAX_CHUNK_SIZE)
   const partPath = ctx.pending.partPath(record.id)
@@ -151,23 +155,25 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
         await fs.write(encodeControl({ v: 1, type: 'ack', offset: verified }), { signal })
       }
     }
+    const promised = record.sha256 ?? await readEnd(fs, signal, ctx.idleTimeout)
     await partial.settle()
     const digest = hasher.digest('hex')
-    if (digest !== record.sha256) {
+    if (digest !== promised) {
       ctx.counters.add('hash-mismatch')
       await ctx.pending.discard(record.id)
-      throw new ContentHashMismatchError(`The content hashes to ${digest}, not the promised ${record.sha256}; nothing was stored`)
+      throw new ContentHashMismatchError(`The content hashes to ${digest}, not the promised ${promised}; nothing was stored`)
     }
     const blob = await importer.finish()
     // another upload may have claimed the path meanwhile: first one wins, nothing is overwritten
     const now = await ctx.store.get(handle, record.path)
-    if (now != null && now.meta.expiresAt > Date.now() && now.meta.sha256 !== record.sha256) {
+    if (now != null && now.meta.expiresAt > Date.now() && now.meta.sha256 !== digest) {
       ctx.counters.add('exists')
-      throw new ObjectExistsError(`Another object was stored at ${record.path} meanwhile`)
+      await ctx.pending.discard(record.id)
+      throw new ObjectExistsError(`Another object is stored at ${record.path}; objects are never overwritten`)
     }
     let meta: ObjectMeta
     if (now == null) {
-      meta = { v: 1, owner: record.owner, sha256: record.sha256, size: record.size, createdAt: Date.now(), expiresAt: Date.now() + record.ttl * 1000 }
+      meta = { v: 1, owner: record.owner, sha256: digest, size: record.size, createdAt: Date.now(), expiresAt: Date.now() + record.ttl * 1000 }
       await ctx.store.commit(handle, record.path, blob, meta)
       committed = true
     } else {
@@ -175,7 +181,7 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
     }
     ctx.counters.uploads++
     await ctx.pending.discard(record.id)
-    return meta
+    return { meta, deduplicated: now != null }
   } catch (err: any) {
     // anything but a refusal of ours means the client went away (or stalled) mid-upload
     if (!(err instanceof StorageError) && !['ProtocolError', 'InvalidMessageError', 'MessageTooLargeError'].includes(err?.name)) ctx.counters.add('abandoned')
@@ -186,6 +192,15 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
     await file.close().catch(() => {})
     if (!committed) await importer.abort()
   }
+}
+
+/** The hash the client names after its last chunk, when its request named none. */
+async function readEnd (fs: FrameStream, signal: AbortSignal, idleTimeout: number): Promise<string> {
+  const frame = await fs.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(idleTimeout)]) })
+  if (frame == null) throw new StorageProtocolError('The client stopped before naming the content\'s hash')
+  const f = decodeFrame(frame)
+  if (f.kind !== 'control') throw new StorageProtocolError('Expected the upload\'s end frame')
+  return decodeControl(f.bytes, validatePutEnd).sha256
 }
 
 /** Feeds the bytes a resumed upload already holds through the hash and into the drive. */

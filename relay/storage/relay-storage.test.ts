@@ -188,6 +188,55 @@ describe('relay storage over real libp2p connections', () => {
     expect(storage(relay).status.refusals).toMatchObject({ 'bad-path': 5, 'corrupt-chunk': 1 })
   })
 
+  it('a large upload names its hash after the last chunk: a wrong one stores nothing, stale bytes of other content restart it', async () => {
+    const relay = await startRelay()
+    const peer = await startPeer(relay)
+    // what the client does above 4 MiB, by hand: no hash in the request, an `end` frame after the last chunk
+    const small = randomBytes(200_000)
+    const wrong = await raw(peer, relay)
+    await wrong.fs.write(encodeControl({ v: 1, op: 'put', path: 'w.bin', size: small.length }))
+    expect(await wrong.reply()).toMatchObject({ type: 'ready', offset: 0 })
+    await wrong.fs.write(encodeData(0, sha(small), small))
+    await wrong.fs.write(encodeControl({ v: 1, type: 'end', sha256: 'ab'.repeat(32) }))
+    expect(await wrong.reply()).toMatchObject({ type: 'error', error: { name: 'ContentHashMismatchError' } })
+    const garbled = await raw(peer, relay)
+    await garbled.fs.write(encodeControl({ v: 1, op: 'put', path: 'w.bin', size: small.length }))
+    await garbled.reply()
+    await garbled.fs.write(encodeData(0, sha(small), small))
+    await garbled.fs.write(encodeData(small.length, sha(small), small))
+    expect(await garbled.reply()).toMatchObject({ type: 'error', error: { name: 'StorageProtocolError' } })
+    const noHash = await raw(peer, relay)
+    await noHash.fs.write(encodeControl({ v: 1, op: 'put', path: 'w.bin', size: 10, token: 'x', drive: 'ab'.repeat(32) }))
+    expect(await noHash.reply()).toMatchObject({ type: 'error', error: { name: 'StorageProtocolError' } })
+
+    // an abandoned upload of other content left 200 kB at the same path and size
+    const bytes = randomBytes(5 * 1024 * 1024)
+    const other = randomBytes(200_000)
+    const stale = await raw(peer, relay)
+    await stale.fs.write(encodeControl({ v: 1, op: 'put', path: 'big.bin', size: bytes.length }))
+    await stale.reply()
+    await stale.fs.write(encodeData(0, sha(other), other))
+    await until(() => storage(relay).status.bytesIn >= 2 * small.length + other.length, 'the stale chunk')
+    stale.fs.stream.abort(new Error('gone'))
+    await until(() => storage(relay).status.refusals.abandoned === 1, 'the relay to notice')
+
+    // the client resumes those bytes, learns from the mismatch, and starts once more from scratch
+    const before = storage(relay).status.bytesIn
+    const put = await peer.services.storage.put(bytesSource(bytes), { path: 'big.bin' })
+    expect(put.object.sha256).toBe(sha(bytes).toString('hex'))
+    expect(storage(relay).status.bytesIn - before).toBe(2 * bytes.length - other.length)
+    const sink = memorySink(bytes.length)
+    await peer.services.storage.get(put.address, sink)
+    expect(Buffer.from(sink.bytes()).equals(bytes)).toBe(true)
+
+    // the same content again is the same object; other content of the same size is refused at the end
+    expect((await peer.services.storage.put(bytesSource(bytes), { path: 'big.bin' })).deduplicated).toBe(true)
+    await expect(peer.services.storage.put(bytesSource(randomBytes(bytes.length)), { path: 'big.bin' })).rejects.toThrow(/never overwritten/)
+    // left: the garbled w.bin, whose checked bytes wait for a resume
+    expect(storage(relay).status).toMatchObject({ objects: 1, pendingUploads: 1 })
+    expect(storage(relay).status.refusals).toMatchObject({ 'hash-mismatch': 2, exists: 1 })
+  })
+
   it('a client that vanishes mid-upload damages nothing; quotas refuse up front', async () => {
     const relay = await startRelay({ peerQuota: 2_000_000, quota: 3_000_000 })
     const [peer, other] = [await startPeer(relay), await startPeer(relay)]

@@ -9,6 +9,7 @@ import { ChunkCorruptedError, ContentHashMismatchError, InvalidAddressError, NoS
 import { formatAddress, parseAddress } from './object-address.ts'
 import { validateObjectPath } from './object-path.ts'
 import { ProgressMeter } from './progress.ts'
+import { RunningHash } from './running-hash.ts'
 import { simpleRequest } from './simple-request.ts'
 import { STORAGE_PROTOCOL } from './storage-protocol.ts'
 import { issueToken } from './transfer-token.ts'
@@ -23,6 +24,9 @@ import type { SessionManager } from '../peer-session/session-manager.ts'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, PeerStore, PrivateKey, Startable } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Objects up to this size are hashed before the upload starts (and are deduplicated before any byte moves); larger ones as they go out. */
+const HASH_UP_FRONT_MAX = 4 * 1024 * 1024
 
 export interface StorageClientInit {
   /** Attempts per relay before giving up on it (resumes count). @default 8 */
@@ -125,27 +129,47 @@ export class StorageClient implements Startable {
     const path = validateObjectPath(options.path)
     const signal = this.signal(options.signal)
     const meter = new ProgressMeter('put', source.size, options.onProgress)
-    meter.phase('hashing')
-    const sha256 = options.faults?.wrongHash ?? await source.sha256((bytes) => { meter.update(bytes) }, signal)
+    // a token binds the hash, and a small object is cheap to hash twice (and is then deduplicated before it moves);
+    // anything else is hashed on the way out and named after its last chunk
+    const upFront = options.token != null || source.size <= HASH_UP_FRONT_MAX
+    let sha256: string | undefined
+    if (upFront) {
+      meter.phase('hashing')
+      sha256 = options.faults?.wrongHash ?? await source.sha256((bytes) => { meter.update(bytes) }, signal)
+    }
+    const contentHash = upFront ? undefined : await RunningHash.create(source)
     // from here on, bytes count what the relay has
     meter.phase('connecting', { bytes: 0, rate: 0, etaMs: undefined })
     let target = options.relay != null ? this.targetOf(options.relay) : undefined
-    const request: PutRequest = { v: 1, op: 'put', path, size: source.size, sha256 }
+    const request: PutRequest = { v: 1, op: 'put', path, size: source.size, ...(sha256 != null ? { sha256 } : {}) }
     if (options.ttl != null) request.ttl = options.ttl
     if (options.token != null) request.token = options.token
     if (options.drive != null) request.drive = options.drive
     if (this.chunkSize != null) request.chunkSize = this.chunkSize
     const backoff = new Backoff({ initialDelay: this.retryDelay.initial, maxDelay: this.retryDelay.max })
+    let resumedAt = 0
+    let restarted = false
     for (let attempt = 1; ; attempt++) {
       try {
         // an upload resumes only where it started: the relay holds the partial data
         target ??= await this.pickRelay()
         const conn = await this.connect(target, signal)
-        const result = await uploadAttempt({ conn, request, source, meter, signal, faults: options.faults, idleTimeout: this.idleTimeout })
+        const result = await uploadAttempt({
+          conn, request, source, meter, signal, faults: options.faults, idleTimeout: this.idleTimeout,
+          ...(contentHash != null ? { contentHash, wrongHash: options.faults?.wrongHash } : {}),
+          onReady: (offset) => { resumedAt = offset }
+        })
         meter.phase('done')
         return { ...result, address: formatAddress(addressOf(result.object)) }
       } catch (err: any) {
         if (signal.aborted) throw err
+        // the relay resumed older bytes of other content at this path and size (an earlier, abandoned
+        // upload): it threw them away on the mismatch, so one fresh start sends ours
+        if (err instanceof ContentHashMismatchError && contentHash != null && resumedAt > 0 && !restarted && options.faults?.wrongHash == null) {
+          restarted = true
+          this.log('upload of %s resumed bytes of other content; starting again', path)
+          continue
+        }
         if (!retryable(err) || attempt >= this.maxAttempts) throw final(err, attempt, 'upload')
         this.log('upload attempt %d of %s failed, retrying - %e', attempt, path, err)
         meter.phase('retrying', { attempt: attempt + 1, reason: describe(err) })

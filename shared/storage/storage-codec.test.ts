@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageError } from '../errors.ts'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { decodeControl, decodeFrame, decodeFrameParts, encodeControl, encodeData, validateReply, validateRequest } from './storage-codec.ts'
+import { decodeControl, decodeFrame, decodeFrameParts, encodeControl, encodeData, validatePutEnd, validateReply, validateRequest } from './storage-codec.ts'
 import { FRAME_DATA } from './storage-protocol.ts'
 
 describe('storage frames', () => {
@@ -41,6 +41,24 @@ describe('storage frames', () => {
     const err = { v: 1, type: 'error', error: { name: 'ChunkCorruptedError', message: 'bad', offset: 5 } } as const
     const g = decodeFrame(encodeControl(err))
     expect(g.kind === 'control' && decodeControl(g.bytes, validateReply)).toEqual(err)
+    // a put may leave its hash to the `end` frame after its last chunk
+    const later = { v: 1, op: 'put', path: 'big.bin', size: 10 } as const
+    const h = decodeFrame(encodeControl(later))
+    expect(h.kind === 'control' && decodeControl(h.bytes, validateRequest)).toEqual(later)
+    const end = { v: 1, type: 'end', sha256: 'ab'.repeat(32) } as const
+    const e = decodeFrame(encodeControl(end))
+    expect(e.kind === 'control' && decodeControl(e.bytes, validatePutEnd)).toEqual(end)
+  })
+
+  it.each([
+    { v: 1, type: 'end' },
+    { v: 1, type: 'end', sha256: 'AB'.repeat(32) },
+    { v: 1, type: 'end', sha256: 'ab'.repeat(31) },
+    { v: 1, type: 'ack', sha256: 'ab'.repeat(32) },
+    { v: 2, type: 'end', sha256: 'ab'.repeat(32) },
+    'end'
+  ])('refuses a malformed end frame %#', (value) => {
+    expect(() => validatePutEnd(value)).toThrow(InvalidMessageError)
   })
 
   it.each([
@@ -55,6 +73,8 @@ describe('storage frames', () => {
     { v: 1, op: 'put', path: 'a', size: -1, sha256: 'ab'.repeat(32) },
     { v: 1, op: 'put', path: 'a', size: 1.5, sha256: 'ab'.repeat(32) },
     { v: 1, op: 'put', path: 'a', size: 1, sha256: 'AB'.repeat(32) },
+    // a token binds the hash: it must come up front
+    { v: 1, op: 'put', path: 'a', size: 1, token: 't', drive: 'ab'.repeat(32) },
     { v: 1, op: 'get', drive: 'zz'.repeat(32), path: 'a', offset: 0 },
     { v: 2, op: 'drive' },
     { v: 1, op: 'format-disk' },

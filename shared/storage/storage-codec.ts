@@ -21,7 +21,15 @@ export interface ObjectInfo {
   relays: string[]
 }
 
-export interface PutRequest { v: 1, op: 'put', path: string, size: number, sha256: string, ttl?: number, chunkSize?: number, token?: string, drive?: string }
+/**
+ * `sha256` names the content up front (needed with a token, which binds it,
+ * and for deduplication before any byte moves); without it the client sends
+ * the content's hash in a `PutEnd` after the last chunk, so it need not read
+ * the whole source twice.
+ */
+export interface PutRequest { v: 1, op: 'put', path: string, size: number, sha256?: string, ttl?: number, chunkSize?: number, token?: string, drive?: string }
+/** The client's last word on an upload whose request named no hash. */
+export interface PutEnd { v: 1, type: 'end', sha256: string }
 export interface GetRequest { v: 1, op: 'get', drive: string, path: string, offset: number, token?: string }
 export interface StatRequest { v: 1, op: 'stat', drive: string, path: string, token?: string }
 export interface DeleteRequest { v: 1, op: 'delete', drive: string, path: string }
@@ -80,15 +88,28 @@ function expectStringList (obj: Record<string, unknown>, key: string, maxItems: 
   return list as string[]
 }
 
+function expectSha256 (obj: Record<string, unknown>): string {
+  const sha256 = expectString(obj, 'sha256', 64)
+  if (!isSha256Hex(sha256)) throw new InvalidMessageError('"sha256" must be 64 lowercase hex characters')
+  return sha256
+}
+
+export function validatePutEnd (value: unknown): PutEnd {
+  const obj = expectRecord(value, 'end')
+  expectLiteral(obj, 'v', [1])
+  expectLiteral(obj, 'type', ['end'])
+  return { v: 1, type: 'end', sha256: expectSha256(obj) }
+}
+
 export function validateRequest (value: unknown): StorageRequest {
   const obj = expectRecord(value, 'request')
   expectLiteral(obj, 'v', [1])
   const op = expectLiteral(obj, 'op', OPS)
   switch (op) {
     case 'put': {
-      const sha256 = expectString(obj, 'sha256', 64)
-      if (!isSha256Hex(sha256)) throw new InvalidMessageError('"sha256" must be 64 lowercase hex characters')
-      const req: PutRequest = { v: 1, op, path: expectPath(obj), size: expectSize(obj, 'size'), sha256, ...optionalToken(obj) }
+      const req: PutRequest = { v: 1, op, path: expectPath(obj), size: expectSize(obj, 'size'), ...optionalToken(obj) }
+      if (obj.sha256 != null) req.sha256 = expectSha256(obj)
+      else if (req.token != null) throw new InvalidMessageError('A put with a token names its "sha256" up front: the token binds it')
       if (obj.ttl != null) req.ttl = expectSize(obj, 'ttl', 10 * 365 * 86400)
       if (obj.chunkSize != null) req.chunkSize = expectSize(obj, 'chunkSize', MAX_CHUNK_SIZE)
       if (obj.drive != null) req.drive = expectDrive(obj)
@@ -163,7 +184,7 @@ export function validateReply (value: unknown): StorageReply {
 }
 
 /** A control frame: kind byte, then JSON. */
-export function encodeControl (value: StorageRequest | StorageReply): Uint8Array {
+export function encodeControl (value: StorageRequest | StorageReply | PutEnd): Uint8Array {
   const json = encodeJson(value, MAX_CONTROL_FRAME - 1)
   const out = new Uint8Array(json.byteLength + 1)
   out[0] = FRAME_CONTROL

@@ -5,6 +5,7 @@ import { decodeControl, decodeFrame, encodeControl, encodeData, validateReply } 
 import { MAX_CONTROL_FRAME, STORAGE_PROTOCOL } from './storage-protocol.ts'
 import type { ObjectInfo, PutRequest, StorageReply } from './storage-codec.ts'
 import type { ProgressMeter } from './progress.ts'
+import type { RunningHash } from './running-hash.ts'
 import type { UploadSource } from './sources.ts'
 import type { TransferFaults } from './transfer-faults.ts'
 import type { Connection } from '@libp2p/interface'
@@ -18,6 +19,12 @@ export interface UploadAttemptInit {
   faults?: TransferFaults
   /** No reply from the relay for this long fails the attempt, ms. */
   idleTimeout: number
+  /** When the request names no hash: the running hash, sent as `end` after the last chunk. */
+  contentHash?: RunningHash
+  /** Test fault: the `end` frame names this hash instead. */
+  wrongHash?: string
+  /** The relay said where this attempt starts (above 0: it resumes bytes it kept). */
+  onReady?: (offset: number) => void
 }
 
 export interface UploadResult { object: ObjectInfo, deduplicated: boolean }
@@ -73,6 +80,7 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
     if (first.type !== 'ready') throw new StorageProtocolError(`Unexpected ${first.type} reply to put`)
     const chunkSize = first.chunkSize
     let offset = first.offset
+    init.onReady?.(offset)
     meter.phase('uploading', { relay: conn.remotePeer.toString(), bytes: offset })
 
     // the relay's answers (acks, the final `stored`, or an error) arrive while we write
@@ -95,6 +103,8 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
 
     const prepare = async (at: number): Promise<{ at: number, bytes: Uint8Array, hash: Uint8Array }> => {
       const bytes = await source.read(at, Math.min(chunkSize, source.size - at))
+      // chunks are prepared one after another, in order: the running hash sees them so
+      await init.contentHash?.feed(at, bytes, signal)
       return { at, bytes, hash: await sha256Once(bytes) }
     }
     let next = offset < source.size ? prepare(offset) : undefined
@@ -120,6 +130,10 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
         delete faults.dropAt
         conn.abort(new Error('Connection dropped on purpose (test fault)'))
       }
+    }
+    if (init.contentHash != null) {
+      const sha256 = init.wrongHash ?? await init.contentHash.digest(signal)
+      await Promise.race([fs.write(encodeControl({ v: 1, type: 'end', sha256 }), { signal }), answers])
     }
     // all sent: the relay checks the whole hash and commits
     meter.phase('verifying')
