@@ -123,13 +123,24 @@ async function profileRuns (rig: Rig): Promise<void> {
   const cdp = await page.context().newCDPSession(page)
   await cdp.send('Profiler.enable')
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+  // the requestor tab too, when it is the one submitting
+  const requestorCdp = FROM === 'tab' ? await rig.bench.context().newCDPSession(rig.bench) : undefined
+  await requestorCdp?.send('Profiler.enable')
+  await requestorCdp?.send('Profiler.setSamplingInterval', { interval: 200 })
   const inspector = new Session()
   inspector.connect()
   await inspector.post('Profiler.enable')
   await inspector.post('Profiler.start')
   await cdp.send('Profiler.start')
+  await requestorCdp?.send('Profiler.start')
   const n1 = await network(rig, FROM, rs, d.outputs, PROVIDER)
   const tab = (await cdp.send('Profiler.stop')).profile as unknown as Profile
+  if (requestorCdp != null) {
+    const requestorTab = (await requestorCdp.send('Profiler.stop')).profile as unknown as Profile
+    writeFileSync(join(OUT, 'tasks-requestor-tab.cpuprofile'), JSON.stringify(requestorTab))
+    log('--- requestor tab main thread, self time ---')
+    for (const l of topSelf(requestorTab)) log(l)
+  }
   const node = (await inspector.post('Profiler.stop')).profile as unknown as Profile
   inspector.disconnect()
   log(`profiled network run: ${n1.wallMs} ms, ${JSON.stringify(n1.cpu)}`)
