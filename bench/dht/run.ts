@@ -8,7 +8,7 @@ import { loadAverage, machineInfo } from '../transport/machine-info.ts'
 import { SIM } from './config.ts'
 import { measureSize } from './measure.ts'
 import { sampleMemory } from './memory.ts'
-import { growTo, settle } from './network.ts'
+import { growTo, maintain, settle } from './network.ts'
 import { dhtSection } from './report.ts'
 import { seededRandom } from './rng.ts'
 import { summarize } from './summary.ts'
@@ -34,8 +34,10 @@ async function main (): Promise<void> {
   for (const size of SIM.sizes) {
     log(`N=${size}: growing from ${nodes.length}`)
     const grown = await growTo(nodes, size, { seed: SIM.seed, rand, bootstrapPeers: SIM.bootstrapPeers, joinConcurrency: SIM.joinConcurrency, latencyMs: SIM.latencyMs, log })
-    log(`N=${size}: joined in ${(grown.joinMs / 1000).toFixed(1)} s (${grown.selfQueryMisses} slow self-lookups), settling`)
-    const settled = await settle(nodes, SIM.settleQuietMs, SIM.settleMaxMs, log)
+    log(`N=${size}: joined in ${(grown.joinMs / 1000).toFixed(1)} s (${grown.selfQueryMisses} slow self-lookups), one maintenance round`)
+    const maintenance = await maintain(nodes, SIM.joinConcurrency, log)
+    log(`N=${size}: maintenance round in ${(maintenance.ms / 1000).toFixed(1)} s (${maintenance.failures} self-lookups failed), settling`)
+    const settled = await settle(nodes, SIM.settleQuietMs, SIM.settleMaxMs, log, maintenance)
     const result = await measureSize(nodes, grown, settled, {
       rand, lookups: SIM.lookups(size), closestLookups: SIM.closestLookups, lookupTimeoutMs: SIM.lookupTimeoutMs, baseline, log
     })

@@ -37,6 +37,8 @@ export interface SizeSummary {
   joinRetries: number
   dialErrors: Record<string, number>
   settleSeconds: number
+  maintainSeconds: number
+  maintainFailures: number
   loopDelayP99Ms: number
   loopDelayMaxMs: number
   gcSeconds: number
@@ -83,6 +85,8 @@ export function summarize (r: SizeResult): SizeSummary {
     joinRetries: r.grow.retries,
     dialErrors: r.grow.dialErrors,
     settleSeconds: round(r.settle.settleMs / 1000),
+    maintainSeconds: round(r.settle.maintainMs / 1000),
+    maintainFailures: r.settle.maintainFailures,
     loopDelayP99Ms: round(r.loopDelayP99Ms),
     loopDelayMaxMs: round(r.loopDelayMaxMs),
     gcSeconds: round(r.gcMs / 1000),
