@@ -15,6 +15,7 @@ const CATCH_UP_READ = 4 * 1024 * 1024
 export class RunningHash {
   private at = 0
   private hex?: string
+  private queue: Promise<void> = Promise.resolve()
 
   private constructor (private readonly source: UploadSource, private readonly hash: Sha256Stream) {}
 
@@ -25,8 +26,19 @@ export class RunningHash {
   /** Bytes hashed so far, from the start. */
   get hashed (): number { return this.at }
 
-  /** Takes bytes [offset, offset + bytes.byteLength) of the source, as read (before any test fault). */
+  /**
+   * Takes bytes [offset, offset + bytes.byteLength) of the source, as read
+   * (before any test fault). Calls run one at a time in call order, so a
+   * chunk still being read by an attempt that failed can't interleave with
+   * the next attempt's.
+   */
   async feed (offset: number, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const run = this.queue.then(async () => { await this.take(offset, bytes, signal) })
+    this.queue = run.catch(() => {})
+    await run
+  }
+
+  private async take (offset: number, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     if (offset > this.at) await this.catchUp(offset, signal)
     const end = offset + bytes.byteLength
     if (end <= this.at) return
@@ -36,6 +48,7 @@ export class RunningHash {
 
   /** The hex digest, once every byte of the source went in. */
   async digest (signal?: AbortSignal): Promise<string> {
+    await this.queue
     if (this.hex == null) {
       await this.catchUp(this.source.size, signal)
       this.hex = toHex(await this.hash.digest())
