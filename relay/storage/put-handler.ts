@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { open, truncate } from 'node:fs/promises'
-import { AccessDeniedError, ChunkCorruptedError, ContentHashMismatchError, ObjectExistsError, StorageError, StorageProtocolError, UploadBusyError } from '../../shared/storage/errors.ts'
+import { AccessDeniedError, ChunkCorruptedError, ContentHashMismatchError, ObjectExistsError, StorageError, StorageProtocolError, UploadBusyError, UploadIncompleteError } from '../../shared/storage/errors.ts'
 import { validateObjectPath } from '../../shared/storage/object-path.ts'
 import { decodeControl, decodeFrame, encodeControl, validatePutEnd } from '../../shared/storage/storage-codec.ts'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../shared/storage/storage-protocol.ts'
@@ -133,7 +133,7 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
     let lastAck = verified
     while (verified < record.size) {
       const frame = await fs.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.idleTimeout)]) })
-      if (frame == null) throw new StorageProtocolError(`The client stopped at byte ${verified} of ${record.size}`)
+      if (frame == null) throw new UploadIncompleteError(`The client stopped at byte ${verified} of ${record.size}`)
       const f = decodeFrame(frame)
       if (f.kind !== 'data') throw new StorageProtocolError('Expected a data frame')
       const { offset, bytes, sha256 } = f.data
@@ -183,8 +183,10 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
     await ctx.pending.discard(record.id)
     return { meta, deduplicated: now != null }
   } catch (err: any) {
-    // anything but a refusal of ours means the client went away (or stalled) mid-upload
-    if (!(err instanceof StorageError) && !['ProtocolError', 'InvalidMessageError', 'MessageTooLargeError'].includes(err?.name)) ctx.counters.add('abandoned')
+    // the client went away (or stalled) mid-upload: a stream that ends, resets or times out, not a refusal of ours;
+    // which of end and reset a vanished client's stream shows depends on timing, so both count
+    const refused = err instanceof StorageError ? !(err instanceof UploadIncompleteError) : ['ProtocolError', 'InvalidMessageError', 'MessageTooLargeError'].includes(err?.name)
+    if (!refused) ctx.counters.add('abandoned')
     throw err
   } finally {
     // every verified byte reaches the partial file before a resume may look at it
@@ -197,7 +199,7 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
 /** The hash the client names after its last chunk, when its request named none. */
 async function readEnd (fs: FrameStream, signal: AbortSignal, idleTimeout: number): Promise<string> {
   const frame = await fs.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(idleTimeout)]) })
-  if (frame == null) throw new StorageProtocolError('The client stopped before naming the content\'s hash')
+  if (frame == null) throw new UploadIncompleteError('The client stopped before naming the content\'s hash')
   const f = decodeFrame(frame)
   if (f.kind !== 'control') throw new StorageProtocolError('Expected the upload\'s end frame')
   return decodeControl(f.bytes, validatePutEnd).sha256

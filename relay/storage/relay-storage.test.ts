@@ -261,6 +261,17 @@ describe('relay storage over real libp2p connections', () => {
     await peer.services.storage.get(put.address, sink)
     expect(Buffer.from(sink.bytes()).equals(kept)).toBe(true)
     expect(storage(relay).status.refusals.quota).toBe(2)
+
+    // a client that ends its stream cleanly mid-upload abandons it too: not a protocol fault, and the bytes wait for a resume
+    const ended = await raw(other, relay)
+    const part = randomBytes(100_000)
+    await ended.fs.write(encodeControl({ v: 1, op: 'put', path: 'ended.bin', size: 2 * part.length }))
+    await ended.reply()
+    await ended.fs.write(encodeData(0, sha(part), part))
+    await ended.fs.stream.close()
+    expect(await ended.reply()).toMatchObject({ type: 'error', error: { name: 'UploadIncompleteError' } })
+    expect(storage(relay).status.refusals).toMatchObject({ abandoned: 2, protocol: 0 })
+    expect(storage(relay).status.pendingUploads).toBe(2)
   })
 
   it('keeps everything across a restart; expired objects and stale uploads are collected', async () => {

@@ -62,6 +62,12 @@ export class StorageProtocolError extends StorageError {
   override name = 'StorageProtocolError'
 }
 
+/** The client's stream ended before the upload was complete; what was checked waits for a resume. */
+export class UploadIncompleteError extends StorageError {
+  override name = 'UploadIncompleteError'
+  override readonly retryable = true
+}
+
 /** The relay has the object's record but not (all of) its bytes right now. */
 export class ObjectUnavailableError extends StorageError {
   override name = 'ObjectUnavailableError'
@@ -98,6 +104,7 @@ const BY_NAME: Record<string, new (message: string) => StorageError> = {
   StorageProtocolError,
   ObjectUnavailableError,
   UploadBusyError,
+  UploadIncompleteError,
   NoStorageRelayError,
   TransferFailedError
 }
