@@ -65,7 +65,6 @@ export async function growTo (nodes: SimNode[], size: number, opts: GrowOptions)
   let retries = 0
   const dialErrors: Record<string, number> = {}
   const start = performance.now()
-  let lastLog = start
 
   const join = async (index: number): Promise<void> => {
     const node = await createSimNode(opts.seed, index, opts.latencyMs)
@@ -91,20 +90,33 @@ export async function growTo (nodes: SimNode[], size: number, opts: GrowOptions)
     joined.push(node)
   }
 
+  // the very first node must be up before anyone can dial it
+  if (next === 0 && size > 0) await join(next++)
+  await inParallel(next, size, opts.joinConcurrency, join, (seconds) => {
+    opts.log(`  joined ${joined.length}/${size} (${seconds} s)`)
+  })
+  return { joinMs: performance.now() - start, joinFailures, selfQueryMisses, retries, dialErrors }
+}
+
+/**
+ * Runs `task(i)` for every i in [from, to), `concurrency` at a time, in
+ * order of i; `progress(seconds, started)` at most every 10 s.
+ */
+async function inParallel (from: number, to: number, concurrency: number, task: (i: number) => Promise<void>, progress: (seconds: string, started: number) => void): Promise<void> {
+  const start = performance.now()
+  let next = from
+  let lastLog = start
   const worker = async (): Promise<void> => {
-    while (next < size) {
-      await join(next++)
+    while (next < to) {
+      await task(next++)
       const now = performance.now()
       if (now - lastLog > 10_000) {
         lastLog = now
-        opts.log(`  joined ${joined.length}/${size} (${((now - start) / 1000).toFixed(0)} s)`)
+        progress(((now - start) / 1000).toFixed(0), next)
       }
     }
   }
-  // the very first node must be up before anyone can dial it
-  if (next === 0 && size > 0) await join(next++)
-  await Promise.all(Array.from({ length: opts.joinConcurrency }, worker))
-  return { joinMs: performance.now() - start, joinFailures, selfQueryMisses, retries, dialErrors }
+  await Promise.all(Array.from({ length: concurrency }, worker))
 }
 
 export interface SettleResult {
@@ -124,25 +136,15 @@ export interface SettleResult {
  */
 export async function maintain (nodes: SimNode[], concurrency: number, log: (line: string) => void): Promise<{ ms: number, failures: number }> {
   const start = performance.now()
-  let next = 0
   let failures = 0
-  let lastLog = start
-  const worker = async (): Promise<void> => {
-    while (next < nodes.length) {
-      const node = nodes[next++] as SimNode
-      try {
-        for await (const _ of node.services.dht.getClosestPeers(node.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(SELF_QUERY_WAIT_MS) })) {} // eslint-disable-line no-empty
-      } catch {
-        failures++
-      }
-      const now = performance.now()
-      if (now - lastLog > 10_000) {
-        lastLog = now
-        log(`  maintenance: ${next}/${nodes.length} self-lookups (${((now - start) / 1000).toFixed(0)} s)`)
-      }
+  await inParallel(0, nodes.length, concurrency, async (i) => {
+    const node = nodes[i] as SimNode
+    try {
+      for await (const _ of node.services.dht.getClosestPeers(node.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(SELF_QUERY_WAIT_MS) })) {} // eslint-disable-line no-empty
+    } catch {
+      failures++
     }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
+  }, (seconds, done) => { log(`  maintenance: ${done}/${nodes.length} self-lookups (${seconds} s)`) })
   return { ms: performance.now() - start, failures }
 }
 

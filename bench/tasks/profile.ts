@@ -12,12 +12,11 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { median, round } from '../transport/stats.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { byteStream } from '@libp2p/utils'
 import { coresBetween, groupSnapshot } from './cpu-groups.ts'
+import { pingRoundTrips } from './ping-round-trips.ts'
 import { call, direct, network, ranges, setUp } from './rig.ts'
 import type { CpuSplit } from './report.ts'
 import type { ProviderKind, Requestor, Rig } from './rig.ts'
-import type { Stream } from '@libp2p/interface'
 
 const SUBTASKS = Number(process.env.BENCH_TASKS_SUBTASKS ?? 100)
 const TARGET_MS = Number(process.env.BENCH_TASKS_SIZES ?? 100)
@@ -56,31 +55,10 @@ function topSelf (profile: Profile, n = 25): string[] {
 async function pings (rig: Rig, n = 200): Promise<void> {
   const conn = rig.requestor.getConnections(peerIdFromString(rig.providerId)).find(c => c.status === 'open')
   if (conn == null) throw new Error('the Node requestor has no connection to the provider')
-  const nodePing = async (reuse: boolean): Promise<number> => {
-    const t0 = performance.now()
-    const once = async (stream: Stream): Promise<void> => {
-      const bytes = byteStream(stream)
-      await bytes.write(new Uint8Array(32))
-      await bytes.read({ bytes: 32 })
-      bytes.unwrap()
-    }
-    if (reuse) {
-      const stream = await conn.newStream('/ipfs/ping/1.0.0', { runOnLimitedConnection: true })
-      for (let i = 0; i < n; i++) await once(stream)
-      await stream.close()
-    } else {
-      for (let i = 0; i < n; i++) {
-        const stream = await conn.newStream('/ipfs/ping/1.0.0', { runOnLimitedConnection: true })
-        await once(stream)
-        await stream.close()
-      }
-    }
-    return (performance.now() - t0) / n
-  }
   for (const from of ['node', 'tab'] as const) {
     for (const reuse of [false, true]) {
       const a = groupSnapshot(rig.pids)
-      const ms = from === 'node' ? await nodePing(reuse) : await call(rig.bench, 'pingPeer', { peer: rig.providerId, n, reuse })
+      const ms = from === 'node' ? await pingRoundTrips(conn, n, reuse) : await call(rig.bench, 'pingPeer', { peer: rig.providerId, n, reuse })
       const c = coresBetween(a, groupSnapshot(rig.pids))
       const per = (x: number | undefined): number => round((x ?? 0) * ms, 2)
       log(`ping ${from === 'node' ? 'Node requestor → provider (relayed)' : 'requestor tab → provider (WebRTC)'}, ${reuse ? 'one stream' : 'a stream each'}: ${round(ms, 2)} ms each; CPU ms per round trip: relays ${per((c.relay ?? 0) + (c.relayB ?? 0))}, Node ${per(c.self)}, provider ${per(c.provider)}, bench ${per(c.bench)} (rest of the machine ${c.rest} cores)`)

@@ -8,6 +8,8 @@ import { openTab, peerIdOf } from '../../e2e/fixtures/tab.ts'
 import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import { timedSubmit } from './timed-submit.ts'
 import { loadDemoTask } from '../../tasks/load-demo-task.ts'
+import { until } from '../../relay/testing/wait.ts'
+import { withTimeout } from '../transport/bench-util.ts'
 import { round } from '../transport/stats.ts'
 import { childrenMatching, coresBetween, groupSnapshot } from './cpu-groups.ts'
 import type { CpuSplit, DirectSample, NetworkSample } from './report.ts'
@@ -56,23 +58,9 @@ export function ranges (width: number, count: number, offset = 0): Range[] {
   return Array.from({ length: count }, (_, i) => [FROM + (offset + i) * width, FROM + (offset + i + 1) * width])
 }
 
-async function until (check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms
-  while (!await check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
 export async function call<K extends keyof TasksBenchApi> (page: Page, method: K, arg: Parameters<TasksBenchApi[K]>[0], timeoutMs = 600_000): Promise<Awaited<ReturnType<TasksBenchApi[K]>>> {
   const run = page.evaluate(async ({ method, arg }) => await (window.tasksBench![method] as (a: unknown) => Promise<unknown>)(arg), { method, arg: arg as unknown })
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`tasksBench.${method} took over ${timeoutMs} ms`)) }, timeoutMs) })
-  try {
-    return await Promise.race([run, timeout]) as any
-  } finally {
-    clearTimeout(timer)
-  }
+  return await withTimeout(run, timeoutMs, `tasksBench.${method}`) as any
 }
 
 /** Launches Chromium and returns it with the pid of its browser process. */
@@ -173,8 +161,8 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     const requestor = await createNodePeer({ relays: [tcp, tcpB], maxRelays: 2 })
     await requestor.start()
     closers.push(async () => { await requestor.stop() })
-    await until(() => requestor.getMultiaddrs().filter(a => a.toString().includes('/p2p-circuit')).length >= 2, 60_000, 'the requestor\'s reservations')
-    await until(async () => (await requestor.services.storage.relays()).includes(status.peerId), 30_000, 'the relay\'s storage')
+    await until(() => requestor.getMultiaddrs().filter(a => a.toString().includes('/p2p-circuit')).length >= 2, 'the requestor\'s reservations', 60_000, 50)
+    await until(async () => (await requestor.services.storage.relays()).includes(status.peerId), 'the relay\'s storage', 30_000, 50)
     closers.push(async () => { await call(bench, 'stop', undefined, 10_000) })
     const module = (await loadDemoTask('primes')).module
     return {

@@ -76,16 +76,9 @@ export interface MarketEvents {
 export class Market extends TypedEventEmitter<MarketEvents> implements Startable {
   readonly provider?: Provider
   readonly tasks = new Map<string, RequestorTask>()
-  /** Tasks seen on the network that are still open. */
-  openTasks (): TaskHeader[] {
-    const now = Date.now()
-    for (const [id, h] of this.seen) if (h.deadline < now) this.seen.delete(id)
-    return [...this.seen.values()]
-  }
-
   /** The sandbox pool this node computes with, when it provides. */
   get runner (): TaskRunner | undefined { return this.init.provider?.runner }
-  /** Open tasks seen on the network, newest last. */
+  /** Task headers seen on the network, newest last; `openTasks()` drops those past their deadline. */
   readonly seen = new Map<string, TaskHeader>()
   refusals = 0
   /** Providers caught with wrong results, and when: avoided for `distrustFor`. */
@@ -98,6 +91,13 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
   private readonly streams = new MarketStreamPool()
   private readonly requestLimiter: RateLimiter
   private readonly serving = new AbortController()
+
+  /** Tasks seen on the network that are still open. */
+  openTasks (): TaskHeader[] {
+    const now = Date.now()
+    for (const [id, h] of this.seen) if (h.deadline < now) this.seen.delete(id)
+    return [...this.seen.values()]
+  }
 
   constructor (components: MarketComponents, init: MarketInit = {}) {
     super()
@@ -179,7 +179,10 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     const task = new RequestorTask(this.requestorContext(), header, text, inputHashes)
     this.tasks.set(id, task)
     // a finished task answers late reports with UnknownTaskError, then is forgotten
-    const forget = (): void => { setTimeout(() => { this.tasks.delete(id) }, 60_000) }
+    const forget = (): void => {
+      const timer = setTimeout(() => { this.tasks.delete(id) }, 60_000)
+      ;(timer as { unref?: () => void }).unref?.()
+    }
     task.addEventListener('done', forget)
     task.addEventListener('failed', forget)
     task.safeDispatchEvent('stored', { detail: { module: mod.address, inputs: inp.address } })

@@ -6,7 +6,7 @@ import { Scheduler } from './scheduler.ts'
 import { openMessage } from './signed.ts'
 import type { Assignment, Offer, Report, TaskHeader } from './market-codec.ts'
 import type { RequestorTaskEvents, SubtaskResult } from './market-types.ts'
-import type { MarketRequest } from './market-wire.ts'
+import type { MarketReply, MarketRequest } from './market-wire.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What a running task needs from the market service. */
@@ -25,15 +25,6 @@ export interface RequestorContext {
 
 interface Provider { id: string, addrs: string[], slots: number, busy: number }
 
-/** What the answer to a report carries back to its provider. */
-export interface ReportReply {
-  /** The signed verdict on this report, when it decided its subtask at once (k = 1). */
-  verdict?: string
-  /** The provider's next assignment in this task (the slot its report freed), signed. */
-  assign?: string
-  /** The answer could not be written: the assignment it carried goes back to the pool. */
-  undelivered?: () => void
-}
 interface Running { subtask: number, provider: string, timer: ReturnType<typeof setTimeout> }
 
 /** One submitted task, from its header to its last verdict. */
@@ -163,7 +154,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
    * assignment: a report and its answer are then the only messages a
    * subtask costs.
    */
-  async onReport (report: Report, from: string, data: Uint8Array | undefined): Promise<ReportReply> {
+  async onReport (report: Report, from: string, data: Uint8Array | undefined): Promise<MarketReply> {
     if (this.finished) throw new UnknownTaskError(`Task ${this.id} is over`)
     const assignment = await openMessage(report.assignment, 'assign', validateAssignment, a => a.requestor)
     const a = assignment.body
@@ -212,7 +203,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     const booked = p != null && nextSubtask != null ? this.reserve(p, nextSubtask) : undefined
     this.pump()
     this.checkFinished()
-    const reply: ReportReply = {}
+    const reply: MarketReply = {}
     // both signatures at once: the answer waits for the slower
     await Promise.all([
       own == null

@@ -6,21 +6,22 @@
 //   lending no cores) that submits the same inputs to the network.
 // - Diagnostics: the same node as a provider without the app's UI, and ping
 //   round trips to time a bare stream.
-import { byteStream } from '@libp2p/utils'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { moduleHash } from '../../../shared/compute/module-hash.ts'
 import { encodePrimesInput } from '../../../tasks/primes/ranges.ts'
+import { pingRoundTrips } from '../../../bench/tasks/ping-round-trips.ts'
 import { timedSubmit } from '../../../bench/tasks/timed-submit.ts'
+import { waitUntil } from '../../../bench/transport/bench-util.ts'
+import { toHex } from '../../../shared/storage/digest.ts'
 import { createBrowserTaskRunner } from '../compute/browser-task-runner.ts'
 import { createBrowserHashcashSolver } from '../hashcash/browser-solver.ts'
 import { createBrowserNode } from '../node/create-browser-node.ts'
 import type { Range, SubmitRun } from '../../../bench/tasks/timed-submit.ts'
 import type { SandboxPool } from '../../../shared/compute/sandbox-pool.ts'
 import type { BrowserNode } from '../node/create-browser-node.ts'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Connection } from '@libp2p/interface'
 
 export type { Range, SubmitRun }
-
 
 export interface DirectRun {
   /** From handing the first input to the pool until the last output is back, ms. */
@@ -30,7 +31,6 @@ export interface DirectRun {
   /** The outputs, hex, in input order (to check the network's results against). */
   outputs: string[]
 }
-
 
 export interface TasksBenchApi {
   /** Loads /tasks/<name>.wasm and starts a pool of `cores` sandbox Workers. */
@@ -69,8 +69,6 @@ let module = new Uint8Array(0)
 let hash = ''
 let seq = 0
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 /** One subtask through the pool; `started` is when a worker took it. */
 async function runOne (range: Range): Promise<{ output: Uint8Array, ms: number }> {
@@ -110,17 +108,13 @@ const api: TasksBenchApi = {
     const t0 = performance.now()
     const runs = await Promise.all(ranges.map(runOne))
     const wallMs = performance.now() - t0
-    return { wallMs, subtaskMs: runs.map(r => r.ms), outputs: runs.map(r => hex(r.output)) }
+    return { wallMs, subtaskMs: runs.map(r => r.ms), outputs: runs.map(r => toHex(r.output)) }
   },
   join: async ({ relays, cores, provide }) => {
     node = await createBrowserNode({ privateKey: await generateKeyPair('Ed25519'), relays, solver, compute: { cores, enabled: provide }, maxRelays: relays.length })
     await node.start()
     const self = node
-    const end = Date.now() + 60_000
-    while (self.services.relays.status.filter(r => r.state === 'reserved').length < relays.length) {
-      if (Date.now() > end) throw new Error('no reservations on the relays')
-      await sleep(100)
-    }
+    await waitUntil(() => self.services.relays.status.filter(r => r.state === 'reserved').length >= relays.length, 60_000, 'reservations on the relays', 100)
     return { peerId: node.peerId.toString() }
   },
   setProviding: async ({ on }) => {
@@ -129,37 +123,14 @@ const api: TasksBenchApi = {
     provider.enabled = on
   },
   waitDirect: async ({ peer, timeoutMs }) => {
-    const end = Date.now() + timeoutMs
-    for (;;) {
-      const conn = directConnection(peer)
-      if (conn != null) return conn.remoteAddr.toString()
-      if (Date.now() > end) throw new Error(`no direct connection to ${peer}`)
-      await sleep(100)
-    }
+    await waitUntil(() => directConnection(peer) != null, timeoutMs, `a direct connection to ${peer}`, 100)
+    return (directConnection(peer) as Connection).remoteAddr.toString()
   },
   submit: async ({ ranges, relay }) => await timedSubmit(ready().services.market, module, ranges, relay),
   pingPeer: async ({ peer, n, reuse }) => {
     const conn = directConnection(peer)
     if (conn == null) throw new Error(`no direct connection to ${peer}`)
-    const once = async (stream: Stream): Promise<void> => {
-      const bytes = byteStream(stream)
-      await bytes.write(new Uint8Array(32))
-      await bytes.read({ bytes: 32 })
-      bytes.unwrap()
-    }
-    const t0 = performance.now()
-    if (reuse) {
-      const stream = await conn.newStream('/ipfs/ping/1.0.0')
-      for (let i = 0; i < n; i++) await once(stream)
-      await stream.close()
-    } else {
-      for (let i = 0; i < n; i++) {
-        const stream = await conn.newStream('/ipfs/ping/1.0.0')
-        await once(stream)
-        await stream.close()
-      }
-    }
-    return (performance.now() - t0) / n
+    return await pingRoundTrips(conn, n, reuse)
   },
   stop: async () => {
     pool?.stop()
