@@ -129,17 +129,23 @@ describe('PeerSession handshake over real TCP', () => {
   })
 
   it('refuses Golem Clay streams without a session and drops connections that never handshake', async () => {
-    // the gate must answer well before the handshake timeout drops the connection, even on a slow machine
-    const b = await node({ handshakeTimeout: 2_000, gateWait: 200 })
+    // two nodes, so no assertion races one timer against another on a slow machine:
+    // the gate answers within 200 ms while the connection may live for a minute; the other drops silent connections at 500 ms
+    const gated = await node({ handshakeTimeout: 60_000, gateWait: 200 })
+    const strict = await node({ handshakeTimeout: 500 })
     const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
     try {
-      const conn = await raw.dial(b.getMultiaddrs())
+      const conn = await raw.dial(gated.getMultiaddrs())
       const stream = await conn.newStream(MESSAGE_PROTOCOL)
       await lpStream(stream).write(new TextEncoder().encode(JSON.stringify({ v: 1, type: 'text', id: 'x', text: 'sneaky', sentAt: 0 })))
-      await pEvent(stream, 'close', { timeout: 5_000 })
-      expect(b.services.sessions.counters.get('unverified-stream')).toBe(1)
-      await pEvent(conn, 'close', { timeout: 5_000 })
-      expect(b.services.sessions.counters.get('handshake-timeout')).toBe(1)
+      await pEvent(stream, 'close', { timeout: 20_000 })
+      expect(gated.services.sessions.counters.get('unverified-stream')).toBe(1)
+      expect(conn.status).toBe('open')
+      expect(gated.services.sessions.counters.get('handshake-timeout') ?? 0).toBe(0)
+
+      const silent = await raw.dial(strict.getMultiaddrs())
+      await pEvent(silent, 'close', { timeout: 20_000 })
+      expect(strict.services.sessions.counters.get('handshake-timeout')).toBe(1)
     } finally {
       await raw.stop()
     }
