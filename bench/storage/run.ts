@@ -1,5 +1,6 @@
 // npm run bench:storage — see the Storage section of BENCHMARKS.md
 // BENCH_STORAGE_PROFILE=<dir> also writes CPU profiles of relay A and of the tab (second storage and raw upload) there, and leaves BENCHMARKS.md alone.
+// BENCH_STORAGE_TAB_UPLOAD=<n> measures only the tab's upload, n pairs of raw and storage, for quick comparisons; BENCHMARKS.md is left alone.
 import '../../relay/polyfills.ts'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -29,7 +30,9 @@ const BENCHMARKS_MD = join(ROOT, 'BENCHMARKS.md')
 const MiB = 1024 * 1024
 /** Bytes per transfer, transfers per figure. */
 const SIZE = 64 * MiB
-const REPS = 3
+/** Pairs of tab uploads in a quick comparison run (BENCH_STORAGE_TAB_UPLOAD), else 0. */
+const TAB_UPLOAD_ONLY = Number(process.env.BENCH_STORAGE_TAB_UPLOAD ?? 0)
+const REPS = TAB_UPLOAD_ONLY > 0 ? TAB_UPLOAD_ONLY : 5
 const WARMUP = 8 * MiB
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`) }
@@ -140,7 +143,7 @@ function profileOnce (page: Page): <T>(name: string, fn: () => Promise<T>) => Pr
   }
 }
 
-async function main (): Promise<StorageBenchResult> {
+async function main (): Promise<StorageBenchResult | null> {
   const began = Date.now()
   const loadAtStart = loadAverage()
   if (!existsSync(join(ROOT, 'dist/web/bench/storage.html'))) throw new Error('dist/web/bench/storage.html is missing: run "npm run build" first')
@@ -212,6 +215,11 @@ async function main (): Promise<StorageBenchResult> {
     tabAddress = r.address
     return r.ms
   }), replicaCaughtUp)
+  if (TAB_UPLOAD_ONLY > 0) {
+    const ratios = tabRawUpload.samples.map((r, i) => round((tabUpload.samples[i]?.MBps ?? 0) / r.MBps, 2))
+    log(`bench: tab upload / raw, pair by pair: ${ratios.join(', ')} (median ${median(ratios)}); ratio of medians ${round(tabUpload.MBps / tabRawUpload.MBps, 2)}`)
+    return null
+  }
   const [tabRawDownload, tabDownload] = await measurePair('download', SIZE, async () => await call(page, 'rawDownload', { size: SIZE }), async () => await call(page, 'get', { address: tabAddress }))
   const tab = { rawUpload: tabRawUpload, upload: tabUpload, rawDownload: tabRawDownload, download: tabDownload }
 
@@ -251,19 +259,21 @@ async function main (): Promise<StorageBenchResult> {
 let exitCode = 0
 try {
   const result = await main()
-  // a profiled run is slower than a real one: its figures stay out of BENCHMARKS.md
-  if (PROFILE_DIR == null) upsertSection(BENCHMARKS_MD, 'Storage', storageSection(result))
-  const summary = {
-    upload: { MBps: result.tab.upload.MBps, ratioToRaw: round(result.tab.upload.MBps / result.tab.rawUpload.MBps, 2), rawMBps: result.tab.rawUpload.MBps },
-    download: { MBps: result.tab.download.MBps, ratioToRaw: round(result.tab.download.MBps / result.tab.rawDownload.MBps, 2), rawMBps: result.tab.rawDownload.MBps },
-    replication: { MBps: result.replication.MBps, rawMBps: result.rawReplication.MBps },
-    node: {
-      upload: { MBps: result.node.upload.MBps, ratioToRaw: round(result.node.upload.MBps / result.node.rawUpload.MBps, 2) },
-      download: { MBps: result.node.download.MBps, ratioToRaw: round(result.node.download.MBps / result.node.rawDownload.MBps, 2) }
+  if (result != null) {
+    // a profiled run is slower than a real one: its figures stay out of BENCHMARKS.md
+    if (PROFILE_DIR == null) upsertSection(BENCHMARKS_MD, 'Storage', storageSection(result))
+    const summary = {
+      upload: { MBps: result.tab.upload.MBps, ratioToRaw: round(result.tab.upload.MBps / result.tab.rawUpload.MBps, 2), rawMBps: result.tab.rawUpload.MBps },
+      download: { MBps: result.tab.download.MBps, ratioToRaw: round(result.tab.download.MBps / result.tab.rawDownload.MBps, 2), rawMBps: result.tab.rawDownload.MBps },
+      replication: { MBps: result.replication.MBps, rawMBps: result.rawReplication.MBps },
+      node: {
+        upload: { MBps: result.node.upload.MBps, ratioToRaw: round(result.node.upload.MBps / result.node.rawUpload.MBps, 2) },
+        download: { MBps: result.node.download.MBps, ratioToRaw: round(result.node.download.MBps / result.node.rawDownload.MBps, 2) }
+      }
     }
+    log(`bench: done in ${result.seconds} s; ${PROFILE_DIR == null ? 'BENCHMARKS.md updated' : `profiles in ${PROFILE_DIR}`}`)
+    process.stdout.write(`${JSON.stringify(summary)}\n`)
   }
-  log(`bench: done in ${result.seconds} s; ${PROFILE_DIR == null ? 'BENCHMARKS.md updated' : `profiles in ${PROFILE_DIR}`}`)
-  process.stdout.write(`${JSON.stringify(summary)}\n`)
 } catch (err: any) {
   log(`bench: failed - ${err?.stack ?? String(err)}`)
   exitCode = 1

@@ -49,6 +49,11 @@ const nodeCreateHash: ((algorithm: 'sha256') => NodeHash) | undefined = (() => {
   }
 })()
 
+/** True where one-buffer SHA-256 is WebCrypto's, running off the calling thread (a browser), not Node's synchronous one. */
+export function hasOneShotDigest (): boolean {
+  return nodeCreateHash == null && subtle() != null
+}
+
 /**
  * SHA-256 of one buffer. In Node it is OpenSSL, called synchronously (WebCrypto
  * there costs a thread-pool round trip per call, which a chunk loop waits on);

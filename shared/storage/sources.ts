@@ -27,7 +27,7 @@ export interface DownloadSink {
 }
 
 /** Objects up to this size are hashed in one WebCrypto call, held in memory. */
-const ONE_SHOT_LIMIT = 512 * 1024 * 1024
+export const ONE_SHOT_LIMIT = 512 * 1024 * 1024
 /** Larger blobs are read (and hashed incrementally) this much at a time. */
 const WINDOW = 8 * 1024 * 1024
 

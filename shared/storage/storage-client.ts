@@ -3,13 +3,13 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Backoff } from '../util/backoff.ts'
 import { delay } from '../util/abort.ts'
 import { lastPeerId } from '../util/multiaddr.ts'
+import { startContentHash } from './content-hash.ts'
 import { downloadAttempt } from './download.ts'
 import { equalBytes, fromHex } from './digest.ts'
 import { ChunkCorruptedError, ContentHashMismatchError, InvalidAddressError, NoStorageRelayError, StorageError, StorageProtocolError, TransferFailedError } from './errors.ts'
 import { formatAddress, parseAddress } from './object-address.ts'
 import { validateObjectPath } from './object-path.ts'
 import { ProgressMeter } from './progress.ts'
-import { RunningHash } from './running-hash.ts'
 import { simpleRequest } from './simple-request.ts'
 import { STORAGE_PROTOCOL } from './storage-protocol.ts'
 import { issueToken } from './transfer-token.ts'
@@ -137,7 +137,7 @@ export class StorageClient implements Startable {
       meter.phase('hashing')
       sha256 = options.faults?.wrongHash ?? await source.sha256((bytes) => { meter.update(bytes) }, signal)
     }
-    const contentHash = upFront ? undefined : await RunningHash.create(source)
+    const contentHash = upFront ? undefined : await startContentHash(source, signal)
     // from here on, bytes count what the relay has
     meter.phase('connecting', { bytes: 0, rate: 0, etaMs: undefined })
     let target = options.relay != null ? this.targetOf(options.relay) : undefined

@@ -5,7 +5,7 @@ import { decodeControl, decodeFrame, encodeControl, encodeData, validateReply } 
 import { MAX_CONTROL_FRAME, STORAGE_PROTOCOL } from './storage-protocol.ts'
 import type { ObjectInfo, PutRequest, StorageReply } from './storage-codec.ts'
 import type { ProgressMeter } from './progress.ts'
-import type { RunningHash } from './running-hash.ts'
+import type { ContentHash } from './content-hash.ts'
 import type { UploadSource } from './sources.ts'
 import type { TransferFaults } from './transfer-faults.ts'
 import type { Connection } from '@libp2p/interface'
@@ -20,7 +20,7 @@ export interface UploadAttemptInit {
   /** No reply from the relay for this long fails the attempt, ms. */
   idleTimeout: number
   /** When the request names no hash: the running hash, sent as `end` after the last chunk. */
-  contentHash?: RunningHash
+  contentHash?: ContentHash
   /** Test fault: the `end` frame names this hash instead. */
   wrongHash?: string
   /** The relay said where this attempt starts (above 0: it resumes bytes it kept). */

@@ -1,0 +1,39 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { startContentHash } from './content-hash.ts'
+import { hasOneShotDigest } from './digest.ts'
+import { RunningHash } from './running-hash.ts'
+import { bytesSource } from './sources.ts'
+import type { UploadSource } from './sources.ts'
+
+const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+
+describe('content hash', () => {
+  it('in Node is a running hash fed by the chunks (Node hashes on its event loop)', async () => {
+    expect(hasOneShotDigest()).toBe(false)
+    const bytes = randomBytes(300_000)
+    const h = await startContentHash(bytesSource(bytes))
+    expect(h).toBeInstanceOf(RunningHash)
+    await h.feed(0, bytes.subarray(0, 100_000))
+    await h.feed(100_000, bytes.subarray(100_000))
+    expect(await h.digest()).toBe(hex(bytes))
+  })
+
+  it('one-shot: hashes the whole source beside the upload, whatever is fed', async () => {
+    const bytes = randomBytes(300_000)
+    const h = await startContentHash(bytesSource(bytes), undefined, { oneShot: true })
+    expect(h).not.toBeInstanceOf(RunningHash)
+    await h.feed(0, new Uint8Array(10))
+    expect(await h.digest()).toBe(hex(bytes))
+    const aborted = AbortSignal.abort(new Error('stop'))
+    await expect(h.digest(aborted)).rejects.toThrow('stop')
+  })
+
+  it('one-shot: a source that fails to hash fails the digest, not the process', async () => {
+    const failing: UploadSource = { size: 10, read: async () => new Uint8Array(10), sha256: async () => { throw new Error('unreadable') } }
+    const h = await startContentHash(failing, undefined, { oneShot: true })
+    // nothing awaits the hash for a while: no unhandled rejection meanwhile
+    await new Promise(resolve => setTimeout(resolve, 20))
+    await expect(h.digest()).rejects.toThrow('unreadable')
+  })
+})
