@@ -217,7 +217,7 @@ async function main (): Promise<StorageBenchResult | null> {
   }), replicaCaughtUp)
   if (TAB_UPLOAD_ONLY > 0) {
     const ratios = tabRawUpload.samples.map((r, i) => round((tabUpload.samples[i]?.MBps ?? 0) / r.MBps, 2))
-    log(`bench: tab upload / raw, pair by pair: ${ratios.join(', ')} (median ${median(ratios)}); ratio of medians ${round(tabUpload.MBps / tabRawUpload.MBps, 2)}`)
+    log(`bench: tab upload / raw, pair by pair: ${ratios.join(', ')} (median ${round(median(ratios), 2)}); ratio of medians ${round(tabUpload.MBps / tabRawUpload.MBps, 2)}`)
     return null
   }
   const [tabRawDownload, tabDownload] = await measurePair('download', SIZE, async () => await call(page, 'rawDownload', { size: SIZE }), async () => await call(page, 'get', { address: tabAddress }))
