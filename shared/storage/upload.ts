@@ -19,7 +19,7 @@ export interface UploadAttemptInit {
   faults?: TransferFaults
   /** No reply from the relay for this long fails the attempt, ms. */
   idleTimeout: number
-  /** When the request names no hash: the running hash, sent as `end` after the last chunk. */
+  /** When the request names no hash: the whole content's hash, sent as `end` after the last chunk. */
   contentHash?: ContentHash
   /** Test fault: the `end` frame names this hash instead. */
   wrongHash?: string
