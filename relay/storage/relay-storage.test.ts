@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { AccessDeniedError, InvalidTokenError, ObjectNotFoundError, StorageQuotaExceededError } from '../../shared/storage/errors.ts'
+import { AccessDeniedError, ContentHashMismatchError, InvalidTokenError, ObjectNotFoundError, StorageQuotaExceededError } from '../../shared/storage/errors.ts'
 import { FrameStream } from '../../shared/storage/frame-stream.ts'
 import { parseAddress } from '../../shared/storage/object-address.ts'
 import { bytesSource, memorySink } from '../../shared/storage/sources.ts'
@@ -232,9 +232,13 @@ describe('relay storage over real libp2p connections', () => {
     // the same content again is the same object; other content of the same size is refused at the end
     expect((await peer.services.storage.put(bytesSource(bytes), { path: 'big.bin' })).deduplicated).toBe(true)
     await expect(peer.services.storage.put(bytesSource(randomBytes(bytes.length)), { path: 'big.bin' })).rejects.toThrow(/never overwritten/)
+    // the client's wrong-hash fault goes in its end frame: refused, nothing kept, and no fresh start (the resume was not the cause)
+    const inBefore = storage(relay).status.bytesIn
+    await expect(peer.services.storage.put(bytesSource(randomBytes(bytes.length)), { path: 'faulty.bin', faults: { wrongHash: '0'.repeat(64) } })).rejects.toThrow(ContentHashMismatchError)
+    expect(storage(relay).status.bytesIn - inBefore).toBe(bytes.length)
     // left: the garbled w.bin, whose checked bytes wait for a resume
     expect(storage(relay).status).toMatchObject({ objects: 1, pendingUploads: 1 })
-    expect(storage(relay).status.refusals).toMatchObject({ 'hash-mismatch': 2, exists: 1 })
+    expect(storage(relay).status.refusals).toMatchObject({ 'hash-mismatch': 3, exists: 1 })
   })
 
   it('a client that vanishes mid-upload damages nothing; quotas refuse up front', async () => {

@@ -156,7 +156,7 @@ export class StorageClient implements Startable {
         const conn = await this.connect(target, signal)
         const result = await uploadAttempt({
           conn, request, source, meter, signal, faults: options.faults, idleTimeout: this.idleTimeout,
-          ...(contentHash != null ? { contentHash, wrongHash: options.faults?.wrongHash } : {}),
+          ...(contentHash != null ? { contentHash } : {}),
           onReady: (offset) => { resumedAt = offset }
         })
         meter.phase('done')

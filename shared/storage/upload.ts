@@ -21,8 +21,6 @@ export interface UploadAttemptInit {
   idleTimeout: number
   /** When the request names no hash: the whole content's hash, sent as `end` after the last chunk. */
   contentHash?: ContentHash
-  /** Test fault: the `end` frame names this hash instead. */
-  wrongHash?: string
   /** The relay said where this attempt starts (above 0: it resumes bytes it kept). */
   onReady?: (offset: number) => void
 }
@@ -132,7 +130,7 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
       }
     }
     if (init.contentHash != null) {
-      const sha256 = init.wrongHash ?? await init.contentHash.digest(signal)
+      const sha256 = faults?.wrongHash ?? await init.contentHash.digest(signal)
       await Promise.race([fs.write(encodeControl({ v: 1, type: 'end', sha256 }), { signal }), answers])
     }
     // all sent: the relay checks the whole hash and commits
