@@ -6,7 +6,7 @@ import { waitForQuiet } from './quiet.ts'
 import { pick } from './rng.ts'
 import type { ClosestResult, LookupResult } from './lookup.ts'
 import type { MemorySample } from './memory.ts'
-import type { GrowResult, SettleResult } from './network.ts'
+import type { GrowResult, MaintainResult, SettleResult } from './network.ts'
 import type { SimNode } from './sim-node.ts'
 
 /** Why a lookup failed, as far as the network's state tells. */
@@ -22,7 +22,7 @@ export interface FailedLookup {
 export interface SizeResult {
   nodes: number
   grow: GrowResult
-  settle: SettleResult
+  settle: SettleResult & MaintainResult
   /** Live memory held by the whole network after settling (minus the empty process). */
   memory: MemorySample
   routingTableSizes: number[]
@@ -105,7 +105,7 @@ async function runLookups (nodes: SimNode[], opts: MeasureOptions): Promise<{ lo
 }
 
 /** findPeer from random searchers to random other nodes, then a few full `getClosestPeers` lookups checked against the true k closest. */
-export async function measureSize (nodes: SimNode[], grow: GrowResult, settled: SettleResult, opts: MeasureOptions): Promise<SizeResult> {
+export async function measureSize (nodes: SimNode[], grow: GrowResult, settled: SettleResult & MaintainResult, opts: MeasureOptions): Promise<SizeResult> {
   const n = nodes.length
   const now = await sampleMemory()
   const memory = { heapAndExternal: now.heapAndExternal - opts.baseline.heapAndExternal, rss: now.rss - opts.baseline.rss }

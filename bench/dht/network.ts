@@ -122,7 +122,10 @@ async function inParallel (from: number, to: number, concurrency: number, task: 
 export interface SettleResult {
   settleMs: number
   routingTableSum: number
-  /** The maintenance round before settling: every node's self-lookup. */
+}
+
+/** The maintenance round before settling: every node's self-lookup. */
+export interface MaintainResult {
   maintainMs: number
   maintainFailures: number
 }
@@ -134,7 +137,7 @@ export interface SettleResult {
  * neighbours learn of each other as they would in a network that has run
  * for a few minutes. `concurrency` lookups at a time.
  */
-export async function maintain (nodes: SimNode[], concurrency: number, log: (line: string) => void): Promise<{ ms: number, failures: number }> {
+export async function maintain (nodes: SimNode[], concurrency: number, log: (line: string) => void): Promise<MaintainResult> {
   const start = performance.now()
   let failures = 0
   await inParallel(0, nodes.length, concurrency, async (i) => {
@@ -145,14 +148,14 @@ export async function maintain (nodes: SimNode[], concurrency: number, log: (lin
       failures++
     }
   }, (seconds, done) => { log(`  maintenance: ${done}/${nodes.length} self-lookups (${seconds} s)`) })
-  return { ms: performance.now() - start, failures }
+  return { maintainMs: performance.now() - start, maintainFailures: failures }
 }
 
 /**
  * Waits until the routing tables stop changing: the start-up refreshes and
  * the pings that admit peers to routing tables have run their course.
  */
-export async function settle (nodes: SimNode[], quietMs: number, maxMs: number, log: (line: string) => void, maintenance = { ms: 0, failures: 0 }): Promise<SettleResult> {
+export async function settle (nodes: SimNode[], quietMs: number, maxMs: number, log: (line: string) => void): Promise<SettleResult> {
   const start = performance.now()
   let last = -1
   let stableSince = start
@@ -166,6 +169,6 @@ export async function settle (nodes: SimNode[], quietMs: number, maxMs: number, 
       lastLog = now
       log(`  settling: ${sum} routing table entries (mean ${(sum / nodes.length).toFixed(1)}), ${((now - start) / 1000).toFixed(0)} s`)
     }
-    if (now - stableSince >= quietMs || now - start >= maxMs) return { settleMs: now - start, routingTableSum: sum, maintainMs: maintenance.ms, maintainFailures: maintenance.failures }
+    if (now - stableSince >= quietMs || now - start >= maxMs) return { settleMs: now - start, routingTableSum: sum }
   }
 }

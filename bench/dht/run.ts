@@ -36,8 +36,8 @@ async function main (): Promise<void> {
     const grown = await growTo(nodes, size, { seed: SIM.seed, rand, bootstrapPeers: SIM.bootstrapPeers, joinConcurrency: SIM.joinConcurrency, latencyMs: SIM.latencyMs, log })
     log(`N=${size}: joined in ${(grown.joinMs / 1000).toFixed(1)} s (${grown.selfQueryMisses} slow self-lookups), one maintenance round`)
     const maintenance = await maintain(nodes, SIM.joinConcurrency, log)
-    log(`N=${size}: maintenance round in ${(maintenance.ms / 1000).toFixed(1)} s (${maintenance.failures} self-lookups failed), settling`)
-    const settled = await settle(nodes, SIM.settleQuietMs, SIM.settleMaxMs, log, maintenance)
+    log(`N=${size}: maintenance round in ${(maintenance.maintainMs / 1000).toFixed(1)} s (${maintenance.maintainFailures} self-lookups failed), settling`)
+    const settled = { ...maintenance, ...await settle(nodes, SIM.settleQuietMs, SIM.settleMaxMs, log) }
     const result = await measureSize(nodes, grown, settled, {
       rand, lookups: SIM.lookups(size), closestLookups: SIM.closestLookups, lookupTimeoutMs: SIM.lookupTimeoutMs, baseline, log
     })
