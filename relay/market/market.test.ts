@@ -145,23 +145,30 @@ describe('compute market refusals (real libp2p)', () => {
       requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'none', k: 1 }, createdAt: Date.now()
     }
     const signedHeader = await signMessage(key, 'task', header)
-    const assignment = (over: Partial<Assignment> = {}): Assignment => ({ v: 1, type: 'assign', id: crypto.randomUUID(), task: header.id, requestor: me, provider: provider.peerId.toString(), subtask: 0, input: sha, tokens: { module: 'x', inputs: 'y' }, deadline: Date.now() + 5_000, at: Date.now(), ...over })
+    const assignment = (over: Partial<Assignment> = {}): Assignment => ({ v: 1, type: 'assign', id: crypto.randomUUID(), task: header.id, requestor: me, provider: provider.peerId.toString(), subtask: 0, input: sha, deadline: Date.now() + 5_000, at: Date.now(), ...over })
     const refusal = async (req: MarketRequest): Promise<string> => await send(req).then(() => 'accepted', (err: any) => err.reason ?? err.name)
 
+    // read tokens ride beside the signed assignment
+    const assign = (msg: string, tokens: MarketRequest['tokens'] | null = { module: 'x', inputs: 'y' }): MarketRequest => ({ v: 1, kind: 'assign', msg, header: signedHeader, ...(tokens != null ? { tokens } : {}) })
+
+    // without tokens, for a task the provider holds none for: it could never fetch the inputs
+    expect(await refusal(assign(await signMessage(key, 'assign', assignment()), null))).toBe('UnknownTaskError')
     const genuine = await signMessage(key, 'assign', assignment())
-    expect(await refusal({ v: 1, kind: 'assign', msg: genuine, header: signedHeader })).toBe('accepted')
+    expect(await refusal(assign(genuine))).toBe('accepted')
     // the same signed assignment again: a replay
-    expect(await refusal({ v: 1, kind: 'assign', msg: genuine, header: signedHeader })).toBe('ReplayedMessageError')
+    expect(await refusal(assign(genuine))).toBe('ReplayedMessageError')
     // signed by us but claiming another requestor: the signature can't match
     const other = (await generateKeyPair('Ed25519')).publicKey.toString()
-    expect(await refusal({ v: 1, kind: 'assign', msg: await signMessage(key, 'assign', assignment({ requestor: other })), header: signedHeader })).toBe('InvalidSignatureError')
+    expect(await refusal(assign(await signMessage(key, 'assign', assignment({ requestor: other }))))).toBe('InvalidSignatureError')
     // for another provider, past its deadline, or not matching its header
-    expect(await refusal({ v: 1, kind: 'assign', msg: await signMessage(key, 'assign', assignment({ provider: other })), header: signedHeader })).toBe('InvalidSignatureError')
-    expect(await refusal({ v: 1, kind: 'assign', msg: await signMessage(key, 'assign', assignment({ deadline: Date.now() - 1 })), header: signedHeader })).toBe('TaskDeadlineError')
-    expect(await refusal({ v: 1, kind: 'assign', msg: await signMessage(key, 'assign', assignment({ subtask: 5 })), header: signedHeader })).toBe('InputMismatchError')
+    expect(await refusal(assign(await signMessage(key, 'assign', assignment({ provider: other }))))).toBe('InvalidSignatureError')
+    expect(await refusal(assign(await signMessage(key, 'assign', assignment({ deadline: Date.now() - 1 }))))).toBe('TaskDeadlineError')
+    expect(await refusal(assign(await signMessage(key, 'assign', assignment({ subtask: 5 }))))).toBe('InputMismatchError')
     // garbage where a signed message belongs
-    expect(await refusal({ v: 1, kind: 'assign', msg: 'not.signed', header: signedHeader })).toBe('InvalidMessageError')
-    expect(provider.services.market.refusals).toBeGreaterThanOrEqual(6)
+    expect(await refusal(assign('not.signed'))).toBe('InvalidMessageError')
+    // a frame the codec refuses (tokens on a message that carries none) resets its stream
+    expect(await refusal({ v: 1, kind: 'verdict', msg: genuine, tokens: { module: 'x', inputs: 'y' } })).toBe('StreamResetError')
+    expect(provider.services.market.refusals).toBeGreaterThanOrEqual(7)
 
     // the provider keeps serving honest requestors
     const requestor = await peer(r)

@@ -41,7 +41,7 @@ describe('signed market messages', () => {
     await expect(openMessage(`${Buffer.from(JSON.stringify(body)).toString('base64url')}.${sig}`, 'task', validateHeader, x => x.requestor)).rejects.toThrow(InvalidSignatureError)
 
     // a signature made for one kind of message never passes as another kind
-    const a: Assignment = { v: 1, type: 'assign', id: 'a1', task: 't1', requestor: h.requestor, provider: h.requestor, subtask: 0, input: SHA, tokens: { module: 'm', inputs: 'i' }, deadline: Date.now() + 1000, at: Date.now() }
+    const a: Assignment = { v: 1, type: 'assign', id: 'a1', task: 't1', requestor: h.requestor, provider: h.requestor, subtask: 0, input: SHA, deadline: Date.now() + 1000, at: Date.now() }
     const signedAssign = await signMessage(alice, 'assign', a)
     await expect(openMessage(signedAssign, 'report', validateAssignment, x => x.requestor)).rejects.toThrow(InvalidSignatureError)
   })
@@ -53,6 +53,25 @@ describe('signed market messages', () => {
       await expect(openMessage(await signMessage(alice, 'task', bad), 'task', validateHeader, x => x.requestor)).rejects.toMatchObject({ name: 'InvalidMessageError' })
     }
     expect(() => validateReport({ v: 1, type: 'report', assignment: 'x', provider: 'p', computeMs: 1, at: 1 })).toThrow(/error/)
+  })
+})
+
+describe('market requests', () => {
+  it('carry read tokens beside an assignment only, within their size', () => {
+    const tokens = { module: 'm'.repeat(600), inputs: 'i'.repeat(600) }
+    const round = (req: object): unknown => decodeJson(encodeRequest(req as any), validateRequest)
+    expect(round({ v: 1, kind: 'assign', msg: 'a.b', header: 'h.s', tokens })).toEqual({ v: 1, kind: 'assign', msg: 'a.b', header: 'h.s', tokens })
+    expect(() => round({ v: 1, kind: 'report', msg: 'a.b', tokens })).toThrow(/Only an assignment/)
+    expect(() => round({ v: 1, kind: 'assign', msg: 'a.b', tokens: { module: 'm' } })).toThrow(/inputs/)
+    expect(() => round({ v: 1, kind: 'assign', msg: 'a.b', tokens: { module: 'm'.repeat(5000), inputs: 'i' } })).toThrow(/module/)
+  })
+
+  it('keep a signed assignment under 1,000 characters, as reports and verdicts nest it', async () => {
+    // a report nests the assignment and a verdict nests the report: each layer is base64 of the last
+    const alice = await generateKeyPair('Ed25519')
+    const id = alice.publicKey.toString()
+    const a: Assignment = { v: 1, type: 'assign', id: crypto.randomUUID(), task: crypto.randomUUID(), requestor: id, provider: id, subtask: 99, input: SHA, deadline: Date.now(), at: Date.now() }
+    expect((await signMessage(alice, 'assign', a)).length).toBeLessThan(1000)
   })
 })
 

@@ -50,8 +50,6 @@ export interface Assignment {
   subtask: number
   /** SHA-256 of this subtask's input as packed in the bundle. */
   input: string
-  /** Read tokens for the module and the inputs, issued to this provider. */
-  tokens: { module: string, inputs: string }
   /** ms since the epoch: the report must arrive by then. */
   deadline: number
   at: number
@@ -145,7 +143,6 @@ export function validateAssignment (value: unknown): Assignment {
   const obj = expectRecord(value, 'assignment')
   expectLiteral(obj, 'v', [1])
   expectLiteral(obj, 'type', ['assign'])
-  const tokens = expectRecord(obj.tokens, 'tokens')
   return {
     v: 1,
     type: 'assign',
@@ -155,7 +152,6 @@ export function validateAssignment (value: unknown): Assignment {
     provider: expectString(obj, 'provider', PEER),
     subtask: expectInt(obj, 'subtask', 0, MAX_SUBTASKS - 1),
     input: expectSha(obj, 'input'),
-    tokens: { module: expectString(tokens, 'module', 4096), inputs: expectString(tokens, 'inputs', 4096) },
     deadline: expectNumber(obj, 'deadline'),
     at: expectNumber(obj, 'at')
   }

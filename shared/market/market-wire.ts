@@ -25,9 +25,21 @@ export interface MarketRequest {
   msg: string
   /** With `assign`: the signed task header, so the provider needn't have seen the gossip. */
   header?: string
+  /**
+   * With `assign`: read tokens for the module and the inputs, issued to the
+   * provider. They ride beside the signed assignment, not in it: a provider
+   * fetches a task's resources once, and every report and verdict nests the
+   * assignment (the tokens would triple a subtask's bytes on the wire).
+   */
+  tokens?: ReadTokens
   /** With `report`: the result bytes (their hash is in the signed report). */
   data?: Uint8Array
 }
+
+export interface ReadTokens { module: string, inputs: string }
+
+/** Longest read token accepted beside an assignment. */
+const MAX_TOKEN_LENGTH = 4096
 
 export interface MarketResponse {
   v: 1
@@ -63,6 +75,11 @@ export function validateRequest (value: unknown): MarketRequest {
     msg: expectString(obj, 'msg', MAX_SIGNED_LENGTH)
   }
   if (obj.header != null) req.header = expectString(obj, 'header', MAX_SIGNED_LENGTH)
+  if (obj.tokens != null) {
+    if (req.kind !== 'assign') throw new InvalidMessageError('Only an assignment carries read tokens')
+    const tokens = expectRecord(obj.tokens, 'tokens')
+    req.tokens = { module: expectString(tokens, 'module', MAX_TOKEN_LENGTH), inputs: expectString(tokens, 'inputs', MAX_TOKEN_LENGTH) }
+  }
   if (obj.data != null) {
     const text = expectString(obj, 'data', MAX_MARKET_FRAME)
     try {

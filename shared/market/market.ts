@@ -203,7 +203,7 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
       if (this.provider == null) throw new UnknownTaskError('This node does not provide compute')
       const header = await openMessage(req.header, 'task', validateHeader, h => h.requestor)
       const a = await openMessage(req.msg, 'assign', validateAssignment, x => x.requestor)
-      this.provider.onAssign(a.body, a.text, header.body, from)
+      this.provider.onAssign(a.body, a.text, header.body, from, req.tokens)
     } else if (req.kind === 'report') {
       const report = await openMessage(req.msg, 'report', validateReport, r => r.provider)
       const a = await openMessage(report.body.assignment, 'assign', validateAssignment, x => x.requestor)

@@ -5,7 +5,7 @@ import { InputMismatchError, InvalidSignatureError, ReplayedMessageError, TaskDe
 import { MAX_RESULT_BYTES } from './market-codec.ts'
 import { TaskOutputTooLargeError } from '../compute/errors.ts'
 import type { Assignment, Offer, Report, Runtime, TaskClosed, TaskHeader, Verdict } from './market-codec.ts'
-import type { MarketRequest } from './market-wire.ts'
+import type { MarketRequest, ReadTokens } from './market-wire.ts'
 import type { TaskRunner } from '../compute/task-runner.ts'
 import type { Logger } from '@libp2p/interface'
 
@@ -51,7 +51,14 @@ export interface ProviderEvents {
   offer: CustomEvent<{ task: string, requestor: string }>
 }
 
-interface KnownTask { header: TaskHeader, controller: AbortController, offeredAt: number, resources?: Promise<{ module: Uint8Array, moduleHash: string, inputs: Uint8Array[] }> }
+interface KnownTask {
+  header: TaskHeader
+  controller: AbortController
+  offeredAt: number
+  /** The requestor's read tokens for the module and inputs: they come with assignments sent as requests, not with those in answers. */
+  tokens?: ReadTokens
+  resources?: Promise<{ module: Uint8Array, moduleHash: string, inputs: Uint8Array[] }>
+}
 
 const MAX_TASKS = 64
 const REOFFER_AFTER = 10_000
@@ -101,17 +108,23 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     }
   }
 
-  /** Checks an assignment and queues it; throws a typed error to refuse it. */
-  onAssign (assignment: Assignment, text: string, header: TaskHeader, from: string): void {
+  /**
+   * Checks an assignment and queues it; throws a typed error to refuse it.
+   * `tokens` come with an assignment sent as a request; one in the answer to
+   * a report uses those the task already holds.
+   */
+  onAssign (assignment: Assignment, text: string, header: TaskHeader, from: string, tokens?: ReadTokens): void {
     if (assignment.provider !== this.ctx.self) throw new InvalidSignatureError('The assignment is for another provider')
     if (assignment.requestor !== header.requestor || from !== header.requestor || assignment.task !== header.id) throw new InvalidSignatureError('The assignment and its task header disagree')
     if (this.seenAssignments.has(assignment.id)) throw new ReplayedMessageError(`Assignment ${assignment.id} was already received`)
     if (assignment.deadline < Date.now() || header.deadline < Date.now()) throw new TaskDeadlineError('The assignment is already past its deadline')
     if (assignment.subtask >= header.subtasks) throw new InputMismatchError('The assignment names a subtask the task does not have')
     if (!this.enabled || this.runner.paused) throw new UnknownTaskError('This provider is paused')
+    if (tokens == null && this.tasks.get(header.id)?.tokens == null) throw new UnknownTaskError(`No read tokens for task ${header.id} here`)
     this.seenAssignments.add(assignment.id)
     if (this.seenAssignments.size > 100_000) this.seenAssignments.clear()
     const known = this.remember(header)
+    if (tokens != null) known.tokens = tokens
     const job: ProviderJob = { assignment: assignment.id, task: header.id, taskName: header.name, requestor: header.requestor, subtask: assignment.subtask, state: 'fetching' }
     this.jobs.set(assignment.id, job)
     this.update(job)
@@ -161,7 +174,7 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     let error: Report['error']
     let data: Uint8Array | undefined
     try {
-      known.resources ??= this.fetchResources(known.header, a, signal)
+      known.resources ??= this.fetchResources(known.header, known.tokens as ReadTokens, signal)
       const { module, moduleHash, inputs } = await known.resources.catch(err => { known.resources = undefined; throw err })
       const input = inputs[a.subtask]
       if (input == null || toHex(await sha256Once(input)) !== a.input) throw new InputMismatchError(`Subtask ${a.subtask}'s input does not match the assignment`)
@@ -215,10 +228,10 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     }
   }
 
-  private async fetchResources (header: TaskHeader, a: Assignment, signal: AbortSignal): Promise<{ module: Uint8Array, moduleHash: string, inputs: Uint8Array[] }> {
+  private async fetchResources (header: TaskHeader, tokens: ReadTokens, signal: AbortSignal): Promise<{ module: Uint8Array, moduleHash: string, inputs: Uint8Array[] }> {
     const [module, bundle] = await Promise.all([
-      this.ctx.fetch(header.module.address, a.tokens.module, signal),
-      this.ctx.fetch(header.inputs.address, a.tokens.inputs, signal)
+      this.ctx.fetch(header.module.address, tokens.module, signal),
+      this.ctx.fetch(header.inputs.address, tokens.inputs, signal)
     ])
     const inputs = unpackInputs(bundle)
     if (inputs.length !== header.subtasks) throw new InputMismatchError(`The bundle holds ${inputs.length} inputs, the header says ${header.subtasks}`)

@@ -123,7 +123,6 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     const body: Assignment = {
       v: 1, type: 'assign', id: r.id, task: this.id, requestor: this.ctx.self, provider: p.id, subtask: r.subtask,
       input: this.inputHashes[r.subtask] as string,
-      tokens: { module: await this.ctx.readToken(p.id, this.header.module), inputs: await this.ctx.readToken(p.id, this.header.inputs) },
       deadline: r.deadline, at: Date.now()
     }
     return await this.ctx.sign('assign', body)
@@ -133,8 +132,8 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     const booked = this.reserve(p, subtask)
     const id = booked.id
     try {
-      const msg = await this.signAssignment(p, booked)
-      await this.ctx.request(p.id, p.addrs, { v: 1, kind: 'assign', msg, header: this.signedHeader }, AbortSignal.any([this.controller.signal, AbortSignal.timeout(15_000)]))
+      const [msg, module, inputs] = await Promise.all([this.signAssignment(p, booked), this.ctx.readToken(p.id, this.header.module), this.ctx.readToken(p.id, this.header.inputs)])
+      await this.ctx.request(p.id, p.addrs, { v: 1, kind: 'assign', msg, header: this.signedHeader, tokens: { module, inputs } }, AbortSignal.any([this.controller.signal, AbortSignal.timeout(15_000)]))
       this.safeDispatchEvent('assigned', { detail: { subtask, provider: p.id, assignment: id } })
     } catch (err: any) {
       if (this.finished) return

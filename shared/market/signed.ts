@@ -1,4 +1,4 @@
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
 import { InvalidMessageError } from '../errors.ts'
@@ -49,11 +49,41 @@ function signedBytes (kind: string, payload: Uint8Array): Uint8Array {
   return out
 }
 
+interface Signer { peer: string, sign: (data: Uint8Array) => Promise<Uint8Array> }
+
+const signers = new WeakMap<PrivateKey, Promise<Signer>>()
+
+/**
+ * A browser's libp2p key imports itself into WebCrypto on every signature
+ * (about half the cost of signing); import it once, not extractable. Node
+ * signs synchronously with OpenSSL, which beats WebCrypto's thread hop.
+ */
+async function signerOf (key: PrivateKey): Promise<Signer> {
+  const peer = peerIdFromPrivateKey(key).toString()
+  const subtle = globalThis.crypto?.subtle
+  if (key.type === 'Ed25519' && subtle != null && (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node == null) {
+    try {
+      const jwk = { crv: 'Ed25519', kty: 'OKP', x: toString(key.publicKey.raw, 'base64url'), d: toString(key.raw.subarray(0, 32), 'base64url') }
+      const cryptoKey = await subtle.importKey('jwk', jwk, { name: 'Ed25519' }, false, ['sign'])
+      return { peer, sign: async (data) => new Uint8Array(await subtle.sign({ name: 'Ed25519' }, cryptoKey, data as Uint8Array<ArrayBuffer>)) }
+    } catch {}
+  }
+  return { peer, sign: async (data) => await key.sign(data) }
+}
+
 export async function signMessage (key: PrivateKey, kind: string, body: object): Promise<SignedText> {
+  let signer = signers.get(key)
+  if (signer == null) {
+    signer = signerOf(key)
+    signers.set(key, signer)
+  }
+  const { peer, sign } = await signer
   const payload = encoder.encode(JSON.stringify(body))
-  const signature = await key.sign(signedBytes(kind, payload))
+  const signature = await sign(signedBytes(kind, payload))
   const text = `${toString(payload, 'base64url')}.${toString(signature, 'base64url')}`
   if (text.length > MAX_SIGNED_LENGTH) throw new InvalidMessageError(`Signed ${kind} of ${text.length} characters exceeds ${MAX_SIGNED_LENGTH}`)
+  // our own messages come back nested (assignments in reports, reports in verdicts): no need to verify them then
+  if (text.length <= VERIFIED_MAX_TEXT) remember(`${kind}\n${peer}\n${text}`)
   return text
 }
 
