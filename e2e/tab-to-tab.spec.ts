@@ -69,6 +69,7 @@ test('tabs in two browser instances connect directly over WebRTC and message bot
   const a = await openTab(await first.newContext(), relay.httpUrl)
   const b = await openTab(await second.newContext(), relay.httpUrl)
   const { idA, idB } = await expectDirectLink(a, b)
+  for (const page of [a, b]) await recordDataChannelSends(page)
 
   const there = await a.evaluate(async (to) => await window.golemClay!.send(to, 'across browsers'), idB)
   expect(there.status).toBe('delivered')
@@ -78,4 +79,38 @@ test('tabs in two browser instances connect directly over WebRTC and message bot
   expect(back.status).toBe('delivered')
   expect(back.kind).toBe('webrtc')
   await expectReceived(a, idB, 'and back')
+
+  // every data channel message is one whole length-prefixed frame: our patch of
+  // @libp2p/webrtc (patches/) sends prefix and protobuf together, where the
+  // package sent the prefix alone first (twice the messages, each a thread hop)
+  for (const page of [a, b]) {
+    const sends = await page.evaluate(() => (window as unknown as { dcSends: DataChannelSend[] }).dcSends)
+    expect(sends.length).toBeGreaterThan(0)
+    for (const { head, length } of sends) {
+      let framed = 0
+      let at = 0
+      for (let shift = 0; ; shift += 7) {
+        const byte = head[at++] as number
+        framed += (byte & 0x7f) * 2 ** shift
+        if ((byte & 0x80) === 0) break
+      }
+      expect(length).toBe(at + framed)
+    }
+  }
 })
+
+interface DataChannelSend { head: number[], length: number }
+
+/** Keeps the first bytes (a varint prefix is at most 10) and the length of every RTCDataChannel message the page sends from now on. */
+async function recordDataChannelSends (page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { dcSends: DataChannelSend[] }
+    w.dcSends = []
+    const send = RTCDataChannel.prototype.send
+    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: ArrayBufferView | ArrayBuffer) {
+      const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer)
+      w.dcSends.push({ head: [...view.subarray(0, 10)], length: view.byteLength })
+      send.call(this, data as ArrayBuffer)
+    }
+  })
+}
