@@ -106,11 +106,11 @@ async function recordDataChannelSends (page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as { dcSends: DataChannelSend[] }
     w.dcSends = []
-    const send = RTCDataChannel.prototype.send
-    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: ArrayBufferView | ArrayBuffer) {
-      const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer)
+    const send = RTCDataChannel.prototype.send as (this: RTCDataChannel, data: unknown) => void
+    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: string | Blob | ArrayBuffer | ArrayBufferView<ArrayBuffer>) {
+      const view = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(0)
       w.dcSends.push({ head: [...view.subarray(0, 10)], length: view.byteLength })
-      send.call(this, data as ArrayBuffer)
+      send.call(this, data)
     }
   })
 }

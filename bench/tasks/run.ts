@@ -69,9 +69,11 @@ function cpuMs (c: CpuSplit, windowMs: number): Record<typeof GROUPS[number], nu
   return Object.fromEntries(GROUPS.map(g => [g, c[g] * windowMs / SUBTASKS])) as Record<typeof GROUPS[number], number>
 }
 
-function pathResult (directMs: number, direct: DirectSample[], runs: NetworkSample[], used: number[]): PathResult {
+function pathResult (direct: DirectSample[], runs: NetworkSample[], used: number[]): PathResult {
   const chosen = used.map(i => runs[i] as NetworkSample)
   const networkMs = median(chosen.map(r => r.wallMs))
+  // each network run against the direct run of its own round: the machine's pace drifts between rounds
+  const paired = used.map(i => ({ d: (direct[i] as DirectSample).wallMs, n: (runs[i] as NetworkSample).wallMs }))
   const total = (x: Record<typeof GROUPS[number], number>): number => GROUPS.reduce((sum, g) => sum + x[g], 0)
   const cpuRatio: number[] = []
   const extra = used.map(i => {
@@ -84,8 +86,8 @@ function pathResult (directMs: number, direct: DirectSample[], runs: NetworkSamp
   return {
     networkMs: round(networkMs),
     uploadMs: round(median(chosen.map(r => r.uploadMs))),
-    efficiency: round(directMs / networkMs, 3),
-    overheadMsPerSubtask: round((networkMs - directMs) * CORES / SUBTASKS, 1),
+    efficiency: round(median(paired.map(r => r.d / r.n)), 3),
+    overheadMsPerSubtask: round(median(paired.map(r => (r.n - r.d) * CORES / SUBTASKS)), 1),
     networkPerSec: round(SUBTASKS / networkMs * 1000, 2),
     extraCpuMsPerSubtask: round(median(extra.map(total)), 1),
     cpuEfficiency: round(median(cpuRatio), 3),
@@ -133,7 +135,7 @@ async function measureSize (rig: Rig, target: number, msPerUnit: number): Promis
   const used = clean.length >= 2 ? clean : directRuns.map((_, i) => i)
   if (clean.length < 2) log(`bench: only ${clean.length} clean rounds for ${target} ms subtasks; using every round`)
   const directMs = median(used.map(i => (directRuns[i] as DirectSample).wallMs))
-  const results = Object.fromEntries(paths.map(path => [path, pathResult(directMs, directRuns, runs[path] ?? [], used)])) as SizeResult['paths']
+  const results = Object.fromEntries(paths.map(path => [path, pathResult(directRuns, runs[path] ?? [], used)])) as SizeResult['paths']
   return {
     targetMs: target,
     width,

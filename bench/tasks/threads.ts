@@ -1,0 +1,85 @@
+// Where the cores go, by thread: CPU ms per subtask of every thread of the
+// relays, this process and each Chromium, grouped by process type and thread
+// name, in one direct and one network run of 100 ms subtasks.
+//   npm run build && node --import tsx bench/tasks/threads.ts
+// BENCH_TASKS_REQUESTOR=tab submits from the bench page instead of the Node peer.
+import { readdirSync, readFileSync } from 'node:fs'
+import { round } from '../transport/stats.ts'
+import { procTable } from '../transport/cpu-usage.ts'
+import { call, direct, network, ranges, setUp } from './rig.ts'
+import type { Requestor } from './rig.ts'
+
+const SUBTASKS = Number(process.env.BENCH_TASKS_SUBTASKS ?? 100)
+const TARGET_MS = Number(process.env.BENCH_TASKS_SIZES ?? 100)
+const FROM: Requestor = process.env.BENCH_TASKS_REQUESTOR === 'tab' ? 'tab' : 'node'
+const log = (line: string): void => { process.stderr.write(`${line}\n`) }
+
+/** Ticks per "group/process type/thread name" under the given roots. */
+function threadTicks (roots: Record<string, number>): Map<string, number> {
+  const { parent } = procTable()
+  const byRoot = new Map(Object.entries(roots).map(([name, pid]) => [pid, name]))
+  const out = new Map<string, number>()
+  for (const pid of parent.keys()) {
+    let group: string | undefined
+    for (let p: number | undefined = pid; p != null && p > 1; p = parent.get(p)) {
+      group = byRoot.get(p) ?? (p === process.pid ? 'self' : undefined)
+      if (group != null) break
+    }
+    if (group == null) continue
+    let type = 'main'
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? (cmd.includes('chrom') ? 'browser' : 'node')
+      const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]
+      if (sub != null) type += `:${sub.split('.').pop() ?? ''}`
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#')
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        const key = `${group} ${type} ${comm}`
+        out.set(key, (out.get(key) ?? 0) + Number(f[11]) + Number(f[12]))
+      }
+    } catch {}
+  }
+  return out
+}
+
+function diff (a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const [k, t] of b) out.set(k, t - (a.get(k) ?? 0))
+  return out
+}
+
+const rig = await setUp(2, log)
+try {
+  await call(rig.bench, 'direct', { ranges: ranges(1e7, 8) })
+  await network(rig, FROM, ranges(1e7, 8))
+  const probe = Math.min(...await call(rig.bench, 'sequential', { ranges: ranges(1e7, 5) }))
+  let width = Math.round(TARGET_MS / probe * 1e7 / 1000) * 1000
+  const alone = Math.min(...await call(rig.bench, 'sequential', { ranges: ranges(width, 5) }))
+  width = Math.round(width * TARGET_MS / alone / 1000) * 1000
+  const rs = ranges(width, SUBTASKS)
+  const runs: Array<[string, Map<string, number>, number]> = []
+  for (let i = 0; i < 2; i++) {
+    let a = threadTicks(rig.pids)
+    const d = await direct(rig, rs)
+    runs.push(['direct', diff(a, threadTicks(rig.pids)), d.wallMs])
+    a = threadTicks(rig.pids)
+    const n = await network(rig, FROM, rs, d.outputs)
+    runs.push(['network', diff(a, threadTicks(rig.pids)), n.wallMs])
+    log(`round ${i}: direct ${d.wallMs} ms, network ${n.wallMs} ms, efficiency ${round(d.wallMs / n.wallMs, 3)}`)
+  }
+  // ms per subtask (ticks are 10 ms), summed over both rounds, halved
+  const keys = new Set(runs.flatMap(r => [...r[1].keys()]))
+  const rows = [...keys].map(k => {
+    const sum = (kind: string): number => runs.filter(r => r[0] === kind).reduce((s, r) => s + (r[1].get(k) ?? 0), 0) * 10 / 2 / SUBTASKS
+    return { k, d: sum('direct'), n: sum('network') }
+  }).filter(r => r.d + r.n > 0.2).sort((x, y) => (y.n - y.d) - (x.n - x.d))
+  log('CPU ms per subtask: direct / network / extra   group type thread')
+  for (const r of rows) log(`${round(r.d, 2).toString().padStart(7)} ${round(r.n, 2).toString().padStart(7)} ${round(r.n - r.d, 2).toString().padStart(7)}   ${r.k}`)
+  const tot = (kind: string): number => rows.reduce((s, r) => s + (kind === 'd' ? r.d : r.n), 0)
+  log(`total ${round(tot('d'), 1)} / ${round(tot('n'), 1)} / ${round(tot('n') - tot('d'), 1)}`)
+} finally {
+  await rig.close()
+  setTimeout(() => process.exit(), 1000).unref()
+}
