@@ -1,6 +1,6 @@
 // Where the cores go, by thread: CPU ms per subtask of every thread of the
 // relays, this process and each Chromium, grouped by process type and thread
-// name, in one direct and one network run of 100 ms subtasks.
+// name, in two rounds of a direct and a network run of 100 ms subtasks.
 //   npm run build && node --import tsx bench/tasks/threads.ts
 // BENCH_TASKS_REQUESTOR=tab submits from the bench page instead of the Node peer.
 import { readdirSync, readFileSync } from 'node:fs'
