@@ -108,7 +108,12 @@ export async function openMessage<T> (text: unknown, kind: string, validate: Val
   const body = validate(value)
   const signer = signerOf(body)
   const cacheKey = text.length <= VERIFIED_MAX_TEXT ? `${kind}\n${signer}\n${text}` : undefined
-  if (cacheKey != null && verified.has(cacheKey)) return { body, signer, text }
+  if (cacheKey != null && verified.has(cacheKey)) {
+    // least recently used goes first: the task header, checked again with every assignment request, stays
+    verified.delete(cacheKey)
+    verified.set(cacheKey, true)
+    return { body, signer, text }
+  }
   let ok = false
   try {
     const key = peerIdFromString(signer).publicKey
