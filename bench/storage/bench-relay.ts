@@ -10,12 +10,13 @@ import { createInterface } from 'node:readline'
 import { multiaddr } from '@multiformats/multiaddr'
 import { parseRelayConfig } from '../../relay/config/relay-config.ts'
 import { startRelayGateway } from '../../relay/gateway/relay-gateway.ts'
-import { handleRawStream, rawDownload, RAW_PROTOCOL } from './raw-protocol.ts'
+import { handleRawStream, rawDownload, RAW_CHUNK, RAW_PROTOCOL } from './raw-protocol.ts'
 
 const say = (line: Record<string, unknown>): void => { process.stdout.write(`${JSON.stringify(line)}\n`) }
 const { config } = parseRelayConfig(process.argv.slice(2))
 const gateway = await startRelayGateway(config)
-const source = randomBytes(256 * 1024)
+// one raw piece, sent over and over
+const source = randomBytes(RAW_CHUNK)
 await gateway.node.handle(RAW_PROTOCOL, (stream) => { handleRawStream(stream, source) }, { maxInboundStreams: 4 })
 say({ ready: { peerId: gateway.node.peerId.toString(), http: gateway.http.url, multiaddrs: gateway.node.getMultiaddrs().map(String) } })
 
