@@ -5,7 +5,6 @@ import { TypedEventEmitter } from 'main-event'
 import { parseAddress, formatAddress } from '../storage/object-address.ts'
 import { bytesSource, memorySink } from '../storage/sources.ts'
 import { sha256Once, toHex } from '../storage/digest.ts'
-import { issueToken } from '../storage/transfer-token.ts'
 import { packInputs } from './input-bundle.ts'
 import { InvalidSignatureError, InvalidTaskError, MarketRateLimitedError, UnknownTaskError } from './market-errors.ts'
 import { validateAssignment, validateHeader, validateOffer, validateReport, validateVerdict } from './market-codec.ts'
@@ -15,6 +14,7 @@ import { delay } from '../util/abort.ts'
 import { openConnection } from '../p2p-service/open-connection.ts'
 import { Provider } from './provider.ts'
 import { RequestorTask } from './requestor-task.ts'
+import { readTokens } from './read-tokens.ts'
 import { openMessage, signMessage } from './signed.ts'
 import { validateSpec } from './task-spec.ts'
 import type { TaskHeader } from './market-codec.ts'
@@ -44,6 +44,8 @@ export interface MarketInit {
    * requests, so the session layer's per-stream limit no longer counts them. @default 200
    */
   requestsPerSecond?: number
+  /** How long the read tokens given to providers stay valid, ms; one near its end is issued again. @default 7_200_000 */
+  readTokenTtl?: number
 }
 
 export interface MarketComponents {
@@ -307,22 +309,13 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
   }
 
   private requestorContext (): RequestorContext {
-    const tokens = new Map<string, Promise<string>>()
+    const tokens = readTokens(this.components.privateKey, { ttl: this.init.readTokenTtl })
     return {
       self: this.components.peerId.toString(),
       log: this.log,
       sign: async (kind, body) => await signMessage(this.components.privateKey, kind, body),
       request: async (peer, addrs, req, signal) => { await this.request(peer, addrs, req, signal) },
-      readToken: async (grantee, ref) => {
-        const key = `${grantee} ${ref.address}`
-        let token = tokens.get(key)
-        if (token == null) {
-          const a = parseAddress(ref.address)
-          token = issueToken(this.components.privateKey, { grantee, op: 'read', drive: a.drive, path: a.path, sha256: a.sha256, ttl: 2 * 3_600_000 })
-          tokens.set(key, token)
-        }
-        return await token
-      },
+      readToken: async (grantee, ref) => await tokens.get(grantee, ref),
       announce: async (task) => { await this.announce(task) },
       close: async (task, reason) => {
         try {
