@@ -14,7 +14,7 @@ import { delay } from '../util/abort.ts'
 import { openConnection } from '../p2p-service/open-connection.ts'
 import { Provider } from './provider.ts'
 import { RequestorTask } from './requestor-task.ts'
-import { readTokens } from './read-tokens.ts'
+import { readTokenIssuer } from './read-token-issuer.ts'
 import { openMessage, signMessage } from './signed.ts'
 import { validateSpec } from './task-spec.ts'
 import type { TaskHeader } from './market-codec.ts'
@@ -309,7 +309,7 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
   }
 
   private requestorContext (): RequestorContext {
-    const tokens = readTokens(this.components.privateKey, { ttl: this.init.readTokenTtl })
+    const tokens = readTokenIssuer(this.components.privateKey, { ttl: this.init.readTokenTtl })
     return {
       self: this.components.peerId.toString(),
       log: this.log,

@@ -2,7 +2,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { describe, expect, it } from 'vitest'
 import { formatAddress } from '../storage/object-address.ts'
 import { decodeToken, verifyToken } from '../storage/transfer-token.ts'
-import { readTokens } from './read-tokens.ts'
+import { readTokenIssuer } from './read-token-issuer.ts'
 
 const SHA = 'c'.repeat(64)
 const DRIVE = 'd'.repeat(64)
@@ -12,7 +12,7 @@ describe('read tokens for a task', () => {
     const key = await generateKeyPair('Ed25519')
     const provider = (await generateKeyPair('Ed25519')).publicKey.toString()
     let clock = 1_000_000
-    const tokens = readTokens(key, { ttl: 10_000, now: () => clock })
+    const tokens = readTokenIssuer(key, { ttl: 10_000, now: () => clock })
     const ref = { address: formatAddress({ drive: DRIVE, path: 'task/module.wasm', sha256: SHA, size: 10, relays: [] }), sha256: SHA, size: 10 }
     const check = { holder: provider, op: 'read' as const, drive: DRIVE, path: 'task/module.wasm', sha256: SHA, issuers: [key.publicKey.toString()] }
 

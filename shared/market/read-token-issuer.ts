@@ -3,14 +3,14 @@ import { issueToken } from '../storage/transfer-token.ts'
 import type { TaskHeader } from './market-codec.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
-export interface ReadTokensInit {
+export interface ReadTokenIssuerInit {
   /** How long a read token stays valid, ms. @default 7_200_000 */
   ttl?: number
   /** The clock, ms since the epoch. @default Date.now */
   now?: () => number
 }
 
-export interface ReadTokens {
+export interface ReadTokenIssuer {
   /** A read token for `ref` issued to `grantee`: the one already made, unless it has less than a tenth of its life left. */
   get: (grantee: string, ref: TaskHeader['module']) => Promise<string>
 }
@@ -23,7 +23,7 @@ export const READ_TOKEN_TTL = 2 * 3_600_000
  * tab keeps its peer ID) long after its first token was made, so a token
  * near its end is issued again rather than handed out once for good.
  */
-export function readTokens (key: PrivateKey, init: ReadTokensInit = {}): ReadTokens {
+export function readTokenIssuer (key: PrivateKey, init: ReadTokenIssuerInit = {}): ReadTokenIssuer {
   const ttl = init.ttl ?? READ_TOKEN_TTL
   const now = init.now ?? Date.now
   const made = new Map<string, { token: Promise<string>, expires: number }>()
