@@ -24,19 +24,28 @@ export function childrenMatching (pid: number, match: string): number[] {
   return out
 }
 
+/**
+ * The group a pid belongs to: the name of the first root among it and its
+ * ancestors, `self` for this process and its children outside every root,
+ * else undefined.
+ */
+export function groupOf (pid: number, parent: Map<number, number>, roots: Record<string, number>): string | undefined {
+  for (let p: number | undefined = pid; p != null && p > 1; p = parent.get(p)) {
+    for (const [name, root] of Object.entries(roots)) if (root === p) return name
+    if (p === process.pid) return 'self'
+  }
+  return undefined
+}
+
 /** `roots`: group name → root pid. `self` is this process and its children outside every root. */
 export function groupSnapshot (roots: Record<string, number>): GroupSnapshot {
   try {
     const { parent, ticks } = procTable()
-    const byRoot = new Map(Object.entries(roots).map(([name, pid]) => [pid, name]))
     const groups: Record<string, number> = Object.fromEntries(Object.keys(roots).map(k => [k, 0]))
     groups.self = 0
     for (const [pid, t] of ticks) {
-      for (let p: number | undefined = pid; p != null && p > 1; p = parent.get(p)) {
-        const name = byRoot.get(p)
-        if (name != null) { groups[name] = (groups[name] ?? 0) + t; break }
-        if (p === process.pid) { groups.self += t; break }
-      }
+      const name = groupOf(pid, parent, roots)
+      if (name != null) groups[name] = (groups[name] ?? 0) + t
     }
     return { at: performance.now(), groups, busy: machineBusy() }
   } catch {
@@ -58,23 +67,10 @@ export function coresBetween (a: GroupSnapshot, b: GroupSnapshot): Record<string
   return { ...out, rest: Math.round(rest * 100) / 100 }
 }
 
-/** Ticks per process of the tree under `root`, keyed by "pid type" (Chromium's --type=, or the command). */
-export function treeByProcess (root: number): Map<string, number> {
-  const { parent, ticks } = procTable()
-  const out = new Map<string, number>()
-  for (const [pid, t] of ticks) {
-    for (let p: number | undefined = pid; p != null && p > 1; p = parent.get(p)) {
-      if (p !== root) continue
-      let type = 'browser'
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-        type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? cmd.split('\0')[0]?.split('/').pop() ?? '?'
-        const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]
-        if (sub != null) type += `:${sub}`
-      } catch {}
-      out.set(`${pid} ${type}`, t)
-      break
-    }
-  }
-  return out
+/** What a process is: Chromium's `--type=` (with a utility's sub-type), `browser` for Chromium's main process, else `node`. */
+export function processType (pid: number): string {
+  const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+  const type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? (cmd.includes('chrom') ? 'browser' : 'node')
+  const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]
+  return sub != null ? `${type}:${sub.split('.').pop() ?? ''}` : type
 }

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { round } from '../transport/stats.ts'
 import { procTable } from '../transport/cpu-usage.ts'
+import { groupOf, processType } from './cpu-groups.ts'
 import { call, direct, network, ranges, setUp } from './rig.ts'
 import type { Requestor } from './rig.ts'
 
@@ -17,21 +18,12 @@ const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 /** Ticks per "group/process type/thread name" under the given roots. */
 function threadTicks (roots: Record<string, number>): Map<string, number> {
   const { parent } = procTable()
-  const byRoot = new Map(Object.entries(roots).map(([name, pid]) => [pid, name]))
   const out = new Map<string, number>()
   for (const pid of parent.keys()) {
-    let group: string | undefined
-    for (let p: number | undefined = pid; p != null && p > 1; p = parent.get(p)) {
-      group = byRoot.get(p) ?? (p === process.pid ? 'self' : undefined)
-      if (group != null) break
-    }
+    const group = groupOf(pid, parent, roots)
     if (group == null) continue
-    let type = 'main'
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? (cmd.includes('chrom') ? 'browser' : 'node')
-      const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]
-      if (sub != null) type += `:${sub.split('.').pop() ?? ''}`
+      const type = processType(pid)
       for (const tid of readdirSync(`/proc/${pid}/task`)) {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
         const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#')
