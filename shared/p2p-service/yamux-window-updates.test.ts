@@ -41,12 +41,20 @@ describe('yamux flow control (patches/@libp2p+yamux)', () => {
     const client = yamux()().createStreamMuxer(outbound)
     const server = yamux()().createStreamMuxer(inbound)
     let received = 0
+    let waiting: { bytes: number, resolve: () => void } | undefined
     server.addEventListener('stream', (evt) => {
-      evt.detail.addEventListener('message', (msg) => { received += msg.data.byteLength })
+      evt.detail.addEventListener('message', (msg) => {
+        received += msg.data.byteLength
+        if (waiting != null && received >= waiting.bytes) waiting.resolve()
+      })
     })
     const stream: Stream = await client.createStream()
+    /** Resolves once the server has received `bytes` in all. */
     const until = async (bytes: number): Promise<void> => {
-      while (received < bytes) await new Promise(resolve => setTimeout(resolve, 5))
+      if (received >= bytes) return
+      const { promise, resolve } = Promise.withResolvers<void>()
+      waiting = { bytes, resolve }
+      await promise
     }
     const credit = (): number[] => back.frames.filter(f => f.type === WINDOW_UPDATE && f.flags === 0).map(f => f.length)
 
