@@ -2,6 +2,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
 import { InvalidMessageError } from '../errors.ts'
+import { webCryptoPreferred } from '../storage/digest.ts'
 import { InvalidSignatureError } from './market-errors.ts'
 import type { Validator } from '../util/json-codec.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -61,7 +62,7 @@ const signers = new WeakMap<PrivateKey, Promise<Signer>>()
 async function signerOf (key: PrivateKey): Promise<Signer> {
   const peer = peerIdFromPrivateKey(key).toString()
   const subtle = globalThis.crypto?.subtle
-  if (key.type === 'Ed25519' && subtle != null && (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node == null) {
+  if (key.type === 'Ed25519' && subtle != null && webCryptoPreferred()) {
     try {
       const jwk = { crv: 'Ed25519', kty: 'OKP', x: toString(key.publicKey.raw, 'base64url'), d: toString(key.raw.subarray(0, 32), 'base64url') }
       const cryptoKey = await subtle.importKey('jwk', jwk, { name: 'Ed25519' }, false, ['sign'])

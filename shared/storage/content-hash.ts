@@ -1,4 +1,4 @@
-import { hasOneShotDigest } from './digest.ts'
+import { webCryptoPreferred } from './digest.ts'
 import { RunningHash } from './running-hash.ts'
 import { ONE_SHOT_LIMIT } from './sources.ts'
 import type { UploadSource } from './sources.ts'
@@ -27,7 +27,7 @@ export interface ContentHashInit {
  * by the chunks the upload reads anyway.
  */
 export async function startContentHash (source: UploadSource, signal?: AbortSignal, init: ContentHashInit = {}): Promise<ContentHash> {
-  if (!(init.oneShot ?? hasOneShotDigest()) || source.size > ONE_SHOT_LIMIT) return await RunningHash.create(source)
+  if (!(init.oneShot ?? webCryptoPreferred()) || source.size > ONE_SHOT_LIMIT) return await RunningHash.create(source)
   const whole = source.sha256(undefined, signal)
   // a failure is reported by digest(); until then it must not count as unhandled
   whole.catch(() => {})

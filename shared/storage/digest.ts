@@ -49,8 +49,12 @@ const nodeCreateHash: ((algorithm: 'sha256') => NodeHash) | undefined = (() => {
   }
 })()
 
-/** True where one-buffer SHA-256 is WebCrypto's, running off the calling thread (a browser), not Node's synchronous one. */
-export function hasOneShotDigest (): boolean {
+/**
+ * True where WebCrypto is the platform's crypto and runs off the calling
+ * thread (a browser). In Node, OpenSSL called synchronously beats WebCrypto's
+ * thread-pool round trip for hashes and signatures alike.
+ */
+export function webCryptoPreferred (): boolean {
   return nodeCreateHash == null && subtle() != null
 }
 
