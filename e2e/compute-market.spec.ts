@@ -39,12 +39,17 @@ test('four provider tabs render the Mandelbrot image for a requestor tab; a chea
   await cheat.evaluate(() => { window.golemClayMarket!.returnWrongResults(true) })
   const requestor = await openTab(await (browsers[0] as Browser).newContext(), relay.httpUrl)
   await waitProvider(requestor)
+  // the honest tabs wait until the cheat holds work: three fast tabs could otherwise finish the image before its offer lands
+  const honestTabs = workers.slice(0, 3)
+  for (const page of honestTabs) await page.getByTestId('compute-enabled').uncheck()
 
   // through the form, as a visitor would: 256 × 256 in 64 px tiles, each tile to 3 providers
   await requestor.getByTestId('task-size').fill('256')
   await requestor.getByTestId('task-tile').fill('64')
   await requestor.getByTestId('task-k').fill('3')
   await requestor.getByTestId('task-submit').click()
+  await expect.poll(async () => await cheat.evaluate(() => window.golemClayMarket!.jobs().length), { timeout: 60_000 }).toBeGreaterThan(0)
+  for (const page of honestTabs) await page.getByTestId('compute-enabled').check()
   const task = requestor.getByTestId('task').first()
   await expect(task).toHaveAttribute('data-state', 'done', { timeout: 180_000 })
   await expect(requestor.getByTestId('task-canvas')).toHaveAttribute('data-tiles', '16')
@@ -54,7 +59,7 @@ test('four provider tabs render the Mandelbrot image for a requestor tab; a chea
   const pixels = Buffer.from(await requestor.evaluate((id) => window.golemClayMarket!.pixels(id) ?? '', view.id), 'base64')
   expect(pixels.equals(await referenceMandelbrot({ width: 256, height: 256, tile: 64, maxIter: 256 }))).toBe(true)
   // computed by the honest tabs only
-  const honest = await Promise.all(workers.slice(0, 3).map(peerIdOf))
+  const honest = await Promise.all(honestTabs.map(peerIdOf))
   expect(new Set(view.tiles.map(t => t.provider)).size).toBeGreaterThanOrEqual(2)
   for (const t of view.tiles) expect(honest).toContain(t.provider)
 
