@@ -87,6 +87,7 @@ export class DirectDialer extends TypedEventEmitter<DirectDialerEvents> implemen
     this.components.directory.addEventListener('directory:update', this.onUpdate)
     this.keeper()?.addEventListener('keeper:update', this.onUpdate)
     this.components.events.addEventListener('peer:disconnect', this.onUpdate)
+    this.components.events.addEventListener('connection:open', this.onConnectionOpen)
     this.recheck = setInterval(this.onUpdate, this.recheckInterval)
   }
 
@@ -95,6 +96,7 @@ export class DirectDialer extends TypedEventEmitter<DirectDialerEvents> implemen
     this.components.directory.removeEventListener('directory:update', this.onUpdate)
     this.keeper()?.removeEventListener('keeper:update', this.onUpdate)
     this.components.events.removeEventListener('peer:disconnect', this.onUpdate)
+    this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
     clearInterval(this.recheck)
     for (const timer of this.fallbacks.values()) clearTimeout(timer)
     this.fallbacks.clear()
@@ -186,6 +188,16 @@ export class DirectDialer extends TypedEventEmitter<DirectDialerEvents> implemen
     } finally {
       this.pending.delete(id)
     }
+  }
+
+  /**
+   * Whichever side dialled, and whenever a relayed connection turns up: once a
+   * direct link to the peer exists, relayed ones only hold a relay slot.
+   */
+  private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    const peer = evt.detail.remotePeer
+    const direct = this.components.connectionManager.getConnections(peer).find(c => c.status === 'open' && c.limits == null)
+    if (direct != null) this.closeLimitedConnections(peer, direct)
   }
 
   /** The relayed connection only carried signalling once WebRTC is up. */
