@@ -58,10 +58,12 @@ test('four provider tabs render the Mandelbrot image for a requestor tab; a chea
   const view = (await requestor.evaluate(() => window.golemClayMarket!.tasks()))[0]!
   const pixels = Buffer.from(await requestor.evaluate((id) => window.golemClayMarket!.pixels(id) ?? '', view.id), 'base64')
   expect(pixels.equals(await referenceMandelbrot({ width: 256, height: 256, tile: 64, maxIter: 256 }))).toBe(true)
-  // computed by the honest tabs only
+  // computed by the honest tabs only, each of which did work (which agreeing tab a tile names depends on timing)
   const honest = await Promise.all(honestTabs.map(peerIdOf))
-  expect(new Set(view.tiles.map(t => t.provider)).size).toBeGreaterThanOrEqual(2)
   for (const t of view.tiles) expect(honest).toContain(t.provider)
+  for (const page of honestTabs) {
+    expect(await page.evaluate((task) => window.golemClayMarket!.jobs().filter(j => j.task === task && j.state === 'done').length, view.id)).toBeGreaterThan(0)
+  }
 
   // the cheat was outvoted, penalised, told so, and shown as such
   expect(view.rejected.map(r => r.provider)).toContain(cheatId)
