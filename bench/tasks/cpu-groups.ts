@@ -1,6 +1,6 @@
 // CPU time per process tree, so a run can say who used the cores: the relay
 // process, this process (the requestor), each Chromium instance, the rest.
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { HZ, machineBusy, procTable } from '../transport/cpu-usage.ts'
 
 export interface GroupSnapshot {
@@ -73,4 +73,31 @@ export function processType (pid: number): string {
   const type = /--type=([\w-]+)/.exec(cmd)?.[1] ?? (cmd.includes('chrom') ? 'browser' : 'node')
   const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]
   return sub != null ? `${type}:${sub.split('.').pop() ?? ''}` : type
+}
+
+/** Ticks per "group/process type/thread name" under the given roots. */
+export function threadTicks (roots: Record<string, number>): Map<string, number> {
+  const { parent } = procTable()
+  const out = new Map<string, number>()
+  for (const pid of parent.keys()) {
+    const group = groupOf(pid, parent, roots)
+    if (group == null) continue
+    try {
+      const type = processType(pid)
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#')
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        const key = `${group} ${type} ${comm}`
+        out.set(key, (out.get(key) ?? 0) + Number(f[11]) + Number(f[12]))
+      }
+    } catch {}
+  }
+  return out
+}
+
+export function ticksBetween (a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const [k, t] of b) out.set(k, t - (a.get(k) ?? 0))
+  return out
 }

@@ -3,10 +3,8 @@
 // name, in two rounds of a direct and a network run of 100 ms subtasks.
 //   npm run build && node --import tsx bench/tasks/threads.ts
 // BENCH_TASKS_REQUESTOR=tab submits from the bench page instead of the Node peer.
-import { readdirSync, readFileSync } from 'node:fs'
 import { round } from '../transport/stats.ts'
-import { procTable } from '../transport/cpu-usage.ts'
-import { groupOf, processType } from './cpu-groups.ts'
+import { threadTicks, ticksBetween } from './cpu-groups.ts'
 import { call, direct, network, ranges, setUp } from './rig.ts'
 import type { Requestor } from './rig.ts'
 
@@ -14,33 +12,6 @@ const SUBTASKS = Number(process.env.BENCH_TASKS_SUBTASKS ?? 100)
 const TARGET_MS = Number(process.env.BENCH_TASKS_SIZES ?? 100)
 const FROM: Requestor = process.env.BENCH_TASKS_REQUESTOR === 'tab' ? 'tab' : 'node'
 const log = (line: string): void => { process.stderr.write(`${line}\n`) }
-
-/** Ticks per "group/process type/thread name" under the given roots. */
-function threadTicks (roots: Record<string, number>): Map<string, number> {
-  const { parent } = procTable()
-  const out = new Map<string, number>()
-  for (const pid of parent.keys()) {
-    const group = groupOf(pid, parent, roots)
-    if (group == null) continue
-    try {
-      const type = processType(pid)
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#')
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        const key = `${group} ${type} ${comm}`
-        out.set(key, (out.get(key) ?? 0) + Number(f[11]) + Number(f[12]))
-      }
-    } catch {}
-  }
-  return out
-}
-
-function diff (a: Map<string, number>, b: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const [k, t] of b) out.set(k, t - (a.get(k) ?? 0))
-  return out
-}
 
 const rig = await setUp(2, log)
 try {
@@ -55,10 +26,10 @@ try {
   for (let i = 0; i < 2; i++) {
     let a = threadTicks(rig.pids)
     const d = await direct(rig, rs)
-    runs.push(['direct', diff(a, threadTicks(rig.pids)), d.wallMs])
+    runs.push(['direct', ticksBetween(a, threadTicks(rig.pids)), d.wallMs])
     a = threadTicks(rig.pids)
     const n = await network(rig, FROM, rs, d.outputs)
-    runs.push(['network', diff(a, threadTicks(rig.pids)), n.wallMs])
+    runs.push(['network', ticksBetween(a, threadTicks(rig.pids)), n.wallMs])
     log(`round ${i}: direct ${d.wallMs} ms, network ${n.wallMs} ms, efficiency ${round(d.wallMs / n.wallMs, 3)}`)
   }
   // ms per subtask (ticks are 10 ms), summed over both rounds, halved
