@@ -14,7 +14,7 @@ test.afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => {})
 })
 
-test('a relay restart keeps stored objects, and an upload cut by a relay crash resumes from its partial file', async () => {
+test('a relay restart keeps stored objects, and an upload cut by a relay crash resumes from the blocks the relay holds', async () => {
   test.setTimeout(180_000)
   const relay = await RelayProcess.start({ extraArgs: ['--difficulty', '16'] })
   cleanup.push(async () => await relay.stop())
@@ -31,7 +31,7 @@ test('a relay restart keeps stored objects, and an upload cut by a relay crash r
   // the relay crashes mid-upload (it holds at least 8 MiB by then: the client keeps at most 8 MiB unacknowledged) ...
   await peer.waitForEvent(e => e.event === 'progress' && e.phase === 'uploading' && e.bytes > 16 * 1024 * 1024, 60_000)
   await relay.kill()
-  // ... and comes back: the client reconnects and sends only what the relay's partial file lacks
+  // ... and comes back: the client reconnects and sends only what the relay's blob core lacks
   await relay.launch()
   const stored = await peer.waitForEvent(e => e.event === 'stored' || e.event === 'error', 120_000)
   expect(stored.event, JSON.stringify(stored)).toBe('stored')

@@ -106,7 +106,7 @@ test('50 MB tab → relay → tab with hashes checked; dropped connections resum
   const up = await uploadViaUi(a, f.path, 150_000)
   expect(up.state, JSON.stringify(up.error)).toBe('done')
   expect(up.progress?.attempt).toBeGreaterThan(1)
-  // the second attempt picked up where the relay's partial upload ended
+  // the second attempt picked up where the relay's pending upload ended
   expect(up.history!.find(h => h.phase === 'uploading' && h.attempt > 1)?.bytes).toBeGreaterThan(4 * 1024 * 1024)
   const afterUp = await storageStatus()
   // resumed, not restarted: far fewer than 20 MB were sent twice

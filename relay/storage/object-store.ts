@@ -26,6 +26,8 @@ export interface DriveHandle {
   owner?: string
   /** Set for replicated drives: the relay they come from. */
   origin?: string
+  /** Settles when the last upload queued for the blob core's append lock lets go. */
+  appendTail?: Promise<void>
 }
 
 export interface StoredObject {
@@ -165,6 +167,40 @@ export class ObjectStore {
   /** Room left overall, for replication to respect. */
   get free (): number {
     return this.init.quota - this.ownBytes - this.replicatedBytes - this.pendingBytes()
+  }
+
+  /**
+   * Waits for the drive's append lock and returns its release: one upload
+   * appends to a blob core at a time, so each upload's blocks are contiguous.
+   */
+  async lockAppends (handle: DriveHandle, signal?: AbortSignal): Promise<() => void> {
+    const previous = handle.appendTail ?? Promise.resolve()
+    const gate = Promise.withResolvers<void>()
+    handle.appendTail = previous.then(async () => { await gate.promise })
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      gate.resolve()
+    }
+    if (signal == null) {
+      await previous
+      return release
+    }
+    const aborted = Promise.withResolvers<never>()
+    const onAbort = (): void => { aborted.reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      signal.throwIfAborted()
+      await Promise.race([previous, aborted.promise])
+      return release
+    } catch (err) {
+      // our turn still comes: pass it straight on
+      void previous.then(release)
+      throw err
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
   }
 
   async commit (handle: DriveHandle, path: string, blob: BlobId, meta: ObjectMeta): Promise<void> {

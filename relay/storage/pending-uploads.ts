@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { BlobExtent } from './blob-appender.ts'
 import type { Logger } from '@libp2p/interface'
 
-/** An upload that has started and not finished: its bytes wait outside the drive. */
+/** An upload that has started and not finished: its bytes are in the drive's blob core, reachable from no entry yet. */
 export interface PendingRecord {
-  v: 1
+  v: 2
   id: string
   /** Who sends the bytes (the owner, or a holder of a write token). */
   requester: string
@@ -19,12 +20,17 @@ export interface PendingRecord {
   /** Seconds the object will be kept once stored. */
   ttl: number
   createdAt: number
+  /** The verified bytes appended so far. */
+  blob?: BlobExtent
+  /**
+   * Set while an upload holds the drive's append lock: after a crash every
+   * block from `blob`'s start to the core's end is this upload's.
+   */
+  holding?: boolean
 }
 
 export interface PendingUpload {
   record: PendingRecord
-  /** Verified bytes in the partial file. */
-  received: number
   /** Last time bytes arrived (or the upload was resumed), ms. */
   touchedAt: number
   /** The stream currently feeding it: a newer one for the same upload takes over. */
@@ -36,7 +42,14 @@ export interface PendingUploadsInit {
   dir: string
   /** An upload untouched this long is thrown away, ms. */
   idleTtl: number
+  /** Frees the blocks a discarded upload had appended. */
+  clear: (record: PendingRecord) => Promise<void>
   log: Logger
+}
+
+/** Verified bytes an upload holds: where a resume starts. */
+export function received (upload: PendingUpload): number {
+  return upload.record.blob?.byteLength ?? 0
 }
 
 /** One upload ID per requester, target and content: asking again resumes it. */
@@ -45,9 +58,10 @@ export function uploadId (r: Pick<PendingRecord, 'requester' | 'drive' | 'path' 
 }
 
 /**
- * Uploads in progress, each a `<id>.json` record and a `<id>.part` file of
- * verified bytes, so a client that reconnects (even after a relay restart)
- * continues where it stopped. Nothing here is ever served.
+ * Uploads in progress, each a `<id>.json` record of where its verified bytes
+ * lie in the drive's blob core, so a client that reconnects (even after a
+ * relay crash) continues where it stopped. No entry points at those bytes
+ * until the upload completes, so nothing here is ever served.
  */
 export class PendingUploads {
   private readonly init: PendingUploadsInit
@@ -60,23 +74,27 @@ export class PendingUploads {
   async open (): Promise<void> {
     await mkdir(this.init.dir, { recursive: true })
     for (const name of await readdir(this.init.dir)) {
+      // partial files of older versions: their uploads start again
+      if (name.endsWith('.part') || name.endsWith('.tmp')) {
+        await rm(join(this.init.dir, name), { force: true })
+        continue
+      }
       if (!name.endsWith('.json')) continue
       const id = name.slice(0, -5)
       try {
         const record = JSON.parse(await readFile(join(this.init.dir, name), 'utf8')) as PendingRecord
-        const size = await stat(this.partPath(id)).then(s => s.size, () => 0)
-        if (record.v !== 1 || record.id !== id || size > record.size) throw new Error('inconsistent record')
-        // the file only ever holds verified bytes: whatever is there counts
-        this.uploads.set(id, { record, received: size, touchedAt: Date.now() })
+        if (record.v !== 2 || record.id !== id || (record.blob?.byteLength ?? 0) > record.size) throw new Error('inconsistent or older record')
+        this.uploads.set(id, { record, touchedAt: Date.now() })
       } catch (err: any) {
         this.init.log('dropping unreadable pending upload %s - %e', id, err)
-        await this.discard(id)
+        await rm(join(this.init.dir, name), { force: true })
       }
     }
   }
 
-  partPath (id: string): string {
-    return join(this.init.dir, `${id}.part`)
+  /** Uploads that held their drive's append lock when the relay stopped. */
+  held (): PendingUpload[] {
+    return [...this.uploads.values()].filter(u => u.record.holding === true)
   }
 
   get (id: string): PendingUpload | undefined {
@@ -88,11 +106,17 @@ export class PendingUploads {
   }
 
   async create (record: PendingRecord): Promise<PendingUpload> {
-    await writeFile(this.partPath(record.id), new Uint8Array(0))
-    await writeFile(join(this.init.dir, `${record.id}.json`), JSON.stringify(record))
-    const upload: PendingUpload = { record, received: 0, touchedAt: Date.now() }
+    const upload: PendingUpload = { record, touchedAt: Date.now() }
+    await this.save(upload)
     this.uploads.set(record.id, upload)
     return upload
+  }
+
+  /** Writes the record (atomically: a crash leaves the old one or the new one). */
+  async save (upload: PendingUpload): Promise<void> {
+    const path = join(this.init.dir, `${upload.record.id}.json`)
+    await writeFile(`${path}.tmp`, JSON.stringify(upload.record))
+    await rename(`${path}.tmp`, path)
   }
 
   /** Bytes reserved by uploads in progress: for one owner, or all. */
@@ -104,10 +128,14 @@ export class PendingUploads {
     return total
   }
 
-  async discard (id: string): Promise<void> {
+  /** Forgets an upload; its appended blocks are freed unless they became an object (`keepBlob`). */
+  async discard (id: string, opts: { keepBlob?: boolean } = {}): Promise<void> {
+    const upload = this.uploads.get(id)
     this.uploads.delete(id)
-    await rm(this.partPath(id), { force: true })
     await rm(join(this.init.dir, `${id}.json`), { force: true })
+    if (upload?.record.blob != null && opts.keepBlob !== true) {
+      await this.init.clear(upload.record).catch((err: any) => { this.init.log('freeing the blocks of upload %s failed - %e', id, err) })
+    }
   }
 
   /** Throws away uploads nobody has fed for `idleTtl`. */
@@ -115,7 +143,7 @@ export class PendingUploads {
     let n = 0
     for (const [id, u] of this.uploads) {
       if (u.active == null && now - u.touchedAt > this.init.idleTtl) {
-        this.init.log('pending upload %s of %s expired at %d/%d bytes', id, u.record.path, u.received, u.record.size)
+        this.init.log('pending upload %s of %s expired at %d/%d bytes', id, u.record.path, received(u), u.record.size)
         await this.discard(id)
         n++
       }

@@ -1,33 +1,31 @@
 import { createHash } from 'node:crypto'
-import { open, truncate } from 'node:fs/promises'
 import { AccessDeniedError, ChunkCorruptedError, ContentHashMismatchError, ObjectExistsError, StorageError, StorageProtocolError, UploadBusyError, UploadIncompleteError } from '../../shared/storage/errors.ts'
 import { validateObjectPath } from '../../shared/storage/object-path.ts'
 import { decodeControl, decodeFrame, encodeControl, validatePutEnd } from '../../shared/storage/storage-codec.ts'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../shared/storage/storage-protocol.ts'
 import { verifyToken } from '../../shared/storage/transfer-token.ts'
-import { BlobImport } from './blob-import.ts'
-import { PartialWriter } from './partial-writer.ts'
+import { BlobAppender, relocate } from './blob-appender.ts'
 import { objectInfo } from './object-meta.ts'
-import { uploadId } from './pending-uploads.ts'
+import { received, uploadId } from './pending-uploads.ts'
+import type { BlobExtent } from './blob-appender.ts'
 import type { HandlerContext } from './handler-context.ts'
 import type { ObjectMeta } from './object-meta.ts'
 import type { DriveHandle } from './object-store.ts'
-import type { PendingUpload } from './pending-uploads.ts'
+import type { PendingRecord, PendingUpload } from './pending-uploads.ts'
 import type { FrameStream } from '../../shared/storage/frame-stream.ts'
 import type { PutRequest } from '../../shared/storage/storage-codec.ts'
 import type { Connection } from '@libp2p/interface'
+import type { Hypercore } from 'corestore'
 import type { Hash } from 'node:crypto'
 
 /** Tell the client how many bytes we have checked every this many (it keeps at most 16 MiB unacknowledged). */
 const ACK_EVERY = 1024 * 1024
-/** How much of a partial file is read at a time when a resumed upload is replayed into the drive. */
-const REPLAY_CHUNK = 1024 * 1024
 
 /**
  * An upload: authorise, reserve quota, say how much we already hold, then
- * take verified chunks into the partial file and the drive's blob core until
- * the whole content hashes to what the client promised; only then does the
- * object appear in the drive.
+ * append verified chunks to the drive's blob core until the whole content
+ * hashes to what the client promised; only then does the object appear in
+ * the drive.
  */
 export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: FrameStream, conn: Connection, signal: AbortSignal): Promise<void> {
   const requester = conn.remotePeer.toString()
@@ -73,7 +71,7 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
       throw err
     }
     const ttl = Math.min(req.ttl ?? ctx.maxTtl, ctx.maxTtl)
-    upload = await ctx.pending.create({ v: 1, id, requester, owner, drive: handle.key, path, size: req.size, ...(req.sha256 != null ? { sha256: req.sha256 } : {}), ttl, createdAt: Date.now() })
+    upload = await ctx.pending.create({ v: 2, id, requester, owner, drive: handle.key, path, size: req.size, ...(req.sha256 != null ? { sha256: req.sha256 } : {}), ttl, createdAt: Date.now() })
   }
 
   const controller = new AbortController()
@@ -116,20 +114,20 @@ async function targetDrive (ctx: HandlerContext, req: PutRequest, requester: str
 async function receive (ctx: HandlerContext, upload: PendingUpload, handle: DriveHandle, fs: FrameStream, signal: AbortSignal, asked?: number): Promise<{ meta: ObjectMeta, deduplicated: boolean }> {
   const { record } = upload
   const chunkSize = Math.min(Math.max(asked ?? ctx.chunkSize, MIN_CHUNK_SIZE), MAX_CHUNK_SIZE)
-  const partPath = ctx.pending.partPath(record.id)
-  // a write cut short by a crash may have left bytes past the verified end
-  await truncate(partPath, upload.received)
-  const hasher = createHash('sha256')
-  const importer = new BlobImport(await handle.drive.getBlobs())
-  const file = await open(partPath, 'r+')
-  // `upload.received` only counts bytes on disk: that is where a resume starts
-  const partial = new PartialWriter(file, upload.received, (end) => { upload.received = end })
+  // one upload appends to a drive at a time (a second waits here, its client held by backpressure)
+  const release = await ctx.store.lockAppends(handle, signal)
+  const core = (await handle.drive.getBlobs()).core
+  let appender: BlobAppender | undefined
   let committed = false
   try {
-    await replay(file, upload.received, hasher, importer, signal)
-    await fs.write(encodeControl({ v: 1, type: 'ready', offset: upload.received, chunkSize, drive: handle.key }), { signal })
-    // bytes checked so far; the partial file and the drive's blob core take them in the background
-    let verified = upload.received
+    const hasher = createHash('sha256')
+    record.blob = await resumeExtent(ctx, core, record, hasher, signal)
+    record.holding = true
+    await ctx.pending.save(upload)
+    appender = new BlobAppender(core, record.blob)
+    await fs.write(encodeControl({ v: 1, type: 'ready', offset: received(upload), chunkSize, drive: handle.key }), { signal })
+    // bytes checked so far; the blob core takes them in the background
+    let verified = received(upload)
     let lastAck = verified
     while (verified < record.size) {
       const frame = await fs.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.idleTimeout)]) })
@@ -145,8 +143,8 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
         throw new ChunkCorruptedError(`Chunk at byte ${offset} does not match its hash; send again from byte ${offset}`, offset)
       }
       hasher.update(bytes)
-      // both return at once unless too much is still unwritten: that backpressure reaches the client
-      await Promise.all([partial.push(bytes), importer.write(bytes)])
+      // returns at once unless too much is still unwritten: that backpressure reaches the client
+      await appender.write(bytes)
       verified += bytes.byteLength
       upload.touchedAt = Date.now()
       ctx.counters.bytesIn += bytes.byteLength
@@ -156,14 +154,14 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
       }
     }
     const promised = record.sha256 ?? await readEnd(fs, signal, ctx.idleTimeout)
-    await partial.settle()
+    await appender.settle()
     const digest = hasher.digest('hex')
     if (digest !== promised) {
       ctx.counters.add('hash-mismatch')
       await ctx.pending.discard(record.id)
       throw new ContentHashMismatchError(`The content hashes to ${digest}, not the promised ${promised}; nothing was stored`)
     }
-    const blob = await importer.finish()
+    const blob = { ...appender.extent }
     // another upload may have claimed the path meanwhile: first one wins, nothing is overwritten
     const now = await ctx.store.get(handle, record.path)
     if (now != null && now.meta.expiresAt > Date.now() && now.meta.sha256 !== digest) {
@@ -176,11 +174,12 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
       meta = { v: 1, owner: record.owner, sha256: digest, size: record.size, createdAt: Date.now(), expiresAt: Date.now() + record.ttl * 1000 }
       await ctx.store.commit(handle, record.path, blob, meta)
       committed = true
+      await ctx.pending.discard(record.id, { keepBlob: true })
     } else {
       meta = now.meta
+      await ctx.pending.discard(record.id)
     }
     ctx.counters.uploads++
-    await ctx.pending.discard(record.id)
     return { meta, deduplicated: now != null }
   } catch (err: any) {
     // the client went away (or stalled) mid-upload: a stream that ends, resets or times out, not a refusal of ours;
@@ -189,11 +188,36 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
     if (!refused) ctx.counters.add('abandoned')
     throw err
   } finally {
-    // every verified byte reaches the partial file before a resume may look at it
-    await partial.settle().catch(() => {})
-    await file.close().catch(() => {})
-    if (!committed) await importer.abort()
+    // every verified byte is appended (and counted in record.blob) before a resume may look at the record
+    await appender?.settle().catch(() => {})
+    if (!committed && ctx.pending.get(record.id) === upload) {
+      record.holding = false
+      await ctx.pending.save(upload).catch((err: any) => { ctx.log('saving upload %s failed - %e', record.id, err) })
+    }
+    release()
   }
+}
+
+/**
+ * Where a (resumed) upload's bytes continue: its extent if nothing was
+ * appended after it, else a copy of it at the core's end. The bytes held
+ * are fed through the content hash.
+ */
+async function resumeExtent (ctx: HandlerContext, core: Hypercore, record: PendingRecord, hasher: Hash, signal: AbortSignal): Promise<BlobExtent> {
+  let extent = record.blob
+  if (extent == null || extent.blockLength === 0) return { blockOffset: core.length, byteOffset: core.byteLength, blockLength: 0, byteLength: 0 }
+  if (extent.blockOffset + extent.blockLength !== core.length || extent.byteOffset + extent.byteLength !== core.byteLength) {
+    ctx.log('upload %s resumes after another upload to its drive: moving its %d bytes to the end', record.id, extent.byteLength)
+    extent = await relocate(core, extent, signal)
+    record.blob = extent
+  }
+  for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
+    signal.throwIfAborted()
+    const block = await core.get(i, { wait: false }) as Uint8Array | null
+    if (block == null) throw new Error(`Block ${i} of upload ${record.id} is missing`)
+    hasher.update(block)
+  }
+  return extent
 }
 
 /** The hash the client names after its last chunk, when its request named none. */
@@ -204,18 +228,3 @@ async function readEnd (fs: FrameStream, signal: AbortSignal, idleTimeout: numbe
   if (f.kind !== 'control') throw new StorageProtocolError('Expected the upload\'s end frame')
   return decodeControl(f.bytes, validatePutEnd).sha256
 }
-
-/** Feeds the bytes a resumed upload already holds through the hash and into the drive. */
-async function replay (file: import('node:fs/promises').FileHandle, length: number, hasher: Hash, importer: BlobImport, signal: AbortSignal): Promise<void> {
-  const buffer = Buffer.alloc(Math.min(REPLAY_CHUNK, Math.max(length, 1)))
-  for (let at = 0; at < length;) {
-    signal.throwIfAborted()
-    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.byteLength, length - at), at)
-    if (bytesRead === 0) throw new Error('Partial file shorter than recorded')
-    const piece = Buffer.from(buffer.subarray(0, bytesRead))
-    hasher.update(piece)
-    await importer.write(piece)
-    at += bytesRead
-  }
-}
-

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -16,7 +16,10 @@ import { createNodePeer } from '../node-peer/create-node-peer.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { StorageReply } from '../../shared/storage/storage-codec.ts'
+import type { ObjectStore } from './object-store.ts'
+import type { PendingRecord } from './pending-uploads.ts'
 import type { RelayStorageInit } from './relay-storage.ts'
+import type { Hypercore } from 'corestore'
 import type { PrivateKey } from '@libp2p/interface'
 
 // proof of work is exercised by its own tests; keep these fast
@@ -278,6 +281,52 @@ describe('relay storage over real libp2p connections', () => {
     expect(storage(relay).status.pendingUploads).toBe(2)
   })
 
+  it('an upload resumes after another one appended to its drive, and abandoned uploads free their blocks', async () => {
+    const relay = await startRelay()
+    const peer = await startPeer(relay)
+    const bytes = randomBytes(1_000_000)
+    const cut = await raw(peer, relay)
+    await cut.fs.write(encodeControl({ v: 1, op: 'put', path: 'moved.bin', size: bytes.length, sha256: sha(bytes).toString('hex') }))
+    await cut.reply()
+    for (const at of [0, 200_000]) await cut.fs.write(encodeData(at, sha(bytes.subarray(at, at + 200_000)), bytes.subarray(at, at + 200_000)))
+    await until(() => storage(relay).status.bytesIn >= 400_000, 'two chunks')
+    for (const conn of peer.getConnections(relay.peerId)) conn.abort(new Error('cut'))
+    await until(() => storage(relay).status.refusals.abandoned === 1, 'the relay to notice')
+    const [first] = await pendingRecords()
+    expect(first?.blob).toMatchObject({ byteLength: 400_000 })
+
+    // another upload to the same drive lands right after the cut one's blocks
+    const between = randomBytes(300_000)
+    const b = await peer.services.storage.put(bytesSource(between), { path: 'between.bin' })
+    const inBefore = storage(relay).status.bytesIn
+    const put = await peer.services.storage.put(bytesSource(bytes), { path: 'moved.bin' })
+    // only the missing bytes were sent; the ones held moved to the core's end and their old blocks were freed
+    expect(storage(relay).status.bytesIn - inBefore).toBe(600_000)
+    const core = await blobCore(relay, put.object.drive)
+    expect(await core.has(first!.blob!.blockOffset, first!.blob!.blockOffset + first!.blob!.blockLength)).toBe(false)
+    for (const [address, content] of [[put.address, bytes], [b.address, between]] as const) {
+      const sink = memorySink(content.length)
+      await peer.services.storage.get(address, sink)
+      expect(Buffer.from(sink.bytes()).equals(content)).toBe(true)
+    }
+
+    // an upload nobody resumes expires, and its blocks go with it
+    const dropped = await raw(peer, relay)
+    await dropped.fs.write(encodeControl({ v: 1, op: 'put', path: 'dropped.bin', size: bytes.length, sha256: sha(bytes).toString('hex') }))
+    await dropped.reply()
+    await dropped.fs.write(encodeData(0, sha(bytes.subarray(0, 200_000)), bytes.subarray(0, 200_000)))
+    await until(() => storage(relay).status.bytesIn - inBefore >= 800_000, 'the chunk')
+    await dropped.fs.stream.close()
+    await until(() => storage(relay).status.refusals.abandoned === 2, 'the relay to notice')
+    const [left] = await pendingRecords()
+    expect(left?.blob?.byteLength).toBe(200_000)
+    const range = [left!.blob!.blockOffset, left!.blob!.blockOffset + left!.blob!.blockLength] as const
+    expect(await core.has(...range)).toBe(true)
+    await storage(relay).collect(Date.now() + 2 * 3600 * 1000)
+    expect(storage(relay).status).toMatchObject({ pendingUploads: 0, objects: 2 })
+    expect(await core.has(...range)).toBe(false)
+  })
+
   it('keeps everything across a restart; expired objects and stale uploads are collected', async () => {
     // long lifetimes, so a slow restart cannot expire anything early; expiry is then tested by collecting at a later time
     let relay = await startRelay({ maxTtl: 3600, pendingTtl: 600 })
@@ -314,4 +363,18 @@ async function ownerKey (peer: NodePeer): Promise<PrivateKey> {
   const key = (peer.services.storage as any).components.privateKey as PrivateKey
   if (key == null) throw new Error('no key')
   return key
+}
+
+/** The relay's records of uploads in progress, as on disk. */
+async function pendingRecords (): Promise<PendingRecord[]> {
+  const folder = join(dir, 'storage', 'partial')
+  const names = (await readdir(folder)).filter(n => n.endsWith('.json'))
+  return await Promise.all(names.map(async n => JSON.parse(await readFile(join(folder, n), 'utf8')) as PendingRecord))
+}
+
+/** A drive's blob core on the relay, to see which blocks it holds. */
+async function blobCore (relay: RelayNode, drive: string): Promise<Hypercore> {
+  const handle = ((storage(relay) as any).store as ObjectStore).driveByKey(drive)
+  if (handle == null) throw new Error('no such drive')
+  return (await handle.drive.getBlobs()).core
 }

@@ -11,6 +11,7 @@ import { handleGet, handleStat } from './get-handler.ts'
 import { findObject } from './handler-context.ts'
 import { pickHolderAddrs } from './holder-addrs.ts'
 import { ObjectStore } from './object-store.ts'
+import { clearPendingBlob, recoverHeldUploads } from './pending-blobs.ts'
 import { PendingUploads } from './pending-uploads.ts'
 import { handlePut } from './put-handler.ts'
 import { Replication } from './replication.ts'
@@ -25,7 +26,7 @@ import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable,
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 export interface RelayStorageInit {
-  /** Folder for the Corestore and partial uploads, e.g. `<data>/storage`. */
+  /** Folder for the Corestore and the records of uploads in progress, e.g. `<data>/storage`. */
   dir: string
   /** Bytes for all objects, replicated ones and uploads in progress. @default 10 GiB */
   quota?: number
@@ -111,7 +112,7 @@ export class RelayStorage implements Startable {
       ...init
     }
     this.store = new ObjectStore({ dir: join(init.dir, 'cores'), quota: this.init.quota, peerQuota: this.init.peerQuota, log: this.log })
-    this.pending = new PendingUploads({ dir: join(init.dir, 'partial'), idleTtl: this.init.pendingTtl * 1000, log: this.log })
+    this.pending = new PendingUploads({ dir: join(init.dir, 'partial'), idleTtl: this.init.pendingTtl * 1000, clear: async (record) => { await clearPendingBlob(this.store, record) }, log: this.log })
     this.replication = new Replication({
       dir: init.dir,
       store: this.store,
@@ -142,6 +143,7 @@ export class RelayStorage implements Startable {
     await mkdir(this.init.dir, { recursive: true })
     await this.store.open()
     await this.pending.open()
+    await recoverHeldUploads(this.store, this.pending, this.log)
     this.store.pendingBytes = (owner) => this.pending.bytes(owner)
     await this.replication.start()
     await this.components.registrar.handle(STORAGE_PROTOCOL, (stream, conn) => {
