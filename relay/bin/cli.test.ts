@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { RELAY_NODE_FLAGS } from './node-flags.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 
@@ -22,6 +23,15 @@ async function run (script: string, args: string[], stopWhen?: RegExp): Promise<
 }
 
 describe('relay CLI', () => {
+  it('npm start and npm run relay give the relay its Node flags', async () => {
+    const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    for (const name of ['start', 'relay']) {
+      const command = scripts[name] ?? ''
+      const node = command.slice(command.indexOf('node '), command.indexOf('relay/bin/relay.ts'))
+      for (const flag of RELAY_NODE_FLAGS) expect(node.split(' '), name).toContain(flag)
+    }
+  })
+
   it('prints help and exits 0', async () => {
     const { code, stdout } = await run('relay/bin/relay.ts', ['--help'])
     expect(code).toBe(0)
