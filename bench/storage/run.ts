@@ -1,6 +1,7 @@
 // npm run bench:storage — see the Storage section of BENCHMARKS.md
 // BENCH_STORAGE_PROFILE=<dir> also writes CPU profiles of relay A and of the tab (second storage and raw upload) there, and leaves BENCHMARKS.md alone.
-// BENCH_STORAGE_TAB_UPLOAD=<n> measures only the tab's upload, n pairs of raw and storage, for quick comparisons; BENCHMARKS.md is left alone.
+// BENCH_STORAGE_TAB_UPLOAD=<n> measures only the tab's upload, n pairs of raw and storage, for quick comparisons, and prints
+// the CPU each thread of relays A and B, this process and the tab's Chromium used per upload; BENCHMARKS.md is left alone.
 import '../../relay/polyfills.ts'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -10,8 +11,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launchChromium } from '../../e2e/fixtures/chromium.ts'
+import { childrenMatching, threadTicks, ticksBetween } from '../tasks/cpu-groups.ts'
 import { freePort } from '../../e2e/fixtures/ports.ts'
 import { ProcessLines } from '../../e2e/fixtures/process-lines.ts'
+import { RELAY_NODE_FLAGS } from '../../relay/bin/node-flags.ts'
 import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import { bytesSource, memorySink } from '../../shared/storage/sources.ts'
 import { upsertSection } from '../transport/benchmarks-file.ts'
@@ -19,7 +22,7 @@ import { cpuBetween, cpuSnapshot, waitForQuiet } from '../transport/cpu-usage.ts
 import { loadAverage, machineInfo } from '../transport/machine-info.ts'
 import { mbps, median, round } from '../transport/stats.ts'
 import { rawDownload, rawUpload } from './raw-protocol.ts'
-import { storageSection } from './report.ts'
+import { pairRatio, storageSection } from './report.ts'
 import type { Measure, StorageBenchResult } from './report.ts'
 import type { StorageBenchApi } from '../../web/src/storage/storage-bench.ts'
 import type { ChildProcess } from 'node:child_process'
@@ -47,7 +50,7 @@ async function startRelay (name: string, extra: string[] = []): Promise<Relay> {
   const args = ['--data', dir, '--host', '127.0.0.1', '--http-port', String(await freePort()), '--ws-port', String(await freePort()), '--tcp-port', String(await freePort()),
     '--difficulty', '8', '--storage-quota', '40GiB', '--storage-peer-quota', '20GiB', '--quiet', ...extra]
   const profile = PROFILE_DIR != null && name === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/storage/bench-relay.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...RELAY_NODE_FLAGS, ...profile, '--import', 'tsx', 'bench/storage/bench-relay.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
   const lines = new ProcessLines(child, `relay ${name}`)
   cleanups.push(async () => {
     if (child.exitCode == null) {
@@ -143,6 +146,17 @@ function profileOnce (page: Page): <T>(name: string, fn: () => Promise<T>) => Pr
   }
 }
 
+/** CPU ms per upload by thread (ticks are 10 ms), raw against storage, the largest differences first. */
+function logThreads (raw: Map<string, number>, storage: Map<string, number>): void {
+  const keys = new Set([...raw.keys(), ...storage.keys()])
+  const rows = [...keys].map(k => ({ k, r: (raw.get(k) ?? 0) * 10 / REPS, s: (storage.get(k) ?? 0) * 10 / REPS }))
+    .filter(x => x.r + x.s >= 10).sort((x, y) => (y.s - y.r) - (x.s - x.r))
+  log('CPU ms per upload: raw / storage / extra   group type thread')
+  for (const x of rows) log(`${String(round(x.r)).padStart(7)} ${String(round(x.s)).padStart(7)} ${String(round(x.s - x.r)).padStart(7)}   ${x.k}`)
+  const sum = (f: (x: typeof rows[number]) => number): number => round(rows.reduce((t, x) => t + f(x), 0))
+  log(`total ${sum(x => x.r)} / ${sum(x => x.s)} / ${sum(x => x.s - x.r)}`)
+}
+
 async function main (): Promise<StorageBenchResult | null> {
   const began = Date.now()
   const loadAtStart = loadAverage()
@@ -155,7 +169,9 @@ async function main (): Promise<StorageBenchResult | null> {
   await until(async () => (await status(a)).storage.replication.replicas.includes(b.peerId), 60_000, 'B to register as A\'s replica')
 
   log('bench: opening the bench tab and a Node peer, both on relay A')
+  const chromiums = new Set(childrenMatching(process.pid, 'chrom'))
   const browser = await launchChromium()
+  const roots = { a: a.child.pid ?? -1, b: b.child.pid ?? -1, tab: childrenMatching(process.pid, 'chrom').find(p => !chromiums.has(p)) ?? -1 }
   cleanups.push(async () => { await browser.close() })
   const page = await browser.newPage()
   page.on('pageerror', (err) => { log(`[tab] page error: ${err.message}`) })
@@ -210,14 +226,23 @@ async function main (): Promise<StorageBenchResult | null> {
   log(`bench: tab ↔ relay A over WebSocket, ${SIZE / MiB} MiB × ${REPS}`)
   let tabAddress = ''
   const profiled = profileOnce(page)
-  const [tabRawUpload, tabUpload] = await measurePair('upload', SIZE, async () => await profiled('tab-raw-upload', async () => await call(page, 'rawUpload', { size: SIZE })), async () => await profiled('tab-upload', async () => {
+  const threads = { raw: new Map<string, number>(), storage: new Map<string, number>() }
+  const counted = (kind: 'raw' | 'storage', fn: () => Promise<number>) => async (): Promise<number> => {
+    if (TAB_UPLOAD_ONLY === 0) return await fn()
+    const before = threadTicks(roots)
+    const ms = await fn()
+    for (const [k, t] of ticksBetween(before, threadTicks(roots))) threads[kind].set(k, (threads[kind].get(k) ?? 0) + t)
+    return ms
+  }
+  const [tabRawUpload, tabUpload] = await measurePair('upload', SIZE, counted('raw', async () => await profiled('tab-raw-upload', async () => await call(page, 'rawUpload', { size: SIZE }))), counted('storage', async () => await profiled('tab-upload', async () => {
     const r = await tabPut(SIZE)
     tabAddress = r.address
     return r.ms
-  }), replicaCaughtUp)
+  })), replicaCaughtUp)
   if (TAB_UPLOAD_ONLY > 0) {
     const ratios = tabRawUpload.samples.map((r, i) => round((tabUpload.samples[i]?.MBps ?? 0) / r.MBps, 2))
     log(`bench: tab upload / raw, pair by pair: ${ratios.join(', ')} (median ${round(median(ratios), 2)}); ratio of medians ${round(tabUpload.MBps / tabRawUpload.MBps, 2)}`)
+    logThreads(threads.raw, threads.storage)
     return null
   }
   const [tabRawDownload, tabDownload] = await measurePair('download', SIZE, async () => await call(page, 'rawDownload', { size: SIZE }), async () => await call(page, 'get', { address: tabAddress }))
@@ -263,12 +288,12 @@ try {
     // a profiled run is slower than a real one: its figures stay out of BENCHMARKS.md
     if (PROFILE_DIR == null) upsertSection(BENCHMARKS_MD, 'Storage', storageSection(result))
     const summary = {
-      upload: { MBps: result.tab.upload.MBps, ratioToRaw: round(result.tab.upload.MBps / result.tab.rawUpload.MBps, 2), rawMBps: result.tab.rawUpload.MBps },
-      download: { MBps: result.tab.download.MBps, ratioToRaw: round(result.tab.download.MBps / result.tab.rawDownload.MBps, 2), rawMBps: result.tab.rawDownload.MBps },
+      upload: { MBps: result.tab.upload.MBps, ratioToRaw: pairRatio(result.tab.upload, result.tab.rawUpload), rawMBps: result.tab.rawUpload.MBps, ratioOfMedians: round(result.tab.upload.MBps / result.tab.rawUpload.MBps, 2) },
+      download: { MBps: result.tab.download.MBps, ratioToRaw: pairRatio(result.tab.download, result.tab.rawDownload), rawMBps: result.tab.rawDownload.MBps, ratioOfMedians: round(result.tab.download.MBps / result.tab.rawDownload.MBps, 2) },
       replication: { MBps: result.replication.MBps, rawMBps: result.rawReplication.MBps },
       node: {
-        upload: { MBps: result.node.upload.MBps, ratioToRaw: round(result.node.upload.MBps / result.node.rawUpload.MBps, 2) },
-        download: { MBps: result.node.download.MBps, ratioToRaw: round(result.node.download.MBps / result.node.rawDownload.MBps, 2) }
+        upload: { MBps: result.node.upload.MBps, ratioToRaw: pairRatio(result.node.upload, result.node.rawUpload) },
+        download: { MBps: result.node.download.MBps, ratioToRaw: pairRatio(result.node.download, result.node.rawDownload) }
       }
     }
     log(`bench: done in ${result.seconds} s; ${PROFILE_DIR == null ? 'BENCHMARKS.md updated' : `profiles in ${PROFILE_DIR}`}`)
