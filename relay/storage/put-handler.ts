@@ -114,8 +114,16 @@ async function targetDrive (ctx: HandlerContext, req: PutRequest, requester: str
 async function receive (ctx: HandlerContext, upload: PendingUpload, handle: DriveHandle, fs: FrameStream, signal: AbortSignal, asked?: number): Promise<{ meta: ObjectMeta, deduplicated: boolean }> {
   const { record } = upload
   const chunkSize = Math.min(Math.max(asked ?? ctx.chunkSize, MIN_CHUNK_SIZE), MAX_CHUNK_SIZE)
-  // one upload appends to a drive at a time (a second waits here, its client held by backpressure)
-  const release = await ctx.store.lockAppends(handle, signal)
+  // one upload appends to a drive at a time: a second waits here (or until its client leaves)
+  const left = new AbortController()
+  const onClose = (): void => { left.abort(new UploadIncompleteError('The client left while another upload to its drive ran')) }
+  fs.stream.addEventListener('close', onClose, { once: true })
+  let release: () => void
+  try {
+    release = await ctx.store.lockAppends(handle, AbortSignal.any([signal, left.signal]))
+  } finally {
+    fs.stream.removeEventListener('close', onClose)
+  }
   const core = (await handle.drive.getBlobs()).core
   let appender: BlobAppender | undefined
   let committed = false

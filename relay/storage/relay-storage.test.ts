@@ -281,7 +281,7 @@ describe('relay storage over real libp2p connections', () => {
     expect(storage(relay).status.pendingUploads).toBe(2)
   })
 
-  it('an upload resumes after another one appended to its drive, and abandoned uploads free their blocks', async () => {
+  it('an upload resumes after another one appended to its drive, uploads to one drive take turns, and abandoned uploads free their blocks', async () => {
     const relay = await startRelay()
     const peer = await startPeer(relay)
     const bytes = randomBytes(1_000_000)
@@ -310,12 +310,21 @@ describe('relay storage over real libp2p connections', () => {
       expect(Buffer.from(sink.bytes()).equals(content)).toBe(true)
     }
 
+    // uploads to one drive at the same time take turns appending: each object gets its own bytes
+    const twins = [randomBytes(700_000), randomBytes(700_000)]
+    const both = await Promise.all(twins.map(async (t, i) => await peer.services.storage.put(bytesSource(t), { path: `twin-${i}.bin` })))
+    for (const [i, p] of both.entries()) {
+      const sink = memorySink(p.object.size)
+      await peer.services.storage.get(p.address, sink)
+      expect(Buffer.from(sink.bytes()).equals(twins[i]!)).toBe(true)
+    }
+
     // an upload nobody resumes expires, and its blocks go with it
     const dropped = await raw(peer, relay)
     await dropped.fs.write(encodeControl({ v: 1, op: 'put', path: 'dropped.bin', size: bytes.length, sha256: sha(bytes).toString('hex') }))
     await dropped.reply()
     await dropped.fs.write(encodeData(0, sha(bytes.subarray(0, 200_000)), bytes.subarray(0, 200_000)))
-    await until(() => storage(relay).status.bytesIn - inBefore >= 800_000, 'the chunk')
+    await until(() => storage(relay).status.bytesIn - inBefore >= 2_200_000, 'the chunk')
     await dropped.fs.stream.close()
     await until(() => storage(relay).status.refusals.abandoned === 2, 'the relay to notice')
     const [left] = await pendingRecords()
@@ -323,7 +332,7 @@ describe('relay storage over real libp2p connections', () => {
     const range = [left!.blob!.blockOffset, left!.blob!.blockOffset + left!.blob!.blockLength] as const
     expect(await core.has(...range)).toBe(true)
     await storage(relay).collect(Date.now() + 2 * 3600 * 1000)
-    expect(storage(relay).status).toMatchObject({ pendingUploads: 0, objects: 2 })
+    expect(storage(relay).status).toMatchObject({ pendingUploads: 0, objects: 4 })
     expect(await core.has(...range)).toBe(false)
   })
 
