@@ -84,13 +84,20 @@ export class BlobAppender {
 export async function relocate (core: Hypercore, extent: BlobExtent, signal?: AbortSignal): Promise<BlobExtent> {
   const moved: BlobExtent = { blockOffset: core.length, byteOffset: core.byteLength, blockLength: 0, byteLength: 0 }
   const appender = new BlobAppender(core, moved)
-  for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
-    signal?.throwIfAborted()
-    const block = await core.get(i, { wait: false }) as Uint8Array | null
-    if (block == null) throw new Error(`Block ${i} of a pending upload is missing`)
-    await appender.write(block)
+  try {
+    for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
+      signal?.throwIfAborted()
+      const block = await core.get(i, { wait: false }) as Uint8Array | null
+      if (block == null) throw new Error(`Block ${i} of a pending upload is missing`)
+      await appender.write(block)
+    }
+    await appender.settle()
+  } catch (err) {
+    // a half-made copy is nobody's: free it, the original stays as it was
+    await appender.settle().catch(() => {})
+    if (moved.blockLength > 0) await core.clear(moved.blockOffset, moved.blockOffset + moved.blockLength).catch(() => {})
+    throw err
   }
-  await appender.settle()
   if (extent.blockLength > 0) await core.clear(extent.blockOffset, extent.blockOffset + extent.blockLength)
   return appender.extent
 }

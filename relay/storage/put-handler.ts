@@ -124,12 +124,13 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
   } finally {
     fs.stream.removeEventListener('close', onClose)
   }
-  const core = (await handle.drive.getBlobs()).core
   let appender: BlobAppender | undefined
   let committed = false
   try {
-    const hasher = createHash('sha256')
-    record.blob = await resumeExtent(ctx, core, record, hasher, signal)
+    const core = (await handle.drive.getBlobs()).core
+    const resumed = await resumeExtent(ctx, core, record, signal)
+    const hasher = resumed.hasher
+    record.blob = resumed.extent
     record.holding = true
     await ctx.pending.save(upload)
     appender = new BlobAppender(core, record.blob)
@@ -207,25 +208,36 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
 }
 
 /**
- * Where a (resumed) upload's bytes continue: its extent if nothing was
- * appended after it, else a copy of it at the core's end. The bytes held
- * are fed through the content hash.
+ * Where a (resumed) upload's bytes continue, with the content hash fed the
+ * bytes held: its extent if nothing was appended after it, else a copy of
+ * it at the core's end. Held bytes that cannot be read are given up: the
+ * upload starts again from byte 0.
  */
-async function resumeExtent (ctx: HandlerContext, core: Hypercore, record: PendingRecord, hasher: Hash, signal: AbortSignal): Promise<BlobExtent> {
+async function resumeExtent (ctx: HandlerContext, core: Hypercore, record: PendingRecord, signal: AbortSignal): Promise<{ extent: BlobExtent, hasher: Hash }> {
+  const fresh = (): { extent: BlobExtent, hasher: Hash } => ({ extent: { blockOffset: core.length, byteOffset: core.byteLength, blockLength: 0, byteLength: 0 }, hasher: createHash('sha256') })
   let extent = record.blob
-  if (extent == null || extent.blockLength === 0) return { blockOffset: core.length, byteOffset: core.byteLength, blockLength: 0, byteLength: 0 }
-  if (extent.blockOffset + extent.blockLength !== core.length || extent.byteOffset + extent.byteLength !== core.byteLength) {
-    ctx.log('upload %s resumes after another upload to its drive: moving its %d bytes to the end', record.id, extent.byteLength)
-    extent = await relocate(core, extent, signal)
-    record.blob = extent
+  if (extent == null || extent.blockLength === 0) return fresh()
+  try {
+    if (extent.blockOffset + extent.blockLength !== core.length || extent.byteOffset + extent.byteLength !== core.byteLength) {
+      ctx.log('upload %s resumes after another upload to its drive: moving its %d bytes to the end', record.id, extent.byteLength)
+      extent = await relocate(core, extent, signal)
+      record.blob = extent
+    }
+    const hasher = createHash('sha256')
+    for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
+      signal.throwIfAborted()
+      const block = await core.get(i, { wait: false }) as Uint8Array | null
+      if (block == null) throw new Error(`block ${i} is missing`)
+      hasher.update(block)
+    }
+    return { extent, hasher }
+  } catch (err: any) {
+    if (signal.aborted) throw err
+    ctx.log.error('upload %s starts again: the bytes it held cannot be read - %e', record.id, err)
+    await core.clear(extent.blockOffset, extent.blockOffset + extent.blockLength).catch(() => {})
+    record.blob = undefined
+    return fresh()
   }
-  for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
-    signal.throwIfAborted()
-    const block = await core.get(i, { wait: false }) as Uint8Array | null
-    if (block == null) throw new Error(`Block ${i} of upload ${record.id} is missing`)
-    hasher.update(block)
-  }
-  return extent
 }
 
 /** The hash the client names after its last chunk, when its request named none. */

@@ -334,6 +334,22 @@ describe('relay storage over real libp2p connections', () => {
     await storage(relay).collect(Date.now() + 2 * 3600 * 1000)
     expect(storage(relay).status).toMatchObject({ pendingUploads: 0, objects: 4 })
     expect(await core.has(...range)).toBe(false)
+
+    // held bytes that cannot be read any more: the upload starts again from byte 0 and still stores the right content
+    const lost = await raw(peer, relay)
+    await lost.fs.write(encodeControl({ v: 1, op: 'put', path: 'lost.bin', size: bytes.length, sha256: sha(bytes).toString('hex') }))
+    await lost.reply()
+    await lost.fs.write(encodeData(0, sha(bytes.subarray(0, 200_000)), bytes.subarray(0, 200_000)))
+    await lost.fs.stream.close()
+    await until(() => storage(relay).status.refusals.abandoned === 3, 'the relay to notice')
+    const [held] = await pendingRecords()
+    await core.clear(held!.blob!.blockOffset, held!.blob!.blockOffset + held!.blob!.blockLength)
+    const again = storage(relay).status.bytesIn
+    const redone = await peer.services.storage.put(bytesSource(bytes), { path: 'lost.bin' })
+    expect(storage(relay).status.bytesIn - again).toBe(bytes.length)
+    const sink = memorySink(bytes.length)
+    await peer.services.storage.get(redone.address, sink)
+    expect(Buffer.from(sink.bytes()).equals(bytes)).toBe(true)
   })
 
   it('keeps everything across a restart; expired objects and stale uploads are collected', async () => {
