@@ -1,3 +1,4 @@
+import { median, round } from '../transport/stats.ts'
 import type { MachineInfo } from '../transport/machine-info.ts'
 
 export interface Measure {
@@ -21,19 +22,20 @@ export interface StorageBenchResult {
 
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`
 
+/** Each storage transfer's MB/s over that of the raw one run just before it. */
+export function pairRatios (storage: Measure, raw: Measure): number[] {
+  return storage.samples.map((s, i) => s.MBps / (raw.samples[i]?.MBps ?? Number.NaN))
+}
+
 /**
- * Storage against raw, pair by pair: each storage transfer against the raw
- * one run just before it, the median of those ratios. The machine's pace
- * drifts between pairs minutes apart; within a pair it mostly does not.
+ * Storage against raw, pair by pair: the median of `pairRatios`. The
+ * machine's pace drifts between pairs minutes apart; within a pair it mostly
+ * does not.
  */
 export function pairRatio (storage: Measure, raw: Measure): number {
-  const ratios = storage.samples.map((s, i) => s.MBps / (raw.samples[i]?.MBps ?? Number.NaN)).filter(Number.isFinite).sort((a, b) => a - b)
-  if (ratios.length === 0) return Number.NaN
-  const mid = Math.floor(ratios.length / 2)
-  const median = ratios.length % 2 === 1 ? ratios[mid] as number : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2
-  return Math.round(median * 100) / 100
+  return round(median(pairRatios(storage, raw)), 2)
 }
-const pairs = (storage: Measure, raw: Measure): string => storage.samples.map((s, i) => (s.MBps / (raw.samples[i]?.MBps ?? Number.NaN)).toFixed(2)).join(', ')
+const pairs = (storage: Measure, raw: Measure): string => pairRatios(storage, raw).map(x => x.toFixed(2)).join(', ')
 const runs = (m: Measure): string => m.samples.map(s => `${s.MBps} (${s.ours} / ${s.rest})`).join(', ')
 
 /** The `## Storage` section of BENCHMARKS.md. */

@@ -22,7 +22,7 @@ import { cpuBetween, cpuSnapshot, waitForQuiet } from '../transport/cpu-usage.ts
 import { loadAverage, machineInfo } from '../transport/machine-info.ts'
 import { mbps, median, round } from '../transport/stats.ts'
 import { rawDownload, rawUpload } from './raw-protocol.ts'
-import { pairRatio, storageSection } from './report.ts'
+import { pairRatio, pairRatios, storageSection } from './report.ts'
 import type { Measure, StorageBenchResult } from './report.ts'
 import type { StorageBenchApi } from '../../web/src/storage/storage-bench.ts'
 import type { ChildProcess } from 'node:child_process'
@@ -240,8 +240,8 @@ async function main (): Promise<StorageBenchResult | null> {
     return r.ms
   })), replicaCaughtUp)
   if (TAB_UPLOAD_ONLY > 0) {
-    const ratios = tabRawUpload.samples.map((r, i) => round((tabUpload.samples[i]?.MBps ?? 0) / r.MBps, 2))
-    log(`bench: tab upload / raw, pair by pair: ${ratios.join(', ')} (median ${round(median(ratios), 2)}); ratio of medians ${round(tabUpload.MBps / tabRawUpload.MBps, 2)}`)
+    const ratios = pairRatios(tabUpload, tabRawUpload).map(x => round(x, 2))
+    log(`bench: tab upload / raw, pair by pair: ${ratios.join(', ')} (median ${pairRatio(tabUpload, tabRawUpload)}); ratio of medians ${round(tabUpload.MBps / tabRawUpload.MBps, 2)}`)
     logThreads(threads.raw, threads.storage)
     return null
   }

@@ -173,20 +173,11 @@ export class ObjectStore {
    * Waits for the drive's append lock and returns its release: one upload
    * appends to a blob core at a time, so each upload's blocks are contiguous.
    */
-  async lockAppends (handle: DriveHandle, signal?: AbortSignal): Promise<() => void> {
+  async lockAppends (handle: DriveHandle, signal: AbortSignal): Promise<() => void> {
     const previous = handle.appendTail ?? Promise.resolve()
     const gate = Promise.withResolvers<void>()
     handle.appendTail = previous.then(async () => { await gate.promise })
-    let released = false
-    const release = (): void => {
-      if (released) return
-      released = true
-      gate.resolve()
-    }
-    if (signal == null) {
-      await previous
-      return release
-    }
+    const release = (): void => { gate.resolve() }
     const aborted = Promise.withResolvers<never>()
     const onAbort = (): void => { aborted.reject(signal.reason) }
     signal.addEventListener('abort', onAbort, { once: true })

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeJsonFile } from './json-file.ts'
 import type { BlobExtent } from './blob-appender.ts'
 import type { Logger } from '@libp2p/interface'
 
@@ -74,7 +75,7 @@ export class PendingUploads {
   async open (): Promise<void> {
     await mkdir(this.init.dir, { recursive: true })
     for (const name of await readdir(this.init.dir)) {
-      // partial files of older versions: their uploads start again
+      // partial files of older versions (their uploads start again) and writes cut short
       if (name.endsWith('.part') || name.endsWith('.tmp')) {
         await rm(join(this.init.dir, name), { force: true })
         continue
@@ -114,9 +115,7 @@ export class PendingUploads {
 
   /** Writes the record (atomically: a crash leaves the old one or the new one). */
   async save (upload: PendingUpload): Promise<void> {
-    const path = join(this.init.dir, `${upload.record.id}.json`)
-    await writeFile(`${path}.tmp`, JSON.stringify(upload.record))
-    await rename(`${path}.tmp`, path)
+    await writeJsonFile(join(this.init.dir, `${upload.record.id}.json`), upload.record)
   }
 
   /** Bytes reserved by uploads in progress: for one owner, or all. */
