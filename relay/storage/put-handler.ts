@@ -126,6 +126,7 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
   }
   let appender: BlobAppender | undefined
   let committed = false
+  let abandoned = false
   try {
     const core = (await handle.drive.getBlobs()).core
     const resumed = await resumeExtent(ctx, core, record, signal)
@@ -194,7 +195,7 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
     // the client went away (or stalled) mid-upload: a stream that ends, resets or times out, not a refusal of ours;
     // which of end and reset a vanished client's stream shows depends on timing, so both count
     const refused = err instanceof StorageError ? !(err instanceof UploadIncompleteError) : ['ProtocolError', 'InvalidMessageError', 'MessageTooLargeError'].includes(err?.name)
-    if (!refused) ctx.counters.add('abandoned')
+    abandoned = !refused
     throw err
   } finally {
     // every verified byte is appended (and counted in record.blob) before a resume may look at the record
@@ -204,6 +205,8 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
       await ctx.pending.save(upload).catch((err: any) => { ctx.log('saving upload %s failed - %e', record.id, err) })
     }
     release()
+    // counted once the upload's record says what it holds
+    if (abandoned) ctx.counters.add('abandoned')
   }
 }
 
