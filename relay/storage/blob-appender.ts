@@ -2,9 +2,9 @@ import type { Hypercore } from 'corestore'
 import type { BlobId } from 'hyperdrive'
 
 /** Hypercore blocks are at most this big: cheap to hash and store, small enough to replicate smoothly. */
-export const BLOCK_SIZE = 256 * 1024
+const BLOCK_SIZE = 256 * 1024
 /** Bytes handed to `write` but not yet appended; past this `write` waits (backpressure to the client). */
-export const MAX_QUEUED = 2 * 1024 * 1024
+const MAX_QUEUED = 2 * 1024 * 1024
 /** Blocks per append: one RocksDB batch each. */
 const MAX_BATCH = 8
 
@@ -31,11 +31,6 @@ export class BlobAppender {
       throw new Error('The blob extent does not end where the blob core does')
     }
     this.extent = extent
-  }
-
-  /** Bytes on disk (appended), from the extent's start. */
-  get appended (): number {
-    return this.extent.byteLength
   }
 
   /** Queues verified bytes; waits only while too many are not yet appended. */

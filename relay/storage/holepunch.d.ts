@@ -39,7 +39,7 @@ declare module 'corestore' {
 declare module 'hyperdrive' {
   import type Corestore from 'corestore'
   import type { Hypercore } from 'corestore'
-  import type { Readable, Writable } from 'streamx'
+  import type { Readable } from 'streamx'
 
   export interface BlobId { blockOffset: number, blockLength: number, byteOffset: number, byteLength: number }
 
@@ -51,7 +51,6 @@ declare module 'hyperdrive' {
 
   export interface Hyperblobs {
     readonly core: Hypercore
-    createWriteStream: (opts?: Record<string, unknown>) => Writable & { id: BlobId }
     createReadStream: (id: BlobId, opts?: { start?: number, end?: number, wait?: boolean, timeout?: number }) => Readable
     clear: (id: BlobId) => Promise<unknown>
   }
