@@ -73,6 +73,8 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
   private readonly tasks = new Map<string, KnownTask>()
   private readonly seenAssignments = new Set<string>()
   private readonly jobs = new Map<string, ProviderJob>()
+  /** Aborted by stop(): a report already on its way outlives its task's close, not the provider. */
+  private stopping = new AbortController()
 
   constructor (ctx: ProviderContext, runner: TaskRunner, init: ProviderInit) {
     super()
@@ -147,6 +149,8 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
   }
 
   stop (): void {
+    this.stopping.abort()
+    this.stopping = new AbortController()
     for (const t of this.tasks.values()) t.controller.abort()
     this.tasks.clear()
   }
@@ -221,7 +225,8 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     const report: Report = { v: 1, type: 'report', assignment: text, provider: this.ctx.self, computeMs: Math.round(performance.now() - started), at: Date.now(), ...(result != null ? { result } : { error }) }
     try {
       const msg = await this.ctx.sign('report', report)
-      await this.ctx.request(a.requestor, known.header.requestorAddrs, { v: 1, kind: 'report', msg, ...(data != null && result != null ? { data } : {}) }, AbortSignal.any([known.controller.signal, AbortSignal.timeout(30_000)]))
+      // not the task's signal: the report that completes a task races the requestor's 'closed' gossip, and its answer carries our verdict
+      await this.ctx.request(a.requestor, known.header.requestorAddrs, { v: 1, kind: 'report', msg, ...(data != null && result != null ? { data } : {}) }, AbortSignal.any([this.stopping.signal, AbortSignal.timeout(30_000)]))
       this.finishJob(job, error == null ? 'done' : 'failed', error?.message)
     } catch (err: any) {
       this.finishJob(job, 'failed', `report not delivered: ${err.message}`)
