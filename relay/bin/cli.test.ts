@@ -23,11 +23,12 @@ async function run (script: string, args: string[], stopWhen?: RegExp): Promise<
 }
 
 describe('relay CLI', () => {
-  it('npm start and npm run relay give the relay its Node flags', async () => {
+  it('npm start, npm run relay and npm run peer give Node its flags', async () => {
     const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-    for (const name of ['start', 'relay']) {
-      const command = scripts[name] ?? ''
-      const node = command.slice(command.indexOf('node '), command.indexOf('relay/bin/relay.ts'))
+    for (const [name, entry] of [['start', 'relay/bin/relay.ts'], ['relay', 'relay/bin/relay.ts'], ['peer', 'relay/bin/peer.ts']]) {
+      const command = scripts[name as string] ?? ''
+      const node = command.slice(command.indexOf('node '), command.indexOf(entry as string))
+      expect(node, name).not.toBe('')
       for (const flag of RELAY_NODE_FLAGS) expect(node.split(' '), name).toContain(flag)
     }
   })
