@@ -72,18 +72,27 @@ export class BlobAppender {
   }
 }
 
+/** The blocks of an extent, in order; one the core lacks is an error. */
+export async function * blocksOf (core: Hypercore, extent: BlobExtent, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
+    signal?.throwIfAborted()
+    const block = await core.get(i, { wait: false }) as Uint8Array | null
+    if (block == null) throw new Error(`Block ${i} of a pending upload is missing`)
+    yield block
+  }
+}
+
 /**
  * Moves an extent to the end of the blob core (another upload appended after
- * it): copies its blocks, then clears the old ones. Returns the new extent.
+ * it): copies its blocks (each also handed to `onBlock`), then clears the old
+ * ones. Returns the new extent.
  */
-export async function relocate (core: Hypercore, extent: BlobExtent, signal?: AbortSignal): Promise<BlobExtent> {
+export async function relocate (core: Hypercore, extent: BlobExtent, signal?: AbortSignal, onBlock?: (block: Uint8Array) => void): Promise<BlobExtent> {
   const moved: BlobExtent = { blockOffset: core.length, byteOffset: core.byteLength, blockLength: 0, byteLength: 0 }
   const appender = new BlobAppender(core, moved)
   try {
-    for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
-      signal?.throwIfAborted()
-      const block = await core.get(i, { wait: false }) as Uint8Array | null
-      if (block == null) throw new Error(`Block ${i} of a pending upload is missing`)
+    for await (const block of blocksOf(core, extent, signal)) {
+      onBlock?.(block)
       await appender.write(block)
     }
     await appender.settle()

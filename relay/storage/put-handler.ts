@@ -4,7 +4,7 @@ import { validateObjectPath } from '../../shared/storage/object-path.ts'
 import { decodeControl, decodeFrame, encodeControl, validatePutEnd } from '../../shared/storage/storage-codec.ts'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../shared/storage/storage-protocol.ts'
 import { verifyToken } from '../../shared/storage/transfer-token.ts'
-import { BlobAppender, relocate } from './blob-appender.ts'
+import { BlobAppender, blocksOf, relocate } from './blob-appender.ts'
 import { objectInfo } from './object-meta.ts'
 import { received, uploadId } from './pending-uploads.ts'
 import type { BlobExtent } from './blob-appender.ts'
@@ -221,17 +221,14 @@ async function resumeExtent (ctx: HandlerContext, core: Hypercore, record: Pendi
   let extent = record.blob
   if (extent == null || extent.blockLength === 0) return fresh()
   try {
+    const hasher = createHash('sha256')
     if (extent.blockOffset + extent.blockLength !== core.length || extent.byteOffset + extent.byteLength !== core.byteLength) {
       ctx.log('upload %s resumes after another upload to its drive: moving its %d bytes to the end', record.id, extent.byteLength)
-      extent = await relocate(core, extent, signal)
+      // hashed as they are copied: each held block is read once
+      extent = await relocate(core, extent, signal, block => hasher.update(block))
       record.blob = extent
-    }
-    const hasher = createHash('sha256')
-    for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
-      signal.throwIfAborted()
-      const block = await core.get(i, { wait: false }) as Uint8Array | null
-      if (block == null) throw new Error(`block ${i} is missing`)
-      hasher.update(block)
+    } else {
+      for await (const block of blocksOf(core, extent, signal)) hasher.update(block)
     }
     return { extent, hasher }
   } catch (err: any) {
