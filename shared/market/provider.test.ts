@@ -12,6 +12,7 @@ import type { SubtaskJob, TaskRunner } from '../compute/task-runner.ts'
 // Ordering of one provider's messages, with an in-process requestor: the real wire is covered by relay/market/market.test.ts and e2e/compute-market.spec.ts.
 const REQUESTOR = 'requestor'
 const SELF = 'provider'
+const TASK = 'task-1'
 
 /** Echoes the input back: enough to produce a result to report. */
 function echoRunner (): TaskRunner {
@@ -19,14 +20,15 @@ function echoRunner (): TaskRunner {
   return Object.assign(runner, { cores: 1, paused: false, run: async (job: SubtaskJob) => job.input })
 }
 
-async function fixture (request: ProviderContext['request']): Promise<{ provider: Provider, header: TaskHeader, assignment: Assignment, finished: Promise<ProviderJob> }> {
+/** A provider of one single-subtask task; `request` plays the requestor's side of each request it sends. */
+async function fixture (request: (provider: Provider, req: MarketRequest, signal: AbortSignal) => void): Promise<{ provider: Provider, header: TaskHeader, assignment: Assignment, finished: Promise<ProviderJob> }> {
   const input = new TextEncoder().encode('subtask 0')
   const bundle = packInputs([input])
   const module = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])
   const ref = async (bytes: Uint8Array, address: string): Promise<{ address: string, sha256: string, size: number }> => ({ address, sha256: toHex(await sha256Once(bytes)), size: bytes.byteLength })
   const now = Date.now()
   const header: TaskHeader = {
-    v: 1, type: 'task', id: 'task-1', requestor: REQUESTOR, requestorAddrs: [], name: 'echo',
+    v: 1, type: 'task', id: TASK, requestor: REQUESTOR, requestorAddrs: [], name: 'echo',
     module: await ref(module, 'module'), inputs: await ref(bundle, 'inputs'), subtasks: 1, price: 0,
     deadline: now + 60_000, subtaskTimeout: 10_000, requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'redundancy', k: 1 }, createdAt: now
   }
@@ -36,7 +38,7 @@ async function fixture (request: ProviderContext['request']): Promise<{ provider
     log: logger('golem-clay:provider-test'),
     addrs: () => [],
     sign: async (kind, body) => JSON.stringify({ kind, body }),
-    request,
+    request: async (_peer, _addrs, req, signal) => { request(provider, req, signal) },
     fetch: async (address) => address === 'module' ? module : bundle
   }
   const provider = new Provider(ctx, echoRunner(), { runtime: 'node' })
@@ -49,16 +51,13 @@ async function fixture (request: ProviderContext['request']): Promise<{ provider
 describe('provider', () => {
   it('delivers the report that completes a task even when the task\'s close overtakes the answer', async () => {
     const sent: MarketRequest[] = []
-    let provider: Provider | undefined
-    const { provider: p, header, assignment, finished } = await fixture(async (_peer, _addrs, req, signal) => {
+    const { provider, header, assignment, finished } = await fixture((provider, req, signal) => {
       sent.push(req)
       // the requestor decided on this report and closed the task: its 'closed' gossip lands before the answer
-      provider?.onClosed({ v: 1, type: 'closed', task: header.id, requestor: REQUESTOR, reason: 'done', at: Date.now() })
-      await new Promise(resolve => setTimeout(resolve, 20))
+      provider.onClosed({ v: 1, type: 'closed', task: TASK, requestor: REQUESTOR, reason: 'done', at: Date.now() })
       signal.throwIfAborted()
     })
-    provider = p
-    p.onAssign(assignment, JSON.stringify(assignment), header, REQUESTOR, { module: 't', inputs: 't' })
+    provider.onAssign(assignment, JSON.stringify(assignment), header, REQUESTOR, { module: 't', inputs: 't' })
     const job = await finished
     expect(sent.map(r => r.kind)).toEqual(['report'])
     expect(job.error).toBeUndefined()
@@ -66,14 +65,11 @@ describe('provider', () => {
   })
 
   it('gives up a report on the way when the provider stops', async () => {
-    let provider: Provider | undefined
-    const { provider: p, header, assignment, finished } = await fixture(async (_peer, _addrs, _req, signal) => {
-      provider?.stop()
-      await new Promise(resolve => setTimeout(resolve, 20))
+    const { provider, header, assignment, finished } = await fixture((provider, _req, signal) => {
+      provider.stop()
       signal.throwIfAborted()
     })
-    provider = p
-    p.onAssign(assignment, JSON.stringify(assignment), header, REQUESTOR, { module: 't', inputs: 't' })
+    provider.onAssign(assignment, JSON.stringify(assignment), header, REQUESTOR, { module: 't', inputs: 't' })
     const job = await finished
     expect(job.state).toBe('failed')
     expect(job.error).toMatch(/report not delivered/)
