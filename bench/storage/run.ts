@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launchChromium } from '../../e2e/fixtures/chromium.ts'
-import { childrenMatching, threadTicks, ticksBetween } from '../tasks/cpu-groups.ts'
+import { addTicks, childrenMatching, threadTable, threadTicks, ticksBetween } from '../tasks/cpu-groups.ts'
 import { freePort } from '../../e2e/fixtures/ports.ts'
 import { ProcessLines } from '../../e2e/fixtures/process-lines.ts'
 import { RELAY_NODE_FLAGS } from '../../relay/bin/node-flags.ts'
@@ -146,17 +146,6 @@ function profileOnce (page: Page): <T>(name: string, fn: () => Promise<T>) => Pr
   }
 }
 
-/** CPU ms per upload by thread (ticks are 10 ms), raw against storage, the largest differences first. */
-function logThreads (raw: Map<string, number>, storage: Map<string, number>): void {
-  const keys = new Set([...raw.keys(), ...storage.keys()])
-  const rows = [...keys].map(k => ({ k, r: (raw.get(k) ?? 0) * 10 / REPS, s: (storage.get(k) ?? 0) * 10 / REPS }))
-    .filter(x => x.r + x.s >= 10).sort((x, y) => (y.s - y.r) - (x.s - x.r))
-  log('CPU ms per upload: raw / storage / extra   group type thread')
-  for (const x of rows) log(`${String(round(x.r)).padStart(7)} ${String(round(x.s)).padStart(7)} ${String(round(x.s - x.r)).padStart(7)}   ${x.k}`)
-  const sum = (f: (x: typeof rows[number]) => number): number => round(rows.reduce((t, x) => t + f(x), 0))
-  log(`total ${sum(x => x.r)} / ${sum(x => x.s)} / ${sum(x => x.s - x.r)}`)
-}
-
 async function main (): Promise<StorageBenchResult | null> {
   const began = Date.now()
   const loadAtStart = loadAverage()
@@ -231,7 +220,7 @@ async function main (): Promise<StorageBenchResult | null> {
     if (TAB_UPLOAD_ONLY === 0) return await fn()
     const before = threadTicks(roots)
     const ms = await fn()
-    for (const [k, t] of ticksBetween(before, threadTicks(roots))) threads[kind].set(k, (threads[kind].get(k) ?? 0) + t)
+    addTicks(threads[kind], ticksBetween(before, threadTicks(roots)))
     return ms
   }
   const [tabRawUpload, tabUpload] = await measurePair('upload', SIZE, counted('raw', async () => await profiled('tab-raw-upload', async () => await call(page, 'rawUpload', { size: SIZE }))), counted('storage', async () => await profiled('tab-upload', async () => {
@@ -242,7 +231,7 @@ async function main (): Promise<StorageBenchResult | null> {
   if (TAB_UPLOAD_ONLY > 0) {
     const ratios = pairRatios(tabUpload, tabRawUpload).map(x => round(x, 2))
     log(`bench: tab upload / raw, pair by pair: ${ratios.join(', ')} (median ${pairRatio(tabUpload, tabRawUpload)}); ratio of medians ${round(tabUpload.MBps / tabRawUpload.MBps, 2)}`)
-    logThreads(threads.raw, threads.storage)
+    for (const line of threadTable(threads.raw, threads.storage, REPS, { labels: ['raw', 'storage'], per: 'upload', minMs: 10, digits: 0 })) log(line)
     return null
   }
   const [tabRawDownload, tabDownload] = await measurePair('download', SIZE, async () => await call(page, 'rawDownload', { size: SIZE }), async () => await call(page, 'get', { address: tabAddress }))

@@ -101,3 +101,37 @@ export function ticksBetween (a: Map<string, number>, b: Map<string, number>): M
   for (const [k, t] of b) out.set(k, t - (a.get(k) ?? 0))
   return out
 }
+
+/** Adds each thread's ticks in `more` to `into`. */
+export function addTicks (into: Map<string, number>, more: Map<string, number>): void {
+  for (const [k, t] of more) into.set(k, (into.get(k) ?? 0) + t)
+}
+
+export interface ThreadTableInit {
+  /** What `a` and `b` are, e.g. `['raw', 'storage']`. */
+  labels: [string, string]
+  /** What the figures are per, e.g. `'upload'`. */
+  per: string
+  /** Rows whose two figures add up to less than this many ms are left out. */
+  minMs: number
+  /** Decimals shown. */
+  digits: number
+}
+
+/**
+ * Lines comparing two sets of runs thread by thread: CPU ms per unit in `a`,
+ * in `b`, and the difference, largest difference first, then the totals.
+ * `units`: how many units (uploads, subtasks) each set covers.
+ */
+export function threadTable (a: Map<string, number>, b: Map<string, number>, units: number, init: ThreadTableInit): string[] {
+  const ms = (ticks: number | undefined): number => (ticks ?? 0) * 1000 / HZ / units
+  const rows = [...new Set([...a.keys(), ...b.keys()])].map(k => ({ k, a: ms(a.get(k)), b: ms(b.get(k)) }))
+    .filter(x => x.a + x.b >= init.minMs).sort((x, y) => (y.b - y.a) - (x.b - x.a))
+  const fmt = (x: number): string => x.toFixed(init.digits).padStart(7)
+  const sum = (f: (x: typeof rows[number]) => number): string => rows.reduce((t, x) => t + f(x), 0).toFixed(init.digits)
+  return [
+    `CPU ms per ${init.per}: ${init.labels[0]} / ${init.labels[1]} / extra   group type thread`,
+    ...rows.map(x => `${fmt(x.a)} ${fmt(x.b)} ${fmt(x.b - x.a)}   ${x.k}`),
+    `total ${sum(x => x.a)} / ${sum(x => x.b)} / ${sum(x => x.b - x.a)}`
+  ]
+}

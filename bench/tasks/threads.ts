@@ -4,7 +4,7 @@
 //   npm run build && node --import tsx bench/tasks/threads.ts
 // BENCH_TASKS_REQUESTOR=tab submits from the bench page instead of the Node peer.
 import { round } from '../transport/stats.ts'
-import { threadTicks, ticksBetween } from './cpu-groups.ts'
+import { addTicks, threadTable, threadTicks, ticksBetween } from './cpu-groups.ts'
 import { call, direct, network, ranges, setUp } from './rig.ts'
 import type { Requestor } from './rig.ts'
 
@@ -22,26 +22,22 @@ try {
   const alone = Math.min(...await call(rig.bench, 'sequential', { ranges: ranges(width, 5) }))
   width = Math.round(width * TARGET_MS / alone / 1000) * 1000
   const rs = ranges(width, SUBTASKS)
-  const runs: Array<[string, Map<string, number>, number]> = []
+  const runs: Array<[string, Map<string, number>]> = []
   for (let i = 0; i < 2; i++) {
     let a = threadTicks(rig.pids)
     const d = await direct(rig, rs)
-    runs.push(['direct', ticksBetween(a, threadTicks(rig.pids)), d.wallMs])
+    runs.push(['direct', ticksBetween(a, threadTicks(rig.pids))])
     a = threadTicks(rig.pids)
     const n = await network(rig, FROM, rs, d.outputs)
-    runs.push(['network', ticksBetween(a, threadTicks(rig.pids)), n.wallMs])
+    runs.push(['network', ticksBetween(a, threadTicks(rig.pids))])
     log(`round ${i}: direct ${d.wallMs} ms, network ${n.wallMs} ms, efficiency ${round(d.wallMs / n.wallMs, 3)}`)
   }
-  // ms per subtask (ticks are 10 ms), summed over both rounds, halved
-  const keys = new Set(runs.flatMap(r => [...r[1].keys()]))
-  const rows = [...keys].map(k => {
-    const sum = (kind: string): number => runs.filter(r => r[0] === kind).reduce((s, r) => s + (r[1].get(k) ?? 0), 0) * 10 / 2 / SUBTASKS
-    return { k, d: sum('direct'), n: sum('network') }
-  }).filter(r => r.d + r.n > 0.2).sort((x, y) => (y.n - y.d) - (x.n - x.d))
-  log('CPU ms per subtask: direct / network / extra   group type thread')
-  for (const r of rows) log(`${round(r.d, 2).toString().padStart(7)} ${round(r.n, 2).toString().padStart(7)} ${round(r.n - r.d, 2).toString().padStart(7)}   ${r.k}`)
-  const tot = (kind: string): number => rows.reduce((s, r) => s + (kind === 'd' ? r.d : r.n), 0)
-  log(`total ${round(tot('d'), 1)} / ${round(tot('n'), 1)} / ${round(tot('n') - tot('d'), 1)}`)
+  const sum = (kind: string): Map<string, number> => {
+    const total = new Map<string, number>()
+    for (const [k, ticks] of runs) if (k === kind) addTicks(total, ticks)
+    return total
+  }
+  for (const line of threadTable(sum('direct'), sum('network'), 2 * SUBTASKS, { labels: ['direct', 'network'], per: 'subtask', minMs: 0.2, digits: 2 })) log(line)
 } finally {
   await rig.close()
   setTimeout(() => process.exit(), 1000).unref()
