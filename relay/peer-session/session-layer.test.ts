@@ -184,3 +184,32 @@ describe('PeerSession handshake over real TCP', () => {
     expect(b.services.sessions.counters.get('duplicate-peer')).toBe(1)
   })
 })
+
+describe('a peer leaving the network', () => {
+  it('takes all its links along: a goodbye on one connection drops the links that carry no session', async () => {
+    // the second handshake of `a` never finishes, as a duplicate link's can still be under way when the peer leaves
+    let solves = 0
+    const stalling: ChallengeSolver = {
+      solve: async (challenge, difficulty, options) => {
+        if (++solves === 1) return await pool.solve(challenge, difficulty, options)
+        return await new Promise((resolve, reject) => { options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }) })
+      }
+    }
+    const a = await node({ solver: stalling })
+    const b = await node({ handshakeTimeout: 60_000 })
+    await a.dial(b.getMultiaddrs())
+    await next(a, 'session:open')
+    const unverified = await a.dial(b.getMultiaddrs(), { force: true })
+    await expect.poll(() => solves).toBe(2)
+    expect(a.getConnections(b.peerId)).toHaveLength(2)
+
+    const ends: Array<{ reason: string, remote: boolean }> = []
+    a.services.sessions.addEventListener('session:close', (evt) => { ends.push({ reason: evt.detail.reason, remote: evt.detail.remote }) })
+    const dropped = pEvent(unverified, 'close', { timeout: 10_000 })
+    b.services.sessions.list()[0]?.goodbye('ShuttingDown')
+    await dropped
+    await expect.poll(() => a.getConnections(b.peerId).length).toBe(0)
+    expect(a.services.sessions.list()).toHaveLength(0)
+    expect(ends).toEqual([{ reason: 'ShuttingDown', remote: true }])
+  })
+})

@@ -124,6 +124,17 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
     } catch {}
   }
 
+  /**
+   * Ends the session on the peer's word: it said Disconnect here or, when
+   * leaving the network, on another link. Nothing is flushed: the peer may be
+   * gone already, and a graceful close would wait on it.
+   */
+  ended (end: SessionEnd): void {
+    if (this.end != null) return
+    this.finish(end)
+    this.connection.abort(new SessionClosedError(end.reason, end.remote, end.message))
+  }
+
   private beat (): void {
     if (this.end != null) return
     if (Date.now() - this.lastSeen < this.interval) {
@@ -173,10 +184,7 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
             break
           }
           case 'disconnect':
-            this.finish({ reason: frame.reason, remote: true, message: frame.message })
-            // the peer is going: nothing to flush, and a graceful close would
-            // wait on a peer that may already be gone
-            this.connection.abort(new SessionClosedError(frame.reason, true, frame.message))
+            this.ended({ reason: frame.reason, remote: true, message: frame.message })
             return
           default:
             // handshake frames after the handshake break the protocol

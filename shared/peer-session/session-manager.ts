@@ -106,6 +106,8 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private readonly info: LocalNodeInfo
   private controller = new AbortController()
   private pendingInbound = 0
+  /** Peers whose goodbye is being applied to their other links. */
+  private readonly leaving = new Set<string>()
 
   constructor (components: SessionManagerComponents, init: SessionManagerInit) {
     super()
@@ -193,9 +195,19 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     this.log('banning %s: %s', peer, reason)
     this.banList.ban(peer, reason)
     this.counters.add('banned')
-    for (const session of this.list().filter(s => s.remotePeer === peer)) void session.disconnect('Banned', reason)
-    for (const conn of this.components.connectionManager.getConnections().filter(c => c.remotePeer.toString() === peer)) {
-      if (this.sessions.get(conn.id) == null) conn.abort(new Error(`Banned: ${reason}`))
+    this.dropPeer(peer, session => { void session.disconnect('Banned', reason) }, new Error(`Banned: ${reason}`))
+  }
+
+  /**
+   * Ends every session with `peer` through `end` and aborts its connections
+   * that carry none (a handshake under way, a duplicate link).
+   */
+  private dropPeer (peer: string, end: (session: PeerSession) => void, err: Error): void {
+    const sessions = this.list().filter(s => s.remotePeer === peer)
+    const carried = new Set(sessions.map(s => s.connection.id))
+    for (const session of sessions) end(session)
+    for (const conn of this.components.connectionManager.getConnections()) {
+      if (conn.remotePeer.toString() === peer && !carried.has(conn.id)) conn.abort(err)
     }
   }
 
@@ -374,6 +386,17 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     session.addEventListener('session:end', (evt) => {
       this.sessions.delete(conn.id)
       this.safeDispatchEvent('session:close', { detail: { ...evt.detail, peer: session.remotePeer, connection: conn.id } })
+      // a peer leaving the network takes all its links along, not only the one
+      // its goodbye came on: the others would linger until a timeout
+      if (evt.detail.remote && evt.detail.reason === 'ShuttingDown' && !this.leaving.has(session.remotePeer)) {
+        const end = evt.detail
+        this.leaving.add(session.remotePeer)
+        try {
+          this.dropPeer(session.remotePeer, other => { other.ended(end) }, new SessionClosedError(end.reason, true, end.message))
+        } finally {
+          this.leaving.delete(session.remotePeer)
+        }
+      }
     }, { once: true })
     session.start()
     this.log('verified session with %p (%s, %d bits)', conn.remotePeer, session.kind, difficulty)
