@@ -53,10 +53,13 @@ test('a relay restart keeps stored objects, and an upload cut by a relay crash r
 
 test('a second relay replicates the first; a download falls back to it once the first is killed', async () => {
   test.setTimeout(180_000)
-  const a = await RelayProcess.start({ extraArgs: ['--difficulty', '16'] })
+  // only relays on A's allowlist may copy it: B's peer ID is known before either starts
+  const b = await RelayProcess.create({ extraArgs: ['--difficulty', '16'] })
+  const a = await RelayProcess.start({ extraArgs: ['--difficulty', '16', '--replication-allow', await b.peerId()] })
   cleanup.push(async () => await a.stop())
   const aId = (await a.status()).peerId
-  const b = await RelayProcess.start({ extraArgs: ['--difficulty', '16', '--replicate-from', tcpAddrOf((await a.status()).multiaddrs)] })
+  b.extraArgs.push('--replicate-from', tcpAddrOf((await a.status()).multiaddrs))
+  await b.launch()
   cleanup.push(async () => await b.stop())
   const bId = (await b.status()).peerId
   await expect.poll(async () => (await a.status() as any).storage.replication.replicas, { timeout: 60_000 }).toContain(bId)

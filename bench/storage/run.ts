@@ -14,7 +14,9 @@ import { launchChromium } from '../../e2e/fixtures/chromium.ts'
 import { addTicks, childrenMatching, threadTable, threadTicks, ticksBetween } from '../tasks/cpu-groups.ts'
 import { freePort } from '../../e2e/fixtures/ports.ts'
 import { ProcessLines } from '../../e2e/fixtures/process-lines.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { RELAY_NODE_FLAGS } from '../../relay/bin/node-flags.ts'
+import { loadOrCreateKey } from '../../relay/identity/key-file.ts'
 import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import { bytesSource, memorySink } from '../../shared/storage/sources.ts'
 import { upsertSection } from '../transport/benchmarks-file.ts'
@@ -45,8 +47,15 @@ const cleanups: Array<() => Promise<unknown>> = []
 
 interface Relay { child: ChildProcess, lines: ProcessLines, peerId: string, http: string, multiaddrs: string[], dir: string }
 
-async function startRelay (name: string, extra: string[] = []): Promise<Relay> {
+/** A relay's data folder with its key made in advance, so others can name its peer ID before it starts. */
+async function relayDir (name: string): Promise<{ dir: string, peerId: string }> {
   const dir = await mkdtemp(join(tmpdir(), `golem-clay-bench-${name}-`))
+  const { key } = await loadOrCreateKey(dir)
+  return { dir, peerId: peerIdFromPrivateKey(key).toString() }
+}
+
+async function startRelay (name: string, extra: string[] = [], dir?: string): Promise<Relay> {
+  dir ??= (await relayDir(name)).dir
   const args = ['--data', dir, '--host', '127.0.0.1', '--http-port', String(await freePort()), '--ws-port', String(await freePort()), '--tcp-port', String(await freePort()),
     '--difficulty', '8', '--storage-quota', '40GiB', '--storage-peer-quota', '20GiB', '--quiet', ...extra]
   const profile = PROFILE_DIR != null && name === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
@@ -153,8 +162,10 @@ async function main (): Promise<StorageBenchResult | null> {
   await waitForQuiet(log)
 
   log('bench: starting relay A, and relay B replicating A')
-  const a = await startRelay('a')
-  const b = await startRelay('b', ['--replicate-from', addr(a, false)])
+  // A lets only B copy it (replication is by allowlist)
+  const bDir = await relayDir('b')
+  const a = await startRelay('a', ['--replication-allow', bDir.peerId])
+  const b = await startRelay('b', ['--replicate-from', addr(a, false)], bDir.dir)
   await until(async () => (await status(a)).storage.replication.replicas.includes(b.peerId), 60_000, 'B to register as A\'s replica')
 
   log('bench: opening the bench tab and a Node peer, both on relay A')

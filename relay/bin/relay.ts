@@ -11,6 +11,9 @@ await runMain('golem-clay-relay', async ({ onShutdown, print }) => {
     process.stdout.write(RELAY_HELP)
     return 'exit'
   }
+  if (config.storage.replicationAllowAnyRelay === true) {
+    process.stderr.write('golem-clay-relay: warning: --replication-allow-any-relay lets any relay this one verifies copy every stored file, private ones included; prefer --replication-allow <peer ID>\n')
+  }
   const gateway = await startRelayGateway(config)
   onShutdown(async () => { await gateway.stop() })
   const addrs = gateway.node.getMultiaddrs().map(ma => ma.toString())

@@ -2,7 +2,9 @@ import { resolve } from 'node:path'
 import { parseRelayAddr } from '../../shared/p2p-service/relay-connector.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import { formatHelp, parseOptions } from './options.ts'
-import { parseStorageConfig, STORAGE_OPTIONS } from '../storage/storage-config.ts'
+import { parseCidr } from '../../shared/p2p-service/address-key.ts'
+import { parseDuration, parseStorageConfig, STORAGE_OPTIONS } from '../storage/storage-config.ts'
+import type { PerAddressLimits } from '../gateway/create-relay-node.ts'
 import type { RelayStorageInit } from '../storage/relay-storage.ts'
 import type { OptionSpec } from './options.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -17,13 +19,21 @@ export interface RelayConfig {
   seeds: Multiaddr[]
   webRoot: string
   maxConnections: number
+  maxPendingConnections: number
   maxReservations: number
+  /** Seconds. */
+  reservationTtl: number
+  perAddress: PerAddressLimits
+  trustedProxies: string[]
+  /** Lets a caller with this token see peer IDs in /status. */
+  statusToken?: string
   relayDataLimit: number
   relayDurationLimit: number
   session: {
     difficulty: { base: number, max: number }
     maxSessions: number
     maxPendingHandshakes: number
+    helloTimeout: number
     heartbeat: { interval: number, missedBeats: number }
   }
   logLevel: 'quiet' | 'info'
@@ -41,13 +51,22 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'seed', type: 'list', env: 'GOLEM_CLAY_SEEDS', default: [], placeholder: '<multiaddr,...>', description: 'Relays to join into one network (each ending in /p2p/<peer ID>)' },
   { name: 'web-root', type: 'string', env: 'GOLEM_CLAY_WEB_ROOT', default: './dist/web', placeholder: '<dir>', description: 'Built web page to serve' },
   { name: 'max-connections', type: 'integer', env: 'GOLEM_CLAY_MAX_CONNECTIONS', default: 1024, min: 1, placeholder: '<n>', description: 'Most open libp2p connections' },
+  { name: 'max-pending-connections', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_CONNECTIONS', default: 256, min: 1, placeholder: '<n>', description: 'Most connections still in their encryption handshake' },
+  { name: 'max-pending-connections-per-address', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_CONNECTIONS_PER_ADDRESS', default: 8, min: 1, placeholder: '<n>', description: '... from one address (IPv4, IPv6 /64)' },
   { name: 'max-reservations', type: 'integer', env: 'GOLEM_CLAY_MAX_RESERVATIONS', default: 512, min: 1, placeholder: '<n>', description: 'Most circuit relay reservations' },
+  { name: 'max-reservations-per-address', type: 'integer', env: 'GOLEM_CLAY_MAX_RESERVATIONS_PER_ADDRESS', default: 32, min: 1, placeholder: '<n>', description: 'Most reservations held from one address' },
+  { name: 'reservation-ttl', type: 'string', env: 'GOLEM_CLAY_RESERVATION_TTL', default: '15m', placeholder: '<duration>', description: 'A reservation not refreshed lasts this long (it ends with its holder\'s last session anyway)' },
   { name: 'relay-data-limit', type: 'integer', env: 'GOLEM_CLAY_RELAY_DATA_LIMIT', default: 64 * 1024 * 1024, min: 1024, placeholder: '<bytes>', description: 'Bytes one relayed connection may carry' },
   { name: 'relay-duration-limit', type: 'integer', env: 'GOLEM_CLAY_RELAY_DURATION_LIMIT', default: 1800, min: 1, placeholder: '<seconds>', description: 'Seconds one relayed connection may stay open' },
   { name: 'difficulty', type: 'integer', env: 'GOLEM_CLAY_DIFFICULTY', default: 22, min: 0, placeholder: '<bits>', description: 'Hashcash bits asked of dialers when quiet (rises with load)' },
   { name: 'max-difficulty', type: 'integer', env: 'GOLEM_CLAY_MAX_DIFFICULTY', default: 28, min: 0, placeholder: '<bits>', description: 'Cap for the adaptive difficulty' },
   { name: 'max-peers', type: 'integer', env: 'GOLEM_CLAY_MAX_PEERS', default: 1024, min: 1, placeholder: '<n>', description: 'Most verified sessions' },
-  { name: 'max-pending-handshakes', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_HANDSHAKES', default: 64, min: 1, placeholder: '<n>', description: 'Most handshakes in progress' },
+  { name: 'max-pending-handshakes', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_HANDSHAKES', default: 64, min: 1, placeholder: '<n>', description: 'Most handshakes in progress (when full, the oldest of the busiest address goes)' },
+  { name: 'max-pending-handshakes-per-address', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_HANDSHAKES_PER_ADDRESS', default: 8, min: 1, placeholder: '<n>', description: 'Most handshakes in progress from one address' },
+  { name: 'hello-timeout', type: 'integer', env: 'GOLEM_CLAY_HELLO_TIMEOUT', default: 5000, min: 100, placeholder: '<ms>', description: 'A dialer must say hello this soon after opening its session stream' },
+  { name: 'limits-exempt', type: 'list', env: 'GOLEM_CLAY_LIMITS_EXEMPT', default: [], placeholder: '<cidr,...>', description: 'Addresses that per-address limits and bans skip' },
+  { name: 'trusted-proxy', type: 'list', env: 'GOLEM_CLAY_TRUSTED_PROXY', default: [], placeholder: '<cidr,...>', description: 'Proxies in front of the WebSocket port whose X-Forwarded-For names the client' },
+  { name: 'status-token', type: 'string', env: 'GOLEM_CLAY_STATUS_TOKEN', placeholder: '<token>', description: 'Lets callers with this bearer token see peer IDs in /status (counts only without it)' },
   { name: 'heartbeat-interval', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_INTERVAL', default: 2500, min: 100, placeholder: '<ms>', description: 'Ping a quiet session this often' },
   { name: 'heartbeat-missed', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_MISSED', default: 3, min: 1, placeholder: '<n>', description: 'Quiet intervals before a session is dropped' },
   ...STORAGE_OPTIONS,
@@ -59,6 +78,18 @@ export const RELAY_HELP = formatHelp(
   'Golem Clay relay gateway: lets browser tabs into the network, relays their\nconnections, runs the DHT and serves the web page.',
   RELAY_OPTIONS
 )
+
+/** Checks CIDR lists early, naming the flag. */
+function cidrs (values: string[], flag: string): string[] {
+  for (const value of values) {
+    try {
+      parseCidr(value)
+    } catch (err: any) {
+      throw new InvalidConfigError(`--${flag}: ${err.message}`)
+    }
+  }
+  return values
+}
 
 export function parseRelayConfig (argv: string[], env: Record<string, string | undefined> = process.env): { config: RelayConfig, help: boolean } {
   const { values: v, help } = parseOptions(RELAY_OPTIONS, argv, env)
@@ -72,13 +103,24 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
     seeds: (v.seed as string[]).map(parseRelayAddr),
     webRoot: resolve(v['web-root'] as string),
     maxConnections: v['max-connections'] as number,
+    maxPendingConnections: v['max-pending-connections'] as number,
     maxReservations: v['max-reservations'] as number,
+    reservationTtl: parseDuration(v['reservation-ttl'] as string, 'reservation-ttl'),
+    perAddress: {
+      pendingConnections: v['max-pending-connections-per-address'] as number,
+      pendingHandshakes: v['max-pending-handshakes-per-address'] as number,
+      reservations: v['max-reservations-per-address'] as number,
+      exempt: cidrs(v['limits-exempt'] as string[], 'limits-exempt')
+    },
+    trustedProxies: cidrs(v['trusted-proxy'] as string[], 'trusted-proxy'),
+    ...(typeof v['status-token'] === 'string' && v['status-token'] !== '' ? { statusToken: v['status-token'] } : {}),
     relayDataLimit: v['relay-data-limit'] as number,
     relayDurationLimit: v['relay-duration-limit'] as number,
     session: {
       difficulty: { base: v.difficulty as number, max: Math.max(v['max-difficulty'] as number, v.difficulty as number) },
       maxSessions: v['max-peers'] as number,
       maxPendingHandshakes: v['max-pending-handshakes'] as number,
+      helloTimeout: v['hello-timeout'] as number,
       heartbeat: { interval: v['heartbeat-interval'] as number, missedBeats: v['heartbeat-missed'] as number }
     },
     logLevel: v.quiet === true ? 'quiet' : 'info',

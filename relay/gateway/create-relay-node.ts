@@ -14,15 +14,22 @@ import { relayConnector } from '../../shared/p2p-service/relay-connector.ts'
 import { dhtConfig } from '../../shared/peer-keeper/dht-config.ts'
 import { peerKeeper } from '../../shared/peer-keeper/peer-keeper.ts'
 import { peerExchange } from '../../shared/peer-keeper/pex.ts'
+import { relayProbe } from '../../shared/peer-keeper/relay-probe.ts'
+import type { RelayProbe } from '../../shared/peer-keeper/relay-probe.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
 import { verifySolution } from '../../shared/hashcash/hashcash.ts'
+import { AddressKeys } from '../../shared/p2p-service/address-key.ts'
 import { BanList } from '../../shared/peer-session/ban-list.ts'
+import { RefusalCounters } from '../../shared/peer-session/refusals.ts'
 import { PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS } from '../../shared/peer-session/session-defaults.ts'
 import { sessionManager } from '../../shared/peer-session/session-manager.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import { directoryServer } from './directory-server.ts'
+import { forwardedForRequest } from './forwarded-for.ts'
+import { reservationGuard } from './reservation-guard.ts'
+import type { ReservationGuard } from './reservation-guard.ts'
 import { marketRouter } from '../../shared/market/market.ts'
 import { marketPubsub } from '../../shared/market/market-gossip.ts'
 import type { Market } from '../../shared/market/market.ts'
@@ -57,6 +64,17 @@ export interface RelayNodeInit {
   maxConnections?: number
   /** @default 512 */
   maxReservations?: number
+  /** Seconds a reservation lasts unless refreshed (it also ends with its holder's last session). @default 900 */
+  reservationTtl?: number
+  /** Connections still in their Noise/Yamux upgrade, from everyone. @default 256 */
+  maxPendingConnections?: number
+  /** Per-address limits: peer IDs are free, addresses are not. */
+  perAddress?: PerAddressLimits
+  /**
+   * Proxies (CIDRs) in front of the WebSocket port whose X-Forwarded-For
+   * names the client, so per-address limits see clients, not the proxy. @default none
+   */
+  trustedProxies?: string[]
   /** Bytes one relayed connection may carry. @default 64 MiB */
   relayDataLimit?: number
   /** Seconds one relayed connection may stay open. @default 1800 */
@@ -71,8 +89,20 @@ export interface RelayNodeInit {
   storage?: RelayStorageInit
 }
 
+export interface PerAddressLimits {
+  /** Connections in their upgrade from one address. @default 8 */
+  pendingConnections?: number
+  /** Handshakes in progress from one address. @default 8 */
+  pendingHandshakes?: number
+  /** Reservations held by one address. @default 32 */
+  reservations?: number
+  /** CIDRs these limits skip (e.g. a trusted NAT). @default none */
+  exempt?: string[]
+}
+
 export type RelayServices = {
   sessions: SessionManager
+  reservationGuard: ReservationGuard
   identify: Identify
   identifyPush: IdentifyPush
   ping: Ping
@@ -81,6 +111,7 @@ export type RelayServices = {
   directory: DirectoryServer
   keeper: PeerKeeper
   pex: PeerExchange
+  relayProbe: RelayProbe
   seeds: RelayConnector
   storage?: RelayStorage
   pubsub: GossipSub
@@ -96,8 +127,12 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   if (family === 0) throw new InvalidConfigError(`--host must be an IPv4 or IPv6 address, got "${host}"`)
   const ip = family === 4 ? `/ip4/${host}` : `/ip6/${host}`
   const banList = new BanList()
+  const addressBans = new BanList()
+  const counters = new RefusalCounters()
+  const addresses = new AddressKeys({ exempt: init.perAddress?.exempt })
   const defaults = SESSION_DEFAULTS.relay
-  return await createLibp2p({
+  let guard: ReservationGuard | undefined
+  const node = await createLibp2p({
     privateKey: init.privateKey,
     start: false,
     nodeInfo: { name: 'golem-clay-relay', version: CLIENT_VERSION },
@@ -105,11 +140,19 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       listen: [`${ip}/tcp/${init.tcpPort ?? 9091}`, `${ip}/tcp/${init.wsPort ?? 9090}/ws`],
       announce: (init.announce ?? []).map(ma => ma.toString())
     },
-    transports: [tcp(), webSockets()],
+    transports: [tcp(), webSockets((init.trustedProxies ?? []).length > 0 ? { http: { IncomingMessage: forwardedForRequest(init.trustedProxies ?? []) } } : {})],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: createConnectionGater({ banList }),
-    connectionManager: { maxConnections: init.maxConnections ?? 1024 },
+    connectionGater: createConnectionGater({
+      banList,
+      inbound: { addresses, addressBans, counters, maxPendingPerAddress: init.perAddress?.pendingConnections },
+      denyReservation: (peer) => guard?.deny(peer) ?? false
+    }),
+    connectionManager: {
+      maxConnections: init.maxConnections ?? 1024,
+      // libp2p's default (10) is shared by everyone: a dozen half-open sockets locked tabs out
+      maxIncomingPendingConnections: init.maxPendingConnections ?? 256
+    },
     // RTT only: the session heartbeat decides when a peer is gone
     connectionMonitor: { abortConnectionOnPingFailure: false },
     services: {
@@ -124,8 +167,13 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
         // relays dial each other too; workers start only when a challenge comes
         solver: createNodeHashcashSolver(),
         banList,
+        addressBans,
+        addresses,
+        counters,
+        maxPendingHandshakesPerAddress: init.perAddress?.pendingHandshakes ?? init.session?.maxPendingHandshakesPerAddress,
         perProtocol: PROTOCOL_RATE_LIMITS
       }),
+      reservationGuard: reservationGuard({ maxPerAddress: init.perAddress?.reservations }),
       identify: identify(),
       identifyPush: identifyPush(),
       // the connection monitor, kad's contact checks and our RTT probes may ping at once
@@ -133,6 +181,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       relay: circuitRelayServer({
         reservations: {
           maxReservations: init.maxReservations ?? 512,
+          reservationTtl: (init.reservationTtl ?? 900) * 1000,
           defaultDataLimit: BigInt(init.relayDataLimit ?? 64 * 1024 * 1024),
           defaultDurationLimit: (init.relayDurationLimit ?? 1800) * 1000
         }
@@ -142,6 +191,8 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       keeper: peerKeeper({ store: init.keeperStore, maxPeers: 2048 }),
       // relays tell each other about the peers they serve, so tabs find tabs anywhere
       pex: peerExchange({ gossipInterval: 10_000 }),
+      // a relay that dialed us is a relay only once it answers as one where it says it listens
+      relayProbe: relayProbe({ acceptAddr: (ma) => TCP.exactMatch(ma) }),
       // relays stay connected to their seeds; the DHT and PEX find the rest
       seeds: relayConnector({ relays: init.seeds ?? [], acceptAddr: (ma) => TCP.exactMatch(ma) }),
       // relays carry task headers between tabs and Node peers; they neither submit nor compute
@@ -150,4 +201,6 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       ...(init.storage != null ? { storage: relayStorage(init.storage) } : {})
     }
   })
+  guard = node.services.reservationGuard
+  return node
 }

@@ -35,7 +35,11 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
     seeds: config.seeds,
     keeperStore: fileKeeperStore(join(config.dataDir, 'peers.json')),
     maxConnections: config.maxConnections,
+    maxPendingConnections: config.maxPendingConnections,
     maxReservations: config.maxReservations,
+    reservationTtl: config.reservationTtl,
+    perAddress: config.perAddress,
+    trustedProxies: config.trustedProxies,
     relayDataLimit: config.relayDataLimit,
     relayDurationLimit: config.relayDurationLimit,
     session: config.session,
@@ -54,7 +58,8 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
       host: config.host,
       port: config.httpPort,
       webRoot: config.webRoot,
-      status: () => relayStatus(node, startedAt),
+      status: (detailed) => relayStatus(node, startedAt, detailed),
+      statusToken: config.statusToken,
       healthy: () => node.status === 'started'
     })
   } catch (err: any) {

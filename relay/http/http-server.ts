@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
@@ -11,8 +12,10 @@ export interface HttpServerInit {
   port: number
   /** Folder with the built web page; a hint page is served when it is missing. */
   webRoot: string
-  /** JSON for `GET /status`. */
-  status: () => unknown
+  /** JSON for `GET /status`; `detailed` for a caller holding the status token. */
+  status: (detailed: boolean) => unknown
+  /** Bearer token that lets a caller see peer IDs in /status. @default none (nobody) */
+  statusToken?: string
   /** Whether `GET /healthz` reports healthy. */
   healthy: () => boolean
 }
@@ -41,19 +44,20 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
   function route (req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]
     res.setHeader('X-Content-Type-Options', 'nosniff')
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD')
+      sendJson(res, 405, { error: 'method not allowed' })
+      return
+    }
     if (path === '/status') {
       // widget pages on other origins read the relay's addresses from here
       res.setHeader('Access-Control-Allow-Origin', '*')
-      sendJson(res, 200, init.status())
+      sendJson(res, 200, init.status(hasToken(req, init.statusToken)))
       return
     }
     if (path === '/healthz') {
       const ok = init.healthy()
       sendJson(res, ok ? 200 : 503, { ok })
-      return
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { error: 'method not allowed' })
       return
     }
     if (serveStatic == null) {
@@ -82,6 +86,15 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
       await new Promise<void>(resolve => { server.close(() => { resolve() }) })
     }
   }
+}
+
+/** `Authorization: Bearer <token>` matches the configured token (compared in constant time). */
+function hasToken (req: IncomingMessage, token: string | undefined): boolean {
+  if (token == null) return false
+  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+  if (given == null) return false
+  const [a, b] = [Buffer.from(given), Buffer.from(token)]
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 function sendJson (res: ServerResponse, code: number, body: unknown): void {

@@ -12,8 +12,13 @@ export interface RelayStatusReport {
   protocolVersion: string
   multiaddrs: string[]
   connectedPeers: number
-  peers: Array<{ peerId: string, kinds: string[] }>
+  /** Connections by kind (websocket, tcp, …). */
+  connections: Record<string, number>
+  /** Only for a caller with the status token: who is connected, and how. */
+  peers?: Array<{ peerId: string, kinds: string[] }>
   reservations: number
+  /** What the hardening did: reservations released with their holder, relays dialed back, PEX records refused past a source's share. */
+  limits: { reservationsReleased: number, relayProbes: { verified: number, failed: number }, keeperRefusedFromSources: number }
   directorySubscribers: number
   /** The session layer: verified sessions, the difficulty asked of dialers now, refusals by kind. */
   session: SessionStats
@@ -28,13 +33,17 @@ export interface RelayStatusReport {
 /** Peers listed individually in /status; the count is always exact. */
 const MAX_LISTED_PEERS = 200
 
-export function relayStatus (node: RelayNode, startedAt: number): RelayStatusReport {
+/** Anonymous callers get counts; identities need the status token. */
+export function relayStatus (node: RelayNode, startedAt: number, detailed = false): RelayStatusReport {
   const byPeer = new Map<string, Set<string>>()
+  const connections: Record<string, number> = {}
   for (const conn of node.getConnections()) {
     const key = conn.remotePeer.toString()
     const kinds = byPeer.get(key) ?? new Set<string>()
-    kinds.add(connectionKind(conn))
+    const kind = connectionKind(conn)
+    kinds.add(kind)
     byPeer.set(key, kinds)
+    connections[kind] = (connections[kind] ?? 0) + 1
   }
   return {
     peerId: node.peerId.toString(),
@@ -42,8 +51,14 @@ export function relayStatus (node: RelayNode, startedAt: number): RelayStatusRep
     protocolVersion: PROTOCOL_VERSION,
     multiaddrs: node.getMultiaddrs().map(ma => ma.toString()),
     connectedPeers: byPeer.size,
-    peers: [...byPeer].slice(0, MAX_LISTED_PEERS).map(([peerId, kinds]) => ({ peerId, kinds: [...kinds] })),
+    connections,
+    ...(detailed ? { peers: [...byPeer].slice(0, MAX_LISTED_PEERS).map(([peerId, kinds]) => ({ peerId, kinds: [...kinds] })) } : {}),
     reservations: node.services.relay.reservations.size,
+    limits: {
+      reservationsReleased: node.services.reservationGuard.released,
+      relayProbes: { verified: node.services.relayProbe.verified, failed: node.services.relayProbe.failed },
+      keeperRefusedFromSources: node.services.keeper.refusedFromSources
+    },
     directorySubscribers: node.services.directory.size,
     session: node.services.sessions.stats,
     network: {

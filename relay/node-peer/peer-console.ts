@@ -94,7 +94,8 @@ export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) 
   const run = async (line: string): Promise<void> => {
     const [name, ...args] = line.trim().split(/\s+/)
     if (name == null || name === '') return
-    const command = commands[name]
+    // a typed word selects code only through an own property ('constructor' is no command)
+    const command = Object.hasOwn(commands, name) ? commands[name] : undefined
     if (command == null) {
       emit('error', { command: name, message: 'unknown command' }, `unknown command "${name}" (try: help)`)
       throw new Error(`unknown command "${name}"`)

@@ -11,13 +11,14 @@ import { messaging } from '../../shared/messaging/messaging.ts'
 import { createConnectionGater } from '../../shared/p2p-service/connection-gater.ts'
 import { BanList } from '../../shared/peer-session/ban-list.ts'
 import { sessionManager } from '../../shared/peer-session/session-manager.ts'
-import { MESSAGE_PROTOCOL } from '../../shared/protocols.ts'
+import { MESSAGE_PROTOCOL, SESSION_PROTOCOL } from '../../shared/protocols.ts'
+import { CLIENT_VERSION, PROTOCOL_VERSION } from '../../shared/version.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import type { HashcashSolver } from '../../shared/hashcash/solver.ts'
 import type { Messaging } from '../../shared/messaging/messaging.ts'
 import type { ChallengeSolver } from '../../shared/peer-session/handshake.ts'
 import type { SessionManager, SessionManagerEvents, SessionManagerInit } from '../../shared/peer-session/session-manager.ts'
-import type { Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 
 type Node = Libp2p<{ sessions: SessionManager, messaging: Messaging }>
 
@@ -39,6 +40,8 @@ async function node (session: Partial<SessionManagerInit> = {}): Promise<Node> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: createConnectionGater({ banList }),
+    // strangers below dial faster than libp2p's 5 connections per second per host
+    connectionManager: { inboundConnectionThreshold: 100 },
     services: {
       sessions: sessionManager({ roles: ['node'], verify: verifySolution, solver: pool, difficulty: { base: 10, max: 12 }, banList, ...session }),
       identify: identify(),
@@ -211,5 +214,106 @@ describe('a peer leaving the network', () => {
     await expect.poll(() => a.getConnections(b.peerId).length).toBe(0)
     expect(a.services.sessions.list()).toHaveLength(0)
     expect(ends).toEqual([{ reason: 'ShuttingDown', remote: true }])
+  })
+})
+
+/** A bare libp2p node dialing from `host` (any 127.x.y.z is this machine): no session layer, to misbehave by hand. */
+async function stranger (host = '127.0.0.1'): Promise<Libp2p> {
+  // @ts-expect-error dialOpts go to net.connect, which takes localAddress; the typings omit it
+  const n = await createLibp2p({ transports: [tcp({ dialOpts: { localAddress: host } })], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+  strangers.push(n)
+  return n
+}
+const strangers: Libp2p[] = []
+
+/** Resolves once `conn` is closed (at once if it already is). */
+async function closed (conn: Connection): Promise<void> {
+  if (conn.status === 'closed') return
+  await pEvent(conn, 'close', { timeout: 10_000 })
+}
+afterEach(async () => { await Promise.all(strangers.splice(0).map(async n => { await n.stop() })) })
+
+/** Opens the session stream and sends a valid Hello, then reads the listener's Hello and challenge; never solves. */
+async function helloOnly (from: Libp2p, to: Node): Promise<{ conn: Connection, stream: Stream, challenge: Record<string, any> }> {
+  const conn = await from.dial(to.getMultiaddrs(), { force: true })
+  const stream = await conn.newStream(SESSION_PROTOCOL)
+  const lp = lpStream(stream)
+  const hello = { v: 1, type: 'hello', protocolVersion: PROTOCOL_VERSION, clientVersion: CLIENT_VERSION, from: from.peerId.toString(), to: to.peerId.toString(), time: Date.now(), roles: ['node'], cores: 1, capabilities: [] }
+  await lp.write(new TextEncoder().encode(JSON.stringify(hello)))
+  await lp.read({ signal: AbortSignal.timeout(5_000) })
+  const challenge = JSON.parse(new TextDecoder().decode((await lp.read({ signal: AbortSignal.timeout(5_000) })).subarray()))
+  return { conn, stream, challenge }
+}
+
+describe('inbound handshakes are bounded in time and number', () => {
+  it('a session stream with no Hello is dropped at the hello timeout; a Hello never solved, once its solve budget runs out', async () => {
+    const b = await node({ helloTimeout: 300, solveBudget: { floor: 400, factor: 0 } })
+    const s = await stranger()
+    const mute = await s.dial(b.getMultiaddrs())
+    await mute.newStream(SESSION_PROTOCOL)
+    await closed(mute)
+    expect(b.services.sessions.counters.get('handshake-timeout')).toBe(1)
+
+    const { conn, challenge } = await helloOnly(s, b)
+    // the challenge says how long the dialer has: the budget, not the minute of old
+    expect(challenge.expiresAt - Date.now()).toBeLessThanOrEqual(400)
+    await closed(conn)
+    expect(b.services.sessions.counters.get('expired-challenge')).toBe(1)
+    expect(b.services.sessions.stats.pendingInbound).toBe(0)
+  })
+
+  it('a full table evicts the oldest handshake of the busiest address; one address holds only its share', async () => {
+    const b = await node({ maxPendingHandshakes: 3, maxPendingHandshakesPerAddress: 2, handshakeTimeout: 60_000, helloTimeout: 30_000 })
+    const attacker = await stranger('127.0.0.2')
+    // two stalled handshakes from 127.0.0.2 fill its share; a third evicts its own oldest
+    const first = await helloOnly(attacker, b)
+    await helloOnly(attacker, b)
+    const firstClosed = pEvent(first.conn, 'close', { timeout: 10_000 })
+    await helloOnly(attacker, b)
+    await firstClosed
+    expect(b.services.sessions.counters.get('evicted-handshake')).toBe(1)
+    expect(b.services.sessions.stats.pendingInbound).toBe(2)
+    // another address takes the last slot; then an honest dialer finds the table full and still gets in
+    await helloOnly(await stranger('127.0.0.3'), b)
+    expect(b.services.sessions.stats.pendingInbound).toBe(3)
+    const honest = await node()
+    await honest.dial(b.getMultiaddrs())
+    await next(honest, 'session:open')
+    expect(b.services.sessions.counters.get('evicted-handshake')).toBe(2)
+  })
+
+  it('one handshake per connection: resetting the session stream gets the connection closed, and costs the price nothing', async () => {
+    const b = await node({ handshakeTimeout: 60_000 })
+    const s = await stranger()
+    for (let i = 0; i < 5; i++) {
+      const conn = await s.dial(b.getMultiaddrs(), { force: true })
+      const stream = await conn.newStream(SESSION_PROTOCOL)
+      stream.abort(new Error('reset'))
+      await closed(conn)
+    }
+    await expect.poll(() => b.services.sessions.counters.get('abandoned-handshake')).toBe(5)
+    // nothing above got as far as a Hello: the price stayed where it was
+    expect(b.services.sessions.difficulty.rate).toBe(0)
+    expect(b.services.sessions.stats.difficulty).toBe(10)
+  })
+
+  it('many refusals from one address ban the address, whatever peer IDs it uses', async () => {
+    const b = await node({ addressStrikes: 5, handshakeTimeout: 60_000 })
+    for (let i = 0; i < 6; i++) {
+      const s = await stranger('127.0.0.4')
+      const conn = await s.dial(b.getMultiaddrs())
+      const stream = await conn.newStream(SESSION_PROTOCOL)
+      stream.abort(new Error('walk away'))
+      await closed(conn)
+    }
+    await expect.poll(() => b.services.sessions.addressBans.isBanned('127.0.0.4')).toBe(true)
+    // a new identity from there is cut before any handshake; one from elsewhere is not
+    const fresh = await stranger('127.0.0.4')
+    const cut = await fresh.dial(b.getMultiaddrs()).catch(() => undefined)
+    if (cut != null) await closed(cut)
+    expect(b.services.sessions.counters.get('address-banned')).toBeGreaterThan(0)
+    const honest = await node()
+    await honest.dial(b.getMultiaddrs())
+    await next(honest, 'session:open')
   })
 })

@@ -19,6 +19,10 @@ export interface HandlerContext {
   idleTimeout: number
   /** Peers (e.g. Concent) whose tokens count for every object. */
   trustedIssuers: string[]
+  /** Uploads in progress at once: in all, per peer, per network address. */
+  uploadLimits: { total: number, perPeer: number, perAddress: number }
+  /** A connection's per-address limit key. */
+  addressOf: (conn: Connection) => string | undefined
   /** Multiaddrs of relays holding `handle`, for the client's address, best first. */
   relaysFor: (handle: DriveHandle, conn: Connection) => string[]
 }

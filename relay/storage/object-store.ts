@@ -164,6 +164,18 @@ export class ObjectStore {
     }
   }
 
+  /** Refuses `bytes` more for `owner` (an upload's next chunk) once a quota is reached. */
+  checkGrowth (owner: string, bytes: number): void {
+    const used = (this.usage.get(owner) ?? 0) + this.pendingBytes(owner)
+    if (used + bytes > this.init.peerQuota) {
+      throw new StorageQuotaExceededError(`Storage quota exceeded: you use ${formatBytes(used)} of your ${formatBytes(this.init.peerQuota)} on this relay`)
+    }
+    const total = this.ownBytes + this.replicatedBytes + this.pendingBytes()
+    if (total + bytes > this.init.quota) {
+      throw new StorageQuotaExceededError(`This relay's storage is full (${formatBytes(total)} of ${formatBytes(this.init.quota)} used)`)
+    }
+  }
+
   /** Room left overall, for replication to respect. */
   get free (): number {
     return this.init.quota - this.ownBytes - this.replicatedBytes - this.pendingBytes()

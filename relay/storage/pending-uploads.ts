@@ -11,6 +11,8 @@ export interface PendingRecord {
   id: string
   /** Who sends the bytes (the owner, or a holder of a write token). */
   requester: string
+  /** The requester's network address key (per-address limits); absent when it has none. */
+  address?: string
   /** Whose drive, and so whose quota. */
   owner: string
   drive: string
@@ -34,6 +36,12 @@ export interface PendingUpload {
   record: PendingRecord
   /** Last time bytes arrived (or the upload was resumed), ms. */
   touchedAt: number
+  /**
+   * Verified bytes received, charged to the quotas: what an upload declares
+   * costs nothing until it arrives (a declared 1 GiB that never comes must
+   * not fill the relay).
+   */
+  charged: number
   /** The stream currently feeding it: a newer one for the same upload takes over. */
   active?: { controller: AbortController, done: Promise<void> }
 }
@@ -43,6 +51,8 @@ export interface PendingUploadsInit {
   dir: string
   /** An upload untouched this long is thrown away, ms. */
   idleTtl: number
+  /** One that holds no bytes goes after this instead, ms (nothing to resume). */
+  emptyTtl: number
   /** Frees the blocks a discarded upload had appended. */
   clear: (record: PendingRecord) => Promise<void>
   log: Logger
@@ -85,7 +95,7 @@ export class PendingUploads {
       try {
         const record = JSON.parse(await readFile(join(this.init.dir, name), 'utf8')) as PendingRecord
         if (record.v !== 2 || record.id !== id || (record.blob?.byteLength ?? 0) > record.size) throw new Error('inconsistent or older record')
-        this.uploads.set(id, { record, touchedAt: Date.now() })
+        this.uploads.set(id, { record, touchedAt: Date.now(), charged: record.blob?.byteLength ?? 0 })
       } catch (err: any) {
         this.init.log('dropping unreadable pending upload %s - %e', id, err)
         await rm(join(this.init.dir, name), { force: true })
@@ -106,8 +116,19 @@ export class PendingUploads {
     return this.uploads.size
   }
 
+  /** Uploads in progress from one requester, from one address. */
+  countOf (filter: { requester?: string, address?: string }): number {
+    let n = 0
+    for (const u of this.uploads.values()) {
+      if (filter.requester != null && u.record.requester !== filter.requester) continue
+      if (filter.address != null && u.record.address !== filter.address) continue
+      n++
+    }
+    return n
+  }
+
   async create (record: PendingRecord): Promise<PendingUpload> {
-    const upload: PendingUpload = { record, touchedAt: Date.now() }
+    const upload: PendingUpload = { record, touchedAt: Date.now(), charged: 0 }
     await this.save(upload)
     this.uploads.set(record.id, upload)
     return upload
@@ -118,11 +139,11 @@ export class PendingUploads {
     await writeJsonFile(join(this.init.dir, `${upload.record.id}.json`), upload.record)
   }
 
-  /** Bytes reserved by uploads in progress: for one owner, or all. */
+  /** Verified bytes held by uploads in progress: for one owner, or all. */
   bytes (owner?: string): number {
     let total = 0
     for (const u of this.uploads.values()) {
-      if (owner == null || u.record.owner === owner) total += u.record.size
+      if (owner == null || u.record.owner === owner) total += u.charged
     }
     return total
   }
@@ -137,11 +158,12 @@ export class PendingUploads {
     }
   }
 
-  /** Throws away uploads nobody has fed for `idleTtl`. */
+  /** Throws away uploads nobody has fed for `idleTtl` (`emptyTtl` for those holding nothing). */
   async expire (now: number): Promise<number> {
     let n = 0
     for (const [id, u] of this.uploads) {
-      if (u.active == null && now - u.touchedAt > this.init.idleTtl) {
+      const ttl = received(u) === 0 ? this.init.emptyTtl : this.init.idleTtl
+      if (u.active == null && now - u.touchedAt > ttl) {
         this.init.log('pending upload %s of %s expired at %d/%d bytes', id, u.record.path, received(u), u.record.size)
         await this.discard(id)
         n++

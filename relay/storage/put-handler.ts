@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { AccessDeniedError, ChunkCorruptedError, ContentHashMismatchError, ObjectExistsError, StorageError, StorageProtocolError, UploadBusyError, UploadIncompleteError } from '../../shared/storage/errors.ts'
+import { AccessDeniedError, ChunkCorruptedError, ContentHashMismatchError, ObjectExistsError, StorageError, StorageProtocolError, TooManyUploadsError, UploadBusyError, UploadIncompleteError } from '../../shared/storage/errors.ts'
 import { validateObjectPath } from '../../shared/storage/object-path.ts'
 import { decodeControl, decodeFrame, encodeControl, validatePutEnd } from '../../shared/storage/storage-codec.ts'
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../../shared/storage/storage-protocol.ts'
@@ -64,14 +64,17 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
     upload = ctx.pending.get(id)
   }
   if (upload == null) {
+    const address = ctx.addressOf(conn)
+    checkUploadCount(ctx, requester, address)
     try {
+      // what the upload declares must fit; it is charged as its bytes arrive
       ctx.store.checkQuota(owner, req.size)
     } catch (err) {
       ctx.counters.add('quota')
       throw err
     }
     const ttl = Math.min(req.ttl ?? ctx.maxTtl, ctx.maxTtl)
-    upload = await ctx.pending.create({ v: 2, id, requester, owner, drive: handle.key, path, size: req.size, ...(req.sha256 != null ? { sha256: req.sha256 } : {}), ttl, createdAt: Date.now() })
+    upload = await ctx.pending.create({ v: 2, id, requester, ...(address != null ? { address } : {}), owner, drive: handle.key, path, size: req.size, ...(req.sha256 != null ? { sha256: req.sha256 } : {}), ttl, createdAt: Date.now() })
   }
 
   const controller = new AbortController()
@@ -85,9 +88,23 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
   } finally {
     upload.active = undefined
     upload.touchedAt = Date.now()
+    // a declaration that never got a byte holds nothing worth resuming
+    if (received(upload) === 0 && ctx.pending.get(upload.record.id) === upload) await ctx.pending.discard(upload.record.id)
     done.resolve()
   }
   await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, stored.meta, relays), deduplicated: stored.deduplicated }), { signal })
+}
+
+/** Refuses an upload past the caps on uploads in progress (a record and an open stream each). */
+function checkUploadCount (ctx: HandlerContext, requester: string, address: string | undefined): void {
+  const { total, perPeer, perAddress } = ctx.uploadLimits
+  let why: string | undefined
+  if (ctx.pending.count >= total) why = `this relay has ${total} uploads in progress`
+  else if (ctx.pending.countOf({ requester }) >= perPeer) why = `you have ${perPeer} uploads in progress here`
+  else if (address != null && ctx.pending.countOf({ address }) >= perAddress) why = `your address has ${perAddress} uploads in progress here`
+  if (why == null) return
+  ctx.counters.add('too-many-uploads')
+  throw new TooManyUploadsError(`Too many uploads in progress: ${why}; finish or wait for some`)
 }
 
 async function targetDrive (ctx: HandlerContext, req: PutRequest, requester: string, path: string): Promise<DriveHandle> {
@@ -152,10 +169,20 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
         ctx.counters.add('corrupt-chunk')
         throw new ChunkCorruptedError(`Chunk at byte ${offset} does not match its hash; send again from byte ${offset}`, offset)
       }
+      try {
+        ctx.store.checkGrowth(record.owner, bytes.byteLength)
+      } catch (err) {
+        // the relay filled up meanwhile: nothing of this upload is kept
+        ctx.counters.add('quota')
+        await appender.settle().catch(() => {})
+        await ctx.pending.discard(record.id)
+        throw err
+      }
       hasher.update(bytes)
       // returns at once unless too much is still unwritten: that backpressure reaches the client
       await appender.write(bytes)
       verified += bytes.byteLength
+      upload.charged = verified
       upload.touchedAt = Date.now()
       ctx.counters.bytesIn += bytes.byteLength
       if (verified - lastAck >= ACK_EVERY && verified < record.size) {

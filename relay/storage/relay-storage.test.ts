@@ -259,10 +259,13 @@ describe('relay storage over real libp2p connections', () => {
     for (const conn of peer.getConnections(relay.peerId)) conn.abort(new Error('vanished'))
     await until(() => storage(relay).status.refusals.abandoned === 1, 'the relay to notice')
 
-    // the pending upload holds its reservation: 0.5 + 1 MB used of 2 MB
-    await expect(peer.services.storage.put(bytesSource(randomBytes(600_000)), { path: 'big.bin' })).rejects.toThrow(StorageQuotaExceededError)
-    // and the relay as a whole: 1.5 MB + 1.6 MB > 3 MB
-    await expect(other.services.storage.put(bytesSource(randomBytes(1_600_000)), { path: 'big.bin' })).rejects.toThrow(/relay's storage is full/)
+    // the pending upload is charged for the 200 KB it holds, not the 1 MB it declared: 0.5 + 0.2 + 1.4 MB > 2 MB
+    await expect(peer.services.storage.put(bytesSource(randomBytes(1_400_000)), { path: 'big.bin' })).rejects.toThrow(StorageQuotaExceededError)
+    expect(storage(relay).status.pendingBytes).toBe(200_000)
+    // and the relay as a whole: 0.7 + 1.9 MB stored, 0.5 MB more > 3 MB
+    await other.services.storage.put(bytesSource(randomBytes(1_900_000)), { path: 'big.bin' })
+    const third = await startPeer(relay)
+    await expect(third.services.storage.put(bytesSource(randomBytes(500_000)), { path: 'big.bin' })).rejects.toThrow(/relay's storage is full/)
 
     const sink = memorySink(kept.length)
     await peer.services.storage.get(put.address, sink)
@@ -270,7 +273,7 @@ describe('relay storage over real libp2p connections', () => {
     expect(storage(relay).status.refusals.quota).toBe(2)
 
     // a client that ends its stream cleanly mid-upload abandons it too: not a protocol fault, and the bytes wait for a resume
-    const ended = await raw(other, relay)
+    const ended = await raw(third, relay)
     const part = randomBytes(100_000)
     await ended.fs.write(encodeControl({ v: 1, op: 'put', path: 'ended.bin', size: 2 * part.length }))
     await ended.reply()
@@ -279,6 +282,53 @@ describe('relay storage over real libp2p connections', () => {
     expect(await ended.reply()).toMatchObject({ type: 'error', error: { name: 'UploadIncompleteError' } })
     expect(storage(relay).status.refusals).toMatchObject({ abandoned: 2, protocol: 0 })
     expect(storage(relay).status.pendingUploads).toBe(2)
+  })
+
+  it('an upload is charged by the bytes that arrive: unfed declarations hold nothing, too many at once are refused, a full relay stops an upload mid-way', async () => {
+    const relay = await startRelay({ peerQuota: 2_000_000, quota: 3_000_000, maxUploadsPerPeer: 3 })
+    const [greedy, honest] = [await startPeer(relay), await startPeer(relay)]
+    // three declarations of 1.9 MB that send nothing (the first holds the drive's append lock, the others wait for it)
+    const declared = await Promise.all([1, 2, 3].map(async i => {
+      const r = await raw(greedy, relay)
+      await r.fs.write(encodeControl({ v: 1, op: 'put', path: `never-${i}.bin`, size: 1_900_000, sha256: 'ab'.repeat(32) }))
+      return r
+    }))
+    await until(() => storage(relay).status.pendingUploads === 3, 'three declarations')
+    // 5.7 MB declared, nothing received: the relay's 3 MB do not read full
+    expect(storage(relay).status.pendingBytes).toBe(0)
+    // a fourth from the same peer is one too many
+    const fourth = await raw(greedy, relay)
+    await fourth.fs.write(encodeControl({ v: 1, op: 'put', path: 'never-4.bin', size: 10, sha256: 'ab'.repeat(32) }))
+    expect(await fourth.reply()).toMatchObject({ type: 'error', error: { name: 'TooManyUploadsError' } })
+    // an honest put goes through meanwhile
+    const small = Buffer.from('seventeen bytes!!')
+    expect((await honest.services.storage.put(bytesSource(small), { path: 'small.txt' })).object.size).toBe(17)
+    // declarations that end without a byte leave nothing behind, not even a record to resume
+    for (const r of declared) await r.fs.stream.close()
+    await until(() => storage(relay).status.pendingUploads === 0, 'the declarations to go')
+    expect(await pendingRecords()).toEqual([])
+    expect(storage(relay).status.refusals).toMatchObject({ 'too-many-uploads': 1, quota: 0 })
+
+    // room for 1.5 MB when it starts, filled by another upload meanwhile: refused mid-way, nothing of it kept
+    const slow = await raw(greedy, relay)
+    const body = randomBytes(1_500_000)
+    await slow.fs.write(encodeControl({ v: 1, op: 'put', path: 'slow.bin', size: body.length, sha256: sha(body).toString('hex') }))
+    await slow.reply()
+    await slow.fs.write(encodeData(0, sha(body.subarray(0, 100_000)), body.subarray(0, 100_000)))
+    await until(() => storage(relay).status.pendingBytes === 100_000, 'the first chunk')
+    await honest.services.storage.put(bytesSource(randomBytes(1_900_000)), { path: 'fills.bin' })
+    // about 1 MB is left now: the chunk that would pass it is refused
+    for (let at = 100_000; at < body.length; at += 200_000) {
+      const chunk = body.subarray(at, at + 200_000)
+      try {
+        await slow.fs.write(encodeData(at, sha(chunk), chunk))
+      } catch {
+        break
+      }
+    }
+    expect(await slow.reply()).toMatchObject({ type: 'error', error: { name: 'StorageQuotaExceededError' } })
+    await until(() => storage(relay).status.pendingUploads === 0, 'the refused upload to be dropped')
+    expect(storage(relay).status.pendingBytes).toBe(0)
   })
 
   it('an upload resumes after another one appended to its drive, uploads to one drive take turns, and abandoned uploads free their blocks', async () => {
@@ -360,9 +410,12 @@ describe('relay storage over real libp2p connections', () => {
     const bytes = randomBytes(400_000)
     const put = await peer.services.storage.put(bytesSource(bytes), { path: 'persist.bin' })
     const stale = await raw(peer, relay)
+    const first = Buffer.from('hello')
     await stale.fs.write(encodeControl({ v: 1, op: 'put', path: 'stale.bin', size: 10, sha256: 'ab'.repeat(32) }))
     await stale.reply()
+    await stale.fs.write(encodeData(0, sha(first), first))
     await stale.fs.stream.close()
+    await until(() => storage(relay).status.refusals.abandoned === 1, 'the relay to notice')
 
     await Promise.all(running.splice(0).reverse().map(async n => { await n.stop() }))
     relay = await startRelay({ maxTtl: 3600, pendingTtl: 600 }, false)

@@ -21,6 +21,7 @@ import type { DriveHandle } from './object-store.ts'
 import type { StorageRefusal } from './storage-counters.ts'
 import type { ReplicationFigures } from './mirror-sync.ts'
 import type { SessionManager } from '../../shared/peer-session/session-manager.ts'
+import type { PeerKeeper } from '../../shared/peer-keeper/peer-keeper.ts'
 import type { StorageRequest } from '../../shared/storage/storage-codec.ts'
 import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable, Stream } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -44,10 +45,18 @@ export interface RelayStorageInit {
   idleTimeout?: number
   /** Relays to replicate (multiaddrs with /p2p/). */
   replicateFrom?: string[]
-  /** Relays allowed to replicate us; empty = any peer whose session declares the relay role. */
+  /** Relays (peer IDs) allowed to replicate us (they read every drive). @default none */
   replicationAllow?: string[]
+  /** Let any relay this node verified (dialed it, a relay answered) replicate us too. @default false */
+  replicationAllowAnyRelay?: boolean
   /** Peers (Concent) whose transfer tokens count for every object. */
   trustedIssuers?: string[]
+  /** Uploads in progress at once, from everyone. @default 1024 */
+  maxUploads?: number
+  /** ... from one peer. @default 16 */
+  maxUploadsPerPeer?: number
+  /** ... from one network address. @default 64 */
+  maxUploadsPerAddress?: number
 }
 
 export interface RelayStorageComponents {
@@ -58,6 +67,7 @@ export interface RelayStorageComponents {
   peerStore: PeerStore
   logger: ComponentLogger
   sessions: SessionManager
+  keeper: PeerKeeper
 }
 
 export interface StorageStatus {
@@ -88,7 +98,7 @@ export class RelayStorage implements Startable {
   readonly counters = new StorageCounters()
   private readonly components: RelayStorageComponents
   private readonly log: Logger
-  private readonly init: Required<Omit<RelayStorageInit, 'replicateFrom' | 'replicationAllow' | 'trustedIssuers'>> & Pick<RelayStorageInit, 'replicateFrom' | 'replicationAllow' | 'trustedIssuers'>
+  private readonly init: Required<Omit<RelayStorageInit, 'replicateFrom' | 'replicationAllow' | 'replicationAllowAnyRelay' | 'trustedIssuers'>> & Pick<RelayStorageInit, 'replicateFrom' | 'replicationAllow' | 'replicationAllowAnyRelay' | 'trustedIssuers'>
   private readonly store: ObjectStore
   private readonly pending: PendingUploads
   private readonly replication: Replication
@@ -109,15 +119,21 @@ export class RelayStorage implements Startable {
       gcInterval: 600,
       chunkSize: DEFAULT_CHUNK_SIZE,
       idleTimeout: 30_000,
-      ...init
+      maxUploads: 1024,
+      maxUploadsPerPeer: 16,
+      maxUploadsPerAddress: 64,
+      // an option given as undefined keeps its default
+      ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) as RelayStorageInit
     }
     this.store = new ObjectStore({ dir: join(init.dir, 'cores'), quota: this.init.quota, peerQuota: this.init.peerQuota, log: this.log })
-    this.pending = new PendingUploads({ dir: join(init.dir, 'partial'), idleTtl: this.init.pendingTtl * 1000, clear: async (record) => { await clearPendingBlob(this.store, record) }, log: this.log })
+    this.pending = new PendingUploads({ dir: join(init.dir, 'partial'), idleTtl: this.init.pendingTtl * 1000, emptyTtl: this.init.idleTimeout, clear: async (record) => { await clearPendingBlob(this.store, record) }, log: this.log })
     this.replication = new Replication({
       dir: init.dir,
       store: this.store,
       replicateFrom: init.replicateFrom ?? [],
       allow: init.replicationAllow ?? [],
+      allowAnyRelay: init.replicationAllowAnyRelay,
+      isVerifiedRelay: (peer) => components.keeper.isVerifiedRelay(peer),
       connectionManager: components.connectionManager,
       sessions: components.sessions,
       selfAddrs: () => components.addressManager.getAddresses().map(ma => ma.toString()),
@@ -132,6 +148,8 @@ export class RelayStorage implements Startable {
       chunkSize: this.init.chunkSize,
       idleTimeout: this.init.idleTimeout,
       trustedIssuers: init.trustedIssuers ?? [],
+      uploadLimits: { total: this.init.maxUploads, perPeer: this.init.maxUploadsPerPeer, perAddress: this.init.maxUploadsPerAddress },
+      addressOf: (conn) => components.sessions.addressOf(conn),
       relaysFor: (handle, conn) => this.relaysFor(handle, conn)
     }
   }
@@ -270,7 +288,7 @@ export class RelayStorage implements Startable {
       case 'replicate': {
         if (!this.replication.allowed(conn)) {
           this.counters.add('access-denied')
-          throw new AccessDeniedError('Only relays may replicate this relay\'s storage')
+          throw new AccessDeniedError('This relay\'s storage may be replicated only by the relays its operator allows (--replication-allow)')
         }
         const { catalog } = await this.replication.registerReplica(conn, req.addrs)
         await fs.write(encodeControl({ v: 1, type: 'replica', catalog, relay: this.components.peerId.toString() }), { signal })
@@ -284,7 +302,7 @@ export class RelayStorage implements Startable {
   private async onReplicationStream (stream: Stream, conn: Connection): Promise<void> {
     if (!this.replication.allowed(conn)) {
       this.counters.add('access-denied')
-      stream.abort(new AccessDeniedError('Only relays may replicate this relay\'s storage'))
+      stream.abort(new AccessDeniedError('This relay\'s storage may be replicated only by the relays its operator allows (--replication-allow)'))
       return
     }
     this.active.add(stream)

@@ -29,8 +29,12 @@ export interface ReplicationInit {
   store: ObjectStore
   /** Relays to copy (multiaddrs with /p2p/). */
   replicateFrom: string[]
-  /** Relays allowed to copy us; empty = any peer whose session says it is a relay. */
+  /** Relays (peer IDs) allowed to copy us; nobody else may. */
   allow: string[]
+  /** Also let any relay this node verified copy us (every drive, private files included). @default false */
+  allowAnyRelay?: boolean
+  /** A relay this node dialed and that answered as one (PeerKeeper). */
+  isVerifiedRelay: (peer: string) => boolean
   connectionManager: ConnectionManager
   sessions: SessionManager
   /** Our own addresses, sent to the relays we copy. */
@@ -105,11 +109,15 @@ export class Replication {
     }
   }
 
-  /** May this connection replicate us? Only relays (and, if configured, only listed ones). */
+  /**
+   * May this connection replicate us? A replica reads every drive, so only
+   * relays on the allowlist may; what a peer says of itself grants nothing.
+   */
   allowed (conn: Connection): boolean {
     const peer = conn.remotePeer.toString()
-    if (this.init.allow.length > 0) return this.init.allow.includes(peer)
-    return this.init.sessions.forConnection(conn)?.remoteHello.roles.includes('relay') === true
+    if (this.init.sessions.forConnection(conn) == null) return false
+    if (this.init.allow.includes(peer)) return true
+    return this.init.allowAnyRelay === true && this.init.isVerifiedRelay(peer)
   }
 
   /** Origin side: a replica introduced itself; remember it and hand over the catalog. */

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import type { OptionSpec, OptionValues } from '../config/options.ts'
@@ -11,7 +12,11 @@ export const STORAGE_OPTIONS: OptionSpec[] = [
   { name: 'storage-ttl', type: 'string', env: 'GOLEM_CLAY_STORAGE_TTL', default: '7d', placeholder: '<duration>', description: 'Longest (and default) time an object is kept (e.g. 3600, 12h, 7d)' },
   { name: 'storage-gc-interval', type: 'string', env: 'GOLEM_CLAY_STORAGE_GC_INTERVAL', default: '10m', placeholder: '<duration>', description: 'How often expired objects and abandoned uploads are removed' },
   { name: 'replicate-from', type: 'list', env: 'GOLEM_CLAY_REPLICATE_FROM', default: [], placeholder: '<multiaddr,...>', description: 'Relays whose storage this relay copies (each ending in /p2p/<peer ID>)' },
-  { name: 'replication-allow', type: 'list', env: 'GOLEM_CLAY_REPLICATION_ALLOW', default: [], placeholder: '<peer ID,...>', description: 'Only these relays may copy our storage (default: any relay)' }
+  { name: 'replication-allow', type: 'list', env: 'GOLEM_CLAY_REPLICATION_ALLOW', default: [], placeholder: '<peer ID,...>', description: 'Relays allowed to copy our storage (they read every drive; default: none)' },
+  { name: 'replication-allow-any-relay', type: 'boolean', env: 'GOLEM_CLAY_REPLICATION_ALLOW_ANY_RELAY', default: false, description: 'Also let any relay this one verified copy our storage, private files included (not recommended)' },
+  { name: 'storage-max-uploads', type: 'integer', env: 'GOLEM_CLAY_STORAGE_MAX_UPLOADS', default: 1024, min: 1, placeholder: '<n>', description: 'Uploads in progress at once, from everyone' },
+  { name: 'storage-max-uploads-per-peer', type: 'integer', env: 'GOLEM_CLAY_STORAGE_MAX_UPLOADS_PER_PEER', default: 16, min: 1, placeholder: '<n>', description: 'Uploads in progress at once from one peer' },
+  { name: 'storage-max-uploads-per-address', type: 'integer', env: 'GOLEM_CLAY_STORAGE_MAX_UPLOADS_PER_ADDRESS', default: 64, min: 1, placeholder: '<n>', description: 'Uploads in progress at once from one network address' }
 ]
 
 const SIZE_UNITS: Record<string, number> = {
@@ -38,6 +43,17 @@ export function parseDuration (text: string, flag: string): number {
   return seconds
 }
 
+function parsePeerIds (values: string[], flag: string): string[] {
+  for (const value of values) {
+    try {
+      peerIdFromString(value)
+    } catch {
+      throw new InvalidConfigError(`--${flag} takes peer IDs (e.g. 12D3KooW…), got "${value}"`)
+    }
+  }
+  return values
+}
+
 /** Reads the storage flags; the Corestore lives in `<data>/storage`. */
 export function parseStorageConfig (v: OptionValues, dataDir: string): RelayStorageInit {
   const replicateFrom = (v['replicate-from'] as string[] | undefined) ?? []
@@ -55,6 +71,10 @@ export function parseStorageConfig (v: OptionValues, dataDir: string): RelayStor
     maxTtl: parseDuration(String(v['storage-ttl'] ?? '7d'), 'storage-ttl'),
     gcInterval: parseDuration(String(v['storage-gc-interval'] ?? '10m'), 'storage-gc-interval'),
     replicateFrom,
-    replicationAllow: (v['replication-allow'] as string[] | undefined) ?? []
+    replicationAllow: parsePeerIds((v['replication-allow'] as string[] | undefined) ?? [], 'replication-allow'),
+    replicationAllowAnyRelay: v['replication-allow-any-relay'] === true,
+    maxUploads: v['storage-max-uploads'] as number | undefined,
+    maxUploadsPerPeer: v['storage-max-uploads-per-peer'] as number | undefined,
+    maxUploadsPerAddress: v['storage-max-uploads-per-address'] as number | undefined
   }
 }

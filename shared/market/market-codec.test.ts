@@ -1,5 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { describe, expect, it } from 'vitest'
+import { InvalidMessageError } from '../errors.ts'
 import { decodeJson } from '../util/json-codec.ts'
 import { packInputs, unpackInputs } from './input-bundle.ts'
 import { validateAssignment, validateHeader, validateReport } from './market-codec.ts'
@@ -53,6 +54,22 @@ describe('signed market messages', () => {
       await expect(openMessage(await signMessage(alice, 'task', bad), 'task', validateHeader, x => x.requestor)).rejects.toMatchObject({ name: 'InvalidMessageError' })
     }
     expect(() => validateReport({ v: 1, type: 'report', assignment: 'x', provider: 'p', computeMs: 1, at: 1 })).toThrow(/error/)
+  })
+
+  it('bound every time a timer is set from: deadlines within the task\'s lifetime, nothing from the future', async () => {
+    const h = await header('r')
+    const now = Date.now()
+    // 2^31 ms away made timers fire at once; 2^32 ms threw from AbortSignal.timeout
+    for (const deadline of [now + 2 ** 31, now + 2 ** 32, now + 8 * 24 * 3600_000, Number.MAX_SAFE_INTEGER, 1.5 + now]) {
+      expect(() => validateHeader({ ...h, deadline })).toThrow(InvalidMessageError)
+    }
+    expect(validateHeader({ ...h, deadline: now + 7 * 24 * 3600_000 - 1_000 }).deadline).toBeGreaterThan(now)
+    // a creation time far ahead of our clock would carry the deadline with it
+    expect(() => validateHeader({ ...h, createdAt: now + 3600_000, deadline: now + 3600_000 + 1000 })).toThrow(/future/)
+    const a: Assignment = { v: 1, type: 'assign', id: 'a1', task: 't1', requestor: 'r', provider: 'p', subtask: 0, input: SHA, deadline: now + 1000, at: now }
+    expect(validateAssignment(a).deadline).toBe(now + 1000)
+    expect(() => validateAssignment({ ...a, deadline: now + 2 ** 32 })).toThrow(InvalidMessageError)
+    expect(() => validateAssignment({ ...a, at: now + 2 ** 31 })).toThrow(/future/)
   })
 })
 

@@ -6,6 +6,12 @@ export type Runtime = 'browser' | 'node'
 export type VerificationMode = 'redundancy' | 'none'
 
 export const MAX_SUBTASKS = 100_000
+/** A task's deadline is at most this long after it was created, ms (timers stay far below 2^31 ms). */
+export const MAX_TASK_LIFETIME = 7 * 24 * 3600 * 1000
+/** A subtask's deadline is at most this long after its assignment, ms (the longest subtaskTimeout). */
+export const MAX_SUBTASK_WINDOW = 3_600_000
+/** How far ahead of our clock a peer's timestamp may be, ms. */
+export const MAX_CLOCK_SKEW = 10 * 60 * 1000
 /** Result bytes carried inline in a report frame. */
 export const MAX_RESULT_BYTES = 4 * 1024 * 1024
 const ID = 64
@@ -90,6 +96,20 @@ function expectStrings (obj: Record<string, unknown>, key: string, maxItems: num
   return value.map((item, i) => expectString({ [i]: item }, String(i), maxLength))
 }
 
+/** A time in ms since the epoch that is not in the future beyond clock skew. */
+function expectTime (obj: Record<string, unknown>, key: string): number {
+  const value = expectInt(obj, key, 0, Number.MAX_SAFE_INTEGER)
+  if (value > Date.now() + MAX_CLOCK_SKEW) throw new InvalidMessageError(`"${key}" lies in the future (more than ${MAX_CLOCK_SKEW / 60_000} minutes ahead of our clock)`)
+  return value
+}
+
+/** A deadline no further than `window` ms after `from`: timers are set from it (one already past is the reader's to refuse). */
+function expectDeadline (obj: Record<string, unknown>, from: number, window: number): number {
+  const value = expectInt(obj, 'deadline', 0, Number.MAX_SAFE_INTEGER)
+  if (value - from > window) throw new InvalidMessageError(`"deadline" must be at most ${Math.round(window / 60_000)} minutes after the message was made`)
+  return value
+}
+
 function objectRef (value: unknown, what: string): ObjectRef {
   const obj = expectRecord(value, what)
   return { address: expectString(obj, 'address', 8192), sha256: expectSha(obj, 'sha256'), size: expectInt(obj, 'size', 0, 2 ** 40) }
@@ -103,6 +123,7 @@ export function validateHeader (value: unknown): TaskHeader {
   const ver = expectRecord(obj.verification, 'verification')
   const runtimes = expectStrings(req, 'runtimes', 2, 16)
   if (runtimes.length === 0 || runtimes.some(r => r !== 'browser' && r !== 'node')) throw new InvalidMessageError('"runtimes" must list browser and/or node')
+  const createdAt = expectTime(obj, 'createdAt')
   return {
     v: 1,
     type: 'task',
@@ -114,11 +135,11 @@ export function validateHeader (value: unknown): TaskHeader {
     inputs: objectRef(obj.inputs, 'inputs'),
     subtasks: expectInt(obj, 'subtasks', 1, MAX_SUBTASKS),
     price: expectInt(obj, 'price', 0, 1e12),
-    deadline: expectNumber(obj, 'deadline'),
-    subtaskTimeout: expectInt(obj, 'subtaskTimeout', 100, 3_600_000),
+    deadline: expectDeadline(obj, createdAt, MAX_TASK_LIFETIME),
+    subtaskTimeout: expectInt(obj, 'subtaskTimeout', 100, MAX_SUBTASK_WINDOW),
     requirements: { runtimes: runtimes as Runtime[], memoryMB: expectInt(req, 'memoryMB', 1, 4096) },
     verification: { mode: expectLiteral(ver, 'mode', ['redundancy', 'none'] as const), k: expectInt(ver, 'k', 1, 9) },
-    createdAt: expectNumber(obj, 'createdAt')
+    createdAt
   }
 }
 
@@ -135,7 +156,7 @@ export function validateOffer (value: unknown): Offer {
     runtime: expectLiteral(obj, 'runtime', ['browser', 'node'] as const),
     cores: expectInt(obj, 'cores', 1, 1024),
     price: expectInt(obj, 'price', 0, 1e12),
-    at: expectNumber(obj, 'at')
+    at: expectTime(obj, 'at')
   }
 }
 
@@ -143,6 +164,7 @@ export function validateAssignment (value: unknown): Assignment {
   const obj = expectRecord(value, 'assignment')
   expectLiteral(obj, 'v', [1])
   expectLiteral(obj, 'type', ['assign'])
+  const at = expectTime(obj, 'at')
   return {
     v: 1,
     type: 'assign',
@@ -152,8 +174,8 @@ export function validateAssignment (value: unknown): Assignment {
     provider: expectString(obj, 'provider', PEER),
     subtask: expectInt(obj, 'subtask', 0, MAX_SUBTASKS - 1),
     input: expectSha(obj, 'input'),
-    deadline: expectNumber(obj, 'deadline'),
-    at: expectNumber(obj, 'at')
+    deadline: expectDeadline(obj, at, MAX_SUBTASK_WINDOW),
+    at
   }
 }
 
@@ -166,8 +188,8 @@ export function validateReport (value: unknown): Report {
     type: 'report',
     assignment: expectString(obj, 'assignment', 16 * 1024),
     provider: expectString(obj, 'provider', PEER),
-    computeMs: expectNumber(obj, 'computeMs'),
-    at: expectNumber(obj, 'at')
+    computeMs: expectInt(obj, 'computeMs', 0, MAX_TASK_LIFETIME),
+    at: expectTime(obj, 'at')
   }
   if (obj.result != null) {
     const r = expectRecord(obj.result, 'result')
@@ -192,7 +214,7 @@ export function validateVerdict (value: unknown): Verdict {
     requestor: expectString(obj, 'requestor', PEER),
     accepted,
     reason: expectString(obj, 'reason', 200),
-    at: expectNumber(obj, 'at')
+    at: expectTime(obj, 'at')
   }
 }
 
@@ -206,6 +228,6 @@ export function validateClosed (value: unknown): TaskClosed {
     task: expectString(obj, 'task', ID),
     requestor: expectString(obj, 'requestor', PEER),
     reason: expectLiteral(obj, 'reason', ['done', 'cancelled', 'expired'] as const),
-    at: expectNumber(obj, 'at')
+    at: expectTime(obj, 'at')
   }
 }

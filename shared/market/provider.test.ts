@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { sha256Once, toHex } from '../storage/digest.ts'
+import { formatAddress, parseAddress } from '../storage/object-address.ts'
 import { packInputs } from './input-bundle.ts'
+import { InvalidTaskError } from './market-errors.ts'
 import { Provider } from './provider.ts'
 import type { Assignment, TaskHeader } from './market-codec.ts'
 import type { MarketRequest } from './market-wire.ts'
@@ -25,7 +27,10 @@ async function fixture (request: (provider: Provider, req: MarketRequest, signal
   const input = new TextEncoder().encode('subtask 0')
   const bundle = packInputs([input])
   const module = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])
-  const ref = async (bytes: Uint8Array, address: string): Promise<{ address: string, sha256: string, size: number }> => ({ address, sha256: toHex(await sha256Once(bytes)), size: bytes.byteLength })
+  const ref = async (bytes: Uint8Array, path: string): Promise<{ address: string, sha256: string, size: number }> => {
+    const sha256 = toHex(await sha256Once(bytes))
+    return { address: formatAddress({ drive: 'ab'.repeat(32), path, sha256, size: bytes.byteLength, relays: [] }), sha256, size: bytes.byteLength }
+  }
   const now = Date.now()
   const header: TaskHeader = {
     v: 1, type: 'task', id: TASK, requestor: REQUESTOR, requestorAddrs: [], name: 'echo',
@@ -39,7 +44,7 @@ async function fixture (request: (provider: Provider, req: MarketRequest, signal
     addrs: () => [],
     sign: async (kind, body) => JSON.stringify({ kind, body }),
     request: async (_peer, _addrs, req, signal) => { request(provider, req, signal) },
-    fetch: async (address) => address === 'module' ? module : bundle
+    fetch: async (address) => parseAddress(address).path === 'module' ? module : bundle
   }
   const provider = new Provider(ctx, echoRunner(), { runtime: 'node' })
   const finished = new Promise<ProviderJob>(resolve => {
@@ -73,5 +78,34 @@ describe('provider', () => {
     const job = await finished
     expect(job.state).toBe('failed')
     expect(job.error).toMatch(/report not delivered/)
+  })
+
+  it('refuses a task whose resources are too big, or whose addresses promise other bytes, before fetching anything', async () => {
+    const fetched: string[] = []
+    const { provider, header, assignment } = await fixture(() => {})
+    const offers: MarketRequest[] = []
+    const guarded = new Provider({
+      self: SELF,
+      log: logger('golem-clay:provider-test'),
+      addrs: () => [],
+      sign: async (kind, body) => JSON.stringify({ kind, body }),
+      request: async (_peer, _addrs, req) => { offers.push(req) },
+      fetch: async (address) => { fetched.push(address); throw new Error('must not fetch') }
+    }, echoRunner(), { runtime: 'node', maxModuleBytes: 1024 })
+    // a 64 MiB "module": the header says so, and so does its address
+    const huge = { ...header.module, size: 64 * 1024 * 1024, address: formatAddress({ ...parseAddress(header.module.address), size: 64 * 1024 * 1024 }) }
+    await guarded.onHeader({ ...header, module: huge })
+    expect(offers).toEqual([])
+    expect(() => { guarded.onAssign(assignment, JSON.stringify(assignment), { ...header, module: huge }, REQUESTOR, { module: 't', inputs: 't' }) }).toThrow(InvalidTaskError)
+    // a small header whose address names 64 MiB
+    const lying = { ...header.module, address: huge.address }
+    await guarded.onHeader({ ...header, module: lying })
+    expect(offers).toEqual([])
+    expect(fetched).toEqual([])
+    // the honest header is offered for
+    await guarded.onHeader(header)
+    expect(offers.map(o => o.kind)).toEqual(['offer'])
+    provider.stop()
+    guarded.stop()
   })
 })

@@ -1,7 +1,9 @@
 import { TypedEventEmitter } from 'main-event'
 import { sha256Once, toHex } from '../storage/digest.ts'
 import { unpackInputs } from './input-bundle.ts'
-import { InputMismatchError, InvalidSignatureError, ReplayedMessageError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
+import { InputMismatchError, InvalidSignatureError, InvalidTaskError, ReplayedMessageError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
+import { parseAddress } from '../storage/object-address.ts'
+import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_MODULE_BYTES } from '../compute/task-abi.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
 import { TaskOutputTooLargeError } from '../compute/errors.ts'
 import type { Assignment, Offer, Report, Runtime, TaskClosed, TaskHeader, Verdict } from './market-codec.ts'
@@ -17,6 +19,10 @@ export interface ProviderInit {
   minPrice?: number
   /** Largest memory a task may ask for, MiB. @default 512 */
   maxMemoryMB?: number
+  /** Largest module this provider fetches, bytes: checked on the header, before anything is fetched. @default 8 MiB */
+  maxModuleBytes?: number
+  /** Largest input bundle (all subtasks' inputs) it fetches, bytes. @default 64 MiB */
+  maxInputBundleBytes?: number
   /** Test faults: return corrupted results (hashed as sent), or bytes that don't match the reported hash. */
   faults?: { wrongResults?: boolean, mismatchedData?: boolean }
 }
@@ -95,6 +101,11 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     if (header.requestor === this.ctx.self || !this.enabled || this.runner.paused) return
     if (!header.requirements.runtimes.includes(this.init.runtime) || header.price < (this.init.minPrice ?? 0)) return
     if (header.requirements.memoryMB > (this.init.maxMemoryMB ?? 512) || header.deadline < Date.now() + 1000) return
+    const misfit = this.resourcesMisfit(header)
+    if (misfit != null) {
+      this.ctx.log('not offering for %s: %s', header.id, misfit)
+      return
+    }
     const known = this.remember(header)
     const working = this.activeJobs.some(j => j.task === header.id)
     if (known.offeredAt > 0 && (working || Date.now() - known.offeredAt < REOFFER_AFTER)) return
@@ -121,6 +132,8 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     if (this.seenAssignments.has(assignment.id)) throw new ReplayedMessageError(`Assignment ${assignment.id} was already received`)
     if (assignment.deadline < Date.now() || header.deadline < Date.now()) throw new TaskDeadlineError('The assignment is already past its deadline')
     if (assignment.subtask >= header.subtasks) throw new InputMismatchError('The assignment names a subtask the task does not have')
+    const misfit = this.resourcesMisfit(header)
+    if (misfit != null) throw new InvalidTaskError(`This provider does not take the task: ${misfit}`)
     if (!this.enabled || this.runner.paused) throw new UnknownTaskError('This provider is paused')
     if (tokens == null && this.tasks.get(header.id)?.tokens == null) throw new UnknownTaskError(`No read tokens for task ${header.id} here`)
     this.seenAssignments.add(assignment.id)
@@ -231,6 +244,28 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     } catch (err: any) {
       this.finishJob(job, 'failed', `report not delivered: ${err.message}`)
     }
+  }
+
+  /**
+   * Why this provider won't fetch the task's resources, if it won't: too
+   * big for its limits, or addresses that promise other bytes than the
+   * signed header (the download is sized and checked by the address).
+   */
+  private resourcesMisfit (header: TaskHeader): string | undefined {
+    const maxModule = this.init.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES
+    const maxInputs = this.init.maxInputBundleBytes ?? DEFAULT_MAX_INPUT_BYTES
+    if (header.module.size > maxModule) return `its module is ${header.module.size} bytes, the limit is ${maxModule}`
+    if (header.inputs.size > maxInputs) return `its inputs are ${header.inputs.size} bytes, the limit is ${maxInputs}`
+    for (const ref of [header.module, header.inputs]) {
+      let address
+      try {
+        address = parseAddress(ref.address)
+      } catch {
+        return 'a resource address does not parse'
+      }
+      if (address.size !== ref.size || address.sha256 !== ref.sha256) return 'a resource address disagrees with the header'
+    }
+    return undefined
   }
 
   private async fetchResources (header: TaskHeader, tokens: ReadTokens, signal: AbortSignal): Promise<{ module: Uint8Array, moduleHash: string, inputs: Uint8Array[] }> {

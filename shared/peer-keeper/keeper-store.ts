@@ -13,6 +13,8 @@ export interface KeeperStore {
 interface Serialized {
   id: string
   roles: string[]
+  verified?: string[]
+  via?: string
   envelope?: string
   lastSeen: number
   rtt?: number
@@ -26,6 +28,8 @@ export function serializePeers (peers: KeptPeer[]): string {
   return JSON.stringify(peers.map((p): Serialized => ({
     id: p.id,
     roles: p.roles,
+    ...(p.verified != null ? { verified: p.verified } : {}),
+    ...(p.via != null ? { via: p.via } : {}),
     ...(p.envelope != null ? { envelope: toBase64(p.envelope, 'base64') } : {}),
     lastSeen: p.lastSeen,
     ...(p.rtt != null ? { rtt: p.rtt } : {}),
@@ -49,7 +53,9 @@ export function deserializePeers (text: string): KeptPeer[] {
     try {
       return [{
         id: item.id,
-        roles: (Array.isArray(item.roles) ? item.roles : []).filter((r): r is NodeRole => (NODE_ROLES as readonly string[]).includes(r)),
+        roles: roles(item.roles),
+        ...(Array.isArray(item.verified) ? { verified: roles(item.verified) } : {}),
+        ...(typeof item.via === 'string' ? { via: item.via } : {}),
         envelope: typeof item.envelope === 'string' ? fromBase64(item.envelope, 'base64') : undefined,
         multiaddrs: [],
         lastSeen: item.lastSeen,
@@ -62,6 +68,10 @@ export function deserializePeers (text: string): KeptPeer[] {
       return []
     }
   })
+}
+
+function roles (value: unknown): NodeRole[] {
+  return (Array.isArray(value) ? value : []).filter((r): r is NodeRole => (NODE_ROLES as readonly string[]).includes(r))
 }
 
 /** Keeps nothing: for tests and throwaway nodes. */

@@ -115,8 +115,8 @@ export class PeerFinder extends TypedEventEmitter<PeerFinderEvents> implements S
   /** Publishes our record if it changed and asks every relay we are connected to for peers. */
   async round (): Promise<void> {
     await this.publish().catch(err => { this.log('publishing our record failed - %e', err) })
-    const relays = new Set(this.components.keeper.list('relay').map(p => p.id))
-    const conns = this.components.connectionManager.getConnections().filter(c => relays.has(c.remotePeer.toString()) && c.status === 'open')
+    // only relays we verified: anyone else's answer would not count
+    const conns = this.components.connectionManager.getConnections().filter(c => c.status === 'open' && this.components.keeper.isVerifiedRelay(c.remotePeer.toString()))
     await Promise.all(conns.map(async conn => {
       await this.components.pex.ask(conn, this.init.lookFor, 64, { signal: this.controller.signal })
         .catch(err => { this.log('asking %p for peers failed - %e', conn.remotePeer, err) })

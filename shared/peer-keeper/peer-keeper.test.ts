@@ -14,12 +14,12 @@ import type { NodeRole } from '../peer-session/session-codec.ts'
 import type { PeerKeeperComponents } from './peer-keeper.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
-async function keeper (init: { maxPeers?: number, store?: KeeperStore } = {}): Promise<PeerKeeper> {
+async function keeper (init: { maxPeers?: number, store?: KeeperStore, maxPerSource?: number } = {}, events = new TypedEventEmitter(), stored?: Uint8Array): Promise<PeerKeeper> {
   const sessions = Object.assign(new TypedEventEmitter(), { list: () => [] })
   const components = {
     peerId: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
-    peerStore: { consumePeerRecord: async () => true, get: async () => ({}) },
-    events: new TypedEventEmitter(),
+    peerStore: { consumePeerRecord: async () => true, get: async () => ({ peerRecordEnvelope: stored }) },
+    events,
     logger: defaultLogger(),
     sessions
   } as unknown as PeerKeeperComponents
@@ -114,5 +114,47 @@ describe('PeerKeeper', () => {
     expect(third.size).toBe(0)
     expect(deserializePeers('not json')).toEqual([])
     expect(deserializePeers('[{"id":1}]')).toEqual([])
+  })
+
+  it('takes roles only from what it verified, or from relays it verified, and no source fills it alone', async () => {
+    const k = await keeper({ maxPerSource: 3 })
+    const verified = await add(k, ['relay'])
+    expect(k.isVerifiedRelay(verified.id)).toBe(true)
+    const claimant = await add(k, [])
+    // a peer we never checked says its friends are relays: kept with no role at all
+    const key = await generateKeyPair('Ed25519')
+    const fake = await k.addRecord(await record(key, ['/ip4/10.6.6.6/tcp/1']), { roles: ['relay'], source: 'pex', via: claimant.id })
+    expect(fake?.roles).toEqual([])
+    expect(k.relays().map(r => r.id)).toEqual([verified.id])
+    // a relay we verified vouches: its word counts, but it stays a vouched relay, not a verified one
+    const vouched = await k.addRecord(await record(await generateKeyPair('Ed25519'), ['/ip4/10.0.0.7/tcp/1']), { roles: ['relay'], source: 'pex', via: verified.id })
+    expect(vouched?.roles).toEqual(['relay'])
+    expect(k.isVerifiedRelay(vouched?.id ?? '')).toBe(false)
+    // each source adds only so many peers we have not verified
+    for (let i = 0; i < 5; i++) await k.addRecord(await record(await generateKeyPair('Ed25519'), ['/ip4/10.0.0.8/tcp/1']), { roles: ['tab'], source: 'pex', via: verified.id })
+    expect(k.list().filter(p => p.via === verified.id)).toHaveLength(3)
+    expect(k.refusedFromSources).toBe(3)
+  })
+
+  it('forgets what it never verified first', async () => {
+    const k = await keeper({ maxPeers: 3 })
+    const relay = await add(k, ['relay'])
+    const vouched = await k.addRecord(await record(await generateKeyPair('Ed25519'), ['/ip4/10.0.0.9/tcp/1']), { roles: ['relay'], source: 'pex', via: relay.id })
+    const tab = await add(k, ['tab'])
+    // a fourth: the vouched relay goes before the verified tab and relay
+    await add(k, ['tab'])
+    expect(k.get(vouched?.id ?? '')).toBeUndefined()
+    for (const p of [relay, tab]) expect(k.get(p.id)).toBeDefined()
+  })
+
+  it('keeps nothing from connections that never got a session', async () => {
+    const events = new TypedEventEmitter<any>()
+    const key = await generateKeyPair('Ed25519')
+    const envelope = await record(key, ['/ip4/10.0.0.1/tcp/1'])
+    // identify has the stranger's record in the peer store already
+    const k = await keeper({}, events, envelope)
+    events.safeDispatchEvent('peer:identify', { detail: { peerId: peerIdFromPrivateKey(key), signedPeerRecord: { envelope } } })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(k.size).toBe(0)
   })
 })

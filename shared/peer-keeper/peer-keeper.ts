@@ -2,7 +2,7 @@ import { peerIdFromCID, peerIdFromString } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { TypedEventEmitter } from 'main-event'
 import { openSignedPeerRecord } from '../local-node/peer-record.ts'
-import { evictionOrder, relayRank, scored } from './kept-peer.ts'
+import { answeredAsRelay, evictionOrder, isVerifiedRelay, relayRank, scored } from './kept-peer.ts'
 import type { KeeperStore } from './keeper-store.ts'
 import type { KeptPeer, ScoreEvent } from './kept-peer.ts'
 import type { SessionManager } from '../peer-session/session-manager.ts'
@@ -12,6 +12,8 @@ import type { ComponentLogger, IdentifyResult, Libp2pEvents, Logger, PeerId, Pee
 export interface PeerKeeperInit {
   /** Most peers remembered; the least useful go first. @default 512 */
   maxPeers?: number
+  /** Most peers one relay may vouch for (peer exchange) that this node has not verified itself. @default 64 */
+  maxPerSource?: number
   /** Persistence between runs. @default none (memory only) */
   store?: KeeperStore
   /** Batches writes to the store, in ms. @default 2_000 */
@@ -27,11 +29,29 @@ export interface PeerKeeperComponents {
 }
 
 export interface RecordHint {
+  /**
+   * Roles to keep with the record. Without `via` the caller vouches for them
+   * (this node's own knowledge); with `via` they are the word of that peer.
+   */
   roles?: NodeRole[]
   /** Where the record came from, for logs. */
   source: string
   /** How long ago the source last saw the peer, in ms (peer exchange). @default 0 */
   seenAgo?: number
+  /**
+   * The peer that handed the record over (peer exchange). Its roles count
+   * only if it is a relay this node verified, and it may add only
+   * `maxPerSource` peers this node has not verified.
+   */
+  via?: string
+}
+
+/** Session facts PeerKeeper learns roles from. */
+interface SessionView {
+  remotePeer: string
+  dialer: boolean
+  kind: string
+  remoteHello: { roles: NodeRole[], load?: number }
 }
 
 export interface PeerKeeperEvents {
@@ -49,7 +69,10 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
   private readonly components: PeerKeeperComponents
   private readonly log: Logger
   private readonly maxPeers: number
+  private readonly maxPerSource: number
   private readonly store?: KeeperStore
+  /** Records refused because their source had vouched for too many. */
+  refusedFromSources = 0
   private readonly saveDelay: number
   private readonly peers = new Map<string, KeptPeer>()
   private saveTimer?: ReturnType<typeof setTimeout>
@@ -60,6 +83,7 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     this.components = components
     this.log = components.logger.forComponent('golem-clay:peer-keeper')
     this.maxPeers = init.maxPeers ?? 512
+    this.maxPerSource = init.maxPerSource ?? 64
     this.store = init.store
     this.saveDelay = init.saveDelay ?? 2_000
   }
@@ -71,7 +95,7 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     for (const peer of saved) {
       // nothing is trusted from disk: every record is verified again
       if (peer.envelope == null) continue
-      await this.addRecord(peer.envelope, { roles: peer.roles, source: 'store' }, peer).catch(() => {})
+      await this.addRecord(peer.envelope, { source: 'store' }, peer).catch(() => {})
     }
     this.components.events.addEventListener('peer:identify', this.onIdentify)
     this.components.sessions.addEventListener('session:open', this.onSessionOpen)
@@ -102,9 +126,15 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     return role == null ? all : all.filter(p => p.roles.includes(role))
   }
 
-  /** Known relays, best first. */
+  /** Known relays (verified, or vouched for by a verified relay), best first. */
   relays (): KeptPeer[] {
     return this.list('relay').sort((a, b) => relayRank(a) - relayRank(b))
+  }
+
+  /** A relay this node dialed and that answered as one (or a seed): the only kind whose word counts. */
+  isVerifiedRelay (id: string): boolean {
+    // a session that proves it may be a moment ahead of its record
+    return isVerifiedRelay(this.peers.get(id)) || this.components.sessions.list().some(s => s.remotePeer === id && answeredAsRelay(s))
   }
 
   /**
@@ -118,10 +148,27 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     const record = await openSignedPeerRecord(envelope, signer)
     const known = this.peers.get(id)
     if (known?.seq != null && record.seq < known.seq) return known
-    const roles = [...new Set([...(known?.roles ?? restored?.roles ?? []), ...(hint.roles ?? [])])]
+    let vouched: NodeRole[] = []
+    let verified = known?.verified ?? restored?.verified
+    let via = known != null ? known.via : restored?.via
+    if (hint.via != null) {
+      // the word of a relay we verified counts, anyone else's not at all; and no one fills the keeper alone
+      const unverified = known == null || (known.verified?.length ?? 0) === 0
+      if (unverified && known?.via !== hint.via && this.countVia(hint.via) >= this.maxPerSource) {
+        this.refusedFromSources++
+        return known
+      }
+      if (this.isVerifiedRelay(hint.via)) vouched = hint.roles ?? []
+      if (unverified) via = hint.via
+    } else if (hint.roles != null && hint.roles.length > 0) {
+      verified = [...new Set([...(verified ?? []), ...hint.roles])]
+    }
+    const roles = [...new Set([...(known?.roles ?? restored?.roles ?? []), ...(verified ?? []), ...vouched])]
     const kept: KeptPeer = {
       id,
       roles,
+      ...(verified != null ? { verified } : {}),
+      ...(via != null && (verified?.length ?? 0) === 0 ? { via } : {}),
       envelope,
       seq: record.seq,
       multiaddrs: record.multiaddrs.map(ma => ma.toString()),
@@ -137,6 +184,25 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     this.changed()
     if (known == null) this.log('keeping %s (%s) from %s', id, roles.join(',') || 'unknown role', hint.source)
     return kept
+  }
+
+  /** Peers kept on `via`'s word alone. */
+  private countVia (via: string): number {
+    let n = 0
+    for (const p of this.peers.values()) {
+      if (p.via === via && (p.verified?.length ?? 0) === 0) n++
+    }
+    return n
+  }
+
+  /** Roles this node checked itself some other way (a relay dialed back, see relay-probe). */
+  verifyRoles (id: string, roles: NodeRole[]): void {
+    const peer = this.peers.get(id)
+    if (peer == null) return
+    peer.verified = [...new Set([...(peer.verified ?? []), ...roles])]
+    peer.roles = [...new Set([...peer.roles, ...roles])]
+    peer.via = undefined
+    this.changed()
   }
 
   /** Adjusts a peer's reputation (e.g. a failed dial, a wrong task result). */
@@ -155,42 +221,65 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const envelope = evt.detail.signedPeerRecord
     if (envelope == null) return
-    this.components.peerStore.get(evt.detail.peerId).then(async peer => {
-      if (peer.peerRecordEnvelope != null) await this.addRecord(peer.peerRecordEnvelope, { source: 'identify' })
+    // a connection that never got a session is a stranger's: keep nothing of it
+    const peer = evt.detail.peerId.toString()
+    const sessions = this.components.sessions.list().filter(s => s.remotePeer === peer)
+    if (sessions.length === 0) return
+    this.components.peerStore.get(evt.detail.peerId).then(async p => {
+      if (p.peerRecordEnvelope == null) return
+      const fresh = !this.peers.has(peer)
+      await this.addRecord(p.peerRecordEnvelope, { source: 'identify' })
+      // the session came before its record: what it told us applies now
+      if (fresh) for (const session of sessions) this.applySession(session)
     }).catch(() => {})
   }
 
-  private readonly onSessionOpen = (evt: CustomEvent<{ remotePeer: string, remoteHello: { roles: NodeRole[], load?: number } }>): void => {
+  private readonly onSessionOpen = (evt: CustomEvent<SessionView>): void => {
     const session = evt.detail
-    const apply = (): void => {
-      const peer = this.peers.get(session.remotePeer)
-      if (peer == null) return
-      peer.roles = [...new Set([...peer.roles, ...session.remoteHello.roles])]
-      if (session.remoteHello.load != null) peer.load = session.remoteHello.load
-      peer.score = scored(peer.score, 'session')
-      peer.lastSeen = Date.now()
-      this.changed()
-    }
     if (this.peers.has(session.remotePeer)) {
-      apply()
+      this.applySession(session)
       return
     }
     // the record usually arrives with identify, just after the session
     this.components.peerStore.get(peerIdFromString(session.remotePeer)).then(async p => {
-      if (p.peerRecordEnvelope != null) await this.addRecord(p.peerRecordEnvelope, { roles: session.remoteHello.roles, source: 'session' })
-      apply()
+      if (p.peerRecordEnvelope != null) await this.addRecord(p.peerRecordEnvelope, { source: 'session' })
+      this.applySession(session)
     }).catch(() => {})
+  }
+
+  /** Roles, load and score from a verified session. */
+  private applySession (session: SessionView): void {
+    const peer = this.peers.get(session.remotePeer)
+    if (peer == null) return
+    const claimed = session.remoteHello.roles
+    if (session.dialer && (session.kind === 'tcp' || session.kind === 'websocket')) {
+      // we dialed its address and it answered: what it says it is, it is
+      peer.verified = [...claimed]
+      peer.roles = [...claimed]
+      peer.via = undefined
+    } else {
+      // it came to us (or through someone): a relay claim proves nothing yet
+      const checked = claimed.filter(r => r !== 'relay')
+      peer.verified = [...new Set([...(peer.verified ?? []), ...checked])]
+      peer.roles = [...new Set([...peer.roles, ...checked])]
+      if (peer.verified.length > 0) peer.via = undefined
+    }
+    if (session.remoteHello.load != null) peer.load = session.remoteHello.load
+    peer.score = scored(peer.score, 'session')
+    peer.lastSeen = Date.now()
+    this.changed()
   }
 
   private readonly onRefused = (evt: CustomEvent<{ peer: string, reason: string, remote: boolean }>): void => {
     const { peer, reason, remote } = evt.detail
-    if (remote) {
+    // a peer leaving (or done checking us) refuses nothing
+    if (remote && reason !== 'ShuttingDown') {
       this.note(peer, 'refused-us')
       if (reason === 'TooManyPeers') {
         const kept = this.peers.get(peer)
         if (kept != null) kept.load = 1
       }
-    } else if (reason === 'InvalidProof' || reason === 'BadProtocol') {
+    } else if (!remote && (reason === 'InvalidProof' || reason === 'BadProtocol')) {
       this.note(peer, 'misbehaved')
     }
   }

@@ -4,6 +4,8 @@ import { toString as toBase64 } from 'uint8arrays/to-string'
 import { PEX_PROTOCOL } from '../protocols.ts'
 import { decodeJson, encodeJson } from '../util/json-codec.ts'
 import { MAX_PEX_FRAME, MAX_PEX_PEERS, validatePexRequest, validatePexResponse } from './pex-codec.ts'
+import { answeredAsRelay } from './kept-peer.ts'
+import type { KeptPeer } from './kept-peer.ts'
 import type { PeerKeeper } from './peer-keeper.ts'
 import type { PeerSession } from '../peer-session/peer-session.ts'
 import type { SessionManager } from '../peer-session/session-manager.ts'
@@ -88,7 +90,7 @@ export class PeerExchange implements Startable {
       for (const entry of response.peers.slice(0, max)) {
         const before = this.components.keeper.size
         try {
-          await this.components.keeper.addRecord(fromBase64(entry.record, 'base64'), { roles: entry.roles, source: 'pex', seenAgo: entry.age })
+          await this.components.keeper.addRecord(fromBase64(entry.record, 'base64'), { roles: entry.roles, source: 'pex', seenAgo: entry.age, via: conn.remotePeer.toString() })
           if (this.components.keeper.size > before) fresh++
         } catch {
           // a forged or garbled record: the source vouched for it
@@ -110,13 +112,18 @@ export class PeerExchange implements Startable {
       const request = decodeJson(await lp.read({ signal }), validatePexRequest)
       const asker = conn.remotePeer.toString()
       const now = Date.now()
-      const candidates = this.components.keeper.list()
-        .filter(p => p.id !== asker && p.envelope != null && (request.roles.length === 0 || p.roles.some(r => request.roles.includes(r))))
+      const keeper = this.components.keeper
+      // we pass on only relays we verified ourselves, so poison stops here
+      const vouch = (p: KeptPeer): NodeRole[] => keeper.isVerifiedRelay(p.id) ? p.roles : p.roles.filter(r => r !== 'relay')
+      const candidates = keeper.list()
+        .filter(p => p.id !== asker && p.envelope != null)
+        .map(p => ({ p, roles: vouch(p) }))
+        .filter(({ roles }) => roles.length > 0 && (request.roles.length === 0 || roles.some(r => request.roles.includes(r))))
         // relays are long-lived; a tab not seen lately has probably left
-        .filter(p => p.roles.includes('relay') || now - p.lastSeen <= this.maxAge)
-        .sort((a, b) => b.lastSeen - a.lastSeen)
+        .filter(({ p, roles }) => roles.includes('relay') || now - p.lastSeen <= this.maxAge)
+        .sort((a, b) => b.p.lastSeen - a.p.lastSeen)
         .slice(0, Math.min(request.max, MAX_PEX_PEERS))
-      const peers = candidates.map(p => ({ roles: p.roles, record: toBase64(p.envelope as Uint8Array, 'base64'), age: Math.max(0, now - p.lastSeen) }))
+      const peers = candidates.map(({ p, roles }) => ({ roles, record: toBase64(p.envelope as Uint8Array, 'base64'), age: Math.max(0, now - p.lastSeen) }))
       await lp.write(encodeJson({ v: 1, type: 'peers', peers }, MAX_PEX_FRAME), { signal })
       await stream.close({ signal })
     } catch (err: any) {
@@ -126,17 +133,18 @@ export class PeerExchange implements Startable {
     }
   }
 
-  /** Relays keep each other informed of the peers they serve. */
+  /** Relays keep each other informed of the peers they serve (only relays they verified: their word is what counts). */
   private gossipRound (): void {
     for (const session of this.components.sessions.list()) {
-      if (!session.remoteHello.roles.includes('relay')) continue
+      if (!this.components.keeper.isVerifiedRelay(session.remotePeer)) continue
       this.ask(session.connection, ['relay', 'tab', 'node'], 64).catch(err => { this.log('gossip with %s failed - %e', session.remotePeer, err) })
     }
   }
 
   private readonly onSession = (evt: CustomEvent<PeerSession>): void => {
     const session = evt.detail
-    if (!this.askRelays || !session.remoteHello.roles.includes('relay')) return
+    // only a relay we dialed has its word count; one that dialed us is dialed back first (relay-probe)
+    if (!this.askRelays || !answeredAsRelay(session)) return
     const last = this.asked.get(session.remotePeer) ?? 0
     if (Date.now() - last < this.askInterval) return
     this.ask(session.connection, ['relay'], 32).then(

@@ -17,6 +17,26 @@ describe('AdaptiveDifficulty', () => {
     expect(d.current).toBe(20)
   })
 
+  it('counts each address only up to its share, so a few machines cannot raise the price', () => {
+    let now = 0
+    const d = new AdaptiveDifficulty({ base: 22, max: 28, normalRate: 5, window: 10_000, maxPerAddress: 10, now: () => now })
+    // three attackers at 100 attempts/s each: only 10 per window each count
+    for (let i = 0; i < 1_000; i++) {
+      for (const ip of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) d.recordAttempt(ip)
+    }
+    expect(d.rate).toBe(3)
+    expect(d.current).toBe(22)
+    // many distinct addresses (a real surge) still raise it
+    for (let i = 0; i < 200; i++) d.recordAttempt(`10.0.${Math.floor(i / 250)}.${i % 250}`)
+    expect(d.rate).toBeCloseTo(23)
+    expect(d.current).toBe(25)
+    // the window slides: an address's old attempts stop counting
+    now += 10_001
+    d.recordAttempt('127.0.0.2')
+    expect(d.rate).toBeCloseTo(0.1)
+    expect(d.current).toBe(22)
+  })
+
   it('adds bits as the node fills up', () => {
     const d = new AdaptiveDifficulty({ base: 10 })
     d.setLoad(0.5)

@@ -64,12 +64,12 @@ export interface LocalNodeInfo extends NodeInfo {
   protocolVersion?: string
 }
 
-async function readFrame (lp: LengthPrefixedStream<Stream>, signal: AbortSignal): Promise<{ frame: SessionFrame, bytes: Uint8Array }> {
+async function readFrame (lp: LengthPrefixedStream<Stream>, signal: AbortSignal, timeout?: HandshakeError): Promise<{ frame: SessionFrame, bytes: Uint8Array }> {
   let raw: Uint8ArrayList
   try {
     raw = await lp.read({ signal })
   } catch (err: any) {
-    if (signal.aborted) throw new HandshakeError('Timeout', 'handshake-timeout', 'handshake timed out')
+    if (signal.aborted) throw signal.reason instanceof HandshakeError ? signal.reason : timeout ?? new HandshakeError('Timeout', 'handshake-timeout', 'handshake timed out')
     if (err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError') throw new HandshakeError('BadProtocol', 'oversized-frame', err.message)
     throw err
   }
@@ -147,39 +147,63 @@ export async function dialerHandshake (init: DialerHandshakeInit): Promise<Hands
   return { lp, remoteHello, difficulty: challengeFrame.difficulty }
 }
 
+/**
+ * Half a handshake, to check what a peer is without becoming its session:
+ * say hello, read its Hello (bound to both peer IDs) and its challenge, then
+ * leave without solving. A relay that answers this at its own address is a
+ * relay; the challenge costs it little and us nothing.
+ */
+export async function askHello (init: Pick<DialerHandshakeInit, 'stream' | 'connection' | 'self' | 'info' | 'signal'>): Promise<HelloFrame> {
+  const { stream, connection, self, signal } = init
+  const remote = connection.remotePeer
+  const lp = lpStream(stream, { maxDataLength: MAX_SESSION_FRAME })
+  await lp.write(encodeJson(hello(self, remote, init.info), MAX_SESSION_FRAME), { signal })
+  const remoteHello = checkHello((await readFrame(lp, signal)).frame, self, remote)
+  const next = (await readFrame(lp, signal)).frame
+  if (next.type !== 'challenge') throw new HandshakeError('BadProtocol', 'bad-frame', `expected challenge, got ${next.type}`)
+  await lp.write(encodeJson({ v: 1, type: 'disconnect', reason: 'ShuttingDown', message: 'only checking' }, MAX_SESSION_FRAME), { signal }).catch(() => {})
+  await stream.close({ signal }).catch(() => { stream.abort(new Error('check done')) })
+  return remoteHello
+}
+
 export interface ListenerHandshakeInit {
   stream: Stream
   connection: Connection
   self: PeerId
   info: LocalNodeInfo
-  /** Current difficulty to ask for. */
-  difficulty: number
-  /** Current load, 0..1, told to the dialer for relay choice. */
-  load?: number
   verify: SolutionVerifier
-  /** How long a challenge stays valid, in ms. */
-  challengeTtl: number
+  /** The Hello must arrive within this, in ms. */
+  helloTimeout: number
+  /**
+   * Called once the Hello is known: admits the dialer (throw a HandshakeError
+   * to refuse) and sets its price: the difficulty, how long the challenge
+   * stays valid (ms), and our load to tell it.
+   */
+  challenge: (hello: HelloFrame) => { difficulty: number, ttl: number, load?: number }
   /** Marks a challenge salt as spent; false if it already was. */
   spend: (salt: string, until: number) => boolean
-  /** Checks run once the hello is known (limits, bans); throw a HandshakeError to refuse. */
-  admit?: (hello: HelloFrame) => void
   signal: AbortSignal
 }
+
+/** A solution may arrive this late (network delay) and still be read, in ms; it is judged by `expiresAt`. */
+const SOLUTION_GRACE = 2_000
 
 /** The listener's side: check the hello, set a bound challenge, verify with one hash. */
 export async function listenerHandshake (init: ListenerHandshakeInit): Promise<HandshakeResult> {
   const { stream, connection, self, signal } = init
   const remote = connection.remotePeer
   const lp = lpStream(stream, { maxDataLength: MAX_SESSION_FRAME })
-  const theirs = await readFrame(lp, signal)
+  const helloBy = AbortSignal.any([signal, AbortSignal.timeout(init.helloTimeout)])
+  const theirs = await readFrame(lp, helloBy, new HandshakeError('Timeout', 'handshake-timeout', `no hello within ${init.helloTimeout} ms`))
   const remoteHello = checkHello(theirs.frame, self, remote)
-  init.admit?.(remoteHello)
-  const ownHello = encodeJson(hello(self, remote, init.info, init.load), MAX_SESSION_FRAME)
+  const { difficulty, ttl, load } = init.challenge(remoteHello)
+  const ownHello = encodeJson(hello(self, remote, init.info, load), MAX_SESSION_FRAME)
   const salt = crypto.getRandomValues(new Uint8Array(16))
-  const expiresAt = Date.now() + init.challengeTtl
-  const difficulty = init.difficulty
+  const expiresAt = Date.now() + ttl
   await lp.writeV([ownHello, encodeJson({ v: 1, type: 'challenge', salt: toHex(salt), difficulty, expiresAt }, MAX_SESSION_FRAME)], { signal })
-  const answer = (await readFrame(lp, signal)).frame
+  // the dialer's time to solve is the challenge's life: nobody holds a slot longer
+  const solutionBy = AbortSignal.any([signal, AbortSignal.timeout(ttl + SOLUTION_GRACE)])
+  const answer = (await readFrame(lp, solutionBy, new HandshakeError('Timeout', 'expired-challenge', `no solution within ${ttl} ms`))).frame
   if (answer.type === 'disconnect') throw new HandshakeError(answer.reason, undefined, `peer gave up: ${DISCONNECT_TEXT[answer.reason]}`, true)
   if (answer.type !== 'solution') throw new HandshakeError('BadProtocol', 'bad-frame', `expected solution, got ${answer.type}`)
   if (Date.now() > expiresAt) throw new HandshakeError('Timeout', 'expired-challenge', 'challenge expired before the solution arrived')

@@ -17,7 +17,16 @@ export interface SessionGateInit {
   strikes?: number
   /** @default 60 (seconds) */
   strikeWindow?: number
+  /**
+   * Refusals from one network address (all its peer IDs together) that get
+   * the address banned within `strikeWindow`; peer IDs are free, addresses
+   * are not. A peer's ban counts as ten. @default 60
+   */
+  addressStrikes?: number
 }
+
+/** What a peer's ban adds to its address's strikes. */
+const BAN_STRIKES = 10
 
 /**
  * Per-peer and per-protocol stream rate limits, and strike counting: a peer
@@ -27,18 +36,25 @@ export class SessionGate {
   private readonly perPeer: RateLimiter
   private readonly perProtocol = new Map<string, RateLimiter>()
   private readonly strikes: RateLimiter
+  private readonly addressStrikes: RateLimiter
 
-  constructor (init: SessionGateInit, private readonly counters: RefusalCounters, private readonly onBan: (peer: string, reason: string) => void) {
+  constructor (
+    init: SessionGateInit,
+    private readonly counters: RefusalCounters,
+    private readonly onBan: (peer: string, reason: string) => void,
+    private readonly onBanAddress: (address: string, reason: string) => void = () => {}
+  ) {
     const perPeer = init.perPeer ?? { points: 100, duration: 1 }
     this.perPeer = new RateLimiter({ points: perPeer.points, duration: perPeer.duration, keyPrefix: 'peer' })
     for (const [protocol, limit] of Object.entries(init.perProtocol ?? {})) {
       this.perProtocol.set(protocol, new RateLimiter({ points: limit.points, duration: limit.duration, keyPrefix: protocol }))
     }
     this.strikes = new RateLimiter({ points: init.strikes ?? 20, duration: init.strikeWindow ?? 60, keyPrefix: 'strike' })
+    this.addressStrikes = new RateLimiter({ points: init.addressStrikes ?? 60, duration: init.strikeWindow ?? 60, keyPrefix: 'address-strike' })
   }
 
   /** True if `peer` may open another `protocol` stream now. */
-  allow (peer: string, protocol: string): boolean {
+  allow (peer: string, protocol: string, address?: string): boolean {
     let limit = 'streams per peer'
     try {
       this.perPeer.consume(peer)
@@ -47,18 +63,34 @@ export class SessionGate {
       return true
     } catch {
       this.counters.add('rate-limited')
-      this.strike(peer, `rate limits exceeded (${limit})`)
+      this.strike(peer, `rate limits exceeded (${limit})`, address)
       return false
     }
   }
 
-  /** Counts one refusal against `peer`; too many in the window bans it. */
-  strike (peer: string, reason: string): void {
+  /** Counts one refusal against `peer` and its address; too many in the window bans them. */
+  strike (peer: string, reason: string, address?: string): void {
+    this.strikeAddress(address, reason)
     try {
       this.strikes.consume(peer)
     } catch {
       this.strikes.delete(peer)
       this.onBan(peer, reason)
+    }
+  }
+
+  /** A banned peer weighs on its address: many banned IDs from one place ban the place. */
+  banned (address: string | undefined, reason: string): void {
+    this.strikeAddress(address, reason, BAN_STRIKES)
+  }
+
+  private strikeAddress (address: string | undefined, reason: string, points = 1): void {
+    if (address == null) return
+    try {
+      this.addressStrikes.consume(address, points)
+    } catch {
+      this.addressStrikes.delete(address)
+      this.onBanAddress(address, reason)
     }
   }
 }

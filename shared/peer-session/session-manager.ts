@@ -1,11 +1,13 @@
 import { TypedEventEmitter } from 'main-event'
 import { PROTOCOL_PREFIX, SESSION_PROTOCOL } from '../protocols.ts'
 import { CLIENT_VERSION } from '../version.ts'
+import { AddressKeys } from '../p2p-service/address-key.ts'
 import { AdaptiveDifficulty } from './adaptive-difficulty.ts'
 import { BanList } from './ban-list.ts'
 import { SessionClosedError, UnverifiedSessionError } from './disconnect.ts'
-import { dialerHandshake, HandshakeError, listenerHandshake } from './handshake.ts'
+import { askHello, dialerHandshake, HandshakeError, listenerHandshake } from './handshake.ts'
 import { PeerSession } from './peer-session.ts'
+import { PendingHandshakes } from './pending-handshakes.ts'
 import { RefusalCounters } from './refusals.ts'
 import { refuseHandshake } from './refuse.ts'
 import { SessionGate } from './session-gate.ts'
@@ -17,8 +19,10 @@ import type { HeartbeatInit, SessionEnd } from './peer-session.ts'
 import type { RefusalKind } from './refusals.ts'
 import type { HelloFrame, NodeRole } from './session-codec.ts'
 import type { SessionGateInit } from './session-gate.ts'
+import type { PendingHandshake } from './pending-handshakes.ts'
 import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, StreamHandler, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 
 export interface SessionManagerInit extends SessionGateInit {
@@ -33,12 +37,24 @@ export interface SessionManagerInit extends SessionGateInit {
   difficulty?: AdaptiveDifficultyInit
   /** Most verified sessions. @default 256 */
   maxSessions?: number
-  /** Most handshakes in progress on inbound connections. @default 32 */
+  /** Most handshakes in progress on inbound connections; when full, the oldest of the busiest address goes. @default 32 */
   maxPendingHandshakes?: number
+  /** Most handshakes in progress from one network address. @default 8 */
+  maxPendingHandshakesPerAddress?: number
   /** An inbound connection must start its handshake within this, in ms. @default 10_000 */
   handshakeTimeout?: number
-  /** A challenge must be answered within this, in ms. @default 60_000 */
+  /** An inbound handshake must send its Hello within this, in ms. @default 5_000 */
+  helloTimeout?: number
+  /** The longest a challenge stays valid, in ms (the solve budget is usually less). @default 60_000 */
   challengeTtl?: number
+  /** How long a dialer gets to solve, scaled to the difficulty (see solveBudget). */
+  solveBudget?: SolveBudgetInit
+  /** How network addresses are grouped for per-address limits. @default each IPv4, each IPv6 /64 */
+  addresses?: AddressKeys
+  /** Addresses refused for a while; shared with the connection gater. */
+  addressBans?: BanList
+  /** Refusal counters; shared with the connection gater. */
+  counters?: RefusalCounters
   /** Refuse to solve challenges above this difficulty. @default 32 */
   maxAcceptedDifficulty?: number
   heartbeat?: HeartbeatInit
@@ -77,13 +93,35 @@ export interface SessionManagerEvents {
 export interface SessionStats {
   sessions: number
   pendingHandshakes: number
+  /** Inbound handshakes waiting for a Hello or a solution. */
+  pendingInbound: number
   difficulty: number
   handshakeRate: number
   refusals: Record<RefusalKind, number>
   bans: number
+  addressBans: number
 }
 
 interface Waiter { resolve: () => void }
+
+export interface SolveBudgetInit {
+  /** Time every dialer gets whatever the difficulty, ms (network, slow starts). @default 10_000 */
+  floor?: number
+  /** The slowest solver we wait for, hashes per second. @default 1_000_000 */
+  minRate?: number
+  /** How many mean solve times at that rate we allow (the search time is geometric). @default 3 */
+  factor?: number
+}
+
+/**
+ * How long a dialer may take to answer a challenge of `difficulty` bits:
+ * a floor plus a few mean solve times of a slow solver, capped. A stranger
+ * holding a handshake slot without solving loses it this soon.
+ */
+export function solveBudget (difficulty: number, max: number, init: SolveBudgetInit = {}): number {
+  const mean = 2 ** difficulty / (init.minRate ?? 1_000_000) * 1000
+  return Math.round(Math.min(max, (init.floor ?? 10_000) + (init.factor ?? 3) * mean))
+}
 
 /**
  * PeerSession registry: every connection must become a verified session
@@ -93,8 +131,10 @@ interface Waiter { resolve: () => void }
  */
 export class SessionManager extends TypedEventEmitter<SessionManagerEvents> implements Startable {
   readonly difficulty: AdaptiveDifficulty
-  readonly counters = new RefusalCounters()
+  readonly counters: RefusalCounters
   readonly banList: BanList
+  readonly addressBans: BanList
+  readonly addresses: AddressKeys
   private readonly components: SessionManagerComponents
   private readonly init: SessionManagerInit
   private readonly log: Logger
@@ -105,9 +145,13 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private readonly waiters = new Map<string, Waiter[]>()
   private readonly info: LocalNodeInfo
   private controller = new AbortController()
-  private pendingInbound = 0
+  private readonly inbound: PendingHandshakes
+  /** Connections that had their one handshake already, successful or not. */
+  private readonly attempted = new WeakSet<Connection>()
   /** Peers whose goodbye is being applied to their other links. */
   private readonly leaving = new Set<string>()
+  /** Peers we are dialing only to read their Hello: no session starts on those links. */
+  private readonly checking = new Set<string>()
 
   constructor (components: SessionManagerComponents, init: SessionManagerInit) {
     super()
@@ -115,8 +159,12 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     this.init = init
     this.log = components.logger.forComponent('golem-clay:peer-session')
     this.difficulty = new AdaptiveDifficulty(init.difficulty)
+    this.counters = init.counters ?? new RefusalCounters()
     this.banList = init.banList ?? new BanList()
-    this.gate = new SessionGate(init, this.counters, (peer, reason) => { this.ban(peer, reason) })
+    this.addressBans = init.addressBans ?? new BanList()
+    this.addresses = init.addresses ?? new AddressKeys()
+    this.inbound = new PendingHandshakes({ max: init.maxPendingHandshakes, maxPerAddress: init.maxPendingHandshakesPerAddress })
+    this.gate = new SessionGate(init, this.counters, (peer, reason) => { this.ban(peer, reason) }, (address, reason) => { this.banAddress(address, reason) })
     this.info = { roles: init.roles, capabilities: init.capabilities ?? [], cores: init.cores ?? 0, clientVersion: CLIENT_VERSION, protocolVersion: init.protocolVersion }
   }
 
@@ -150,10 +198,12 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     return {
       sessions: verified.length,
       pendingHandshakes: this.pending.size,
+      pendingInbound: this.inbound.size,
       difficulty: this.difficulty.current,
       handshakeRate: Math.round(this.difficulty.rate * 100) / 100,
       refusals: this.counters.toJSON(),
-      bans: this.banList.list().length
+      bans: this.banList.list().length,
+      addressBans: this.addressBans.list().length
     }
   }
 
@@ -185,17 +235,62 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     return await this.ensure(conn, options)
   }
 
+  /**
+   * Dials `addrs` on a connection of its own and reads the Hello `peer`
+   * answers with there, without becoming its session (see askHello): how a
+   * relay checks that a peer which says it is a relay answers as one.
+   */
+  async checkHello (peer: PeerId, addrs: Multiaddr[], options: AbortOptions = {}): Promise<HelloFrame> {
+    const key = peer.toString()
+    this.checking.add(key)
+    let conn: Connection
+    try {
+      conn = await this.components.connectionManager.openConnection(addrs, { force: true, signal: options.signal })
+    } finally {
+      this.checking.delete(key)
+    }
+    try {
+      if (!conn.remotePeer.equals(peer)) throw new HandshakeError('BadProtocol', 'wrong-identity', 'another peer answered at that address')
+      const stream = await conn.newStream(SESSION_PROTOCOL, { signal: options.signal })
+      return await askHello({ stream, connection: conn, self: this.components.peerId, info: this.info, signal: options.signal ?? AbortSignal.timeout(10_000) })
+    } finally {
+      await conn.close().catch(err => { conn.abort(err) })
+    }
+  }
+
   /** Counts bad input from a peer on an application protocol; repeat offenders get banned. */
   report (peer: PeerId | string, kind: RefusalKind): void {
     this.counters.add(kind)
-    this.gate.strike(peer.toString(), kind)
+    this.gate.strike(peer.toString(), kind, this.addressOfPeer(peer.toString()))
   }
 
   ban (peer: string, reason: string): void {
     this.log('banning %s: %s', peer, reason)
+    const address = this.addressOfPeer(peer)
     this.banList.ban(peer, reason)
     this.counters.add('banned')
     this.dropPeer(peer, session => { void session.disconnect('Banned', reason) }, new Error(`Banned: ${reason}`))
+    this.gate.banned(address, reason)
+  }
+
+  /** Refuses new connections and handshakes from a network address for a while (sessions already verified stay). */
+  banAddress (address: string, reason: string): void {
+    this.log('banning address %s: %s', address, reason)
+    this.addressBans.ban(address, reason)
+  }
+
+  /** The per-address limit key of a connection's remote end. */
+  addressOf (conn: Pick<Connection, 'remoteAddr'>): string | undefined {
+    return this.addresses.keyOf(conn.remoteAddr)
+  }
+
+  private addressOfPeer (peer: string): string | undefined {
+    for (const conn of this.components.connectionManager.getConnections()) {
+      if (conn.remotePeer.toString() !== peer) continue
+      const address = this.addressOf(conn)
+      if (address != null) return address
+    }
+    return undefined
   }
 
   /**
@@ -221,11 +316,11 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       } catch {}
       if (session == null) {
         this.counters.add('unverified-stream')
-        this.gate.strike(peer, 'streams without a session')
+        this.gate.strike(peer, 'streams without a session', this.addressOf(conn))
         stream.abort(new UnverifiedSessionError(`${protocol} needs a verified session`))
         return
       }
-      if (!this.gate.allow(peer, protocol)) {
+      if (!this.gate.allow(peer, protocol, this.addressOf(conn))) {
         this.log('refused a %s stream from %s: rate limit', protocol, peer)
         stream.abort(new Error(`Rate limit exceeded for ${protocol}`))
         return
@@ -270,8 +365,15 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       conn.abort(new Error('Banned'))
       return
     }
+    const address = conn.direction === 'inbound' ? this.addressOf(conn) : undefined
+    if (address != null && this.addressBans.isBanned(address)) {
+      this.counters.add('address-banned')
+      conn.abort(new Error('Banned address'))
+      return
+    }
     if (conn.direction === 'outbound') {
-      this.dial(conn).catch(() => {})
+      // a link opened only to check a peer's Hello needs no session
+      if (!this.checking.has(peer)) this.dial(conn).catch(() => {})
       return
     }
     // an inbound connection that never starts a handshake is dropped
@@ -315,49 +417,58 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
 
   private async onInbound (stream: Stream, conn: Connection): Promise<void> {
     const peer = conn.remotePeer.toString()
-    this.difficulty.recordAttempt()
-    // one handshake per connection: a second one would let a peer shop for an easier challenge
-    if (this.sessions.has(conn.id) || this.pending.has(conn.id)) {
-      this.counters.add('bad-frame')
-      this.gate.strike(peer, 'second handshake on one connection')
-      stream.abort(new Error('This connection already has a session'))
+    const address = this.addressOf(conn)
+    // one handshake per connection, ever: a second would let a peer shop for
+    // an easier challenge, and resetting and retrying would cost it nothing
+    if (this.attempted.has(conn)) {
+      this.counters.add('repeated-handshake')
+      this.gate.strike(peer, 'second handshake on one connection', address)
+      stream.abort(new Error('This connection already had its handshake'))
+      if (this.sessions.get(conn.id)?.open !== true) conn.abort(new Error('Second handshake on one connection'))
       return
     }
+    this.attempted.add(conn)
     if (this.banList.isBanned(peer)) {
       await this.fail(conn, stream, new HandshakeError('Banned', 'banned', 'banned for earlier misbehaviour'))
       return
     }
-    if (this.pendingInbound >= (this.init.maxPendingHandshakes ?? 32)) {
-      await this.fail(conn, stream, new HandshakeError('TooManyPeers', 'too-many-pending', 'too many handshakes in progress'))
+    if (address != null && this.addressBans.isBanned(address)) {
+      await this.fail(conn, stream, new HandshakeError('Banned', 'address-banned', 'this address is banned for a while'))
       return
     }
-    this.pendingInbound++
+    const entry: PendingHandshake = { peer, address, startedAt: Date.now(), controller: new AbortController() }
+    const evicted = this.inbound.add(entry)
+    if (evicted != null) {
+      this.counters.add('evicted-handshake')
+      this.log('evicting the handshake of %s (%s) for a newcomer', evicted.peer, evicted.address ?? 'no address')
+      evicted.controller.abort(new HandshakeError('TooManyPeers', undefined, 'evicted: too many handshakes in progress'))
+    }
     const attempt = (async () => {
-      const ttl = this.init.challengeTtl ?? 60_000
-      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(ttl + 5_000)])
+      const signal = AbortSignal.any([this.controller.signal, entry.controller.signal])
       try {
-        const stats = this.stats
         const result = await listenerHandshake({
           stream,
           connection: conn,
           self: this.components.peerId,
           info: this.info,
-          difficulty: stats.difficulty,
-          load: stats.sessions / (this.init.maxSessions ?? 256),
           verify: this.init.verify,
-          challengeTtl: ttl,
-          spend: (salt, until) => this.spent.spend(salt, until),
-          admit: () => {
+          helloTimeout: this.init.helloTimeout ?? 5_000,
+          challenge: () => {
             if (this.list().length >= (this.init.maxSessions ?? 256)) throw new HandshakeError('TooManyPeers', 'too-many-peers', 'no room for more peers')
+            // only a dialer that got this far counts toward the price, and each address only so much
+            this.difficulty.recordAttempt(address)
+            const difficulty = this.stats.difficulty
+            return { difficulty, ttl: solveBudget(difficulty, this.init.challengeTtl ?? 60_000, this.init.solveBudget), load: this.load }
           },
+          spend: (salt, until) => this.spent.spend(salt, until),
           signal
         })
         return this.register(conn, stream, result.lp, result.remoteHello, result.difficulty, false)
       } catch (err: any) {
-        await this.fail(conn, stream, err)
+        await this.fail(conn, stream, err, address)
         throw err
       } finally {
-        this.pendingInbound--
+        this.inbound.remove(entry)
       }
     })()
     await this.track(conn, attempt)
@@ -404,16 +515,24 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     return session
   }
 
-  private async fail (conn: Connection, stream: Stream, err: any): Promise<void> {
+  private async fail (conn: Connection, stream: Stream, err: any, address?: string): Promise<void> {
     const peer = conn.remotePeer.toString()
+    const inbound = conn.direction === 'inbound'
     if (!(err instanceof HandshakeError)) {
       stream.abort(err)
+      if (inbound && !this.controller.signal.aborted) {
+        // the dialer walked away mid-handshake (reset, closed): it held a slot for nothing
+        this.counters.add('abandoned-handshake')
+        this.gate.strike(peer, 'abandoned its handshake', address)
+        conn.abort(err instanceof Error ? err : new Error(String(err)))
+      }
       return
     }
     if (!err.remote) {
       if (err.refusal != null) this.counters.add(err.refusal)
       await refuseHandshake(stream, conn, err.reason, err.message)
-      if (err.reason === 'InvalidProof' || err.reason === 'BadProtocol') this.gate.strike(peer, err.message)
+      // a stranger that never says hello or never solves held a slot for nothing
+      if (err.reason === 'InvalidProof' || err.reason === 'BadProtocol' || (inbound && err.reason === 'Timeout')) this.gate.strike(peer, err.message, address)
       if (err.refusal === 'invalid-proof' || err.refusal === 'wrong-identity') this.ban(peer, err.message)
     } else {
       conn.close().catch(e => { conn.abort(e) })

@@ -80,6 +80,12 @@ export class UploadBusyError extends StorageError {
   override readonly retryable = true
 }
 
+/** Too many uploads in progress (from this peer, its address, or everyone): finish or wait for some. */
+export class TooManyUploadsError extends StorageError {
+  override name = 'TooManyUploadsError'
+  override readonly retryable = true
+}
+
 /** No connected relay offers storage. */
 export class NoStorageRelayError extends StorageError {
   override name = 'NoStorageRelayError'
@@ -105,6 +111,7 @@ const BY_NAME: Record<string, new (message: string) => StorageError> = {
   ObjectUnavailableError,
   UploadBusyError,
   UploadIncompleteError,
+  TooManyUploadsError,
   NoStorageRelayError,
   TransferFailedError
 }
@@ -114,7 +121,8 @@ export interface WireError { name: string, message: string, offset?: number }
 /** Rebuilds a typed error from the relay's error frame. */
 export function errorFromWire (wire: WireError): StorageError {
   if (wire.name === 'ChunkCorruptedError') return new ChunkCorruptedError(wire.message, wire.offset ?? 0)
-  const Ctor = BY_NAME[wire.name] ?? StorageError
+  // a name from the wire selects a class only through an own property ('constructor' is no error class)
+  const Ctor = Object.hasOwn(BY_NAME, wire.name) ? BY_NAME[wire.name] as new (message: string) => StorageError : StorageError
   const err = new Ctor(wire.message)
   if (Ctor === StorageError && wire.name !== 'StorageError') err.name = wire.name
   return err

@@ -1,0 +1,59 @@
+import { IncomingMessage } from 'node:http'
+import { isIP } from 'node:net'
+import { parseCidr } from '../../shared/p2p-service/address-key.ts'
+import type { IpNet } from '@chainsafe/netmask'
+
+/**
+ * An `http.IncomingMessage` for the WebSocket listener that, when the
+ * connection comes from a trusted proxy (Caddy, nginx in front of the
+ * relay), takes the client's address from `X-Forwarded-For`: behind a proxy
+ * every client would otherwise be the proxy, and per-address limits would
+ * lump everyone together. The header is read right to left, skipping
+ * trusted proxies; anything a client wrote before that is ignored, and a
+ * connection from anyone else keeps its socket address.
+ */
+export function forwardedForRequest (trustedProxies: string[]): typeof IncomingMessage {
+  const trusted = trustedProxies.map(parseCidr)
+  return class ForwardedForRequest extends IncomingMessage {
+    // Node calls this once the request's headers are parsed, before 'upgrade'
+    override _addHeaderLines (headers: string[], n: number): void {
+      super._addHeaderLines(headers, n)
+      const socket = this.socket
+      const peer = socket?.remoteAddress
+      if (peer == null || !isTrusted(trusted, peer)) return
+      const client = clientOf(this.headers['x-forwarded-for'], trusted)
+      // libp2p's listener reads the socket's address: give it the client's
+      if (client != null) Object.defineProperty(socket, 'remoteAddress', { value: client, configurable: true })
+    }
+  }
+}
+
+/** The first address from the right that is not a trusted proxy. */
+export function clientOf (header: string | string[] | undefined, trusted: IpNet[]): string | undefined {
+  const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map(h => stripPort(h.trim())).filter(h => h !== '')
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i] as string
+    if (isIP(hop) === 0) return undefined
+    if (!isTrusted(trusted, hop)) return hop
+  }
+  return undefined
+}
+
+function isTrusted (trusted: IpNet[], ip: string): boolean {
+  const plain = ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1')
+  return trusted.some(net => { try { return net.contains(plain) } catch { return false } })
+}
+
+/** `1.2.3.4:5678` and `[2001:db8::1]:443` → the address alone. */
+function stripPort (hop: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hop)
+  if (bracketed?.[1] != null) return bracketed[1]
+  const v4 = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(hop)
+  return v4?.[1] ?? hop
+}
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    _addHeaderLines (headers: string[], n: number): void
+  }
+}

@@ -1,0 +1,78 @@
+import type { SessionClosed, SessionManager } from '../../shared/peer-session/session-manager.ts'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import type { ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+
+export interface ReservationGuardInit {
+  /** Most reservations held by peers at one network address. @default 32 */
+  maxPerAddress?: number
+}
+
+export interface ReservationGuardComponents {
+  sessions: SessionManager
+  relay: CircuitRelayService
+  connectionManager: ConnectionManager
+  logger: ComponentLogger
+}
+
+/**
+ * Circuit relay reservations are worth their slot only while their holder
+ * is here: one is released as soon as its holder's last session ends
+ * (libp2p would keep it for its whole TTL), and one network address holds
+ * only so many, whatever number of peer IDs it makes up.
+ */
+export class ReservationGuard implements Startable {
+  private readonly components: ReservationGuardComponents
+  private readonly log: Logger
+  private readonly maxPerAddress: number
+  released = 0
+
+  constructor (components: ReservationGuardComponents, init: ReservationGuardInit = {}) {
+    this.components = components
+    this.log = components.logger.forComponent('golem-clay:reservation-guard')
+    this.maxPerAddress = init.maxPerAddress ?? 32
+  }
+
+  readonly [Symbol.toStringTag] = '@golem-clay/reservation-guard'
+
+  start (): void {
+    this.components.sessions.addEventListener('session:close', this.onClose)
+  }
+
+  stop (): void {
+    this.components.sessions.removeEventListener('session:close', this.onClose)
+  }
+
+  /** For the connection gater: true refuses `peer`'s reservation. */
+  deny (peer: PeerId): boolean {
+    const sessions = this.components.sessions
+    const conns = this.components.connectionManager.getConnections(peer)
+    const address = conns.map(c => sessions.addressOf(c)).find(a => a != null)
+    if (address == null) return false
+    let held = 0
+    for (const [holder, reservation] of this.components.relay.reservations) {
+      if (!holder.equals(peer) && sessions.addresses.keyOf(reservation.addr) === address) held++
+    }
+    if (held < this.maxPerAddress) return false
+    sessions.counters.add('reservation-refused')
+    this.log('refused a reservation for %p: %s holds %d already', peer, address, held)
+    return true
+  }
+
+  private readonly onClose = (evt: CustomEvent<SessionClosed>): void => {
+    const peer = evt.detail.peer
+    if (this.components.sessions.list().some(s => s.remotePeer === peer)) return
+    for (const [holder, reservation] of this.components.relay.reservations) {
+      if (holder.toString() !== peer) continue
+      // the expiry timer would later delete whatever reservation the peer holds then
+      reservation.signal.clear()
+      this.components.relay.reservations.delete(holder)
+      this.released++
+      this.log('released the reservation of %s: its last session ended', peer)
+    }
+  }
+}
+
+export function reservationGuard (init: ReservationGuardInit = {}): (components: ReservationGuardComponents) => ReservationGuard {
+  return (components) => new ReservationGuard(components, init)
+}

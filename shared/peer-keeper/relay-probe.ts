@@ -1,0 +1,139 @@
+import { multiaddr } from '@multiformats/multiaddr'
+import { lastPeerId } from '../util/multiaddr.ts'
+import type { PeerKeeper } from './peer-keeper.ts'
+import type { PeerSession } from '../peer-session/peer-session.ts'
+import type { SessionManager } from '../peer-session/session-manager.ts'
+import type { ComponentLogger, Logger, Startable } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface RelayProbeInit {
+  /** Which addresses of a claimed relay to dial (e.g. TCP on relays). @default any */
+  acceptAddr?: (ma: Multiaddr) => boolean
+  /** Dial one claimant at most this often, in ms. @default 600_000 */
+  interval?: number
+  /** Time for the record to arrive and the dial and handshake to finish, in ms. @default 20_000 */
+  timeout?: number
+  /** Probes at once; more wait, up to 64. @default 2 */
+  concurrency?: number
+}
+
+export interface RelayProbeComponents {
+  sessions: SessionManager
+  keeper: PeerKeeper
+  logger: ComponentLogger
+}
+
+const MAX_QUEUED = 64
+
+/**
+ * Relays only: a peer that dialed us saying it is a relay is dialed back at
+ * an address from its own signed record. If a relay answers there (its
+ * Hello, bound to both peer IDs), it is one; saying so proves nothing.
+ * Only addresses on the IP it came from (or DNS names) are dialed, so a
+ * record can't point us at a third party.
+ */
+export class RelayProbe implements Startable {
+  private readonly components: RelayProbeComponents
+  private readonly init: Required<RelayProbeInit>
+  private readonly log: Logger
+  private readonly probed = new Map<string, number>()
+  private readonly queue: PeerSession[] = []
+  private running = 0
+  private controller = new AbortController()
+  verified = 0
+  failed = 0
+
+  constructor (components: RelayProbeComponents, init: RelayProbeInit = {}) {
+    this.components = components
+    this.init = { acceptAddr: () => true, interval: 600_000, timeout: 20_000, concurrency: 2, ...init }
+    this.log = components.logger.forComponent('golem-clay:relay-probe')
+  }
+
+  readonly [Symbol.toStringTag] = '@golem-clay/relay-probe'
+
+  start (): void {
+    this.controller = new AbortController()
+    this.components.sessions.addEventListener('session:open', this.onSession)
+  }
+
+  stop (): void {
+    this.controller.abort()
+    this.queue.length = 0
+    this.components.sessions.removeEventListener('session:open', this.onSession)
+  }
+
+  private readonly onSession = (evt: CustomEvent<PeerSession>): void => {
+    const session = evt.detail
+    if (session.dialer || !session.remoteHello.roles.includes('relay')) return
+    if (this.components.keeper.isVerifiedRelay(session.remotePeer)) return
+    if (Date.now() - (this.probed.get(session.remotePeer) ?? 0) < this.init.interval) return
+    this.probed.set(session.remotePeer, Date.now())
+    if (this.probed.size > 10_000) this.probed.delete(this.probed.keys().next().value as string)
+    if (this.queue.length >= MAX_QUEUED) return
+    this.queue.push(session)
+    this.next()
+  }
+
+  private next (): void {
+    while (this.running < this.init.concurrency && this.queue.length > 0) {
+      const session = this.queue.shift() as PeerSession
+      this.running++
+      this.probe(session)
+        .then(ok => { if (ok) this.verified++; else this.failed++ }, (err: any) => {
+          this.failed++
+          this.log('probing %s failed - %e', session.remotePeer, err)
+        })
+        .finally(() => {
+          this.running--
+          this.next()
+        })
+    }
+  }
+
+  private async probe (session: PeerSession): Promise<boolean> {
+    const peer = session.remotePeer
+    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timeout)])
+    // the record comes with identify, right after the session, or not at all
+    const addrs = await this.addressesOf(peer, session, AbortSignal.any([signal, AbortSignal.timeout(5_000)]))
+    if (addrs.length === 0) {
+      this.log('%s says it is a relay but lists no address to check it at', peer)
+      return false
+    }
+    const hello = await this.components.sessions.checkHello(session.connection.remotePeer, addrs, { signal })
+    const ok = hello.roles.includes('relay')
+    if (ok) this.components.keeper.verifyRoles(peer, hello.roles)
+    this.log('%s %s as a relay when dialed', peer, ok ? 'answered' : 'did not answer')
+    return ok
+  }
+
+  /** The claimant's own listen addresses on the IP it came from, once its record is here. */
+  private async addressesOf (peer: string, session: PeerSession, signal: AbortSignal): Promise<Multiaddr[]> {
+    const from = session.connection.remoteAddr.getComponents()[0]?.value
+    const pick = (): Multiaddr[] => (this.components.keeper.get(peer)?.multiaddrs ?? [])
+      .map(a => multiaddr(a))
+      .filter(ma => this.init.acceptAddr(ma))
+      .filter(ma => {
+        const host = ma.getComponents()[0]
+        return host?.name.startsWith('dns') === true || host?.value === from
+      })
+      .map(ma => lastPeerId(ma) === peer ? ma : ma.encapsulate(`/p2p/${peer}`))
+    let found = pick()
+    while (found.length === 0 && !signal.aborted) {
+      await new Promise<void>(resolve => {
+        const done = (): void => {
+          this.components.keeper.removeEventListener('keeper:update', done)
+          signal.removeEventListener('abort', done)
+          resolve()
+        }
+        this.components.keeper.addEventListener('keeper:update', done)
+        signal.addEventListener('abort', done)
+      })
+      found = pick()
+    }
+    return found
+  }
+}
+
+export function relayProbe (init: RelayProbeInit = {}): (components: RelayProbeComponents) => RelayProbe {
+  return (components) => new RelayProbe(components, init)
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest'
+import { ChunkCorruptedError, errorFromWire, errorToWire, StorageError, StorageQuotaExceededError, TooManyUploadsError } from './errors.ts'
+
+describe('storage errors on the wire', () => {
+  it('rebuild the named class, and nothing that is not one', () => {
+    expect(errorFromWire({ name: 'StorageQuotaExceededError', message: 'full' })).toBeInstanceOf(StorageQuotaExceededError)
+    const again = errorFromWire(errorToWire(new TooManyUploadsError('wait')))
+    expect(again).toBeInstanceOf(TooManyUploadsError)
+    expect(again.retryable).toBe(true)
+    expect(errorFromWire({ name: 'ChunkCorruptedError', message: 'x', offset: 42 })).toMatchObject({ offset: 42 })
+    expect(errorFromWire({ name: 'ChunkCorruptedError', message: 'x' })).toBeInstanceOf(ChunkCorruptedError)
+    // names that only the prototype chain knows select no class: a plain StorageError, named as sent
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const err = errorFromWire({ name, message: 'sneaky' })
+      expect(err).toBeInstanceOf(StorageError)
+      expect(err.message).toBe('sneaky')
+      expect(String(err)).toContain('sneaky')
+    }
+  })
+})
