@@ -28,7 +28,11 @@ describe('relay configuration', () => {
     [['--ws-port', '70000'], /--ws-port must be a port number between 0 and 65535/],
     [['--max-reservations', '0'], /--max-reservations must be an integer between 1/],
     [['--nope'], /Unknown option '--nope'/],
-    [['--quiet', 'maybe'], /Unexpected argument|must be true or false/]
+    [['--quiet', 'maybe'], /Unexpected argument|must be true or false/],
+    [['--trusted-proxy', '10.0.0.0/99'], /--trusted-proxy: "10.0.0.0\/99" is not an IP address or CIDR range/],
+    [['--limits-exempt', 'office'], /--limits-exempt: "office" is not an IP address/],
+    [['--replication-allow', 'relay-b'], /--replication-allow takes peer IDs/],
+    [['--reservation-ttl', 'soon'], /--reservation-ttl must be a duration/]
   ])('refuses %j with a message naming the flag', (argv, message) => {
     expect(() => parseRelayConfig(argv as string[], {})).toThrow(message)
     expect(() => parseRelayConfig(argv as string[], {})).toThrow(InvalidConfigError)
@@ -62,6 +66,15 @@ describe('relay configuration', () => {
   it('wants seeds with a peer ID', () => {
     expect(() => parseRelayConfig(['--seed', '/ip4/1.2.3.4/tcp/9091'], {})).toThrow(/--seed .* must end with \/p2p\/<peer ID>/)
     expect(parseRelayConfig(['--seed', '/ip4/1.2.3.4/tcp/9091/p2p/12D3KooWSWSy6aSxE7GoGSEEoonvFPa8pYLxg1xQ7hWXHYfZX7ZR'], {}).config.seeds).toHaveLength(1)
+  })
+
+  it('has per-address limits with documented defaults, settable like every option', () => {
+    const { config } = parseRelayConfig([], {})
+    expect(config).toMatchObject({ maxPendingConnections: 256, reservationTtl: 900, trustedProxies: [], perAddress: { pendingConnections: 8, pendingHandshakes: 8, reservations: 32, exempt: [] } })
+    expect(config.session.helloTimeout).toBe(5000)
+    expect(config.storage).toMatchObject({ replicationAllow: [], replicationAllowAnyRelay: false, maxUploads: 1024, maxUploadsPerPeer: 16, maxUploadsPerAddress: 64 })
+    const set = parseRelayConfig(['--trusted-proxy', '127.0.0.1,::1', '--max-reservations-per-address', '2'], { GOLEM_CLAY_LIMITS_EXEMPT: '10.0.0.0/8', GOLEM_CLAY_STATUS_TOKEN: 't' }).config
+    expect(set).toMatchObject({ trustedProxies: ['127.0.0.1', '::1'], statusToken: 't', perAddress: { reservations: 2, exempt: ['10.0.0.0/8'] } })
   })
 
   it('asks for help', () => {

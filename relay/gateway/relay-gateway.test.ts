@@ -19,7 +19,7 @@ describe('relay gateway', () => {
     const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
     await mkdir(join(dir, 'web'))
     await writeFile(join(dir, 'web', 'index.html'), '<!doctype html><title>Golem Clay</title>')
-    const gateway = await startRelayGateway(await configIn(dir))
+    const gateway = await startRelayGateway(await configIn(dir, ['--status-token', 's3cret']))
     running.push(gateway)
     const base = gateway.http.url.replace('localhost', '127.0.0.1')
 
@@ -30,6 +30,15 @@ describe('relay gateway', () => {
     expect(status.multiaddrs.some((a: string) => /\/tcp\/\d+\/p2p\//.test(a))).toBe(true)
     expect(status).toMatchObject({ connectedPeers: 0, reservations: 0 })
     expect(typeof status.uptime).toBe('number')
+    // counts for everyone; who is connected only for the status token, and nothing for other methods
+    expect(status.peers).toBeUndefined()
+    expect(typeof status.connections).toBe('object')
+    const detailed = await (await fetch(new URL('/status', base), { headers: { Authorization: 'Bearer s3cret' } })).json()
+    expect(detailed.peers).toEqual([])
+    expect((await (await fetch(new URL('/status', base), { headers: { Authorization: 'Bearer wrong' } })).json()).peers).toBeUndefined()
+    const post = await fetch(new URL('/status', base), { method: 'POST' })
+    expect(post.status).toBe(405)
+    expect(post.headers.get('allow')).toBe('GET, HEAD')
 
     const health = await fetch(new URL('/healthz', base))
     expect(health.status).toBe(200)

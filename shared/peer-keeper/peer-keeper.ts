@@ -57,6 +57,8 @@ interface SessionView {
 export interface PeerKeeperEvents {
   /** The set of kept peers changed (added, new addresses, new roles). */
   'keeper:update': CustomEvent<KeptPeer[]>
+  /** A relay we verified vouched for a relay we have not verified yet (relays check it: relay-probe). */
+  'keeper:vouched': CustomEvent<KeptPeer>
 }
 
 /**
@@ -183,6 +185,7 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     this.evict()
     this.changed()
     if (known == null) this.log('keeping %s (%s) from %s', id, roles.join(',') || 'unknown role', hint.source)
+    if (vouched.includes('relay') && !isVerifiedRelay(kept)) this.safeDispatchEvent('keeper:vouched', { detail: kept })
     return kept
   }
 

@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lastPeerId } from '../util/multiaddr.ts'
 import type { PeerKeeper } from './peer-keeper.ts'
@@ -11,9 +12,9 @@ export interface RelayProbeInit {
   acceptAddr?: (ma: Multiaddr) => boolean
   /** Dial one claimant at most this often, in ms. @default 600_000 */
   interval?: number
-  /** Time for the record to arrive and the dial and handshake to finish, in ms. @default 20_000 */
+  /** Time for the record to arrive and the dial and handshake to finish, in ms. @default 10_000 */
   timeout?: number
-  /** Probes at once; more wait, up to 64. @default 2 */
+  /** Probes at once; more wait, up to 64. @default 4 */
   concurrency?: number
 }
 
@@ -26,18 +27,19 @@ export interface RelayProbeComponents {
 const MAX_QUEUED = 64
 
 /**
- * Relays only: a peer that dialed us saying it is a relay is dialed back at
- * an address from its own signed record. If a relay answers there (its
- * Hello, bound to both peer IDs), it is one; saying so proves nothing.
- * Only addresses on the IP it came from (or DNS names) are dialed, so a
- * record can't point us at a third party.
+ * Relays only: a peer that dialed us saying it is a relay, and a relay
+ * another relay vouched for, are dialed at an address from their own signed
+ * record. If a relay answers there (its Hello, bound to both peer IDs), it
+ * is one; saying so proves nothing, and a relay passes on only relays it
+ * checked. A claimant that dialed us is dialed only on the IP it came from
+ * (or a DNS name); a vouched one at most once per interval, like any.
  */
 export class RelayProbe implements Startable {
   private readonly components: RelayProbeComponents
   private readonly init: Required<RelayProbeInit>
   private readonly log: Logger
   private readonly probed = new Map<string, number>()
-  private readonly queue: PeerSession[] = []
+  private readonly queue: Array<{ peer: string, session?: PeerSession }> = []
   private running = 0
   private controller = new AbortController()
   verified = 0
@@ -45,7 +47,7 @@ export class RelayProbe implements Startable {
 
   constructor (components: RelayProbeComponents, init: RelayProbeInit = {}) {
     this.components = components
-    this.init = { acceptAddr: () => true, interval: 600_000, timeout: 20_000, concurrency: 2, ...init }
+    this.init = { acceptAddr: () => true, interval: 600_000, timeout: 10_000, concurrency: 4, ...init }
     this.log = components.logger.forComponent('golem-clay:relay-probe')
   }
 
@@ -54,34 +56,44 @@ export class RelayProbe implements Startable {
   start (): void {
     this.controller = new AbortController()
     this.components.sessions.addEventListener('session:open', this.onSession)
+    this.components.keeper.addEventListener('keeper:vouched', this.onVouched)
   }
 
   stop (): void {
     this.controller.abort()
     this.queue.length = 0
     this.components.sessions.removeEventListener('session:open', this.onSession)
+    this.components.keeper.removeEventListener('keeper:vouched', this.onVouched)
   }
 
   private readonly onSession = (evt: CustomEvent<PeerSession>): void => {
     const session = evt.detail
     if (session.dialer || !session.remoteHello.roles.includes('relay')) return
-    if (this.components.keeper.isVerifiedRelay(session.remotePeer)) return
-    if (Date.now() - (this.probed.get(session.remotePeer) ?? 0) < this.init.interval) return
-    this.probed.set(session.remotePeer, Date.now())
-    if (this.probed.size > 10_000) this.probed.delete(this.probed.keys().next().value as string)
+    this.enqueue(session.remotePeer, session)
+  }
+
+  private readonly onVouched = (evt: CustomEvent<{ id: string }>): void => {
+    this.enqueue(evt.detail.id)
+  }
+
+  private enqueue (peer: string, session?: PeerSession): void {
+    if (this.components.keeper.isVerifiedRelay(peer)) return
+    if (Date.now() - (this.probed.get(peer) ?? 0) < this.init.interval) return
     if (this.queue.length >= MAX_QUEUED) return
-    this.queue.push(session)
+    this.probed.set(peer, Date.now())
+    if (this.probed.size > 10_000) this.probed.delete(this.probed.keys().next().value as string)
+    this.queue.push({ peer, session })
     this.next()
   }
 
   private next (): void {
     while (this.running < this.init.concurrency && this.queue.length > 0) {
-      const session = this.queue.shift() as PeerSession
+      const item = this.queue.shift() as { peer: string, session?: PeerSession }
       this.running++
-      this.probe(session)
+      this.probe(item.peer, item.session)
         .then(ok => { if (ok) this.verified++; else this.failed++ }, (err: any) => {
           this.failed++
-          this.log('probing %s failed - %e', session.remotePeer, err)
+          this.log('probing %s failed - %e', item.peer, err)
         })
         .finally(() => {
           this.running--
@@ -90,31 +102,30 @@ export class RelayProbe implements Startable {
     }
   }
 
-  private async probe (session: PeerSession): Promise<boolean> {
-    const peer = session.remotePeer
+  private async probe (peer: string, session?: PeerSession): Promise<boolean> {
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timeout)])
     // the record comes with identify, right after the session, or not at all
     const addrs = await this.addressesOf(peer, session, AbortSignal.any([signal, AbortSignal.timeout(5_000)]))
     if (addrs.length === 0) {
-      this.log('%s says it is a relay but lists no address to check it at', peer)
+      this.log('%s is said to be a relay but lists no address to check it at', peer)
       return false
     }
-    const hello = await this.components.sessions.checkHello(session.connection.remotePeer, addrs, { signal })
+    const hello = await this.components.sessions.checkHello(peerIdFromString(peer), addrs, { signal })
     const ok = hello.roles.includes('relay')
     if (ok) this.components.keeper.verifyRoles(peer, hello.roles)
     this.log('%s %s as a relay when dialed', peer, ok ? 'answered' : 'did not answer')
     return ok
   }
 
-  /** The claimant's own listen addresses on the IP it came from, once its record is here. */
-  private async addressesOf (peer: string, session: PeerSession, signal: AbortSignal): Promise<Multiaddr[]> {
-    const from = session.connection.remoteAddr.getComponents()[0]?.value
+  /** The peer's own listen addresses (on the IP it came from, if it dialed us), once its record is here. */
+  private async addressesOf (peer: string, session: PeerSession | undefined, signal: AbortSignal): Promise<Multiaddr[]> {
+    const from = session?.connection.remoteAddr.getComponents()[0]?.value
     const pick = (): Multiaddr[] => (this.components.keeper.get(peer)?.multiaddrs ?? [])
       .map(a => multiaddr(a))
       .filter(ma => this.init.acceptAddr(ma))
       .filter(ma => {
         const host = ma.getComponents()[0]
-        return host?.name.startsWith('dns') === true || host?.value === from
+        return from == null || host?.name.startsWith('dns') === true || host?.value === from
       })
       .map(ma => lastPeerId(ma) === peer ? ma : ma.encapsulate(`/p2p/${peer}`))
     let found = pick()
