@@ -33,12 +33,14 @@ async function joins (tcp: string, n: number, store: boolean): Promise<PhaseResu
   const times: number[] = []
   const difficulties: number[] = []
   let ok = 0
+  let dialFailures = 0
   const errors: string[] = []
   for (let i = 0; i < n; i++) {
     try {
       const join = await honestJoin(tcp, { store, timeout: 60_000 })
       times.push(join.joinMs)
       difficulties.push(join.difficulty)
+      dialFailures += join.dialFailures
       ok++
       await join.stop()
     } catch (err: any) {
@@ -52,6 +54,7 @@ async function joins (tcp: string, n: number, store: boolean): Promise<PhaseResu
     joinMsP95: round(percentile(times, 95)),
     difficulty: median(difficulties),
     maxDifficulty: Math.max(...difficulties),
+    dialFailures,
     errors: [...new Set(errors)]
   }
 }
@@ -63,6 +66,17 @@ function rssMiB (pid: number): number {
     return round(kb / 1024)
   } catch {
     return Number.NaN
+  }
+}
+
+/** The relay's /status `limits`, flattened: reservations released, relays dialed back, peer exchange records refused. */
+function limitsOf (limits: any): Record<string, number> {
+  if (limits == null) return {}
+  return {
+    'reservations released': limits.reservationsReleased,
+    'relays verified by dialing back': limits.relayProbes?.verified,
+    'relays failing that check': limits.relayProbes?.failed,
+    'peer exchange records refused past a source\'s share': limits.keeperRefusedFromSources
   }
 }
 
@@ -94,7 +108,8 @@ async function runScenario (s: Scenario): Promise<ScenarioResult> {
         attackerCores: cores.attacker ?? Number.NaN,
         relayRssMiB: rss,
         attackCounters: Object.fromEntries(Object.entries(counters).filter(([k]) => k !== 'event')),
-        refusals: Object.fromEntries(Object.entries({ ...status.session.refusals, ...((status as any).storage?.refusals ?? {}) }).filter(([, v]) => Number(v) > 0)) as Record<string, number>
+        refusals: Object.fromEntries(Object.entries({ ...status.session.refusals, ...((status as any).storage?.refusals ?? {}) }).filter(([, v]) => Number(v) > 0)) as Record<string, number>,
+        limits: limitsOf((status as any).limits)
       }
     } finally {
       await attacker.stop()

@@ -5,12 +5,14 @@ import { AddressKeys } from '../p2p-service/address-key.ts'
 import { AdaptiveDifficulty } from './adaptive-difficulty.ts'
 import { BanList } from './ban-list.ts'
 import { SessionClosedError, UnverifiedSessionError } from './disconnect.ts'
+import { HandshakeTracker } from './handshake-tracker.ts'
 import { askHello, dialerHandshake, HandshakeError, listenerHandshake } from './handshake.ts'
 import { PeerSession } from './peer-session.ts'
 import { PendingHandshakes } from './pending-handshakes.ts'
 import { RefusalCounters } from './refusals.ts'
 import { refuseHandshake } from './refuse.ts'
 import { SessionGate } from './session-gate.ts'
+import { solveBudget } from './solve-budget.ts'
 import { SpentChallenges } from './spent-challenges.ts'
 import type { AdaptiveDifficultyInit } from './adaptive-difficulty.ts'
 import type { DisconnectReason } from './disconnect.ts'
@@ -20,6 +22,7 @@ import type { RefusalKind } from './refusals.ts'
 import type { HelloFrame, NodeRole } from './session-codec.ts'
 import type { SessionGateInit } from './session-gate.ts'
 import type { PendingHandshake } from './pending-handshakes.ts'
+import type { SolveBudgetInit } from './solve-budget.ts'
 import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, StreamHandler, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -102,27 +105,6 @@ export interface SessionStats {
   addressBans: number
 }
 
-interface Waiter { resolve: () => void }
-
-export interface SolveBudgetInit {
-  /** Time every dialer gets whatever the difficulty, ms (network, slow starts). @default 10_000 */
-  floor?: number
-  /** The slowest solver we wait for, hashes per second. @default 1_000_000 */
-  minRate?: number
-  /** How many mean solve times at that rate we allow (the search time is geometric). @default 3 */
-  factor?: number
-}
-
-/**
- * How long a dialer may take to answer a challenge of `difficulty` bits:
- * a floor plus a few mean solve times of a slow solver, capped. A stranger
- * holding a handshake slot without solving loses it this soon.
- */
-export function solveBudget (difficulty: number, max: number, init: SolveBudgetInit = {}): number {
-  const mean = 2 ** difficulty / (init.minRate ?? 1_000_000) * 1000
-  return Math.round(Math.min(max, (init.floor ?? 10_000) + (init.factor ?? 3) * mean))
-}
-
 /**
  * PeerSession registry: every connection must become a verified session
  * before any Golem Clay protocol runs on it. The dialer pays a Hashcash
@@ -141,8 +123,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private readonly gate: SessionGate
   private readonly spent = new SpentChallenges()
   private readonly sessions = new Map<string, PeerSession>()
-  private readonly pending = new Map<string, Promise<PeerSession>>()
-  private readonly waiters = new Map<string, Waiter[]>()
+  private readonly pending = new HandshakeTracker()
   private readonly info: LocalNodeInfo
   private controller = new AbortController()
   private readonly inbound: PendingHandshakes
@@ -228,7 +209,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   async ensure (conn: Connection, options: AbortOptions = {}): Promise<PeerSession> {
     const existing = this.forConnection(conn)
     if (existing != null) return existing
-    const pending = this.pending.get(conn.id)
+    const pending = this.pending.get(conn)
     if (pending != null) return await pending
     if (conn.direction === 'outbound') return await this.dial(conn)
     await this.waitForHandshake(conn, options)
@@ -336,25 +317,8 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   }
 
   private async waitForHandshake (conn: Connection, options: AbortOptions): Promise<void> {
-    if (this.pending.has(conn.id) || this.forConnection(conn) != null) return
-    const signal = options.signal ?? AbortSignal.timeout(this.init.handshakeTimeout ?? 10_000)
-    await new Promise<void>((resolve, reject) => {
-      const list = this.waiters.get(conn.id) ?? []
-      const waiter = { resolve: () => { signal.removeEventListener('abort', onAbort); resolve() } }
-      const onAbort = (): void => {
-        this.waiters.set(conn.id, (this.waiters.get(conn.id) ?? []).filter(w => w !== waiter))
-        reject(new UnverifiedSessionError(`No session with ${conn.remotePeer.toString()} on this connection`))
-      }
-      list.push(waiter)
-      this.waiters.set(conn.id, list)
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    })
-  }
-
-  private wake (conn: Connection): void {
-    for (const w of this.waiters.get(conn.id) ?? []) w.resolve()
-    this.waiters.delete(conn.id)
+    if (this.pending.has(conn) || this.forConnection(conn) != null) return
+    await this.pending.waitForStart(conn, options.signal ?? AbortSignal.timeout(this.init.handshakeTimeout ?? 10_000))
   }
 
   private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
@@ -378,7 +342,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     }
     // an inbound connection that never starts a handshake is dropped
     setTimeout(() => {
-      if (conn.status !== 'open' || this.pending.has(conn.id) || this.sessions.has(conn.id)) return
+      if (conn.status !== 'open' || this.pending.has(conn) || this.sessions.has(conn.id)) return
       this.counters.add('handshake-timeout')
       this.log('closing %p: no handshake within the timeout', conn.remotePeer)
       conn.close().catch(err => { conn.abort(err) })
@@ -386,7 +350,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   }
 
   private async dial (conn: Connection): Promise<PeerSession> {
-    const running = this.pending.get(conn.id)
+    const running = this.pending.get(conn)
     if (running != null) return await running
     const peer = conn.remotePeer.toString()
     const attempt = (async () => {
@@ -412,7 +376,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
         throw err
       }
     })()
-    return await this.track(conn, attempt)
+    return await this.pending.track(conn, attempt)
   }
 
   private async onInbound (stream: Stream, conn: Connection): Promise<void> {
@@ -471,17 +435,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
         this.inbound.remove(entry)
       }
     })()
-    await this.track(conn, attempt)
-  }
-
-  private async track (conn: Connection, attempt: Promise<PeerSession>): Promise<PeerSession> {
-    this.pending.set(conn.id, attempt)
-    this.wake(conn)
-    try {
-      return await attempt
-    } finally {
-      this.pending.delete(conn.id)
-    }
+    await this.pending.track(conn, attempt)
   }
 
   private register (conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream>, remoteHello: HelloFrame, difficulty: number, dialer: boolean): PeerSession {
@@ -546,3 +500,5 @@ export function sessionManager (init: SessionManagerInit): (components: SessionM
 }
 
 export { SessionClosedError }
+export { solveBudget }
+export type { SolveBudgetInit }
