@@ -12,7 +12,7 @@ await runMain('golem-clay-relay', async ({ onShutdown, print }) => {
     return 'exit'
   }
   if (config.storage.replicationAllowAnyRelay === true) {
-    process.stderr.write('golem-clay-relay: warning: --replication-allow-any-relay lets any relay this one verifies copy every stored file, private ones included; prefer --replication-allow <peer ID>\n')
+    process.stderr.write('golem-clay-relay: warning: --replication-allow-any-relay lets any peer that answers as a relay at its own address copy every stored file, private ones included; prefer --replication-allow <peer ID>\n')
   }
   const gateway = await startRelayGateway(config)
   onShutdown(async () => { await gateway.stop() })

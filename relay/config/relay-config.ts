@@ -34,6 +34,7 @@ export interface RelayConfig {
     maxSessions: number
     maxPendingHandshakes: number
     helloTimeout: number
+    addressStrikes: number
     heartbeat: { interval: number, missedBeats: number }
   }
   logLevel: 'quiet' | 'info'
@@ -64,6 +65,7 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'max-pending-handshakes', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_HANDSHAKES', default: 64, min: 1, placeholder: '<n>', description: 'Most handshakes in progress (when full, the oldest of the busiest address goes)' },
   { name: 'max-pending-handshakes-per-address', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_HANDSHAKES_PER_ADDRESS', default: 8, min: 1, placeholder: '<n>', description: 'Most handshakes in progress from one address' },
   { name: 'hello-timeout', type: 'integer', env: 'GOLEM_CLAY_HELLO_TIMEOUT', default: 5000, min: 100, placeholder: '<ms>', description: 'A dialer must say hello this soon after opening its session stream' },
+  { name: 'address-strikes', type: 'integer', env: 'GOLEM_CLAY_ADDRESS_STRIKES', default: 200, min: 1, placeholder: '<n>', description: 'Refusals a minute that ban an address for 10 minutes (every 10 already add a bit of difficulty for it)' },
   { name: 'limits-exempt', type: 'list', env: 'GOLEM_CLAY_LIMITS_EXEMPT', default: [], placeholder: '<cidr,...>', description: 'Addresses that per-address limits and bans skip' },
   { name: 'trusted-proxy', type: 'list', env: 'GOLEM_CLAY_TRUSTED_PROXY', default: [], placeholder: '<cidr,...>', description: 'Proxies in front of the WebSocket port whose X-Forwarded-For names the client' },
   { name: 'status-token', type: 'string', env: 'GOLEM_CLAY_STATUS_TOKEN', placeholder: '<token>', description: 'Lets callers with this bearer token see peer IDs in /status (counts only without it)' },
@@ -121,6 +123,7 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
       maxSessions: v['max-peers'] as number,
       maxPendingHandshakes: v['max-pending-handshakes'] as number,
       helloTimeout: v['hello-timeout'] as number,
+      addressStrikes: v['address-strikes'] as number,
       heartbeat: { interval: v['heartbeat-interval'] as number, missedBeats: v['heartbeat-missed'] as number }
     },
     logLevel: v.quiet === true ? 'quiet' : 'info',

@@ -192,7 +192,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       // relays tell each other about the peers they serve, so tabs find tabs anywhere
       pex: peerExchange({ gossipInterval: 10_000 }),
       // a relay that dialed us is a relay only once it answers as one where it says it listens
-      relayProbe: relayProbe({ acceptAddr: (ma) => TCP.exactMatch(ma) }),
+      relayProbe: relayProbe({ acceptAddr: (ma) => TCP.exactMatch(ma), allowPrivate: (init.announce ?? []).length === 0 }),
       // relays stay connected to their seeds; the DHT and PEX find the rest
       seeds: relayConnector({ relays: init.seeds ?? [], acceptAddr: (ma) => TCP.exactMatch(ma) }),
       // relays carry task headers between tabs and Node peers; they neither submit nor compute

@@ -14,16 +14,20 @@ import type { IpNet } from '@chainsafe/netmask'
  */
 export function forwardedForRequest (trustedProxies: string[]): typeof IncomingMessage {
   const trusted = trustedProxies.map(parseCidr)
+  // the socket's own peer, kept before any request overrides what libp2p reads
+  const peerOf = new WeakMap<object, string | undefined>()
   return class ForwardedForRequest extends IncomingMessage {
     // Node calls this once the request's headers are parsed, before 'upgrade'
     override _addHeaderLines (headers: string[], n: number): void {
       super._addHeaderLines(headers, n)
       const socket = this.socket
-      const peer = socket?.remoteAddress
-      if (peer == null || !isTrusted(trusted, peer)) return
-      const client = clientOf(this.headers['x-forwarded-for'], trusted)
-      // libp2p's listener reads the socket's address: give it the client's
-      if (client != null) Object.defineProperty(socket, 'remoteAddress', { value: client, configurable: true })
+      if (socket == null) return
+      if (!peerOf.has(socket)) peerOf.set(socket, socket.remoteAddress)
+      const peer = peerOf.get(socket)
+      // a proxy may carry several clients' requests on one kept-alive socket: each request says whose it is
+      const client = peer != null && isTrusted(trusted, peer) ? clientOf(this.headers['x-forwarded-for'], trusted) : undefined
+      // libp2p's listener reads the socket's address: give it the client's (or the socket's own again)
+      Object.defineProperty(socket, 'remoteAddress', { value: client ?? peer, configurable: true })
     }
   }
 }

@@ -25,6 +25,7 @@ export class ReservationGuard implements Startable {
   private readonly components: ReservationGuardComponents
   private readonly log: Logger
   private readonly maxPerAddress: number
+  private sweeper?: ReturnType<typeof setInterval>
   released = 0
 
   constructor (components: ReservationGuardComponents, init: ReservationGuardInit = {}) {
@@ -37,15 +38,22 @@ export class ReservationGuard implements Startable {
 
   start (): void {
     this.components.sessions.addEventListener('session:close', this.onClose)
+    // a reservation made just as its holder's session ended has nobody to release it: sweep
+    this.sweeper = setInterval(() => { this.sweep() }, 30_000)
   }
 
   stop (): void {
+    clearInterval(this.sweeper)
     this.components.sessions.removeEventListener('session:close', this.onClose)
   }
 
   /** For the connection gater: true refuses `peer`'s reservation. */
   deny (peer: PeerId): boolean {
     const sessions = this.components.sessions
+    if (!sessions.list().some(s => s.remotePeer === peer.toString())) {
+      sessions.counters.add('reservation-refused')
+      return true
+    }
     const conns = this.components.connectionManager.getConnections(peer)
     const address = conns.map(c => sessions.addressOf(c)).find(a => a != null)
     if (address == null) return false
@@ -62,7 +70,19 @@ export class ReservationGuard implements Startable {
   private readonly onClose = (evt: CustomEvent<SessionClosed>): void => {
     const peer = evt.detail.peer
     if (this.components.sessions.list().some(s => s.remotePeer === peer)) return
-    for (const [holder, reservation] of this.components.relay.reservations) {
+    this.release(peer)
+  }
+
+  /** Releases every reservation whose holder has no session left. */
+  sweep (): void {
+    const holders = new Set(this.components.sessions.list().map(s => s.remotePeer))
+    for (const [holder] of [...this.components.relay.reservations]) {
+      if (!holders.has(holder.toString())) this.release(holder.toString())
+    }
+  }
+
+  private release (peer: string): void {
+    for (const [holder, reservation] of [...this.components.relay.reservations]) {
       if (holder.toString() !== peer) continue
       // the expiry timer would later delete whatever reservation the peer holds then
       reservation.signal.clear()

@@ -33,6 +33,13 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
   // dev mode re-reads the folder per request, so a rebuilt page is served without a restart
   const serveStatic = hasPage ? sirv(init.webRoot, { single: true, etag: true, gzip: false, maxAge: 0, dev: true, setHeaders: setSandboxHeaders }) : undefined
 
+  // anonymous callers share one answer a second: /status walks every session, ban and peer
+  let cached: { at: number, body: unknown } | undefined
+  const anonymousStatus = (): unknown => {
+    if (cached == null || Date.now() - cached.at > 1_000) cached = { at: Date.now(), body: init.status(false) }
+    return cached.body
+  }
+
   const server = createServer((req, res) => {
     try {
       route(req, res)
@@ -52,7 +59,7 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
     if (path === '/status') {
       // widget pages on other origins read the relay's addresses from here
       res.setHeader('Access-Control-Allow-Origin', '*')
-      sendJson(res, 200, init.status(hasToken(req, init.statusToken)))
+      sendJson(res, 200, hasToken(req, init.statusToken) ? init.status(true) : anonymousStatus())
       return
     }
     if (path === '/healthz') {

@@ -262,8 +262,9 @@ describe('inbound handshakes are bounded in time and number', () => {
     expect(b.services.sessions.stats.pendingInbound).toBe(0)
   })
 
-  it('a full table evicts the oldest handshake of the busiest address; one address holds only its share', async () => {
-    const b = await node({ maxPendingHandshakes: 3, maxPendingHandshakesPerAddress: 2, handshakeTimeout: 60_000, helloTimeout: 30_000 })
+  it('a full table gives up an overdue handshake of the busiest address; one address holds only its share', async () => {
+    // every handshake is overdue as soon as its challenge is out: strangers who never solve
+    const b = await node({ maxPendingHandshakes: 3, maxPendingHandshakesPerAddress: 2, handshakeTimeout: 60_000, helloTimeout: 30_000, overdue: { floor: 0, factor: 0 } })
     const attacker = await stranger('127.0.0.2')
     // two stalled handshakes from 127.0.0.2 fill its share; a third evicts its own oldest
     const first = await helloOnly(attacker, b)
@@ -280,6 +281,22 @@ describe('inbound handshakes are bounded in time and number', () => {
     await honest.dial(b.getMultiaddrs())
     await next(honest, 'session:open')
     expect(b.services.sessions.counters.get('evicted-handshake')).toBe(2)
+  })
+
+  it('a dialer stops searching as soon as the listener gives up on it', async () => {
+    const b = await node({ solveBudget: { floor: 300, factor: 0 } })
+    let aborted = false
+    const endless: ChallengeSolver = {
+      solve: async (_challenge, _difficulty, options) => await new Promise((resolve, reject) => {
+        options.signal?.addEventListener('abort', () => { aborted = true; reject(options.signal?.reason) })
+      })
+    }
+    const slow = await node({ solver: endless })
+    const refused = next(slow, 'session:refused')
+    await slow.dial(b.getMultiaddrs()).catch(() => {})
+    // the listener's Disconnect (the challenge expired) ends the search, long before the dialer's own 90 s
+    expect(await refused).toMatchObject({ reason: 'Timeout', remote: true })
+    expect(aborted).toBe(true)
   })
 
   it('one handshake per connection: resetting the session stream gets the connection closed, and costs the price nothing', async () => {

@@ -53,10 +53,15 @@ export interface PendingUploadsInit {
   idleTtl: number
   /** One that holds no bytes goes after this instead, ms (nothing to resume). */
   emptyTtl: number
+  /** One that holds little (under 4 MiB) goes after this, ms: cheap to send again, and a cheap way to hold a slot. */
+  smallTtl: number
   /** Frees the blocks a discarded upload had appended. */
   clear: (record: PendingRecord) => Promise<void>
   log: Logger
 }
+
+/** An upload holding less than this is collected after `smallTtl`. */
+const SMALL_UPLOAD = 4 * 1024 * 1024
 
 /** Verified bytes an upload holds: where a resume starts. */
 export function received (upload: PendingUpload): number {
@@ -158,11 +163,31 @@ export class PendingUploads {
     }
   }
 
-  /** Throws away uploads nobody has fed for `idleTtl` (`emptyTtl` for those holding nothing). */
+  /**
+   * Makes room for a new upload within `filter`'s scope by throwing away the
+   * parked one (no stream feeding it) that holds the least, the stalest
+   * first. False when every upload there is being fed.
+   */
+  async evictParked (filter: { requester?: string, address?: string } = {}): Promise<boolean> {
+    let victim: PendingUpload | undefined
+    for (const u of this.uploads.values()) {
+      if (u.active != null) continue
+      if (filter.requester != null && u.record.requester !== filter.requester) continue
+      if (filter.address != null && u.record.address !== filter.address) continue
+      if (victim == null || received(u) < received(victim) || (received(u) === received(victim) && u.touchedAt < victim.touchedAt)) victim = u
+    }
+    if (victim == null) return false
+    this.init.log('making room: dropping parked upload %s of %s at %d/%d bytes', victim.record.id, victim.record.path, received(victim), victim.record.size)
+    await this.discard(victim.record.id)
+    return true
+  }
+
+  /** Throws away uploads nobody has fed for `idleTtl` (sooner for those holding little or nothing). */
   async expire (now: number): Promise<number> {
     let n = 0
     for (const [id, u] of this.uploads) {
-      const ttl = received(u) === 0 ? this.init.emptyTtl : this.init.idleTtl
+      const held = received(u)
+      const ttl = held === 0 ? this.init.emptyTtl : held < SMALL_UPLOAD ? this.init.smallTtl : this.init.idleTtl
       if (u.active == null && now - u.touchedAt > ttl) {
         this.init.log('pending upload %s of %s expired at %d/%d bytes', id, u.record.path, received(u), u.record.size)
         await this.discard(id)

@@ -65,7 +65,7 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
   }
   if (upload == null) {
     const address = ctx.addressOf(conn)
-    checkUploadCount(ctx, requester, address)
+    await checkUploadCount(ctx, requester, address)
     try {
       // what the upload declares must fit; it is charged as its bytes arrive
       ctx.store.checkQuota(owner, req.size)
@@ -95,16 +95,25 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
   await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, stored.meta, relays), deduplicated: stored.deduplicated }), { signal })
 }
 
-/** Refuses an upload past the caps on uploads in progress (a record and an open stream each). */
-function checkUploadCount (ctx: HandlerContext, requester: string, address: string | undefined): void {
+/**
+ * Keeps uploads in progress (each a record, and an open stream or a parked
+ * upload waiting for a resume) within their caps: at a cap, the parked one
+ * in that scope holding the least makes room; when all are being fed, the
+ * upload is refused.
+ */
+async function checkUploadCount (ctx: HandlerContext, requester: string, address: string | undefined): Promise<void> {
   const { total, perPeer, perAddress } = ctx.uploadLimits
-  let why: string | undefined
-  if (ctx.pending.count >= total) why = `this relay has ${total} uploads in progress`
-  else if (ctx.pending.countOf({ requester }) >= perPeer) why = `you have ${perPeer} uploads in progress here`
-  else if (address != null && ctx.pending.countOf({ address }) >= perAddress) why = `your address has ${perAddress} uploads in progress here`
-  if (why == null) return
-  ctx.counters.add('too-many-uploads')
-  throw new TooManyUploadsError(`Too many uploads in progress: ${why}; finish or wait for some`)
+  const scopes: Array<{ over: () => boolean, filter: { requester?: string, address?: string }, why: string }> = [
+    { over: () => ctx.pending.countOf({ requester }) >= perPeer, filter: { requester }, why: `you have ${perPeer} uploads in progress here` },
+    ...(address != null ? [{ over: () => ctx.pending.countOf({ address }) >= perAddress, filter: { address }, why: `your address has ${perAddress} uploads in progress here` }] : []),
+    { over: () => ctx.pending.count >= total, filter: {}, why: `this relay has ${total} uploads in progress` }
+  ]
+  for (const scope of scopes) {
+    if (!scope.over()) continue
+    if (await ctx.pending.evictParked(scope.filter) && !scope.over()) continue
+    ctx.counters.add('too-many-uploads')
+    throw new TooManyUploadsError(`Too many uploads in progress: ${scope.why}; finish or wait for some`)
+  }
 }
 
 async function targetDrive (ctx: HandlerContext, req: PutRequest, requester: string, path: string): Promise<DriveHandle> {
@@ -179,10 +188,11 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
         throw err
       }
       hasher.update(bytes)
+      // charged before any await: uploads running side by side each see the others' bytes
+      upload.charged = verified + bytes.byteLength
       // returns at once unless too much is still unwritten: that backpressure reaches the client
       await appender.write(bytes)
       verified += bytes.byteLength
-      upload.charged = verified
       upload.touchedAt = Date.now()
       ctx.counters.bytesIn += bytes.byteLength
       if (verified - lastAck >= ACK_EVERY && verified < record.size) {

@@ -309,13 +309,30 @@ describe('relay storage over real libp2p connections', () => {
     expect(await pendingRecords()).toEqual([])
     expect(storage(relay).status.refusals).toMatchObject({ 'too-many-uploads': 1, quota: 0 })
 
+    // parked uploads (a chunk sent, then gone) hold slots too, but give them up to a newcomer at the cap
+    const abandoned = storage(relay).status.refusals.abandoned
+    for (let i = 0; i < 3; i++) {
+      const r = await raw(greedy, relay)
+      const chunk = randomBytes(20_000)
+      await r.fs.write(encodeControl({ v: 1, op: 'put', path: `parked-${i}.bin`, size: 100_000 }))
+      await r.reply()
+      await r.fs.write(encodeData(0, sha(chunk), chunk))
+      await r.fs.stream.close()
+      await until(() => storage(relay).status.refusals.abandoned === abandoned + i + 1, 'the upload to be parked')
+    }
+    expect(storage(relay).status.pendingUploads).toBe(3)
+    await greedy.services.storage.put(bytesSource(randomBytes(1000)), { path: 'after-parking.bin' })
+    expect(storage(relay).status.pendingUploads).toBe(2)
+    expect(storage(relay).status.refusals['too-many-uploads']).toBe(1)
+
     // room for 1.5 MB when it starts, filled by another upload meanwhile: refused mid-way, nothing of it kept
+    const parked = storage(relay).status.pendingBytes
     const slow = await raw(greedy, relay)
     const body = randomBytes(1_500_000)
     await slow.fs.write(encodeControl({ v: 1, op: 'put', path: 'slow.bin', size: body.length, sha256: sha(body).toString('hex') }))
     await slow.reply()
     await slow.fs.write(encodeData(0, sha(body.subarray(0, 100_000)), body.subarray(0, 100_000)))
-    await until(() => storage(relay).status.pendingBytes === 100_000, 'the first chunk')
+    await until(() => storage(relay).status.pendingBytes === parked + 100_000, 'the first chunk')
     await honest.services.storage.put(bytesSource(randomBytes(1_900_000)), { path: 'fills.bin' })
     // about 1 MB is left now: the chunk that would pass it is refused
     for (let at = 100_000; at < body.length; at += 200_000) {
@@ -327,8 +344,8 @@ describe('relay storage over real libp2p connections', () => {
       }
     }
     expect(await slow.reply()).toMatchObject({ type: 'error', error: { name: 'StorageQuotaExceededError' } })
-    await until(() => storage(relay).status.pendingUploads === 0, 'the refused upload to be dropped')
-    expect(storage(relay).status.pendingBytes).toBe(0)
+    await until(() => storage(relay).status.pendingUploads === 2, 'the refused upload to be dropped')
+    expect(storage(relay).status.pendingBytes).toBe(parked)
   })
 
   it('an upload resumes after another one appended to its drive, uploads to one drive take turns, and abandoned uploads free their blocks', async () => {

@@ -126,7 +126,7 @@ export class RelayStorage implements Startable {
       ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) as RelayStorageInit
     }
     this.store = new ObjectStore({ dir: join(init.dir, 'cores'), quota: this.init.quota, peerQuota: this.init.peerQuota, log: this.log })
-    this.pending = new PendingUploads({ dir: join(init.dir, 'partial'), idleTtl: this.init.pendingTtl * 1000, emptyTtl: this.init.idleTimeout, clear: async (record) => { await clearPendingBlob(this.store, record) }, log: this.log })
+    this.pending = new PendingUploads({ dir: join(init.dir, 'partial'), idleTtl: this.init.pendingTtl * 1000, emptyTtl: this.init.idleTimeout, smallTtl: Math.min(this.init.pendingTtl, 300) * 1000, clear: async (record) => { await clearPendingBlob(this.store, record) }, log: this.log })
     this.replication = new Replication({
       dir: init.dir,
       store: this.store,

@@ -1,5 +1,5 @@
 import { InvalidTaskError } from './market-errors.ts'
-import { MAX_SUBTASKS } from './market-codec.ts'
+import { MAX_SUBTASKS, MAX_TASK_LIFETIME } from './market-codec.ts'
 import type { TaskSpec } from './market-types.ts'
 
 /** Largest task module a requestor may publish (providers enforce their own cap too). */
@@ -24,7 +24,7 @@ export function validateSpec (spec: TaskSpec): void {
   }
   int(spec.k, 1, 9, 'k')
   int(spec.price, 0, 1e12, 'price')
-  int(spec.timeout, 1_000, 7 * 24 * 3_600_000, 'timeout (ms)')
+  int(spec.timeout, 1_000, MAX_TASK_LIFETIME, 'timeout (ms)')
   int(spec.subtaskTimeout, 100, 3_600_000, 'subtaskTimeout (ms)')
   int(spec.memoryMB, 1, 4096, 'memoryMB')
   if (spec.runtimes != null && (spec.runtimes.length === 0 || spec.runtimes.some(r => r !== 'browser' && r !== 'node'))) throw new InvalidTaskError('runtimes must list browser and/or node')

@@ -38,6 +38,20 @@ export class AddressKeys {
     return undefined
   }
 
+  /**
+   * A wider group for shares of something global (the handshake rate that
+   * sets everyone's difficulty): an IPv4 /24, an IPv6 /48, where one
+   * operator usually holds many addresses. Loopback stays per address, so
+   * tests can play many hosts on 127.x.y.z.
+   */
+  wideKeyOf (ma: Multiaddr | undefined): string | undefined {
+    const key = this.keyOf(ma)
+    if (key == null) return undefined
+    if (key.includes('/')) return new IpNet(key.slice(0, key.indexOf('/')), 48).toString()
+    if (key.startsWith('127.')) return key
+    return `${key.slice(0, key.lastIndexOf('.'))}.0/24`
+  }
+
   /** The same for a bare IP (e.g. from X-Forwarded-For). */
   keyOfIp (ip: string, family: 4 | 6): string | undefined {
     try {

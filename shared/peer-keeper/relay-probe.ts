@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { isPrivate } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lastPeerId } from '../util/multiaddr.ts'
 import type { PeerKeeper } from './peer-keeper.ts'
@@ -14,8 +15,14 @@ export interface RelayProbeInit {
   interval?: number
   /** Time for the record to arrive and the dial and handshake to finish, in ms. @default 10_000 */
   timeout?: number
-  /** Probes at once; more wait, up to 64. @default 4 */
+  /** Probes at once; more wait, up to 64 (4 per address of a claimant). @default 4 */
   concurrency?: number
+  /**
+   * Dial loopback and private-range addresses too. Off for a public relay
+   * (it announces its addresses): a record must not point it at its own
+   * machine or network. @default true
+   */
+  allowPrivate?: boolean
 }
 
 export interface RelayProbeComponents {
@@ -25,14 +32,16 @@ export interface RelayProbeComponents {
 }
 
 const MAX_QUEUED = 64
+const MAX_QUEUED_PER_ADDRESS = 4
 
 /**
  * Relays only: a peer that dialed us saying it is a relay, and a relay
  * another relay vouched for, are dialed at an address from their own signed
  * record. If a relay answers there (its Hello, bound to both peer IDs), it
  * is one; saying so proves nothing, and a relay passes on only relays it
- * checked. A claimant that dialed us is dialed only on the IP it came from
- * (or a DNS name); a vouched one at most once per interval, like any.
+ * checked. A claimant that dialed us is dialed only on the IP it came from;
+ * each peer at most once per interval (claims still open are tried again
+ * then); a public relay dials no private address.
  */
 export class RelayProbe implements Startable {
   private readonly components: RelayProbeComponents
@@ -42,12 +51,13 @@ export class RelayProbe implements Startable {
   private readonly queue: Array<{ peer: string, session?: PeerSession }> = []
   private running = 0
   private controller = new AbortController()
+  private sweeper?: ReturnType<typeof setInterval>
   verified = 0
   failed = 0
 
   constructor (components: RelayProbeComponents, init: RelayProbeInit = {}) {
     this.components = components
-    this.init = { acceptAddr: () => true, interval: 600_000, timeout: 10_000, concurrency: 4, ...init }
+    this.init = { acceptAddr: () => true, interval: 600_000, timeout: 10_000, concurrency: 4, allowPrivate: true, ...init }
     this.log = components.logger.forComponent('golem-clay:relay-probe')
   }
 
@@ -57,10 +67,17 @@ export class RelayProbe implements Startable {
     this.controller = new AbortController()
     this.components.sessions.addEventListener('session:open', this.onSession)
     this.components.keeper.addEventListener('keeper:vouched', this.onVouched)
+    // a claim that could not be checked (queue full, relay busy) is tried again while its session lasts
+    this.sweeper = setInterval(() => {
+      for (const session of this.components.sessions.list()) {
+        if (!session.dialer && session.remoteHello.roles.includes('relay')) this.enqueue(session.remotePeer, session)
+      }
+    }, this.init.interval)
   }
 
   stop (): void {
     this.controller.abort()
+    clearInterval(this.sweeper)
     this.queue.length = 0
     this.components.sessions.removeEventListener('session:open', this.onSession)
     this.components.keeper.removeEventListener('keeper:vouched', this.onVouched)
@@ -80,6 +97,8 @@ export class RelayProbe implements Startable {
     if (this.components.keeper.isVerifiedRelay(peer)) return
     if (Date.now() - (this.probed.get(peer) ?? 0) < this.init.interval) return
     if (this.queue.length >= MAX_QUEUED) return
+    const from = hostOf(session)
+    if (from != null && this.queue.filter(q => hostOf(q.session) === from).length >= MAX_QUEUED_PER_ADDRESS) return
     this.probed.set(peer, Date.now())
     if (this.probed.size > 10_000) this.probed.delete(this.probed.keys().next().value as string)
     this.queue.push({ peer, session })
@@ -117,16 +136,17 @@ export class RelayProbe implements Startable {
     return ok
   }
 
-  /** The peer's own listen addresses (on the IP it came from, if it dialed us), once its record is here. */
+  /**
+   * The peer's own listen addresses, once its record is here: for one that
+   * dialed us, only those on the IP it came from (so its record can't aim
+   * us at anyone else); never private ones on a public relay.
+   */
   private async addressesOf (peer: string, session: PeerSession | undefined, signal: AbortSignal): Promise<Multiaddr[]> {
-    const from = session?.connection.remoteAddr.getComponents()[0]?.value
+    const from = hostOf(session)
     const pick = (): Multiaddr[] => (this.components.keeper.get(peer)?.multiaddrs ?? [])
       .map(a => multiaddr(a))
-      .filter(ma => this.init.acceptAddr(ma))
-      .filter(ma => {
-        const host = ma.getComponents()[0]
-        return from == null || host?.name.startsWith('dns') === true || host?.value === from
-      })
+      .filter(ma => this.init.acceptAddr(ma) && (this.init.allowPrivate || !isPrivate(ma)))
+      .filter(ma => from == null || ma.getComponents()[0]?.value === from)
       .map(ma => lastPeerId(ma) === peer ? ma : ma.encapsulate(`/p2p/${peer}`))
     let found = pick()
     while (found.length === 0 && !signal.aborted) {
@@ -143,6 +163,10 @@ export class RelayProbe implements Startable {
     }
     return found
   }
+}
+
+function hostOf (session: PeerSession | undefined): string | undefined {
+  return session?.connection.remoteAddr.getComponents()[0]?.value
 }
 
 export function relayProbe (init: RelayProbeInit = {}): (components: RelayProbeComponents) => RelayProbe {

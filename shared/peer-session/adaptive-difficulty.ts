@@ -8,26 +8,25 @@ export interface AdaptiveDifficultyInit {
   /** Window over which the handshake rate is measured, in ms. @default 10_000 */
   window?: number
   /**
-   * Attempts one network address may add to the rate within a window: a
-   * handful of machines must not be able to raise everyone's price.
-   * @default 10
+   * Attempts one source (a network, see AddressKeys.wideKeyOf) may add to
+   * the rate within a window: a handful of machines must not be able to
+   * raise everyone's price. @default 10
    */
   maxPerAddress?: number
   /** Clock, replaceable in tests. */
   now?: () => number
 }
 
-/** Most addresses tracked at once; the quietest are forgotten first. */
-const MAX_SOURCES = 65_536
-/** Attempts without an address (relayed, exempt) share one uncapped bucket. */
-const UNKEYED = ''
+/** Attempts counted at once at most; past it the rate is far beyond any cap anyway. */
+const MAX_COUNTED = 100_000
 
 /**
  * The difficulty a listener asks of dialers: the base when quiet, one more bit
  * for each doubling of the handshake rate above normal, and up to two more as
  * the node fills up; it falls back as the rate window slides. Capped. Only
- * handshakes that got as far as a valid Hello count, and each address counts
- * for at most its share.
+ * handshakes that got as far as a valid Hello count, and each source counts
+ * for at most its share. Every operation is amortised O(1): the price is
+ * asked on every handshake.
  */
 export class AdaptiveDifficulty {
   readonly base: number
@@ -36,8 +35,11 @@ export class AdaptiveDifficulty {
   private readonly window: number
   private readonly maxPerAddress: number
   private readonly now: () => number
-  /** Times of the newest attempts per address, oldest first. */
-  private readonly sources = new Map<string, number[]>()
+  /** Counted attempts per source within the window. */
+  private readonly perSource = new Map<string, number>()
+  /** Counted attempts, oldest first: [time, source]. */
+  private readonly counted: Array<[number, string]> = []
+  private head = 0
   private load = 0
 
   constructor (init: AdaptiveDifficultyInit = {}) {
@@ -50,21 +52,21 @@ export class AdaptiveDifficulty {
     if (!Number.isInteger(this.base) || this.base < 0 || this.max > 64) throw new RangeError('difficulty must be an integer in 0..64')
   }
 
-  /** Counts one handshake attempt (that sent a valid Hello) from `address`. */
-  recordAttempt (address?: string): void {
-    const key = address ?? UNKEYED
-    const times = this.sources.get(key) ?? []
-    times.push(this.now())
-    const cap = key === UNKEYED ? 100_000 : this.maxPerAddress
-    // only the window's count matters, and never more than the address's share
-    if (times.length > cap) times.splice(0, times.length - cap)
-    // re-inserted: the map stays ordered by last attempt, quietest first
-    this.sources.delete(key)
-    this.sources.set(key, times)
-    if (this.sources.size > MAX_SOURCES) {
-      const quietest = this.sources.keys().next().value
-      if (quietest != null) this.sources.delete(quietest)
+  /**
+   * Counts one handshake attempt (that sent a valid Hello) from `source`;
+   * attempts without one each count (relayed links are paced by their relay).
+   */
+  recordAttempt (source?: string): void {
+    const now = this.now()
+    this.prune(now)
+    if (this.counted.length - this.head >= MAX_COUNTED) return
+    if (source != null) {
+      const n = this.perSource.get(source) ?? 0
+      // its share is full: this one waits for an older one to leave the window
+      if (n >= this.maxPerAddress) return
+      this.perSource.set(source, n + 1)
     }
+    this.counted.push([now, source ?? ''])
   }
 
   /** Fraction of capacity in use (sessions / max sessions), 0..1. */
@@ -74,16 +76,8 @@ export class AdaptiveDifficulty {
 
   /** Counted handshake attempts per second over the window. */
   get rate (): number {
-    const cutoff = this.now() - this.window
-    let count = 0
-    for (const [key, times] of this.sources) {
-      let drop = 0
-      while (drop < times.length && (times[drop] ?? 0) < cutoff) drop++
-      if (drop > 0) times.splice(0, drop)
-      if (times.length === 0) this.sources.delete(key)
-      count += times.length
-    }
-    return count / (this.window / 1000)
+    this.prune(this.now())
+    return (this.counted.length - this.head) / (this.window / 1000)
   }
 
   get current (): number {
@@ -91,5 +85,22 @@ export class AdaptiveDifficulty {
     const fromRate = rate > this.normalRate ? Math.ceil(Math.log2(rate / this.normalRate)) : 0
     const fromLoad = this.load >= 0.9 ? 2 : this.load >= 0.7 ? 1 : 0
     return Math.min(this.base + fromRate + fromLoad, this.max)
+  }
+
+  private prune (now: number): void {
+    const cutoff = now - this.window
+    while (this.head < this.counted.length && (this.counted[this.head]?.[0] ?? 0) < cutoff) {
+      const source = (this.counted[this.head] as [number, string])[1]
+      this.head++
+      if (source === '') continue
+      const n = (this.perSource.get(source) ?? 1) - 1
+      if (n <= 0) this.perSource.delete(source)
+      else this.perSource.set(source, n)
+    }
+    // drop what was read once it is most of the array
+    if (this.head > 1024 && this.head * 2 > this.counted.length) {
+      this.counted.splice(0, this.head)
+      this.head = 0
+    }
   }
 }

@@ -42,7 +42,9 @@ export class HandshakeTracker {
       const list = this.waiters.get(conn.id) ?? []
       const waiter = { resolve: () => { signal.removeEventListener('abort', onAbort); resolve() } }
       const onAbort = (): void => {
-        this.waiters.set(conn.id, (this.waiters.get(conn.id) ?? []).filter(w => w !== waiter))
+        const rest = (this.waiters.get(conn.id) ?? []).filter(w => w !== waiter)
+        if (rest.length > 0) this.waiters.set(conn.id, rest)
+        else this.waiters.delete(conn.id)
         reject(new UnverifiedSessionError(`No session with ${conn.remotePeer.toString()} on this connection`))
       }
       list.push(waiter)

@@ -133,7 +133,20 @@ export async function dialerHandshake (init: DialerHandshakeInit): Promise<Hands
     dialerHello: ownHello,
     listenerHello: theirs.bytes
   })
-  const solution = await init.solver.solve(challenge, challengeFrame.difficulty, { signal, onProgress: init.onProgress })
+  // the listener may give up on us while we search (overdue, full, shutting down): listen, and stop searching then
+  const searching = new AbortController()
+  const verdictFrame = readFrame(lp, signal)
+  verdictFrame.then(() => { searching.abort(new HandshakeError('Timeout', undefined, 'the listener answered before our solution')) }, (err) => { searching.abort(err) })
+  let solution
+  try {
+    solution = await init.solver.solve(challenge, challengeFrame.difficulty, { signal: AbortSignal.any([signal, searching.signal]), onProgress: init.onProgress })
+  } catch (err) {
+    if (!searching.signal.aborted || signal.aborted) throw err
+    // what the listener said (its Disconnect) explains the abort best
+    const early = await verdictFrame
+    if (early.frame.type === 'disconnect') throw new HandshakeError(early.frame.reason, undefined, `peer refused: ${DISCONNECT_TEXT[early.frame.reason]}${early.frame.message != null ? ` (${early.frame.message})` : ''}`, true)
+    throw new HandshakeError('BadProtocol', 'bad-frame', `expected nothing before our solution, got ${early.frame.type}`)
+  }
   const { nonce } = solution
   // a lucky solve may finish before the first progress report: report the totals
   if (solution.hashes != null && solution.ms != null && solution.ms > 0) {
@@ -141,7 +154,7 @@ export async function dialerHandshake (init: DialerHandshakeInit): Promise<Hands
     init.onProgress?.({ hashes: solution.hashes, rate, expectedMs: 2 ** challengeFrame.difficulty / rate * 1000, elapsedMs: solution.ms })
   }
   await lp.write(encodeJson({ v: 1, type: 'solution', nonce: toHex(nonce) }, MAX_SESSION_FRAME), { signal })
-  const verdict = (await readFrame(lp, signal)).frame
+  const verdict = (await verdictFrame).frame
   if (verdict.type === 'disconnect') throw new HandshakeError(verdict.reason, undefined, `peer refused: ${DISCONNECT_TEXT[verdict.reason]}${verdict.message != null ? ` (${verdict.message})` : ''}`, true)
   if (verdict.type !== 'welcome') throw new HandshakeError('BadProtocol', 'bad-frame', `expected welcome, got ${verdict.type}`)
   return { lp, remoteHello, difficulty: challengeFrame.difficulty }
@@ -160,7 +173,12 @@ export async function askHello (init: Pick<DialerHandshakeInit, 'stream' | 'conn
   await lp.write(encodeJson(hello(self, remote, init.info), MAX_SESSION_FRAME), { signal })
   const remoteHello = checkHello((await readFrame(lp, signal)).frame, self, remote)
   const next = (await readFrame(lp, signal)).frame
-  if (next.type !== 'challenge') throw new HandshakeError('BadProtocol', 'bad-frame', `expected challenge, got ${next.type}`)
+  // a challenge, or a refusal (a full node still said who it is): either way its Hello is its answer
+  if (next.type !== 'challenge' && next.type !== 'disconnect') throw new HandshakeError('BadProtocol', 'bad-frame', `expected challenge, got ${next.type}`)
+  if (next.type === 'disconnect') {
+    stream.abort(new Error('check done'))
+    return remoteHello
+  }
   await lp.write(encodeJson({ v: 1, type: 'disconnect', reason: 'ShuttingDown', message: 'only checking' }, MAX_SESSION_FRAME), { signal }).catch(() => {})
   await stream.close({ signal }).catch(() => { stream.abort(new Error('check done')) })
   return remoteHello
@@ -196,7 +214,15 @@ export async function listenerHandshake (init: ListenerHandshakeInit): Promise<H
   const helloBy = AbortSignal.any([signal, AbortSignal.timeout(init.helloTimeout)])
   const theirs = await readFrame(lp, helloBy, new HandshakeError('Timeout', 'handshake-timeout', `no hello within ${init.helloTimeout} ms`))
   const remoteHello = checkHello(theirs.frame, self, remote)
-  const { difficulty, ttl, load } = init.challenge(remoteHello)
+  let price: { difficulty: number, ttl: number, load?: number }
+  try {
+    price = init.challenge(remoteHello)
+  } catch (err) {
+    // full: still say who we are (a relay checking us learns what we are even when we can't take it)
+    if (err instanceof HandshakeError && err.reason === 'TooManyPeers') await lp.write(encodeJson(hello(self, remote, init.info, 1), MAX_SESSION_FRAME), { signal }).catch(() => {})
+    throw err
+  }
+  const { difficulty, ttl, load } = price
   const ownHello = encodeJson(hello(self, remote, init.info, load), MAX_SESSION_FRAME)
   const salt = crypto.getRandomValues(new Uint8Array(16))
   const expiresAt = Date.now() + ttl

@@ -16,6 +16,7 @@ export const REFUSAL_KINDS = [
   'repeated-handshake',
   'address-banned',
   'pending-connections',
+  'unverified-connections',
   'reservation-refused',
   'duplicate-peer',
   'unverified-stream',

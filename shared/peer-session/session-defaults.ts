@@ -14,6 +14,8 @@ export const SESSION_DEFAULTS: Record<NodeRole, Omit<SessionManagerInit, 'verify
   relay: {
     maxSessions: 1024,
     maxPendingHandshakes: 64,
+    // a dialer opens its session stream at once; an idle connection holds a slot everyone shares
+    handshakeTimeout: 5_000,
     difficulty: { base: 22, max: 28, normalRate: 5 },
     extraGatedProtocols: [HOP_PROTOCOL]
   },

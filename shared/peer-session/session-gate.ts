@@ -1,4 +1,5 @@
 import { RateLimiter } from '@libp2p/utils'
+import { AddressStrikes } from './address-strikes.ts'
 import type { RefusalCounters } from './refusals.ts'
 
 export interface RateLimit {
@@ -18,15 +19,18 @@ export interface SessionGateInit {
   /** @default 60 (seconds) */
   strikeWindow?: number
   /**
-   * Refusals from one network address (all its peer IDs together) that get
-   * the address banned within `strikeWindow`; peer IDs are free, addresses
-   * are not. A peer's ban counts as ten. @default 60
+   * Refusals from one network address (all its peer IDs together) within
+   * `strikeWindow` that get the address banned; peer IDs are free,
+   * addresses are not. Fewer strikes already raise the difficulty that
+   * address is asked (see AddressStrikes). @default 200
    */
   addressStrikes?: number
+  /** Strikes of an address per extra bit of difficulty it is asked. @default 10 */
+  strikesPerBit?: number
 }
 
 /** What a peer's ban adds to its address's strikes. */
-const BAN_STRIKES = 10
+const BAN_STRIKES = 2
 
 /**
  * Per-peer and per-protocol stream rate limits, and strike counting: a peer
@@ -36,7 +40,7 @@ export class SessionGate {
   private readonly perPeer: RateLimiter
   private readonly perProtocol = new Map<string, RateLimiter>()
   private readonly strikes: RateLimiter
-  private readonly addressStrikes: RateLimiter
+  private readonly addressStrikes: AddressStrikes
 
   constructor (
     init: SessionGateInit,
@@ -50,7 +54,7 @@ export class SessionGate {
       this.perProtocol.set(protocol, new RateLimiter({ points: limit.points, duration: limit.duration, keyPrefix: protocol }))
     }
     this.strikes = new RateLimiter({ points: init.strikes ?? 20, duration: init.strikeWindow ?? 60, keyPrefix: 'strike' })
-    this.addressStrikes = new RateLimiter({ points: init.addressStrikes ?? 60, duration: init.strikeWindow ?? 60, keyPrefix: 'address-strike' })
+    this.addressStrikes = new AddressStrikes({ ban: init.addressStrikes, perBit: init.strikesPerBit, window: (init.strikeWindow ?? 60) * 1000 })
   }
 
   /** True if `peer` may open another `protocol` stream now. */
@@ -84,13 +88,12 @@ export class SessionGate {
     this.strikeAddress(address, reason, BAN_STRIKES)
   }
 
+  /** Extra difficulty bits asked of `address`, for its recent refusals. */
+  penalty (address: string | undefined): number {
+    return this.addressStrikes.penalty(address)
+  }
+
   private strikeAddress (address: string | undefined, reason: string, points = 1): void {
-    if (address == null) return
-    try {
-      this.addressStrikes.consume(address, points)
-    } catch {
-      this.addressStrikes.delete(address)
-      this.onBanAddress(address, reason)
-    }
+    if (address != null && this.addressStrikes.strike(address, points)) this.onBanAddress(address, reason)
   }
 }

@@ -14,6 +14,7 @@ import { refuseHandshake } from './refuse.ts'
 import { SessionGate } from './session-gate.ts'
 import { solveBudget } from './solve-budget.ts'
 import { SpentChallenges } from './spent-challenges.ts'
+import { UnverifiedConnections } from './unverified-connections.ts'
 import type { AdaptiveDifficultyInit } from './adaptive-difficulty.ts'
 import type { DisconnectReason } from './disconnect.ts'
 import type { ChallengeSolver, LocalNodeInfo, SolutionVerifier, SolveProgress } from './handshake.ts'
@@ -46,12 +47,22 @@ export interface SessionManagerInit extends SessionGateInit {
   maxPendingHandshakesPerAddress?: number
   /** An inbound connection must start its handshake within this, in ms. @default 10_000 */
   handshakeTimeout?: number
+  /** Inbound connections from one address that have no verified session yet. @default 16 */
+  maxUnverifiedPerAddress?: number
   /** An inbound handshake must send its Hello within this, in ms. @default 5_000 */
   helloTimeout?: number
   /** The longest a challenge stays valid, in ms (the solve budget is usually less). @default 60_000 */
   challengeTtl?: number
   /** How long a dialer gets to solve, scaled to the difficulty (see solveBudget). */
   solveBudget?: SolveBudgetInit
+  /**
+   * When a handshake in progress counts as overdue, so a full table may give
+   * it up for a newcomer: a few mean solve times of a modest solver.
+   * @default { floor: 2_000, minRate: 4_000_000, factor: 3 }
+   */
+  overdue?: SolveBudgetInit
+  /** A dialer that has not said Hello this long is overdue, ms. @default 1_000 */
+  helloGrace?: number
   /** How network addresses are grouped for per-address limits. @default each IPv4, each IPv6 /64 */
   addresses?: AddressKeys
   /** Addresses refused for a while; shared with the connection gater. */
@@ -129,6 +140,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private readonly inbound: PendingHandshakes
   /** Connections that had their one handshake already, successful or not. */
   private readonly attempted = new WeakSet<Connection>()
+  private readonly unverified: UnverifiedConnections
   /** Peers whose goodbye is being applied to their other links. */
   private readonly leaving = new Set<string>()
   /** Peers we are dialing only to read their Hello: no session starts on those links. */
@@ -144,7 +156,8 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     this.banList = init.banList ?? new BanList()
     this.addressBans = init.addressBans ?? new BanList()
     this.addresses = init.addresses ?? new AddressKeys()
-    this.inbound = new PendingHandshakes({ max: init.maxPendingHandshakes, maxPerAddress: init.maxPendingHandshakesPerAddress })
+    this.unverified = new UnverifiedConnections(init.maxUnverifiedPerAddress ?? 16)
+    this.inbound = new PendingHandshakes({ max: init.maxPendingHandshakes, maxPerAddress: init.maxPendingHandshakesPerAddress, helloGrace: init.helloGrace })
     this.gate = new SessionGate(init, this.counters, (peer, reason) => { this.ban(peer, reason) }, (address, reason) => { this.banAddress(address, reason) })
     this.info = { roles: init.roles, capabilities: init.capabilities ?? [], cores: init.cores ?? 0, clientVersion: CLIENT_VERSION, protocolVersion: init.protocolVersion }
   }
@@ -190,7 +203,8 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
 
   /** Share of session capacity in use, 0..1, told to peers for relay choice. */
   get load (): number {
-    return Math.min(this.list().length / (this.init.maxSessions ?? 256), 1)
+    // the map holds open sessions only: a session leaves it when it ends
+    return Math.min(this.sessions.size / (this.init.maxSessions ?? 256), 1)
   }
 
   list (): PeerSession[] {
@@ -340,10 +354,16 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       if (!this.checking.has(peer)) this.dial(conn).catch(() => {})
       return
     }
-    // an inbound connection that never starts a handshake is dropped
+    if (address != null && !this.unverified.add(conn, address)) {
+      this.counters.add('unverified-connections')
+      conn.abort(new Error('Too many connections without a session from this address'))
+      return
+    }
+    // an inbound connection that never starts a handshake is dropped, and held a slot for nothing
     setTimeout(() => {
       if (conn.status !== 'open' || this.pending.has(conn) || this.sessions.has(conn.id)) return
       this.counters.add('handshake-timeout')
+      this.gate.strike(peer, 'no handshake', address)
       this.log('closing %p: no handshake within the timeout', conn.remotePeer)
       conn.close().catch(err => { conn.abort(err) })
     }, this.init.handshakeTimeout ?? 10_000)
@@ -401,11 +421,16 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       return
     }
     const entry: PendingHandshake = { peer, address, startedAt: Date.now(), controller: new AbortController() }
-    const evicted = this.inbound.add(entry)
+    const admission = this.inbound.admit(entry)
+    if (!admission.admitted) {
+      await this.fail(conn, stream, new HandshakeError('TooManyPeers', 'too-many-pending', 'too many handshakes in progress; try again shortly'), address)
+      return
+    }
+    const evicted = admission.evicted
     if (evicted != null) {
       this.counters.add('evicted-handshake')
-      this.log('evicting the handshake of %s (%s) for a newcomer', evicted.peer, evicted.address ?? 'no address')
-      evicted.controller.abort(new HandshakeError('TooManyPeers', undefined, 'evicted: too many handshakes in progress'))
+      this.log('giving up the overdue handshake of %s (%s) for a newcomer', evicted.peer, evicted.address ?? 'no address')
+      evicted.controller.abort(new HandshakeError('Timeout', undefined, 'handshake overdue: given up for a newcomer'))
     }
     const attempt = (async () => {
       const signal = AbortSignal.any([this.controller.signal, entry.controller.signal])
@@ -418,11 +443,15 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
           verify: this.init.verify,
           helloTimeout: this.init.helloTimeout ?? 5_000,
           challenge: () => {
-            if (this.list().length >= (this.init.maxSessions ?? 256)) throw new HandshakeError('TooManyPeers', 'too-many-peers', 'no room for more peers')
-            // only a dialer that got this far counts toward the price, and each address only so much
-            this.difficulty.recordAttempt(address)
-            const difficulty = this.stats.difficulty
-            return { difficulty, ttl: solveBudget(difficulty, this.init.challengeTtl ?? 60_000, this.init.solveBudget), load: this.load }
+            if (this.sessions.size >= (this.init.maxSessions ?? 256)) throw new HandshakeError('TooManyPeers', 'too-many-peers', 'no room for more peers')
+            // only a dialer that got this far counts toward the price, and each network only so much
+            this.difficulty.recordAttempt(this.addresses.wideKeyOf(conn.remoteAddr) ?? `peer:${peer}`)
+            this.difficulty.setLoad(this.load)
+            // an address that keeps getting refused pays more to try again
+            const difficulty = Math.min(this.difficulty.current + this.gate.penalty(address), this.difficulty.max)
+            const ttl = solveBudget(difficulty, this.init.challengeTtl ?? 60_000, this.init.solveBudget)
+            entry.overdueAt = Date.now() + Math.min(ttl, solveBudget(difficulty, ttl, this.init.overdue ?? { floor: 2_000, minRate: 4_000_000, factor: 3 }))
+            return { difficulty, ttl, load: this.load }
           },
           spend: (salt, until) => this.spent.spend(salt, until),
           signal
@@ -448,8 +477,12 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       }
     }
     this.sessions.set(conn.id, session)
+    this.unverified.done(conn)
     session.addEventListener('session:end', (evt) => {
       this.sessions.delete(conn.id)
+      // a connection has one handshake: one whose session stream just went away has no future
+      // (a Disconnect closes its connection itself, and a goodbye leaves that to its caller)
+      if (evt.detail.reason === 'ConnectionLost' && conn.status === 'open') conn.close().catch(err => { conn.abort(err) })
       this.safeDispatchEvent('session:close', { detail: { ...evt.detail, peer: session.remotePeer, connection: conn.id } })
       // a peer leaving the network takes all its links along, not only the one
       // its goodbye came on: the others would linger until a timeout
