@@ -1,8 +1,7 @@
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { pEvent } from 'p-event'
 import { afterEach, describe, expect, it } from 'vitest'
 import { memoryKeeperStore } from '../../shared/peer-keeper/keeper-store.ts'
-import { createRelayNode } from '../gateway/create-relay-node.ts'
+import { FAST_SESSION, startTestRelay } from '../testing/relays.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
 import type { DirectMessage } from '../../shared/messaging/messaging.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
@@ -12,19 +11,15 @@ import { tcpAddr as tcp, until } from '../testing/wait.ts'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { recordKey } from '../../shared/peer-keeper/peer-finder.ts'
 
-const FAST = { difficulty: { base: 4, max: 6 } }
 const running: Array<{ stop: () => Promise<void> | void }> = []
 afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
 
 async function relay (seeds: Multiaddr[] = []): Promise<RelayNode> {
-  const node = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, seeds, session: FAST })
-  await node.start()
-  running.push(node)
-  return node
+  return await startTestRelay(running, seeds)
 }
 
 async function peer (seeds: Multiaddr[], store = memoryKeeperStore(), interval = 1_000): Promise<NodePeer> {
-  const node = await createNodePeer({ relays: seeds, session: FAST, keeperStore: store, finder: { interval } })
+  const node = await createNodePeer({ relays: seeds, session: FAST_SESSION, keeperStore: store, finder: { interval } })
   await node.start()
   running.push(node)
   return node

@@ -1,4 +1,3 @@
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
@@ -7,21 +6,17 @@ import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import { verifySolution } from '../../shared/hashcash/hashcash.ts'
 import { sessionManager } from '../../shared/peer-session/session-manager.ts'
-import { createRelayNode } from '../gateway/create-relay-node.ts'
+import { startTestRelay } from '../testing/relays.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import { tcpAddr, until } from '../testing/wait.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-const FAST = { difficulty: { base: 4, max: 6 } }
 const running: Array<{ stop: () => Promise<void> | void }> = []
 afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
 
 async function relay (seeds: Multiaddr[] = []): Promise<RelayNode> {
-  const node = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, seeds, session: FAST })
-  await node.start()
-  running.push(node)
-  return node
+  return await startTestRelay(running, seeds)
 }
 
 describe('relays check who is a relay', () => {
