@@ -6,6 +6,7 @@ import { decodeJson, encodeJson } from '../../shared/util/json-codec.ts'
 import type { DirectoryEntry, PeerRole } from '../../shared/directory/directory-codec.ts'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerStore, PeerUpdate, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
+import { ProtocolError, ShuttingDownError } from '../../shared/errors.ts'
 
 export interface DirectoryServerInit {
   /** Delay that batches bursts of changes into one broadcast, in ms. @default 100 */
@@ -71,7 +72,7 @@ export class DirectoryServer implements Startable {
     clearTimeout(this.timer)
     this.components.events.removeEventListener('peer:update', this.onPeerUpdate)
     await this.components.registrar.unhandle(DIRECTORY_PROTOCOL)
-    for (const sub of this.subscribers.values()) sub.stream.abort(new Error('Relay shutting down'))
+    for (const sub of this.subscribers.values()) sub.stream.abort(new ShuttingDownError('Relay shutting down'))
     this.subscribers.clear()
   }
 
@@ -85,7 +86,7 @@ export class DirectoryServer implements Startable {
       throw err
     }
     const id = conn.remotePeer.toString()
-    this.subscribers.get(id)?.stream.abort(new Error('Replaced by a newer subscription'))
+    this.subscribers.get(id)?.stream.abort(new ProtocolError('Replaced by a newer subscription'))
     const sub: Subscriber = { id, peer: conn.remotePeer, role: frame.role, stream, since: Date.now(), write: async (bytes) => { await lp.write(bytes) } }
     this.subscribers.set(id, sub)
     this.log('%p subscribed as %s', conn.remotePeer, frame.role)

@@ -1,3 +1,4 @@
+import { GolemClayError } from '../../shared/errors.ts'
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -6,8 +7,9 @@ import type { PrivateKey } from '@libp2p/interface'
 export const KEY_FILE_NAME = 'peer-key'
 
 /** The key file exists but can't be used; never silently replaced. */
-export class KeyFileError extends Error {
+export class KeyFileError extends GolemClayError {
   override name = 'KeyFileError'
+  override readonly code: string = 'KEY_FILE'
 }
 
 /**

@@ -8,6 +8,7 @@ import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { RequestorTask } from '../../shared/market/requestor-task.ts'
 import type { TaskSpec } from '../../shared/market/market-types.ts'
 import type { Emit } from '../storage/peer-commands.ts'
+import { UsageError } from '../../shared/errors.ts'
 
 export const TASK_COMMANDS_HELP = `  task run mandelbrot [--size 512x512] [--tile 64] [--iter 256] [--k 1] [--out <file.png>]
   task run primes [--from 0] [--to 10000000] [--parts 20] [--k 1]
@@ -32,7 +33,7 @@ function int (values: Map<string, string>, name: string, fallback: number): numb
   const text = values.get(name)
   if (text == null) return fallback
   const n = Number(text)
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got "${text}"`)
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got "${text}"`)
   return n
 }
 
@@ -60,7 +61,7 @@ export function taskCommands (node: NodePeer, emit: Emit, json = false): Record<
   }
   return {
     task: async ([verb, what, ...args]) => {
-      if (verb !== 'run' || what == null) throw new Error('usage: task run <mandelbrot|primes|module.wasm> [options] (see help)')
+      if (verb !== 'run' || what == null) throw new UsageError('usage: task run <mandelbrot|primes|module.wasm> [options] (see help)')
       const { values } = flags(args)
       const k = int(values, 'k', 1)
       if (what === 'mandelbrot') {
@@ -84,7 +85,7 @@ export function taskCommands (node: NodePeer, emit: Emit, json = false): Record<
         emit('task-done', { task: task.id, ...answer }, `${answer.count} primes; the largest is ${answer.largest}`)
       } else {
         const dir = values.get('inputs')
-        if (dir == null) throw new Error('a custom module needs --inputs <dir> (one file per subtask)')
+        if (dir == null) throw new UsageError('a custom module needs --inputs <dir> (one file per subtask)')
         const names = (await readdir(dir)).sort()
         const inputs = await Promise.all(names.map(async n => new Uint8Array(await readFile(join(dir, n)))))
         const task = await submit({ name: what, module: new Uint8Array(await readFile(what)), inputs, k })
@@ -101,16 +102,16 @@ export function taskCommands (node: NodePeer, emit: Emit, json = false): Record<
     },
     provide: async ([state]) => {
       const provider = market.provider
-      if (provider == null) throw new Error('start the peer with --provide to offer compute')
-      if (state !== 'on' && state !== 'off') throw new Error('usage: provide on|off')
+      if (provider == null) throw new UsageError('start the peer with --provide to offer compute')
+      if (state !== 'on' && state !== 'off') throw new UsageError('usage: provide on|off')
       provider.enabled = state === 'on'
       emit('provide', { enabled: provider.enabled }, `providing ${provider.enabled ? 'on' : 'off'}`)
     },
     cores: async ([n]) => {
       const runner = market.runner
-      if (runner == null) throw new Error('start the peer with --provide to offer compute')
+      if (runner == null) throw new UsageError('start the peer with --provide to offer compute')
       const cores = Number(n)
-      if (!Number.isInteger(cores) || cores < 1) throw new Error('usage: cores <n> (at least 1)')
+      if (!Number.isInteger(cores) || cores < 1) throw new UsageError('usage: cores <n> (at least 1)')
       runner.setCores(cores)
       emit('cores', { cores: runner.cores }, `running up to ${runner.cores} subtasks at once`)
     }

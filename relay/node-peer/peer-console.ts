@@ -4,6 +4,7 @@ import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
 import { storageCommands } from '../storage/peer-commands.ts'
 import { taskCommands } from '../market/task-commands.ts'
 import type { NodePeer } from './create-node-peer.ts'
+import { UsageError } from '../../shared/errors.ts'
 
 export interface PeerConsoleInit {
   node: NodePeer
@@ -74,12 +75,12 @@ export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) 
     },
     send: async ([to, ...words]) => {
       const text = words.join(' ')
-      if (to == null || text === '') throw new Error('usage: send <peer ID> <text>')
+      if (to == null || text === '') throw new UsageError('usage: send <peer ID> <text>')
       let peer
       try {
         peer = peerIdFromString(to)
       } catch {
-        throw new Error(`"${to}" is not a valid peer ID`)
+        throw new UsageError(`"${to}" is not a valid peer ID`)
       }
       const result = await node.services.messaging.send(peer, text)
       emit('sent', { to, id: result.id, rtt: result.rtt, kind: result.kind }, `delivered to ${to} in ${result.rtt} ms (${result.kind})`)
@@ -98,7 +99,7 @@ export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) 
     const command = Object.hasOwn(commands, name) ? commands[name] : undefined
     if (command == null) {
       emit('error', { command: name, message: 'unknown command' }, `unknown command "${name}" (try: help)`)
-      throw new Error(`unknown command "${name}"`)
+      throw new UsageError(`unknown command "${name}"`)
     }
     try {
       await command(args)

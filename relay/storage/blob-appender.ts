@@ -1,5 +1,6 @@
 import type { Hypercore } from 'corestore'
 import type { BlobId } from 'hyperdrive'
+import { InternalError } from '../../shared/errors.ts'
 
 /** Hypercore blocks are at most this big: cheap to hash and store, small enough to replicate smoothly. */
 const BLOCK_SIZE = 256 * 1024
@@ -28,7 +29,7 @@ export class BlobAppender {
   /** `extent` (which must end where the core does) is grown in place as appends land. */
   constructor (private readonly core: Hypercore, extent: BlobExtent) {
     if (extent.byteOffset + extent.byteLength !== core.byteLength || extent.blockOffset + extent.blockLength !== core.length) {
-      throw new Error('The blob extent does not end where the blob core does')
+      throw new InternalError('The blob extent does not end where the blob core does')
     }
     this.extent = extent
   }
@@ -77,7 +78,7 @@ export async function * blocksOf (core: Hypercore, extent: BlobExtent, signal?: 
   for (let i = extent.blockOffset; i < extent.blockOffset + extent.blockLength; i++) {
     signal?.throwIfAborted()
     const block = await core.get(i, { wait: false }) as Uint8Array | null
-    if (block == null) throw new Error(`Block ${i} of a pending upload is missing`)
+    if (block == null) throw new InternalError(`Block ${i} of a pending upload is missing`)
     yield block
   }
 }

@@ -3,6 +3,8 @@ import { open, rename, rm, stat } from 'node:fs/promises'
 import type { Hash } from 'node:crypto'
 import type { DownloadSink, UploadSource } from '../../shared/storage/sources.ts'
 import type { FileHandle } from 'node:fs/promises'
+import { InternalError } from '../../shared/errors.ts'
+import { UploadIncompleteError } from '../../shared/storage/errors.ts'
 
 const READ_CHUNK = 4 * 1024 * 1024
 
@@ -11,7 +13,7 @@ async function hashFile (file: FileHandle, length: number, hash: Hash, onProgres
   for (let at = 0; at < length;) {
     signal?.throwIfAborted()
     const { bytesRead } = await file.read(buffer, 0, Math.min(READ_CHUNK, length - at), at)
-    if (bytesRead === 0) throw new Error(`File shorter than expected (${at} of ${length} bytes)`)
+    if (bytesRead === 0) throw new InternalError(`File shorter than expected (${at} of ${length} bytes)`)
     hash.update(buffer.subarray(0, bytesRead))
     at += bytesRead
     onProgress?.(at)
@@ -34,7 +36,7 @@ export async function fileSource (path: string): Promise<FileSource> {
       let filled = 0
       while (filled < length) {
         const { bytesRead } = await file.read(buffer, filled, length - filled, offset + filled)
-        if (bytesRead === 0) throw new Error(`${path} changed while being uploaded`)
+        if (bytesRead === 0) throw new UploadIncompleteError(`${path} changed while being uploaded`)
         filled += bytesRead
       }
       return buffer

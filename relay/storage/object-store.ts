@@ -6,6 +6,7 @@ import type { ObjectMeta } from './object-meta.ts'
 import type { Hypercore } from 'corestore'
 import type { BlobId, DriveEntry } from 'hyperdrive'
 import type { Logger } from '@libp2p/interface'
+import { NotStartedError } from '../../shared/errors.ts'
 
 export interface ObjectStoreInit {
   /** The Corestore's folder, `<data>/storage/cores`. */
@@ -68,7 +69,7 @@ export class ObjectStore {
   }
 
   get catalogKey (): string {
-    if (this.catalog == null) throw new Error('The object store is not open')
+    if (this.catalog == null) throw new NotStartedError('The object store is not open')
     return this.catalog.key.toString('hex')
   }
 

@@ -6,6 +6,7 @@ import { fileSink, fileSource } from './file-io.ts'
 import { parseDuration } from './storage-config.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { TransferProgress } from '../../shared/storage/progress.ts'
+import { UsageError } from '../../shared/errors.ts'
 
 export type Emit = (event: string, data: Record<string, unknown>, text: string) => void
 
@@ -55,7 +56,7 @@ export function storageCommands (node: NodePeer, emit: Emit, json = false): Reco
     put: async (args) => {
       const { rest, values } = options(args, ['as', 'ttl'])
       const file = rest.join(' ')
-      if (file === '') throw new Error('usage: put <file> [--as <path>] [--ttl <duration>]')
+      if (file === '') throw new UsageError('usage: put <file> [--as <path>] [--ttl <duration>]')
       const source = await fileSource(file)
       try {
         // a fresh folder per upload, so names never clash with earlier uploads
@@ -71,7 +72,7 @@ export function storageCommands (node: NodePeer, emit: Emit, json = false): Reco
     },
     get: async ([address, ...fileParts]) => {
       const file = fileParts.join(' ')
-      if (address == null || file === '') throw new Error('usage: get <address> <file>')
+      if (address == null || file === '') throw new UsageError('usage: get <address> <file>')
       const a = parseAddress(address)
       const sink = await fileSink(file, a.size)
       try {
@@ -83,18 +84,18 @@ export function storageCommands (node: NodePeer, emit: Emit, json = false): Reco
       }
     },
     grant: async ([address, peer, duration]) => {
-      if (address == null || peer == null) throw new Error('usage: grant <address> <peer ID> [<duration>]')
+      if (address == null || peer == null) throw new UsageError('usage: grant <address> <peer ID> [<duration>]')
       const ttl = duration != null ? parseDuration(duration, 'duration') * 1000 : undefined
       const granted = await node.services.storage.grant(address, peer, { ttl })
       emit('granted', { address: granted, peer }, `address for ${peer}:\n${granted}`)
     },
     stat: async ([address]) => {
-      if (address == null) throw new Error('usage: stat <address>')
+      if (address == null) throw new UsageError('usage: stat <address>')
       const o = await node.services.storage.stat(address)
       emit('object', { ...o }, `${o.path}: ${o.size} bytes, sha256 ${o.sha256}, owner ${o.owner}, expires ${new Date(o.expiresAt).toISOString()}, on ${o.relays.length} relay address(es)`)
     },
     rm: async ([address]) => {
-      if (address == null) throw new Error('usage: rm <address>')
+      if (address == null) throw new UsageError('usage: rm <address>')
       await node.services.storage.remove(address)
       emit('removed', { address }, 'deleted')
     }

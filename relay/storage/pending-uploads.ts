@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { writeJsonFile } from './json-file.ts'
 import type { BlobExtent } from './blob-appender.ts'
 import type { Logger } from '@libp2p/interface'
+import { InternalError } from '../../shared/errors.ts'
 
 /** An upload that has started and not finished: its bytes are in the drive's blob core, reachable from no entry yet. */
 export interface PendingRecord {
@@ -99,7 +100,7 @@ export class PendingUploads {
       const id = name.slice(0, -5)
       try {
         const record = JSON.parse(await readFile(join(this.init.dir, name), 'utf8')) as PendingRecord
-        if (record.v !== 2 || record.id !== id || (record.blob?.byteLength ?? 0) > record.size) throw new Error('inconsistent or older record')
+        if (record.v !== 2 || record.id !== id || (record.blob?.byteLength ?? 0) > record.size) throw new InternalError('inconsistent or older record')
         this.uploads.set(id, { record, touchedAt: Date.now(), charged: record.blob?.byteLength ?? 0 })
       } catch (err: any) {
         this.init.log('dropping unreadable pending upload %s - %e', id, err)

@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { errorToWire, StorageProtocolError } from '../../shared/storage/errors.ts'
+import { AccessDeniedError, errorToWire, StorageProtocolError } from '../../shared/storage/errors.ts'
 import { FrameStream } from '../../shared/storage/frame-stream.ts'
 import { validateObjectPath } from '../../shared/storage/object-path.ts'
 import { decodeControl, decodeFrame, encodeControl, validateRequest } from '../../shared/storage/storage-codec.ts'
 import { DEFAULT_CHUNK_SIZE, MAX_FRAME, STORAGE_PROTOCOL, STORAGE_REPLICATION_PROTOCOL } from '../../shared/storage/storage-protocol.ts'
-import { InvalidMessageError } from '../../shared/errors.ts'
-import { AccessDeniedError } from '../../shared/storage/errors.ts'
+import { InternalError, InvalidMessageError, ShuttingDownError } from '../../shared/errors.ts'
 import { handleGet, handleStat } from './get-handler.ts'
 import { findObject } from './handler-context.ts'
 import { pickHolderAddrs } from './holder-addrs.ts'
@@ -183,7 +182,7 @@ export class RelayStorage implements Startable {
     clearInterval(this.gcTimer)
     await this.components.registrar.unhandle(STORAGE_PROTOCOL).catch(() => {})
     await this.components.registrar.unhandle(STORAGE_REPLICATION_PROTOCOL).catch(() => {})
-    for (const stream of this.active) stream.abort(new Error('Relay shutting down'))
+    for (const stream of this.active) stream.abort(new ShuttingDownError('Relay shutting down'))
     await this.collecting?.catch(() => {})
     await this.replication.stop()
     await this.store.close()
@@ -239,7 +238,7 @@ export class RelayStorage implements Startable {
       if (frame.kind !== 'control') throw new InvalidMessageError('A storage stream starts with a request')
       const req = decodeControl(frame.bytes, validateRequest)
       await this.dispatch(req, fs, conn, signal)
-      await stream.close({ signal: AbortSignal.timeout(10_000) }).catch(() => { stream.abort(new Error('close timed out')) })
+      await stream.close({ signal: AbortSignal.timeout(10_000) }).catch(() => { stream.abort(new StorageProtocolError('close timed out')) })
     } catch (err: any) {
       if (['InvalidMessageError', 'MessageTooLargeError', 'StorageProtocolError', 'ProtocolError'].includes(err?.name)) {
         this.counters.add('protocol')
@@ -250,7 +249,7 @@ export class RelayStorage implements Startable {
         await fs.write(encodeControl({ v: 1, type: 'error', error: errorToWire(err) }), { signal: AbortSignal.timeout(5_000) })
         await stream.close({ signal: AbortSignal.timeout(5_000) })
       } catch {
-        stream.abort(err instanceof Error ? err : new Error(String(err)))
+        stream.abort(err instanceof Error ? err : new InternalError(String(err)))
       }
     } finally {
       this.active.delete(stream)

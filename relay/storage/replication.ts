@@ -14,6 +14,8 @@ import type { SessionManager } from '../../shared/peer-session/session-manager.t
 import type { Hypercore } from 'corestore'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
+import { InvalidConfigError } from '../../shared/errors.ts'
+import { StorageProtocolError } from '../../shared/storage/errors.ts'
 
 /** A relay we copy, as remembered across restarts. */
 export interface MirrorRecord { relay: string, catalog: string, addrs: string[] }
@@ -143,14 +145,14 @@ export class Replication {
     const backoff = new Backoff({ initialDelay: 1_000, maxDelay: 30_000 })
     const ma = multiaddr(addr)
     const relay = lastPeerId(ma)
-    if (relay == null) throw new Error(`--replicate-from ${addr} needs a /p2p/<peer ID>`)
+    if (relay == null) throw new InvalidConfigError(`--replicate-from ${addr} needs a /p2p/<peer ID>`)
     while (!stopped.aborted) {
       try {
         const signal = AbortSignal.any([stopped, AbortSignal.timeout(90_000)])
         const conn = await this.init.connectionManager.openConnection(ma, { signal })
         await this.init.sessions.ensure(conn, { signal })
         const reply = await simpleRequest(conn, { v: 1, op: 'replicate', addrs: this.init.selfAddrs() }, stopped)
-        if (reply.type !== 'replica') throw new Error(`unexpected ${reply.type} reply to replicate`)
+        if (reply.type !== 'replica') throw new StorageProtocolError(`unexpected ${reply.type} reply to replicate`)
         const record: MirrorRecord = { relay, catalog: reply.catalog, addrs: [addr] }
         this.mirrors[relay] = record
         await writeJsonFile(this.mirrorsFile, this.mirrors)

@@ -1,5 +1,6 @@
 import { Duplex } from 'streamx'
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import { ShuttingDownError } from '../../shared/errors.ts'
 
 /**
  * A libp2p stream as the streamx Duplex Hypercore replicates over, with
@@ -30,7 +31,7 @@ export function streamToDuplex (stream: Stream): Duplex {
       cb(null)
     },
     predestroy () {
-      if (stream.status === 'open') stream.abort(new Error('Replication stream closed'))
+      if (stream.status === 'open') stream.abort(new ShuttingDownError('Replication stream closed'))
     }
   } as any)
   stream.addEventListener('message', (evt: StreamMessageEvent) => {

@@ -11,6 +11,7 @@ import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable,
 import type { Registrar } from '@libp2p/interface-internal'
 import type { SessionManager } from '../peer-session/session-manager.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { ShuttingDownError } from '../errors.ts'
 
 export interface DirectoryClientInit {
   /** What this node is, as announced to relays. @default 'tab' */
@@ -75,7 +76,7 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
 
   async stop (): Promise<void> {
     if (this.topologyId != null) this.components.registrar.unregister(this.topologyId)
-    for (const stream of this.streams.values()) stream.abort(new Error('Directory client stopped'))
+    for (const stream of this.streams.values()) stream.abort(new ShuttingDownError('Directory client stopped'))
     this.streams.clear()
     this.byRelay.clear()
   }

@@ -8,9 +8,10 @@
  * Neither generates code at run time.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { HashcashInvalidError } from './errors.ts'
+import { HashcashInvalidError, HashcashWorkerError } from './errors.ts'
 import { SHA256_SIMD_WASM_BASE64 } from './sha256-simd-wasm.ts'
 import { searchUnrolled } from './sha256-unrolled.ts'
+import { InternalError } from '../errors.ts'
 
 export const HASHCASH_CHALLENGE_BYTES = 32
 export const HASHCASH_NONCE_BYTES = 8
@@ -80,7 +81,7 @@ export async function loadWasmKernel (): Promise<boolean> {
   if (wasmModule != null) return true
   asyncCompile ??= (async () => {
     try {
-      if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly')
+      if (typeof WebAssembly !== 'object') throw new HashcashWorkerError('no WebAssembly')
       wasmModule ??= await WebAssembly.compile(wasmBytes())
       return true
     } catch (err) {
@@ -94,7 +95,7 @@ export async function loadWasmKernel (): Promise<boolean> {
 function wasmKernel (): WasmSearchFn | undefined {
   if (wasmModule == null && !syncCompileFailed) {
     try {
-      if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly')
+      if (typeof WebAssembly !== 'object') throw new HashcashWorkerError('no WebAssembly')
       wasmModule = new WebAssembly.Module(wasmBytes())
     } catch (err) {
       wasmError = err
@@ -153,7 +154,7 @@ export function createSearch (challenge: Uint8Array, init: CreateSearchInit = {}
       if (block >= 0) {
         // the vector kernel only says "one of these four"; the scalar one says which
         const lane = searchUnrolled(w, hi, (lo + block * WASM_LANES) | 0, WASM_LANES, mask0, mask1, out)
-        if (lane < 0) throw new Error('hashcash kernels disagree')
+        if (lane < 0) throw new InternalError('hashcash kernels disagree')
         return block * WASM_LANES + lane
       }
       done = blocks * WASM_LANES

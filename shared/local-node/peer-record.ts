@@ -1,11 +1,13 @@
+import { GolemClayError } from '../errors.ts'
 import { peerIdFromCID } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** A signed peer record failed verification or belongs to another peer. */
-export class InvalidPeerRecordError extends Error {
+export class InvalidPeerRecordError extends GolemClayError {
   override name = 'InvalidPeerRecordError'
+  override readonly code: string = 'INVALID_PEER_RECORD'
 }
 
 export interface VerifiedPeerRecord {

@@ -1,44 +1,62 @@
+import { GolemClayError } from '../errors.ts'
 /** A market message's signature, signer or nesting did not check out. */
-export class InvalidSignatureError extends Error {
+export class InvalidSignatureError extends GolemClayError {
   override name = 'InvalidSignatureError'
+  override readonly code: string = 'INVALID_SIGNATURE'
 }
 
 /** A signed message arrived a second time (an assignment or report replayed). */
-export class ReplayedMessageError extends Error {
+export class ReplayedMessageError extends GolemClayError {
   override name = 'ReplayedMessageError'
+  override readonly code: string = 'REPLAYED_MESSAGE'
 }
 
 /** A task description or header is unusable (bad module, inputs, limits). */
-export class InvalidTaskError extends Error {
+export class InvalidTaskError extends GolemClayError {
   override name = 'InvalidTaskError'
+  override readonly code: string = 'INVALID_TASK'
 }
 
 /** A subtask's input does not match what the task header promised. */
-export class InputMismatchError extends Error {
+export class InputMismatchError extends GolemClayError {
   override name = 'InputMismatchError'
+  override readonly code: string = 'INPUT_MISMATCH'
 }
 
 /** A reported result does not hash to what the report claims. */
-export class ResultMismatchError extends Error {
+export class ResultMismatchError extends GolemClayError {
   override name = 'ResultMismatchError'
+  override readonly code: string = 'RESULT_MISMATCH'
 }
 
 /** The message names a task this node does not know (or no longer runs). */
-export class UnknownTaskError extends Error {
+export class UnknownTaskError extends GolemClayError {
   override name = 'UnknownTaskError'
+  override readonly code: string = 'UNKNOWN_TASK'
 }
 
 /** The task's deadline passed before it completed. */
-export class TaskDeadlineError extends Error {
+export class TaskDeadlineError extends GolemClayError {
   override name = 'TaskDeadlineError'
+  override readonly code: string = 'TASK_DEADLINE'
+}
+
+/** The requestor cancelled the task before it completed. */
+export class TaskCancelledError extends GolemClayError {
+  override name = 'TaskCancelledError'
+  override readonly code: string = 'TASK_CANCELLED'
 }
 
 /** No provider could be found or kept for a subtask. */
-export class NoProvidersError extends Error {
+export class NoProvidersError extends GolemClayError {
   override name = 'NoProvidersError'
+  override readonly code: string = 'NO_PROVIDERS'
+  override readonly retryable: boolean = true
 }
 
 /** A peer sent more market requests than this node takes per second. */
-export class MarketRateLimitedError extends Error {
+export class MarketRateLimitedError extends GolemClayError {
   override name = 'MarketRateLimitedError'
+  override readonly code: string = 'MARKET_RATE_LIMITED'
+  override readonly retryable: boolean = true
 }

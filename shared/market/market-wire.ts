@@ -1,7 +1,10 @@
+import { GolemClayError, InvalidMessageError } from '../errors.ts'
+import { ErrorTable, errorToWire } from '../wire/errors.ts'
+import { InputMismatchError, InvalidSignatureError, InvalidTaskError, MarketRateLimitedError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
+import type { WireError } from '../wire/errors.ts'
 import { lpStream } from '@libp2p/utils'
 import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
-import { InvalidMessageError } from '../errors.ts'
 import { MARKET_PROTOCOL } from '../protocols.ts'
 import { decodeJson, encodeJson, expectLiteral, expectRecord, expectString } from '../util/json-codec.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
@@ -102,16 +105,26 @@ export function validateResponse (value: unknown): MarketResponse {
     return res
   }
   const e = expectRecord(obj.error, 'error')
-  return { v: 1, ok: false, error: { name: expectString(e, 'name', 80), message: expectString(e, 'message', 1000) } }
+  const error: WireError = { name: expectString(e, 'name', 80), message: expectString(e, 'message', 1000) }
+  if (e.code != null) error.code = expectString(e, 'code', 80)
+  return { v: 1, ok: false, error }
 }
 
-/** The remote refused a request; `name` is its typed error's name. */
-export class MarketRefusedError extends Error {
+/** Errors a market peer may refuse a request with. */
+const REFUSALS = new ErrorTable([
+  InvalidSignatureError, ReplayedMessageError, InvalidTaskError, InputMismatchError, ResultMismatchError,
+  UnknownTaskError, TaskDeadlineError, NoProvidersError, MarketRateLimitedError, InvalidMessageError
+])
+
+/** The remote refused a request: `cause` is its typed error, rebuilt; `reason` that error's name. */
+export class MarketRefusedError extends GolemClayError {
   override name = 'MarketRefusedError'
+  override readonly code: string = 'MARKET_REFUSED'
   readonly reason: string
-  constructor (reason: string, message: string) {
-    super(`${reason}: ${message}`)
-    this.reason = reason
+  constructor (refusal: WireError) {
+    const cause = REFUSALS.fromWire(refusal)
+    super(`${cause.name}: ${cause.message}`, { cause })
+    this.reason = cause.name
   }
 }
 
@@ -122,7 +135,7 @@ export async function exchange (stream: Stream, req: MarketRequest, signal: Abor
     await lp.write(encodeRequest(req), { signal })
     const res = decodeJson(await lp.read({ signal }), validateResponse)
     await stream.close({ signal })
-    if (!res.ok) throw new MarketRefusedError(res.error?.name ?? 'Error', res.error?.message ?? '')
+    if (!res.ok) throw new MarketRefusedError(res.error ?? { name: 'InternalError', message: '' })
     return res
   } catch (err: any) {
     stream.abort(err)
@@ -183,7 +196,8 @@ export async function serve (stream: Stream, handle: (req: MarketRequest) => Pro
       if (reply?.verdict != null) response.verdict = reply.verdict
       if (reply?.assign != null) response.assign = reply.assign
     } catch (err: any) {
-      response = { v: 1, ok: false, error: { name: String(err.name ?? 'Error').slice(0, 80), message: String(err.message ?? '').slice(0, 1000) } }
+      const wire = errorToWire(err)
+      response = { v: 1, ok: false, error: { ...wire, message: wire.message.slice(0, 1000) } }
     }
     try {
       await lp.write(encodeJson(response, MAX_RESPONSE_FRAME), { signal })
@@ -227,7 +241,7 @@ export class MarketStreamPool {
       throw err
     }
     this.put(conn, entry)
-    if (!res.ok) throw new MarketRefusedError(res.error?.name ?? 'Error', res.error?.message ?? '')
+    if (!res.ok) throw new MarketRefusedError(res.error ?? { name: 'InternalError', message: '' })
     return res
   }
 

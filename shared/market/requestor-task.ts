@@ -1,6 +1,6 @@
 import { TypedEventEmitter } from 'main-event'
 import { sha256Once, toHex } from '../storage/digest.ts'
-import { InvalidSignatureError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
+import { InvalidSignatureError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskCancelledError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
 import { validateAssignment } from './market-codec.ts'
 import { Scheduler } from './scheduler.ts'
 import { openMessage } from './signed.ts'
@@ -69,7 +69,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   }
 
   cancel (): void {
-    this.fail(new TaskDeadlineError(`Task ${this.id} was cancelled`), 'cancelled')
+    this.fail(new TaskCancelledError(`Task ${this.id} was cancelled`), 'cancelled')
   }
 
   onOffer (offer: Offer): void {

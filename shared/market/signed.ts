@@ -118,7 +118,7 @@ export async function openMessage<T> (text: unknown, kind: string, validate: Val
   let ok = false
   try {
     const key = peerIdFromString(signer).publicKey
-    if (key == null) throw new Error('no inline key')
+    if (key == null) throw new InvalidSignatureError('no inline key')
     ok = await key.verify(signedBytes(kind, payload), signature)
   } catch {
     throw new InvalidSignatureError(`The ${kind} names a signer whose key can't be read: ${signer}`)

@@ -1,3 +1,4 @@
+import { GolemClayError } from '../errors.ts'
 import { TypedEventEmitter } from 'main-event'
 import { Backoff } from '../util/backoff.ts'
 
@@ -34,18 +35,21 @@ export interface PushOptions {
 }
 
 /** The message waited longer than its TTL for its peer. */
-export class MessageExpiredError extends Error {
+export class MessageExpiredError extends GolemClayError {
   override name = 'MessageExpiredError'
+  override readonly code: string = 'MESSAGE_EXPIRED'
 }
 
 /** The queue was stopped before the message could be delivered. */
-export class QueueClosedError extends Error {
+export class QueueClosedError extends GolemClayError {
   override name = 'QueueClosedError'
+  override readonly code: string = 'QUEUE_CLOSED'
 }
 
 /** A message alone is larger than the per-peer byte bound. */
-export class MessageTooLargeForQueueError extends Error {
+export class MessageTooLargeForQueueError extends GolemClayError {
   override name = 'MessageTooLargeForQueueError'
+  override readonly code: string = 'MESSAGE_TOO_LARGE_FOR_QUEUE'
 }
 
 interface Entry<T> {

@@ -15,6 +15,7 @@ export interface SelectRelayAddrInit {
 /** The relay's /status listed no address this node can dial. */
 export class NoDialableRelayAddressError extends InvalidConfigError {
   override name = 'NoDialableRelayAddressError'
+  override readonly code: string = 'NO_DIALABLE_RELAY_ADDRESS'
 }
 
 /**

@@ -1,6 +1,8 @@
+import { GolemClayError } from '../errors.ts'
 /** A relay's `/status` could not be read or was unusable; worth retrying. */
-export class RelayStatusError extends Error {
+export class RelayStatusError extends GolemClayError {
   override name = 'RelayStatusError'
+  override readonly code: string = 'RELAY_STATUS'
 }
 
 /** Reads the multiaddrs a relay lists in its `/status` JSON. */

@@ -1,4 +1,5 @@
 import { PING_PROTOCOL } from '@libp2p/ping'
+import { ProtocolError } from '../errors.ts'
 import { byteStream } from '@libp2p/utils'
 import type { AbortOptions, Connection } from '@libp2p/interface'
 
@@ -18,7 +19,7 @@ export async function measureRtt (conn: Connection, options: AbortOptions = {}):
     await bytes.write(payload, options)
     const echo = await bytes.read({ ...options, bytes: PING_LENGTH })
     const rtt = performance.now() - start
-    if (!echo.subarray().every((b, i) => b === payload[i])) throw new Error('Ping echo did not match')
+    if (!echo.subarray().every((b, i) => b === payload[i])) throw new ProtocolError('Ping echo did not match')
     conn.rtt = Math.round(rtt * 10) / 10
     await stream.close(options)
     return conn.rtt

@@ -1,8 +1,9 @@
+import { GolemClayError } from '../errors.ts'
 import { lpStream } from '@libp2p/utils'
 import { decodeJson, encodeJson } from '../util/json-codec.ts'
 import { PROTOCOL_VERSION } from '../version.ts'
 import { deriveChallenge, fromHex, toHex } from './challenge.ts'
-import { DISCONNECT_TEXT } from './disconnect.ts'
+import { DISCONNECT_TEXT, SessionRefusedError } from './disconnect.ts'
 import { MAX_SESSION_FRAME, majorOf, validateSessionFrame } from './session-codec.ts'
 import type { DisconnectReason } from './disconnect.ts'
 import type { RefusalKind } from './refusals.ts'
@@ -29,8 +30,9 @@ export interface ChallengeSolver {
 export type SolutionVerifier = (challenge: Uint8Array, nonce: Uint8Array, difficulty: number) => boolean
 
 /** The handshake failed; `reason` goes into the Disconnect frame. */
-export class HandshakeError extends Error {
+export class HandshakeError extends GolemClayError {
   override name = 'HandshakeError'
+  override readonly code: string = 'HANDSHAKE'
   constructor (readonly reason: DisconnectReason, readonly refusal: RefusalKind | undefined, message: string, readonly remote = false) {
     super(message)
   }
@@ -176,11 +178,11 @@ export async function askHello (init: Pick<DialerHandshakeInit, 'stream' | 'conn
   // a challenge, or a refusal (a full node still said who it is): either way its Hello is its answer
   if (next.type !== 'challenge' && next.type !== 'disconnect') throw new HandshakeError('BadProtocol', 'bad-frame', `expected challenge, got ${next.type}`)
   if (next.type === 'disconnect') {
-    stream.abort(new Error('check done'))
+    stream.abort(new SessionRefusedError('ShuttingDown', 'only checking'))
     return remoteHello
   }
   await lp.write(encodeJson({ v: 1, type: 'disconnect', reason: 'ShuttingDown', message: 'only checking' }, MAX_SESSION_FRAME), { signal }).catch(() => {})
-  await stream.close({ signal }).catch(() => { stream.abort(new Error('check done')) })
+  await stream.close({ signal }).catch(() => { stream.abort(new SessionRefusedError('ShuttingDown', 'only checking')) })
   return remoteHello
 }
 

@@ -4,7 +4,7 @@ import { CLIENT_VERSION } from '../version.ts'
 import { AddressKeys } from '../p2p-service/address-key.ts'
 import { AdaptiveDifficulty } from './adaptive-difficulty.ts'
 import { BanList } from './ban-list.ts'
-import { SessionClosedError, UnverifiedSessionError } from './disconnect.ts'
+import { SessionClosedError, SessionRefusedError, UnverifiedSessionError } from './disconnect.ts'
 import { HandshakeTracker } from './handshake-tracker.ts'
 import { askHello, dialerHandshake, HandshakeError, listenerHandshake } from './handshake.ts'
 import { PeerSession } from './peer-session.ts'
@@ -264,7 +264,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     const address = this.addressOfPeer(peer)
     this.banList.ban(peer, reason)
     this.counters.add('banned')
-    this.dropPeer(peer, session => { void session.disconnect('Banned', reason) }, new Error(`Banned: ${reason}`))
+    this.dropPeer(peer, session => { void session.disconnect('Banned', reason) }, new SessionRefusedError('Banned', reason))
     this.gate.banned(address, reason)
   }
 
@@ -317,7 +317,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       }
       if (!this.gate.allow(peer, protocol, this.addressOf(conn))) {
         this.log('refused a %s stream from %s: rate limit', protocol, peer)
-        stream.abort(new Error(`Rate limit exceeded for ${protocol}`))
+        stream.abort(new SessionRefusedError('RateLimited', `too many ${protocol} streams`))
         return
       }
       await handler(stream, conn)
@@ -340,13 +340,13 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     const peer = conn.remotePeer.toString()
     if (this.banList.isBanned(peer)) {
       this.counters.add('banned')
-      conn.abort(new Error('Banned'))
+      conn.abort(new SessionRefusedError('Banned', 'this peer is banned for a while'))
       return
     }
     const address = conn.direction === 'inbound' ? this.addressOf(conn) : undefined
     if (address != null && this.addressBans.isBanned(address)) {
       this.counters.add('address-banned')
-      conn.abort(new Error('Banned address'))
+      conn.abort(new SessionRefusedError('Banned', 'this address is banned for a while'))
       return
     }
     if (conn.direction === 'outbound') {
@@ -356,7 +356,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     }
     if (address != null && !this.unverified.add(conn, address)) {
       this.counters.add('unverified-connections')
-      conn.abort(new Error('Too many connections without a session from this address'))
+      conn.abort(new SessionRefusedError('TooManyPeers', 'too many connections without a session from this address'))
       return
     }
     // an inbound connection that never starts a handshake is dropped, and held a slot for nothing
@@ -407,8 +407,8 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     if (this.attempted.has(conn)) {
       this.counters.add('repeated-handshake')
       this.gate.strike(peer, 'second handshake on one connection', address)
-      stream.abort(new Error('This connection already had its handshake'))
-      if (this.sessions.get(conn.id)?.open !== true) conn.abort(new Error('Second handshake on one connection'))
+      stream.abort(new SessionRefusedError('BadProtocol', 'this connection already had its handshake'))
+      if (this.sessions.get(conn.id)?.open !== true) conn.abort(new SessionRefusedError('BadProtocol', 'a second handshake on one connection'))
       return
     }
     this.attempted.add(conn)
@@ -511,7 +511,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
         // the dialer walked away mid-handshake (reset, closed): it held a slot for nothing
         this.counters.add('abandoned-handshake')
         this.gate.strike(peer, 'abandoned its handshake', address)
-        conn.abort(err instanceof Error ? err : new Error(String(err)))
+        conn.abort(new SessionRefusedError('Unverified', `the handshake was abandoned: ${err instanceof Error ? err.message : String(err)}`))
       }
       return
     }

@@ -5,7 +5,7 @@ import { isSha256Hex } from './digest.ts'
 import { validateObjectPath } from './object-path.ts'
 import { DATA_HEADER_LENGTH, FRAME_CONTROL, FRAME_DATA, MAX_CHUNK_SIZE, MAX_CONTROL_FRAME, MAX_OBJECT_SIZE, MIN_CHUNK_SIZE } from './storage-protocol.ts'
 import { MAX_TOKEN_LENGTH } from './transfer-token.ts'
-import type { WireError } from './errors.ts'
+import type { StorageWireError } from './errors.ts'
 
 /** What the relay knows about a stored object. */
 export interface ObjectInfo {
@@ -48,7 +48,7 @@ export type StorageReply =
   | { v: 1, type: 'deleted' }
   | { v: 1, type: 'drive', drive: string, relays: string[] }
   | { v: 1, type: 'replica', catalog: string, relay: string }
-  | { v: 1, type: 'error', error: WireError }
+  | { v: 1, type: 'error', error: StorageWireError }
 
 export interface DataFrame {
   offset: number
@@ -176,7 +176,8 @@ export function validateReply (value: unknown): StorageReply {
       return { v: 1, type, catalog: expectDrive({ drive: obj.catalog }), relay: expectString(obj, 'relay', 128) }
     case 'error': {
       const e = expectRecord(obj.error, 'error')
-      const error: WireError = { name: expectString(e, 'name', 64), message: expectString(e, 'message', 1024) }
+      const error: StorageWireError = { name: expectString(e, 'name', 64), message: expectString(e, 'message', 1024) }
+      if (e.code != null) error.code = expectString(e, 'code', 64)
       if (e.offset != null) error.offset = expectSize(e, 'offset')
       return { v: 1, type, error }
     }

@@ -6,6 +6,7 @@ import { isSha256Hex } from './digest.ts'
 import { InvalidTokenError } from './errors.ts'
 import { validateObjectPath } from './object-path.ts'
 import type { PrivateKey } from '@libp2p/interface'
+import { InvalidMessageError } from '../errors.ts'
 
 export type TokenOperation = 'read' | 'write'
 
@@ -123,10 +124,10 @@ function validateClaims (value: unknown): TransferTokenClaims {
       iat: expectNumber(obj, 'iat')
     }
     if (obj.sha256 != null) {
-      if (!isSha256Hex(obj.sha256)) throw new Error('"sha256" must be 64 hex characters')
+      if (!isSha256Hex(obj.sha256)) throw new InvalidMessageError('"sha256" must be 64 hex characters')
       claims.sha256 = obj.sha256
     }
-    if (!/^[0-9a-f]{64}$/.test(claims.drive)) throw new Error('"drive" must be 64 hex characters')
+    if (!/^[0-9a-f]{64}$/.test(claims.drive)) throw new InvalidMessageError('"drive" must be 64 hex characters')
     return claims
   } catch (err: any) {
     throw new InvalidTokenError(`The token is malformed: ${err.message}`)
@@ -165,7 +166,7 @@ export async function verifyToken (text: string, check: TokenCheck): Promise<Tra
   let ok = false
   try {
     const issuer = peerIdFromString(c.iss)
-    if (issuer.publicKey == null) throw new Error('no inline key')
+    if (issuer.publicKey == null) throw new InvalidTokenError('no inline key')
     ok = await issuer.publicKey.verify(signedBytes(token.payload), token.signature)
   } catch {
     throw new InvalidTokenError('The token issuer\'s key cannot be read from its peer ID')

@@ -5,6 +5,7 @@ import type { TaskRunnerState } from '../../../shared/compute/task-runner.ts'
 import type { TaskHeader } from '../../../shared/market/market-codec.ts'
 import type { RequestorTask } from '../../../shared/market/requestor-task.ts'
 import type { NodeState } from '../node/node-state.svelte.ts'
+import { InternalError, NotStartedError } from '../../../shared/errors.ts'
 
 export interface TileView { subtask: number, provider: string, left: number, top: number, width: number, height: number }
 
@@ -48,7 +49,7 @@ export function loadComputeSettings (): { cores?: number, enabled?: boolean } {
 
 async function fetchModule (name: string): Promise<Uint8Array> {
   const res = await fetch(new URL(`/tasks/${name}.wasm`, window.location.href))
-  if (!res.ok) throw new Error(`Could not load the ${name} task module (${res.status})`)
+  if (!res.ok) throw new InternalError(`Could not load the ${name} task module (${res.status})`)
   return new Uint8Array(await res.arrayBuffer())
 }
 
@@ -154,7 +155,7 @@ export class ComputeState {
     const live = this.tasks[0] as TaskView
     try {
       const market = this.app.node?.services.market
-      if (market == null) throw new Error('The node is not running yet')
+      if (market == null) throw new NotStartedError('The node is not running yet')
       const task = await market.submit({ name, module: await fetchModule(kind), inputs: job.inputs, k })
       this.handles.set(task.id, task)
       live.id = task.id

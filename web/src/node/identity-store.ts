@@ -1,6 +1,7 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { createStore, get, set } from 'idb-keyval'
 import type { PrivateKey } from '@libp2p/interface'
+import { UsageError } from '../../../shared/errors.ts'
 
 const SLOT_KEY = 'golem-clay:identity-slot'
 const MAX_SLOTS = 64
@@ -36,7 +37,7 @@ export async function claimIdentity (init: ClaimIdentityInit = {}): Promise<TabI
     const waitMs = slot === remembered ? init.reclaimTimeout ?? 3_000 : 0
     if (await holdLock(`golem-clay:identity:${slot}`, waitMs)) return await loadSlot(store, slot)
   }
-  throw new Error(`All ${MAX_SLOTS} identity slots are held by open tabs`)
+  throw new UsageError(`All ${MAX_SLOTS} identity slots are held by open tabs: close one and reload`)
 }
 
 async function loadSlot (store: ReturnType<typeof createStore>, slot: number): Promise<TabIdentity> {

@@ -17,6 +17,7 @@ import type { PeerRole } from '../../../shared/directory/directory-codec.ts'
 import type { DialOutcome } from '../../../shared/p2p-service/direct-dialer.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/relay-connector.ts'
 import type { BrowserNode } from './create-browser-node.ts'
+import { NotStartedError, ShuttingDownError } from '../../../shared/errors.ts'
 
 export type Phase = 'identity' | 'locating' | 'starting' | 'running' | 'failed'
 
@@ -141,7 +142,7 @@ export class NodeState {
     if (node == null) return
     for (const session of node.services.sessions.list()) session.goodbye('ShuttingDown')
     for (const conn of node.getConnections()) {
-      if (conn.limits == null && connectionKind(conn) === 'webrtc') conn.abort(new Error('Tab closed'))
+      if (conn.limits == null && connectionKind(conn) === 'webrtc') conn.abort(new ShuttingDownError('Tab closed'))
     }
     void this.solver?.stop().catch(() => {})
     void Promise.resolve(node.stop()).catch(() => {})
@@ -159,7 +160,7 @@ export class NodeState {
     this.messages.push(message)
     const entry = this.messages[this.messages.length - 1] as ChatMessage
     try {
-      if (node == null) throw new Error('The node is not running yet')
+      if (node == null) throw new NotStartedError('The node is not running yet')
       // an offline peer gets it when it comes back (MsgQueue store-and-forward)
       const result = await node.services.messaging.send(peerIdFromString(peer), text, { onQueued: () => { entry.status = 'queued' } })
       entry.status = 'delivered'

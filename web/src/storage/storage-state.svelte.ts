@@ -5,6 +5,7 @@ import type { ObjectInfo } from '../../../shared/storage/storage-codec.ts'
 import type { TransferProgress } from '../../../shared/storage/progress.ts'
 import type { TransferFaults } from '../../../shared/storage/transfer-faults.ts'
 import type { NodeState } from '../node/node-state.svelte.ts'
+import { NotStartedError, UsageError } from '../../../shared/errors.ts'
 
 export interface UploadView {
   id: string
@@ -81,7 +82,7 @@ export class StorageState {
     const faults = this.takeFaults()
     try {
       const node = this.app.node
-      if (node == null) throw new Error('The node is not running yet')
+      if (node == null) throw new NotStartedError('The node is not running yet')
       const result = await node.services.storage.put(blobSource(file), {
         path: uploadPath(file.name),
         faults,
@@ -103,7 +104,7 @@ export class StorageState {
   async share (uploadId: string, peer: string): Promise<string> {
     const view = this.uploads.find(u => u.id === uploadId)
     const node = this.app.node
-    if (view?.address == null || node == null) throw new Error('Nothing to share yet')
+    if (view?.address == null || node == null) throw new UsageError('Nothing to share yet')
     const address = await node.services.storage.grant(view.address, peer.trim(), { ttl: 24 * 3600 * 1000 })
     view.shared.push({ peer: peer.trim(), address })
     return address
@@ -117,7 +118,7 @@ export class StorageState {
     const faults = this.takeFaults()
     try {
       const node = this.app.node
-      if (node == null) throw new Error('The node is not running yet')
+      if (node == null) throw new NotStartedError('The node is not running yet')
       const a = parseAddress(text)
       view.name = a.path.split('/').at(-1) ?? 'download'
       view.size = a.size
