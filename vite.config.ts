@@ -34,8 +34,6 @@ export default defineConfig({
     root: '.',
     include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts', 'tasks/**/*.test.ts'],
     environment: 'node',
-    // Node 20 lacks what libp2p 3 expects (Promise.withResolvers, WebSocket)
-    setupFiles: ['relay/polyfills.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }

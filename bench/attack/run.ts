@@ -6,7 +6,6 @@
 // BENCHMARKS.md and prints a JSON summary as its last line.
 //   BENCH_ATTACK_JOINS=<n>   honest joins per phase (default 30)
 //   BENCH_ATTACK_ONLY=<a,b>  only these scenarios (names in scenarios.ts)
-import '../../relay/polyfills.ts'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -1,7 +1,6 @@
 // npm run bench:dht — see the DHT section of BENCHMARKS.md. Progress on
 // stderr; the last stdout line is the JSON summary.
 // Needs `node --expose-gc` (memory is measured after forced collections).
-import '../../relay/polyfills.ts'
 import { fileURLToPath } from 'node:url'
 import { upsertSection } from '../transport/benchmarks-file.ts'
 import { loadAverage, machineInfo } from '../transport/machine-info.ts'

@@ -4,7 +4,6 @@
 // Prints `{"ready":…}` once up; reads commands on stdin:
 //   raw-pull <multiaddr> <bytes>   time a raw download from that relay over
 //                                  our existing connection to it (relay↔relay baseline)
-import '../../relay/polyfills.ts'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { multiaddr } from '@multiformats/multiaddr'

@@ -2,7 +2,6 @@
 // BENCH_STORAGE_PROFILE=<dir> also writes CPU profiles of relay A and of the tab (second storage and raw upload) there, and leaves BENCHMARKS.md alone.
 // BENCH_STORAGE_TAB_UPLOAD=<n> measures only the tab's upload, n pairs of raw and storage, for quick comparisons, and prints
 // the CPU each thread of relays A and B, this process and the tab's Chromium used per upload; BENCHMARKS.md is left alone.
-import '../../relay/polyfills.ts'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, writeFileSync } from 'node:fs'

@@ -1,5 +1,4 @@
 // The processes of `npm run bench:tasks` and one measured run of each kind.
-import '../../relay/polyfills.ts'
 import { launchChromium } from '../../e2e/fixtures/chromium.ts'
 import { waitProvider } from '../../e2e/fixtures/compute.ts'
 import { RelayProcess } from '../../e2e/fixtures/relay-process.ts'

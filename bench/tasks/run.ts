@@ -11,7 +11,6 @@
 // Environment: BENCH_TASKS_CORES (2), BENCH_TASKS_SUBTASKS (100),
 // BENCH_TASKS_SIZES (25,100,400 ms), BENCH_TASKS_ROUNDS (3 clean rounds per
 // size, at most twice as many tried).
-import '../../relay/polyfills.ts'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'

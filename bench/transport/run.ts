@@ -1,5 +1,4 @@
 // npm run bench:transport — see the Transport section of BENCHMARKS.md
-import '../../relay/polyfills.ts'
 import { existsSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'

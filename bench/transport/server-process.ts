@@ -1,6 +1,5 @@
 // The bench's server side in its own process, as a relay gateway runs in
 // production: the relay, with the bench sink, and the raw baseline servers.
-import '../../relay/polyfills.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createRelayNode } from '../../relay/gateway/create-relay-node.ts'
 import { BENCH_PROTOCOL, handleBenchStream } from './bench-protocol.ts'

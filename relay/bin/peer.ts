@@ -1,5 +1,4 @@
 #!/usr/bin/env -S node --import tsx
-import '../polyfills.ts'
 import { Backoff } from '../../shared/util/backoff.ts'
 import { delay } from '../../shared/util/abort.ts'
 import { RelayStatusError } from '../../shared/p2p-service/relay-status.ts'

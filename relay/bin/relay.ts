@@ -1,5 +1,4 @@
 #!/usr/bin/env -S node --import tsx
-import '../polyfills.ts'
 import { parseRelayConfig, RELAY_HELP } from '../config/relay-config.ts'
 import { startRelayGateway } from '../gateway/relay-gateway.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
