@@ -32,7 +32,7 @@ export default defineConfig({
   },
   test: {
     root: '.',
-    include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts', 'tasks/**/*.test.ts'],
+    include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts', 'tasks/**/*.test.ts', 'tools/**/*.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000

@@ -10,7 +10,7 @@ import * as relayStatus from './p2p-service/relay-status.ts'
 import * as disconnect from './peer-session/disconnect.ts'
 import * as handshake from './peer-session/handshake.ts'
 import * as storage from './storage/errors.ts'
-import { ErrorTable, errorToWire } from './wire/errors.ts'
+import { ErrorTable, errorToWire } from './wire/index.ts'
 
 const modules = { base, compute, hashcash, peerRecord, market, msgQueue, relayAddresses, relayStatus, disconnect, handshake, storage }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compileTaskModule, runModule } from '../shared/compute/task-abi.ts'
+import { compileTaskModule, runModule } from '../shared/compute/index.ts'
 import { assembleDemoTask, DEMO_TASKS } from './assemble.ts'
 import { loadDemoTask } from './load-demo-task.ts'
 import { assembleMandelbrot, decodeMandelbrotInput, encodeMandelbrotInput, mandelbrotImage, placeMandelbrotTile, splitMandelbrot } from './mandelbrot/tiles.ts'

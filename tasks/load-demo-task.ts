@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { moduleHash } from '../shared/compute/module-hash.ts'
+import { moduleHash } from '../shared/compute/index.ts'
 import { assembleDemoTask, demoTaskSource, isDemoTaskName } from './assemble.ts'
 import type { DemoTaskName } from './assemble.ts'
 

@@ -18,7 +18,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/fixtures/chromium.ts'
 import { createNodeHashcashSolver } from '../../relay/hashcash/node-solver.ts'
 import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from '@playwright/test'
-import type { HashcashProgress, HashcashSolver } from '../../shared/hashcash/solver.ts'
+import type { HashcashProgress, HashcashSolver } from '../../shared/hashcash/index.ts'
 import type { RateResult, SolveTimesResult } from '../../web/src/hashcash/bench-page.ts'
 
 const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url))

@@ -3,7 +3,7 @@
 // exactly the same span.
 import { toString } from 'uint8arrays/to-string'
 import { encodePrimesInput } from '../../tasks/primes/ranges.ts'
-import type { Market } from '../../shared/market/market.ts'
+import type { Market } from '../../shared/market/index.ts'
 
 /** A primes subtask: numbers n with from <= n < to. */
 export type Range = [from: number, to: number]

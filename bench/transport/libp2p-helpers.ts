@@ -1,9 +1,9 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
-import { lastPeerId } from '../../shared/util/multiaddr.ts'
+import { connectionKind } from '../../shared/connection/index.ts'
+import { lastPeerId } from '../../shared/util/index.ts'
 import { waitUntil } from './bench-util.ts'
 import type { Attempt } from './bench-util.ts'
-import type { ConnectionKind } from '../../shared/p2p-service/connection-kind.ts'
+import type { ConnectionKind } from '../../shared/connection/index.ts'
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env -S node --import tsx
-import { Backoff } from '../../shared/util/backoff.ts'
-import { delay } from '../../shared/util/abort.ts'
-import { RelayStatusError } from '../../shared/p2p-service/relay-status.ts'
+import { Backoff, delay } from '../../shared/util/index.ts'
+import { RelayStatusError } from '../../shared/p2p-service/index.ts'
 import { join } from 'node:path'
 import { loadOrCreateKey } from '../identity/key-file.ts'
 import { fileKeeperStore } from '../peer-keeper/file-keeper-store.ts'

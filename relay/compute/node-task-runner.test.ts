@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createTaskRunner } from '../../shared/compute/sandbox-pool.ts'
-import { GARBAGE, testModule } from '../../shared/compute/test-modules.ts'
-import { moduleHash } from '../../shared/compute/module-hash.ts'
+import { createTaskRunner, moduleHash } from '../../shared/compute/index.ts'
+import { GARBAGE, testModule } from '../../tasks/test-modules.ts'
 import { loadDemoTask } from '../../tasks/load-demo-task.ts'
 import { assembleMandelbrot, mandelbrotImage, splitMandelbrot } from '../../tasks/mandelbrot/tiles.ts'
 import { decodePrimesOutput, encodePrimesInput, primesInputs, sumPrimes } from '../../tasks/primes/ranges.ts'
 import { createNodeTaskRunner, spawnNodeSandboxWorker } from './node-task-runner.ts'
-import type { SandboxPool, SandboxWorker } from '../../shared/compute/sandbox-pool.ts'
-import type { SubtaskJob, SubtaskProgress } from '../../shared/compute/task-runner.ts'
-import type { TestModuleName } from '../../shared/compute/test-modules.ts'
+import type { SandboxPool, SandboxWorker } from '../../shared/compute/index.ts'
+import type { SubtaskJob, SubtaskProgress } from '../../shared/compute/index.ts'
+import type { TestModuleName } from '../../tasks/test-modules.ts'
 
 const runners: SandboxPool[] = []
 afterEach(() => { for (const r of runners.splice(0)) r.stop() })

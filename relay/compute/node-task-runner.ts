@@ -6,8 +6,8 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { createTaskRunner } from '../../shared/compute/sandbox-pool.ts'
-import type { SandboxPool, SandboxWorker, TaskRunnerInit } from '../../shared/compute/sandbox-pool.ts'
+import { createTaskRunner } from '../../shared/compute/index.ts'
+import type { SandboxPool, SandboxWorker, TaskRunnerInit } from '../../shared/compute/index.ts'
 import type { ComponentLogger } from '@libp2p/interface'
 import type { ResourceLimits } from 'node:worker_threads'
 

@@ -6,7 +6,7 @@
  * sandbox code is loaded (it needs no more than WebAssembly and crypto).
  */
 import { parentPort } from 'node:worker_threads'
-import { handleSandboxMessages } from '../../shared/compute/sandbox-protocol.ts'
+import { handleSandboxMessages } from '../../shared/compute/index.ts'
 
 const port = parentPort
 if (port == null) throw new Error('sandbox-worker.ts must run in a worker thread')

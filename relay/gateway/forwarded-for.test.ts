@@ -1,6 +1,6 @@
 import { createServer, request } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { parseCidr } from '../../shared/p2p-service/address-key.ts'
+import { parseCidr } from '../../shared/connection/index.ts'
 import { clientOf, forwardedForRequest } from './forwarded-for.ts'
 import type { AddressInfo } from 'node:net'
 

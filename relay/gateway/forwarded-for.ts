@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
-import { parseCidr } from '../../shared/p2p-service/address-key.ts'
+import { parseCidr } from '../../shared/connection/index.ts'
 import type { IpNet } from '@chainsafe/netmask'
 
 /**

@@ -1,4 +1,4 @@
-import type { SessionClosed, SessionManager } from '../../shared/peer-session/session-manager.ts'
+import type { SessionClosed, SessionManager } from '../../shared/peer-session/index.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { HashcashAbortedError } from '../../shared/hashcash/errors.ts'
-import { verifySolution } from '../../shared/hashcash/hashcash.ts'
-import { createSearch } from '../../shared/hashcash/sha256-search.ts'
+import { createSearch, HashcashAbortedError, verifySolution } from '../../shared/hashcash/index.ts'
 import { createNodeHashcashSolver } from './node-solver.ts'
-import type { HashcashProgress, HashcashSolver } from '../../shared/hashcash/solver.ts'
+import type { HashcashProgress, HashcashSolver } from '../../shared/hashcash/index.ts'
 
 const CHUNK = 2 ** 10
 

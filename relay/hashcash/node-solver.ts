@@ -8,8 +8,8 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { createHashcashSolver } from '../../shared/hashcash/solver.ts'
-import type { HashcashSolver, HashcashSolverInit, WorkerLike } from '../../shared/hashcash/solver.ts'
+import { createHashcashSolver } from '../../shared/hashcash/index.ts'
+import type { HashcashSolver, HashcashSolverInit, WorkerLike } from '../../shared/hashcash/index.ts'
 
 export interface NodeHashcashSolverInit extends HashcashSolverInit {
   /** Default `os.availableParallelism()`. */

@@ -1,9 +1,9 @@
-import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
+import { connectionKind } from '../../shared/connection/index.ts'
 import { CLIENT_VERSION, PROTOCOL_VERSION } from '../../shared/version.ts'
-import { estimateNetwork, routingTableSummary } from '../../shared/peer-keeper/network-summary.ts'
-import type { NetworkEstimate } from '../../shared/peer-keeper/network-summary.ts'
+import { estimateNetwork, routingTableSummary } from '../../shared/peer-keeper/index.ts'
+import type { NetworkEstimate } from '../../shared/peer-keeper/index.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
-import type { SessionStats } from '../../shared/peer-session/session-manager.ts'
+import type { SessionStats } from '../../shared/peer-session/index.ts'
 import type { StorageStatus } from '../storage/relay-storage.ts'
 
 export interface RelayStatusReport {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { connectionKind } from '../../shared/p2p-service/connection-kind.ts'
+import { connectionKind } from '../../shared/connection/index.ts'
 import { storageCommands } from '../storage/peer-commands.ts'
 import { taskCommands } from '../market/task-commands.ts'
 import type { NodePeer } from './create-node-peer.ts'

@@ -1,6 +1,4 @@
-import { fetchRelayAddrs } from '../../shared/p2p-service/relay-status.ts'
-import { parseRelayAddr } from '../../shared/p2p-service/relay-connector.ts'
-import { selectRelayAddr } from '../../shared/p2p-service/relay-addresses.ts'
+import { fetchRelayAddrs, parseRelayAddr, selectRelayAddr } from '../../shared/p2p-service/index.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { deserializePeers, serializePeers } from '../../shared/peer-keeper/keeper-store.ts'
-import type { KeeperStore } from '../../shared/peer-keeper/keeper-store.ts'
+import { deserializePeers, serializePeers } from '../../shared/peer-keeper/index.ts'
+import type { KeeperStore } from '../../shared/peer-keeper/index.ts'
 
 /**
  * PeerKeeper records in a JSON file in the data folder. Written to a temp

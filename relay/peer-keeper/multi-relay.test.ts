@@ -1,15 +1,14 @@
 import { pEvent } from 'p-event'
 import { afterEach, describe, expect, it } from 'vitest'
-import { memoryKeeperStore } from '../../shared/peer-keeper/keeper-store.ts'
+import { memoryKeeperStore, recordKey } from '../../shared/peer-keeper/index.ts'
 import { FAST_SESSION, startTestRelay } from '../testing/relays.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
-import type { DirectMessage } from '../../shared/messaging/messaging.ts'
+import type { DirectMessage } from '../../shared/messaging/index.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { tcpAddr as tcp, until } from '../testing/wait.ts'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
-import { recordKey } from '../../shared/peer-keeper/peer-finder.ts'
 
 const running: Array<{ stop: () => Promise<void> | void }> = []
 afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { open, rename, rm, stat } from 'node:fs/promises'
 import type { Hash } from 'node:crypto'
-import type { DownloadSink, UploadSource } from '../../shared/storage/sources.ts'
+import type { DownloadSink, UploadSource } from '../../shared/storage/index.ts'
 import type { FileHandle } from 'node:fs/promises'
 import { InternalError } from '../../shared/errors.ts'
-import { UploadIncompleteError } from '../../shared/storage/errors.ts'
+import { UploadIncompleteError } from '../../shared/storage/index.ts'
 
 const READ_CHUNK = 4 * 1024 * 1024
 

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto'
-import { ObjectUnavailableError, StorageProtocolError } from '../../shared/storage/errors.ts'
-import { validateObjectPath } from '../../shared/storage/object-path.ts'
-import { encodeControl, encodeData } from '../../shared/storage/storage-codec.ts'
+import { encodeControl, encodeData, ObjectUnavailableError, StorageProtocolError, validateObjectPath } from '../../shared/storage/index.ts'
 import { authorizeRead, findObject } from './handler-context.ts'
 import { objectInfo } from './object-meta.ts'
 import type { HandlerContext } from './handler-context.ts'
 import type { StoredObject } from './object-store.ts'
 import type { BlobId, Hyperblobs } from 'hyperdrive'
-import type { FrameStream } from '../../shared/storage/frame-stream.ts'
-import type { GetRequest, StatRequest } from '../../shared/storage/storage-codec.ts'
+import type { FrameStream } from '../../shared/storage/index.ts'
+import type { GetRequest, StatRequest } from '../../shared/storage/index.ts'
 import type { Connection } from '@libp2p/interface'
 
 /** How long a replica waits for bytes it does not hold yet to arrive from its origin. */

@@ -1,5 +1,4 @@
-import { AccessDeniedError, ObjectNotFoundError } from '../../shared/storage/errors.ts'
-import { verifyToken } from '../../shared/storage/transfer-token.ts'
+import { AccessDeniedError, ObjectNotFoundError, verifyToken } from '../../shared/storage/index.ts'
 import type { ObjectStore, DriveHandle, StoredObject } from './object-store.ts'
 import type { PendingUploads } from './pending-uploads.ts'
 import type { StorageCounters } from './storage-counters.ts'

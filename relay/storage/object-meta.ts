@@ -1,4 +1,4 @@
-import type { ObjectInfo } from '../../shared/storage/storage-codec.ts'
+import type { ObjectInfo } from '../../shared/storage/index.ts'
 
 /** Kept in each drive entry's metadata: signed into the drive, so replicas enforce the same rules. */
 export interface ObjectMeta {

@@ -1,6 +1,6 @@
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
-import { StorageQuotaExceededError } from '../../shared/storage/errors.ts'
+import { StorageQuotaExceededError } from '../../shared/storage/index.ts'
 import { formatBytes, isObjectMeta } from './object-meta.ts'
 import type { ObjectMeta } from './object-meta.ts'
 import type { Hypercore } from 'corestore'

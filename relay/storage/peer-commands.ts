@@ -1,11 +1,10 @@
 import { basename } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { parseAddress } from '../../shared/storage/object-address.ts'
-import { safeFileName } from '../../shared/storage/object-path.ts'
+import { parseAddress, safeFileName } from '../../shared/storage/index.ts'
 import { fileSink, fileSource } from './file-io.ts'
 import { parseDuration } from './storage-config.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
-import type { TransferProgress } from '../../shared/storage/progress.ts'
+import type { TransferProgress } from '../../shared/storage/index.ts'
 import { UsageError } from '../../shared/errors.ts'
 
 export type Emit = (event: string, data: Record<string, unknown>, text: string) => void

@@ -1,6 +1,6 @@
 import { GolemClayError } from '../errors.ts'
-import { ErrorTable, errorToWire } from '../wire/errors.ts'
-import type { WireError } from '../wire/errors.ts'
+import { ErrorTable, errorToWire } from '../wire/index.ts'
+import type { WireError } from '../wire/index.ts'
 /**
  * Why a subtask failed. Workers send `{ name, message }` across the thread
  * boundary and `taskErrorFromWire` rebuilds the class on the other side, so

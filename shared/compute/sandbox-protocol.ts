@@ -13,7 +13,7 @@
 import { TaskModuleInvalidError, taskErrorToWire } from './errors.ts'
 import { moduleHash } from './module-hash.ts'
 import { compileTaskModule, runModule } from './task-abi.ts'
-import type { WireError } from '../wire/errors.ts'
+import type { WireError } from '../wire/index.ts'
 import type { TaskModule } from './task-abi.ts'
 
 export interface RunRequest {

@@ -5,9 +5,9 @@ import { decodePrimesOutput, encodePrimesInput } from '../../tasks/primes/ranges
 import { moduleHash } from './module-hash.ts'
 import { handleSandboxMessages } from './sandbox-protocol.ts'
 import { compileTaskModule, memoryPagesFor, runModule } from './task-abi.ts'
-import { GARBAGE, testModule } from './test-modules.ts'
+import { GARBAGE, testModule } from '../../tasks/test-modules.ts'
 import type { SandboxToPool } from './sandbox-protocol.ts'
-import type { TestModuleName } from './test-modules.ts'
+import type { TestModuleName } from '../../tasks/test-modules.ts'
 
 const PAGES_16M = memoryPagesFor(16 * 1024 * 1024)
 

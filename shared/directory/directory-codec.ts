@@ -1,5 +1,5 @@
 import { InvalidMessageError } from '../errors.ts'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
+import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
 
 export const DIRECTORY_WIRE_VERSION = 1
 /** Cap for one directory frame; a snapshot never grows past it. */

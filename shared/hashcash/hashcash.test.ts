@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   decodeNonce, encodeNonce, expectedHashes, hashcashDigest, HashcashInvalidError, leadingZeroBits, verifySolution
 } from './hashcash.ts'
 import { createSearch } from './sha256-search.ts'
+import { fromHex, randomBytes } from '../testing/bytes.ts'
 
 // SHA-256("golem-clay hashcash test vector") and a nonce giving 33 leading
 // zero bits, found with an independent brute force (see sha256-search.test.ts)
-const CHALLENGE = Uint8Array.from(Buffer.from('3d12f367b2694c6bba80cf5107704eabe57b5451f12be5e87c7689cf65c1613a', 'hex'))
-const NONCE_33 = Uint8Array.from(Buffer.from('00000001064ece73', 'hex'))
+const CHALLENGE = fromHex('3d12f367b2694c6bba80cf5107704eabe57b5451f12be5e87c7689cf65c1613a')
+const NONCE_33 = fromHex('00000001064ece73')
 
 describe('verifySolution', () => {
   it('accepts a solution up to its number of leading zero bits and no further', () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { HashcashAbortedError, HashcashInvalidError, HashcashWorkerError } from './errors.ts'
 import { verifySolution } from './hashcash.ts'
@@ -6,6 +5,7 @@ import { createHashcashSolver } from './solver.ts'
 import { handleWorkerMessages } from './worker-protocol.ts'
 import type { HashcashProgress, WorkerLike } from './solver.ts'
 import type { PoolToWorker, WorkerToPool } from './worker-protocol.ts'
+import { randomBytes } from '../testing/bytes.ts'
 
 /**
  * A worker running the real worker-side code on this thread; messages are

@@ -1,7 +1,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageError } from '../errors.ts'
-import { decodeJson } from '../util/json-codec.ts'
+import { decodeJson } from '../util/index.ts'
 import { packInputs, unpackInputs } from './input-bundle.ts'
 import { validateAssignment, validateHeader, validateReport } from './market-codec.ts'
 import { InvalidSignatureError, InvalidTaskError } from './market-errors.ts'

@@ -1,5 +1,5 @@
 import { InvalidMessageError } from '../errors.ts'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
+import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
 
 /** How a provider runs subtasks. */
 export type Runtime = 'browser' | 'node'

@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
-import { sha256Once, toHex } from '../storage/digest.ts'
-import { formatAddress, parseAddress } from '../storage/object-address.ts'
+import { formatAddress, parseAddress, sha256Once, toHex } from '../storage/index.ts'
 import { packInputs } from './input-bundle.ts'
 import { InvalidTaskError } from './market-errors.ts'
 import { Provider } from './provider.ts'
 import type { Assignment, TaskHeader } from './market-codec.ts'
 import type { MarketRequest } from './market-wire.ts'
 import type { ProviderContext, ProviderJob } from './provider.ts'
-import type { SubtaskJob, TaskRunner } from '../compute/task-runner.ts'
+import type { SubtaskJob, TaskRunner } from '../compute/index.ts'
 
 // Ordering of one provider's messages, with an in-process requestor: the real wire is covered by relay/market/market.test.ts and e2e/compute-market.spec.ts.
 const REQUESTOR = 'requestor'

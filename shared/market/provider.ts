@@ -1,14 +1,12 @@
 import { TypedEventEmitter } from 'main-event'
-import { sha256Once, toHex } from '../storage/digest.ts'
+import { parseAddress, sha256Once, toHex } from '../storage/index.ts'
 import { unpackInputs } from './input-bundle.ts'
 import { InputMismatchError, InvalidSignatureError, InvalidTaskError, ReplayedMessageError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
-import { parseAddress } from '../storage/object-address.ts'
-import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_MODULE_BYTES } from '../compute/task-abi.ts'
+import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_MODULE_BYTES, TaskOutputTooLargeError } from '../compute/index.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
-import { TaskOutputTooLargeError } from '../compute/errors.ts'
 import type { Assignment, Offer, Report, Runtime, TaskClosed, TaskHeader, Verdict } from './market-codec.ts'
 import type { MarketRequest, ReadTokens } from './market-wire.ts'
-import type { TaskRunner } from '../compute/task-runner.ts'
+import type { TaskRunner } from '../compute/index.ts'
 import type { Logger } from '@libp2p/interface'
 
 export interface ProviderInit {

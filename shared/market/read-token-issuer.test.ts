@@ -1,7 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { describe, expect, it } from 'vitest'
-import { formatAddress } from '../storage/object-address.ts'
-import { decodeToken, verifyToken } from '../storage/transfer-token.ts'
+import { decodeToken, formatAddress, verifyToken } from '../storage/index.ts'
 import { readTokenIssuer } from './read-token-issuer.ts'
 
 const SHA = 'c'.repeat(64)

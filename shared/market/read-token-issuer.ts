@@ -1,5 +1,4 @@
-import { parseAddress } from '../storage/object-address.ts'
-import { issueToken } from '../storage/transfer-token.ts'
+import { issueToken, parseAddress } from '../storage/index.ts'
 import type { TaskHeader } from './market-codec.ts'
 import type { PrivateKey } from '@libp2p/interface'
 

@@ -1,5 +1,5 @@
 import { TypedEventEmitter } from 'main-event'
-import { sha256Once, toHex } from '../storage/digest.ts'
+import { sha256Once, toHex } from '../storage/index.ts'
 import { InvalidSignatureError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskCancelledError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
 import { validateAssignment } from './market-codec.ts'
 import { Scheduler } from './scheduler.ts'

@@ -2,9 +2,9 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
 import { InvalidMessageError } from '../errors.ts'
-import { webCryptoPreferred } from '../storage/digest.ts'
+import { webCryptoPreferred } from '../storage/index.ts'
 import { InvalidSignatureError } from './market-errors.ts'
-import type { Validator } from '../util/json-codec.ts'
+import type { Validator } from '../util/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 /**

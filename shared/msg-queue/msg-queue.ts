@@ -1,6 +1,6 @@
 import { GolemClayError } from '../errors.ts'
 import { TypedEventEmitter } from 'main-event'
-import { Backoff } from '../util/backoff.ts'
+import { Backoff } from '../util/index.ts'
 
 export type Priority = 'control' | 'task' | 'bulk'
 const PRIORITIES: readonly Priority[] = ['control', 'task', 'bulk']

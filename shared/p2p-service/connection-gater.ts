@@ -1,7 +1,7 @@
 import { isPrivate } from '@libp2p/utils'
-import type { AddressKeys } from './address-key.ts'
-import type { BanList } from '../peer-session/ban-list.ts'
-import type { RefusalCounters } from '../peer-session/refusals.ts'
+import type { AddressKeys } from '../connection/index.ts'
+import type { BanList } from '../peer-session/index.ts'
+import type { RefusalCounters } from '../peer-session/index.ts'
 import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 
 export interface InboundGuardInit {

@@ -1,8 +1,8 @@
 import { fromString as fromBase64 } from 'uint8arrays/from-string'
 import { toString as toBase64 } from 'uint8arrays/to-string'
-import { NODE_ROLES } from '../peer-session/session-codec.ts'
+import { NODE_ROLES } from '../peer-session/index.ts'
 import type { KeptPeer } from './kept-peer.ts'
-import type { NodeRole } from '../peer-session/session-codec.ts'
+import type { NodeRole } from '../peer-session/index.ts'
 
 /** Where PeerKeeper keeps its records between runs (IndexedDB in a tab, a file on Node). */
 export interface KeeperStore {

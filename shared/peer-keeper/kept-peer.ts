@@ -1,4 +1,4 @@
-import type { NodeRole } from '../peer-session/session-codec.ts'
+import type { NodeRole } from '../peer-session/index.ts'
 
 /** What PeerKeeper knows about one peer. Addresses only ever come from its signed record. */
 export interface KeptPeer {

@@ -1,12 +1,12 @@
 import { peerIdFromCID, peerIdFromString } from '@libp2p/peer-id'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { TypedEventEmitter } from 'main-event'
-import { openSignedPeerRecord } from '../local-node/peer-record.ts'
+import { openSignedPeerRecord } from '../local-node/index.ts'
 import { answeredAsRelay, evictionOrder, isVerifiedRelay, relayRank, scored } from './kept-peer.ts'
 import type { KeeperStore } from './keeper-store.ts'
 import type { KeptPeer, ScoreEvent } from './kept-peer.ts'
-import type { SessionManager } from '../peer-session/session-manager.ts'
-import type { NodeRole } from '../peer-session/session-codec.ts'
+import type { SessionManager } from '../peer-session/index.ts'
+import type { NodeRole } from '../peer-session/index.ts'
 import type { ComponentLogger, IdentifyResult, Libp2pEvents, Logger, PeerId, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 
 export interface PeerKeeperInit {

@@ -1,7 +1,7 @@
 import { InvalidMessageError } from '../errors.ts'
-import { NODE_ROLES } from '../peer-session/session-codec.ts'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
-import type { NodeRole } from '../peer-session/session-codec.ts'
+import { NODE_ROLES } from '../peer-session/index.ts'
+import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
+import type { NodeRole } from '../peer-session/index.ts'
 
 export const MAX_PEX_FRAME = 256 * 1024
 export const MAX_PEX_PEERS = 64

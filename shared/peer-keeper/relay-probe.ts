@@ -1,10 +1,10 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { isPrivate } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { lastPeerId } from '../util/multiaddr.ts'
+import { lastPeerId } from '../util/index.ts'
 import type { PeerKeeper } from './peer-keeper.ts'
-import type { PeerSession } from '../peer-session/peer-session.ts'
-import type { SessionManager } from '../peer-session/session-manager.ts'
+import type { PeerSession } from '../peer-session/index.ts'
+import type { SessionManager } from '../peer-session/index.ts'
 import type { ComponentLogger, Logger, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

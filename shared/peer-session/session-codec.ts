@@ -1,5 +1,5 @@
 import { InvalidMessageError } from '../errors.ts'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
+import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
 import { DISCONNECT_REASONS } from './disconnect.ts'
 import type { DisconnectReason } from './disconnect.ts'
 

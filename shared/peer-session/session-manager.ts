@@ -1,7 +1,7 @@
 import { TypedEventEmitter } from 'main-event'
 import { PROTOCOL_PREFIX, SESSION_PROTOCOL } from '../protocols.ts'
 import { CLIENT_VERSION } from '../version.ts'
-import { AddressKeys } from '../p2p-service/address-key.ts'
+import { AddressKeys } from '../connection/index.ts'
 import { AdaptiveDifficulty } from './adaptive-difficulty.ts'
 import { BanList } from './ban-list.ts'
 import { SessionClosedError, SessionRefusedError, UnverifiedSessionError } from './disconnect.ts'

@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { startContentHash } from './content-hash.ts'
 import { webCryptoPreferred } from './digest.ts'
 import { RunningHash } from './running-hash.ts'
 import { bytesSource } from './sources.ts'
 import type { UploadSource } from './sources.ts'
+import { randomBytes, sha256, toHex } from '../testing/bytes.ts'
 
-const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+const hex = (b: Uint8Array): string => toHex(sha256(b))
 
 describe('content hash', () => {
   it('in Node is a running hash fed by the chunks (Node hashes on its event loop)', async () => {

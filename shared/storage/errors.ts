@@ -1,6 +1,6 @@
 import { GolemClayError } from '../errors.ts'
-import { ErrorTable, errorToWire as toWire } from '../wire/errors.ts'
-import type { WireError } from '../wire/errors.ts'
+import { ErrorTable, errorToWire as toWire } from '../wire/index.ts'
+import type { WireError } from '../wire/index.ts'
 
 /**
  * Storage errors. Each travels over the wire as `{ code, name, message }`

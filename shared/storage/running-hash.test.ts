@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { RunningHash } from './running-hash.ts'
 import { bytesSource } from './sources.ts'
+import { randomBytes, sha256, toHex } from '../testing/bytes.ts'
 
-const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+const hex = (b: Uint8Array): string => toHex(sha256(b))
 
 describe('RunningHash', () => {
   it('hashes each byte once, in order, whatever the attempts feed it', async () => {

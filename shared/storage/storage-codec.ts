@@ -1,6 +1,6 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from '../errors.ts'
-import { decodeJson, encodeJson, expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
+import { decodeJson, encodeJson, expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
 import { isSha256Hex } from './digest.ts'
 import { validateObjectPath } from './object-path.ts'
 import { DATA_HEADER_LENGTH, FRAME_CONTROL, FRAME_DATA, MAX_CHUNK_SIZE, MAX_CONTROL_FRAME, MAX_OBJECT_SIZE, MIN_CHUNK_SIZE } from './storage-protocol.ts'

@@ -1,7 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/json-codec.ts'
+import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
 import { isSha256Hex } from './digest.ts'
 import { InvalidTokenError } from './errors.ts'
 import { validateObjectPath } from './object-path.ts'

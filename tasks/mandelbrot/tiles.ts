@@ -6,7 +6,7 @@
  * input layout in mandelbrot.wat), so the assembled image is byte-identical
  * whatever the tile size.
  */
-import { TaskOutputInvalidError } from '../../shared/compute/errors.ts'
+import { TaskOutputInvalidError } from '../../shared/compute/index.ts'
 
 /** Input size of mandelbrot.wasm. */
 export const MANDELBROT_INPUT_BYTES = 44

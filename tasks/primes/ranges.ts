@@ -3,7 +3,7 @@
  * adds the answers up. Isomorphic (page, CLI, tests). Known answers to check
  * against: π(10^6) = 78498, π(10^7) = 664579 (largest prime below 10^7: 9999991).
  */
-import { TaskOutputInvalidError } from '../../shared/compute/errors.ts'
+import { TaskOutputInvalidError } from '../../shared/compute/index.ts'
 
 /** primes.wasm refuses ranges ending above 2^48 (its base sieve stays small). */
 export const PRIMES_MAX_TO = 2 ** 48

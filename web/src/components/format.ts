@@ -1,5 +1,5 @@
-import { CONNECTION_KIND_LABEL } from '../../../shared/p2p-service/connection-kind.ts'
-import type { ConnectionKind } from '../../../shared/p2p-service/connection-kind.ts'
+import { CONNECTION_KIND_LABEL } from '../../../shared/connection/index.ts'
+import type { ConnectionKind } from '../../../shared/connection/index.ts'
 
 export function shortId (id: string | undefined): string {
   if (id == null) return '…'

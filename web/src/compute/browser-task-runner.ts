@@ -5,8 +5,8 @@
  * serves the bundle with a CSP that blocks network and eval
  * (relay/http/sandbox-headers.ts).
  */
-import { createTaskRunner } from '../../../shared/compute/sandbox-pool.ts'
-import type { SandboxPool, SandboxWorker, TaskRunnerInit } from '../../../shared/compute/sandbox-pool.ts'
+import { createTaskRunner } from '../../../shared/compute/index.ts'
+import type { SandboxPool, SandboxWorker, TaskRunnerInit } from '../../../shared/compute/index.ts'
 import type { ComponentLogger } from '@libp2p/interface'
 
 export interface BrowserTaskRunnerComponents {

@@ -4,7 +4,7 @@
  * (never the node's keys), and it strips its own global scope before it
  * takes the first job.
  */
-import { handleSandboxMessages } from '../../../shared/compute/sandbox-protocol.ts'
+import { handleSandboxMessages } from '../../../shared/compute/index.ts'
 import { lockdown, scopeReport } from './lockdown.ts'
 
 // the project compiles against the DOM lib; this is the slice of a worker's global scope in use

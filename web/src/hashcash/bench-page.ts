@@ -4,8 +4,8 @@
  * Playwright. Everything runs through the real browser solver pool.
  */
 import { createBrowserHashcashSolver } from './browser-solver.ts'
-import type { SearchKernel } from '../../../shared/hashcash/sha256-search.ts'
-import type { HashcashProgress } from '../../../shared/hashcash/solver.ts'
+import type { SearchKernel } from '../../../shared/hashcash/index.ts'
+import type { HashcashProgress } from '../../../shared/hashcash/index.ts'
 
 export interface RateResult {
   workers: number

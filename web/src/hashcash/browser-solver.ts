@@ -3,8 +3,8 @@
  * (navigator.hardwareConcurrency by default). Vite bundles the worker from
  * the `new Worker(new URL(...), { type: 'module' })` pattern below.
  */
-import { createHashcashSolver } from '../../../shared/hashcash/solver.ts'
-import type { HashcashSolver, HashcashSolverInit, WorkerLike } from '../../../shared/hashcash/solver.ts'
+import { createHashcashSolver } from '../../../shared/hashcash/index.ts'
+import type { HashcashSolver, HashcashSolverInit, WorkerLike } from '../../../shared/hashcash/index.ts'
 
 /** Wraps a browser Worker into the pool's WorkerLike. */
 export function adaptBrowserWorker (worker: Worker): WorkerLike {

@@ -1,5 +1,5 @@
 /** Web Worker entry of the browser hashcash pool; spawned by browser-solver.ts. */
-import { handleWorkerMessages } from '../../../shared/hashcash/worker-protocol.ts'
+import { handleWorkerMessages } from '../../../shared/hashcash/index.ts'
 
 // the project compiles against the DOM lib; this is the slice of a worker's global scope in use
 interface WorkerScope {

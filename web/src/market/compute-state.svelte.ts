@@ -1,9 +1,9 @@
 import { mandelbrotJob, primesJob } from '../../../tasks/demo-jobs.ts'
 import type { MandelbrotJob, PrimesJob } from '../../../tasks/demo-jobs.ts'
-import type { ProviderJob } from '../../../shared/market/provider.ts'
-import type { TaskRunnerState } from '../../../shared/compute/task-runner.ts'
-import type { TaskHeader } from '../../../shared/market/market-codec.ts'
-import type { RequestorTask } from '../../../shared/market/requestor-task.ts'
+import type { ProviderJob } from '../../../shared/market/index.ts'
+import type { TaskRunnerState } from '../../../shared/compute/index.ts'
+import type { TaskHeader } from '../../../shared/market/index.ts'
+import type { RequestorTask } from '../../../shared/market/index.ts'
 import type { NodeState } from '../node/node-state.svelte.ts'
 import { InternalError, NotStartedError } from '../../../shared/errors.ts'
 

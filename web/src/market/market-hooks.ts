@@ -1,5 +1,5 @@
 import type { ComputeState, MandelbrotRequest, PrimesRequest, TaskView } from './compute-state.svelte.ts'
-import type { ProviderJob } from '../../../shared/market/provider.ts'
+import type { ProviderJob } from '../../../shared/market/index.ts'
 
 /**
  * `window.golemClayMarket`: a read-only view of this tab's market for tests

@@ -7,17 +7,17 @@
 // - Diagnostics: the same node as a provider without the app's UI, and ping
 //   round trips to time a bare stream.
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { moduleHash } from '../../../shared/compute/module-hash.ts'
+import { moduleHash } from '../../../shared/compute/index.ts'
 import { encodePrimesInput } from '../../../tasks/primes/ranges.ts'
 import { pingRoundTrips } from '../../../bench/tasks/ping-round-trips.ts'
 import { timedSubmit } from '../../../bench/tasks/timed-submit.ts'
 import { waitUntil } from '../../../bench/transport/bench-util.ts'
-import { toHex } from '../../../shared/storage/digest.ts'
+import { toHex } from '../../../shared/storage/index.ts'
 import { createBrowserTaskRunner } from '../compute/browser-task-runner.ts'
 import { createBrowserHashcashSolver } from '../hashcash/browser-solver.ts'
 import { createBrowserNode } from '../node/create-browser-node.ts'
 import type { Range, SubmitRun } from '../../../bench/tasks/timed-submit.ts'
-import type { SandboxPool } from '../../../shared/compute/sandbox-pool.ts'
+import type { SandboxPool } from '../../../shared/compute/index.ts'
 import type { BrowserNode } from '../node/create-browser-node.ts'
 import type { Connection } from '@libp2p/interface'
 

@@ -1,6 +1,6 @@
-import type { ConnectionInfo } from '../../../shared/p2p-service/connection-kind.ts'
-import type { DialOutcome } from '../../../shared/p2p-service/direct-dialer.ts'
-import type { RelayStatus } from '../../../shared/p2p-service/relay-connector.ts'
+import type { ConnectionInfo } from '../../../shared/connection/index.ts'
+import type { DialOutcome } from '../../../shared/p2p-service/index.ts'
+import type { RelayStatus } from '../../../shared/p2p-service/index.ts'
 import type { NetworkGraph } from './network-graph.ts'
 import type { ChatMessage, NodeState, Notice, PeerView, WorkState } from './node-state.svelte.ts'
 

@@ -1,6 +1,6 @@
 import { createStore, get, set } from 'idb-keyval'
-import { deserializePeers, serializePeers } from '../../../shared/peer-keeper/keeper-store.ts'
-import type { KeeperStore } from '../../../shared/peer-keeper/keeper-store.ts'
+import { deserializePeers, serializePeers } from '../../../shared/peer-keeper/index.ts'
+import type { KeeperStore } from '../../../shared/peer-keeper/index.ts'
 
 /** PeerKeeper records in IndexedDB, one list per identity slot (each tab is its own node). */
 export function idbKeeperStore (slot: number): KeeperStore {

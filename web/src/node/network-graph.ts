@@ -1,8 +1,8 @@
-import { connectionKind } from '../../../shared/p2p-service/connection-kind.ts'
-import { estimateNetwork, routingTableSummary } from '../../../shared/peer-keeper/network-summary.ts'
+import { connectionKind } from '../../../shared/connection/index.ts'
+import { estimateNetwork, routingTableSummary } from '../../../shared/peer-keeper/index.ts'
 import type { BrowserNode } from './create-browser-node.ts'
-import type { ConnectionKind } from '../../../shared/p2p-service/connection-kind.ts'
-import type { NetworkEstimate, RoutingTableSummary } from '../../../shared/peer-keeper/network-summary.ts'
+import type { ConnectionKind } from '../../../shared/connection/index.ts'
+import type { NetworkEstimate, RoutingTableSummary } from '../../../shared/peer-keeper/index.ts'
 
 export interface GraphNode {
   id: string

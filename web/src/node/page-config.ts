@@ -1,8 +1,6 @@
 import { InvalidConfigError } from '../../../shared/errors.ts'
-import { parseRelayAddr } from '../../../shared/p2p-service/relay-connector.ts'
-import { selectRelayAddr } from '../../../shared/p2p-service/relay-addresses.ts'
-import { fetchRelayAddrs } from '../../../shared/p2p-service/relay-status.ts'
-import { lastPeerId } from '../../../shared/util/multiaddr.ts'
+import { fetchRelayAddrs, parseRelayAddr, selectRelayAddr } from '../../../shared/p2p-service/index.ts'
+import { lastPeerId } from '../../../shared/util/index.ts'
 
 export interface PageConfig {
   /** Relay multiaddrs to dial. Empty: ask the relay that served the page. */

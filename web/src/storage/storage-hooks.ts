@@ -1,5 +1,5 @@
 import type { DownloadView, StorageState, UploadView } from './storage-state.svelte.ts'
-import type { TransferFaults } from '../../../shared/storage/transfer-faults.ts'
+import type { TransferFaults } from '../../../shared/storage/index.ts'
 
 /**
  * `window.golemClayStorage`: a read-only view of the page's transfers for

@@ -1,9 +1,7 @@
-import { blobSource, memorySink } from '../../../shared/storage/sources.ts'
-import { parseAddress } from '../../../shared/storage/object-address.ts'
-import { safeFileName } from '../../../shared/storage/object-path.ts'
-import type { ObjectInfo } from '../../../shared/storage/storage-codec.ts'
-import type { TransferProgress } from '../../../shared/storage/progress.ts'
-import type { TransferFaults } from '../../../shared/storage/transfer-faults.ts'
+import { blobSource, memorySink, parseAddress, safeFileName } from '../../../shared/storage/index.ts'
+import type { ObjectInfo } from '../../../shared/storage/index.ts'
+import type { TransferProgress } from '../../../shared/storage/index.ts'
+import type { TransferFaults } from '../../../shared/storage/index.ts'
 import type { NodeState } from '../node/node-state.svelte.ts'
 import { NotStartedError, UsageError } from '../../../shared/errors.ts'
 

@@ -5,8 +5,8 @@
  * pointers). Used by the Vitest suites and e2e/sandbox.spec.ts; never
  * shipped.
  */
-import { assembleWat } from '../../tasks/assemble.ts'
-import { moduleHash } from './module-hash.ts'
+import { assembleWat } from './assemble.ts'
+import { moduleHash } from '../shared/compute/index.ts'
 
 const MEMORY = '(import "env" "memory" (memory 1))'
 /** alloc: the input goes at 1028, right after a 4-byte length slot at 1024. */

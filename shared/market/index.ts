@@ -1,0 +1,12 @@
+/** The compute market: signed task headers, offers, assignments, reports and verdicts; requestor, provider and router. */
+export * from './market-errors.ts'
+export type { Assignment, TaskHeader } from './market-codec.ts'
+export { marketPubsub } from './market-gossip.ts'
+export type { TaskSpec } from './market-types.ts'
+export { exchange, MarketRefusedError } from './market-wire.ts'
+export type { MarketRequest } from './market-wire.ts'
+export { market, marketRouter } from './market.ts'
+export type { Market } from './market.ts'
+export type { ProviderInit, ProviderJob } from './provider.ts'
+export type { RequestorTask } from './requestor-task.ts'
+export { signMessage } from './signed.ts'
