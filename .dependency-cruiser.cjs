@@ -58,9 +58,9 @@ module.exports = {
     {
       name: 'no-test-code-in-the-product',
       severity: 'error',
-      comment: 'Benches, e2e fixtures and tests are never part of what a visitor or a relay runs.',
-      from: { path: '^(shared|relay|web/src)/', pathNot: ['\\.test\\.ts$', '^relay/testing/'] },
-      to: { path: ['^(bench|e2e)/', '\\.test\\.ts$', '^relay/testing/'] }
+      comment: 'Benches, test pages, e2e fixtures and test helpers are never part of what a visitor or a relay runs.',
+      from: { path: '^(shared|relay|web/src)/', pathNot: ['\\.test\\.ts$', '^relay/testing/', '^shared/testing/'] },
+      to: { path: ['^(bench|e2e)/', '\\.test\\.ts$', '^relay/testing/', '^shared/testing/', '^web/(bench|test-pages)/'] }
     }
   ],
   options: {

@@ -18,13 +18,14 @@ test.afterEach(async () => {
 })
 test.afterAll(async () => { await relay.stop() })
 
-async function providers (count: number): Promise<Page[]> {
+// the last `faulty` tabs open the test build's faults page: the page as it ships, with a provider that can be told to lie
+async function providers (count: number, faulty = 0): Promise<Page[]> {
   const pages: Page[] = []
   for (let i = 0; i < count; i++) {
     // two browser instances, tabs split between them
     if (browsers.length < 2) browsers.push(await launchChromium())
     const context = await (browsers[i % 2] as Browser).newContext()
-    const page = await openTab(context, relay.httpUrl)
+    const page = await openTab(context, i >= count - faulty ? `${relay.httpUrl}test-pages/faults.html` : relay.httpUrl)
     await waitProvider(page)
     pages.push(page)
   }
@@ -33,10 +34,10 @@ async function providers (count: number): Promise<Page[]> {
 
 test('four provider tabs render the Mandelbrot image for a requestor tab; a cheating tab is outvoted and penalised', async () => {
   test.setTimeout(240_000)
-  const workers = await providers(4)
+  const workers = await providers(4, 1)
   const cheat = workers[3] as Page
   const cheatId = await peerIdOf(cheat)
-  await cheat.evaluate(() => { window.golemClayMarket!.returnWrongResults(true) })
+  await cheat.evaluate(() => { window.golemClayFaults!.returnWrongResults(true) })
   const requestor = await openTab(await (browsers[0] as Browser).newContext(), relay.httpUrl)
   await waitProvider(requestor)
   // the honest tabs wait until the cheat holds work: three fast tabs could otherwise finish the image before its offer lands

@@ -13,7 +13,7 @@ import { mandelbrotImage, splitMandelbrot } from '../tasks/mandelbrot/tiles.ts'
 import { decodePrimesOutput, encodePrimesInput } from '../tasks/primes/ranges.ts'
 import { launchChromium } from './fixtures/chromium.ts'
 import { RelayProcess } from './fixtures/relay-process.ts'
-import type { SandboxRunResult } from '../web/src/compute/sandbox-test-page.ts'
+import type { SandboxRunResult } from '../web/bench/sandbox-page.ts'
 import type { TestModuleName } from '../tasks/test-modules.ts'
 import type { Browser, Page, Response } from '@playwright/test'
 import type { AddressInfo } from 'node:net'
@@ -64,10 +64,10 @@ const CSP_PROBE = `
 `
 
 test.beforeAll(async () => {
-  await buildTasks() // /tasks/<name>.wasm in dist/web, whatever built the page
+  await buildTasks() // /tasks/<name>.wasm in the test build, whatever built the page
   // the built page plus the CSP probe script, in a folder of this test's own
   webRoot = await mkdtemp(join(tmpdir(), 'golem-clay-sandbox-web-'))
-  await cp(fileURLToPath(new URL('../dist/web', import.meta.url)), webRoot, { recursive: true })
+  await cp(fileURLToPath(new URL('../dist/test-web', import.meta.url)), webRoot, { recursive: true })
   await writeFile(join(webRoot, 'assets', 'task-sandbox-csp-probe.js'), CSP_PROBE)
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await new Promise(resolve => wss.once('listening', resolve))

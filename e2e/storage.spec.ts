@@ -27,10 +27,11 @@ test.afterAll(async () => {
   await Promise.all(files.map(async f => { await rm(f, { force: true }) }))
 })
 
-async function storageTab (): Promise<Page> {
+// `faulty`: the test build's faults page, whose transfers can be told to meet a flaky network
+async function storageTab (faulty = false): Promise<Page> {
   const context = await browser.newContext()
   contexts.push(context)
-  const page = await openTab(context, relay.httpUrl)
+  const page = await openTab(context, faulty ? `${relay.httpUrl}test-pages/faults.html` : relay.httpUrl)
   await waitStorageReady(page)
   return page
 }
@@ -95,14 +96,14 @@ test('a small file goes tab → relay → another tab, and only with a valid tok
 
 test('50 MB tab → relay → tab with hashes checked; dropped connections resume where they stopped', async () => {
   test.setTimeout(180_000)
-  const [a, b] = [await storageTab(), await storageTab()]
+  const [a, b] = [await storageTab(true), await storageTab(true)]
   const size = 50 * 1024 * 1024
   const f = await randomFile('big.bin', size)
   files.push(f.path)
   const before = await storageStatus()
 
   // the connection to the relay drops 20 MB in; the upload continues from what the relay holds
-  await a.evaluate(() => { window.golemClayStorage!.injectFaults({ dropAt: 20 * 1024 * 1024 }) })
+  await a.evaluate(() => { window.golemClayFaults!.injectFaults({ dropAt: 20 * 1024 * 1024 }) })
   const up = await uploadViaUi(a, f.path, 150_000)
   expect(up.state, JSON.stringify(up.error)).toBe('done')
   expect(up.progress?.attempt).toBeGreaterThan(1)
@@ -114,7 +115,7 @@ test('50 MB tab → relay → tab with hashes checked; dropped connections resum
   expect(afterUp.bytesIn - before.bytesIn).toBeGreaterThanOrEqual(size)
 
   const shared = await shareViaUi(a, await peerIdOf(b))
-  await b.evaluate(() => { window.golemClayStorage!.injectFaults({ dropAt: 30 * 1024 * 1024 }) })
+  await b.evaluate(() => { window.golemClayFaults!.injectFaults({ dropAt: 30 * 1024 * 1024 }) })
   const got = await downloadViaUi(b, shared, 150_000)
   expect(got.state, JSON.stringify(got.error)).toBe('done')
   expect(got.progress?.attempt).toBeGreaterThan(1)
@@ -126,12 +127,12 @@ test('50 MB tab → relay → tab with hashes checked; dropped connections resum
 })
 
 test('a corrupted chunk is refused and sent again; a wrong content hash stores nothing', async () => {
-  const a = await storageTab()
+  const a = await storageTab(true)
   const f = await randomFile('corrupt.bin', 3 * 1024 * 1024)
   files.push(f.path)
   const before = await storageStatus()
 
-  await a.evaluate(() => { window.golemClayStorage!.injectFaults({ corruptAt: 1_500_000 }) })
+  await a.evaluate(() => { window.golemClayFaults!.injectFaults({ corruptAt: 1_500_000 }) })
   const up = await uploadViaUi(a, f.path)
   expect(up.state, JSON.stringify(up.error)).toBe('done')
   const after = await storageStatus()
@@ -139,7 +140,7 @@ test('a corrupted chunk is refused and sent again; a wrong content hash stores n
   const back = await downloadViaUi(a, up.address!)
   expect(sha256Hex(back.bytes!)).toBe(f.sha256)
 
-  await a.evaluate(() => { window.golemClayStorage!.injectFaults({ wrongHash: '0'.repeat(64) }) })
+  await a.evaluate(() => { window.golemClayFaults!.injectFaults({ wrongHash: '0'.repeat(64) }) })
   const bad = await uploadViaUi(a, f.path)
   expect(bad.state).toBe('failed')
   expect(bad.error?.name).toBe('ContentHashMismatchError')

@@ -19,9 +19,9 @@ import { createNodeHashcashSolver } from '../../relay/hashcash/node-solver.ts'
 import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from '@playwright/test'
 import type { HashcashProgress, HashcashSolver } from '../../shared/hashcash/index.ts'
-import type { RateResult, SolveTimesResult } from '../../web/src/hashcash/bench-page.ts'
+import type { RateResult, SolveTimesResult } from '../../web/bench/hashcash-page.ts'
 
-const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url))
+const WEB_ROOT = fileURLToPath(new URL('../../dist/test-web/', import.meta.url))
 const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url))
 
 /** Rate runs: discard the first WARMUP_MS (start-up, tier-up), then measure for MEASURE_MS. */

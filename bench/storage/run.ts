@@ -25,7 +25,7 @@ import { mbps, median, round } from '../transport/stats.ts'
 import { rawDownload, rawUpload } from './raw-protocol.ts'
 import { medianRatio, pairRatio, pairRatios, storageSection } from './report.ts'
 import type { Measure, StorageBenchResult } from './report.ts'
-import type { StorageBenchApi } from '../../web/src/storage/storage-bench.ts'
+import type { StorageBenchApi } from '../../web/bench/storage-page.ts'
 import type { ChildProcess } from 'node:child_process'
 import type { Page } from '@playwright/test'
 
@@ -55,7 +55,7 @@ async function relayDir (name: string): Promise<{ dir: string, peerId: string }>
 
 async function startRelay (name: string, extra: string[] = [], dir?: string): Promise<Relay> {
   dir ??= (await relayDir(name)).dir
-  const args = ['--data', dir, '--host', '127.0.0.1', '--http-port', String(await freePort()), '--ws-port', String(await freePort()), '--tcp-port', String(await freePort()),
+  const args = ['--data', dir, '--web-root', 'dist/test-web', '--host', '127.0.0.1', '--http-port', String(await freePort()), '--ws-port', String(await freePort()), '--tcp-port', String(await freePort()),
     '--difficulty', '8', '--storage-quota', '40GiB', '--storage-peer-quota', '20GiB', '--quiet', ...extra]
   const profile = PROFILE_DIR != null && name === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
   const child = spawn(process.execPath, [...RELAY_NODE_FLAGS, ...profile, '--import', 'tsx', 'bench/storage/bench-relay.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
@@ -157,7 +157,7 @@ function profileOnce (page: Page): <T>(name: string, fn: () => Promise<T>) => Pr
 async function main (): Promise<StorageBenchResult | null> {
   const began = Date.now()
   const loadAtStart = loadAverage()
-  if (!existsSync(join(ROOT, 'dist/web/bench/storage.html'))) throw new Error('dist/web/bench/storage.html is missing: run "npm run build" first')
+  if (!existsSync(join(ROOT, 'dist/test-web/bench/storage.html'))) throw new Error('dist/test-web/bench/storage.html is missing: run "npm run build:test" first')
   await waitForQuiet(log)
 
   log('bench: starting relay A, and relay B replicating A')

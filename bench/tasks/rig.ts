@@ -13,7 +13,7 @@ import { round } from '../transport/stats.ts'
 import { childrenMatching, coresBetween, groupSnapshot } from './cpu-groups.ts'
 import type { CpuSplit, DirectSample, NetworkSample } from './report.ts'
 import type { NodePeer } from '../../relay/node-peer/create-node-peer.ts'
-import type { DirectRun, Range, TasksBenchApi } from '../../web/src/market/tasks-bench-page.ts'
+import type { DirectRun, Range, TasksBenchApi } from '../../web/bench/tasks-page.ts'
 import type { Browser, Page } from '@playwright/test'
 
 /** Prime ranges start here: far enough out that every subtask of a run costs about the same. */

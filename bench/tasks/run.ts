@@ -153,7 +153,7 @@ async function measureSize (rig: Rig, target: number, msPerUnit: number): Promis
 async function main (): Promise<TasksBenchResult> {
   const began = Date.now()
   const loadAtStart = loadAverage()
-  if (!existsSync(join(ROOT, 'dist/web/bench/tasks.html'))) throw new Error('dist/web/bench/tasks.html is missing: run "npm run build" first')
+  if (!existsSync(join(ROOT, 'dist/test-web/bench/tasks.html'))) throw new Error('dist/test-web/bench/tasks.html is missing: run "npm run build:test" first')
   await waitForQuiet(log, QUIET, 60_000)
   const rig = await setUp(CORES, log)
   // interrupted: stop the relay processes and browsers too

@@ -1,4 +1,4 @@
-import type { SetupRequest } from '../../web/src/bench/bench-api.ts'
+import type { SetupRequest } from '../../web/bench/transport/bench-api.ts'
 
 const MiB = 1024 * 1024
 

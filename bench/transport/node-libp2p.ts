@@ -10,7 +10,7 @@ import { sendBulk } from './bench-protocol.ts'
 import { setupLoop, transferLoop } from './bench-util.ts'
 import { closeAll, dialKind, targetPeer, timeDial } from './libp2p-helpers.ts'
 import type { NodePeer } from '../../relay/node-peer/create-node-peer.ts'
-import type { SetupRequest } from '../../web/src/bench/bench-api.ts'
+import type { SetupRequest } from '../../web/bench/transport/bench-api.ts'
 import type { SetupSamples, ThroughputRequest } from './bench-util.ts'
 import type { Connection } from '@libp2p/interface'
 

@@ -2,7 +2,7 @@ import { connect } from 'node:net'
 import { once } from 'node:events'
 import { CHUNK_SIZE, decodeAck } from './bench-protocol.ts'
 import { setupLoop, transferLoop } from './bench-util.ts'
-import type { SetupRequest } from '../../web/src/bench/bench-api.ts'
+import type { SetupRequest } from '../../web/bench/transport/bench-api.ts'
 import type { SetupSamples, ThroughputRequest } from './bench-util.ts'
 import type { Socket } from 'node:net'
 

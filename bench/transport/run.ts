@@ -18,7 +18,7 @@ import { openTabs } from './tabs.ts'
 import type { SetupSamples, ThroughputRequest } from './bench-util.ts'
 import type { PathKey, PathResult, Summary } from './report.ts'
 
-const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url))
+const WEB_ROOT = fileURLToPath(new URL('../../dist/test-web/', import.meta.url))
 const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url))
 /** Room for a whole set-up loop, pacing and a few retries included. */
 const SETUP_CALL_MS = 180_000

@@ -7,7 +7,7 @@ export interface StaticServer {
   close: () => Promise<void>
 }
 
-/** Serves the built page (`dist/web`) on a free loopback port. */
+/** Serves the test build (`dist/test-web`: the page and the bench pages) on a free loopback port. */
 export async function startStaticServer (root: string): Promise<StaticServer> {
   const serve = sirv(root, { dev: false, etag: false, gzip: false, maxAge: 0 })
   const server = createServer((req, res) => {

@@ -1,6 +1,6 @@
 import { launchChromium } from '../../e2e/fixtures/chromium.ts'
 import { withTimeout } from './bench-util.ts'
-import type { TransportBenchApi } from '../../web/src/bench/bench-api.ts'
+import type { TransportBenchApi } from '../../web/bench/transport/bench-api.ts'
 import type { Browser, Page } from '@playwright/test'
 
 type Api = TransportBenchApi

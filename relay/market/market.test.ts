@@ -15,6 +15,8 @@ import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer, NodePeerInit } from '../node-peer/create-node-peer.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { tcpAddr as tcp, until } from '../testing/wait.ts'
+import { cheatingRunner, mismatchingTap } from '../../shared/testing/index.ts'
+import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 
 const FAST = { difficulty: { base: 4, max: 6 } }
 const running: Array<{ stop: () => Promise<void> | void }> = []
@@ -55,8 +57,8 @@ async function relay (): Promise<RelayNode> {
   return node
 }
 
-async function peer (r: RelayNode, provider?: NodePeerInit['provider']): Promise<NodePeer> {
-  const node = await createNodePeer({ relays: [tcp(r)], session: FAST, maxRelays: 1, provider })
+async function peer (r: RelayNode, provider?: NodePeerInit['provider'], market?: NodePeerInit['market']): Promise<NodePeer> {
+  const node = await createNodePeer({ relays: [tcp(r)], session: FAST, maxRelays: 1, provider, market })
   await node.start()
   running.push(node)
   await until(() => node.services.relays.status.some(s => s.state === 'reserved'), 'a reservation')
@@ -71,7 +73,7 @@ describe('compute market between Node peers (real libp2p, storage, worker thread
     const r = await relay()
     const requestor = await peer(r)
     const honest = [await peer(r, { cores: 1 }), await peer(r, { cores: 1 })]
-    const cheat = await peer(r, { cores: 1, faults: { wrongResults: true } })
+    const cheat = await peer(r, { cores: 1, runner: cheatingRunner(createNodeTaskRunner({ cores: 1 })) })
     const task = await requestor.services.market.submit({ name: 'add one', module: addOne, inputs: inputs(6), k: 3, subtaskTimeout: 20_000, timeout: 60_000 })
     const rejected: string[] = []
     task.addEventListener('rejected', (evt) => { rejected.push(evt.detail.provider) })
@@ -178,7 +180,7 @@ describe('compute market refusals (real libp2p)', () => {
   it('rejects a result whose bytes do not match the reported hash, and reassigns it', { timeout: 90_000 }, async () => {
     const r = await relay()
     const requestor = await peer(r)
-    const liar = await peer(r, { cores: 1, faults: { mismatchedData: true } })
+    const liar = await peer(r, { cores: 1 }, { tap: mismatchingTap() })
     const task = await requestor.services.market.submit({ name: 'add one', module: addOne, inputs: inputs(3), timeout: 60_000 })
     const rejected = pEvent(task, 'rejected', { timeout: 30_000 })
     expect((await rejected as CustomEvent).detail).toMatchObject({ provider: liar.peerId.toString(), reason: 'result does not match its hash' })

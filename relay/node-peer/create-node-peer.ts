@@ -17,9 +17,10 @@ import { storageClient } from '../../shared/storage/index.ts'
 import { market, marketPubsub } from '../../shared/market/index.ts'
 import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 import type { Market } from '../../shared/market/index.ts'
-import type { ProviderInit } from '../../shared/market/index.ts'
+import type { MarketInit, ProviderInit } from '../../shared/market/index.ts'
+import type { TaskRunner } from '../../shared/compute/index.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
-import type { StorageClient } from '../../shared/storage/index.ts'
+import type { StorageClient, StorageClientInit } from '../../shared/storage/index.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
 import { verifySolution } from '../../shared/hashcash/index.ts'
 import { BanList, PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS, sessionManager } from '../../shared/peer-session/index.ts'
@@ -56,7 +57,11 @@ export interface NodePeerInit {
   /** Overrides for finding peers on other relays (intervals). */
   finder?: PeerFinderInit
   /** Run other people's subtasks on worker threads. @default off */
-  provider?: Omit<ProviderInit, 'runtime'> & { cores?: number }
+  provider?: Omit<ProviderInit, 'runtime'> & { cores?: number, runner?: TaskRunner }
+  /** Storage client options (retries, timeouts, a transfer tap). */
+  storage?: StorageClientInit
+  /** Market options beyond the provider (a request tap). */
+  market?: Pick<MarketInit, 'tap'>
 }
 
 export type NodePeerServices = {
@@ -125,10 +130,11 @@ export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
       randomWalk: pacedRandomWalk(),
       finder: peerFinder(init.finder),
       relays: relayConnector({ relays: init.relays, maxRelays, acceptAddr: (ma) => TCP.exactMatch(ma) }),
-      storage: storageClient(),
+      storage: storageClient(init.storage),
       pubsub: marketPubsub(),
       market: market({
-        provider: init.provider == null ? undefined : { ...init.provider, runtime: 'node', runner: createNodeTaskRunner({ cores: init.provider.cores }) }
+        ...init.market,
+        provider: init.provider == null ? undefined : { ...init.provider, runtime: 'node', runner: init.provider.runner ?? createNodeTaskRunner({ cores: init.provider.cores }) }
       })
     }
   })

@@ -9,12 +9,13 @@ import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
-import type { StorageReply } from '../../shared/storage/index.ts'
+import type { StorageReply, TransferTap } from '../../shared/storage/index.ts'
 import type { ObjectStore } from './object-store.ts'
 import type { PendingRecord } from './pending-uploads.ts'
 import type { RelayStorageInit } from './relay-storage.ts'
 import type { Hypercore } from 'corestore'
 import type { PrivateKey } from '@libp2p/interface'
+import { faultyTap } from '../../shared/testing/index.ts'
 
 // proof of work is exercised by its own tests; keep these fast
 const LOW_DIFFICULTY = { difficulty: { base: 4, max: 8 } }
@@ -49,8 +50,8 @@ async function startRelay (storage: Partial<RelayStorageInit> = {}, fresh = true
   return relay
 }
 
-async function startPeer (relay: RelayNode): Promise<NodePeer> {
-  const peer = await createNodePeer({ relays: [tcpAddr(relay)], session: LOW_DIFFICULTY, maxRelays: 1 })
+async function startPeer (relay: RelayNode, tap?: TransferTap): Promise<NodePeer> {
+  const peer = await createNodePeer({ relays: [tcpAddr(relay)], session: LOW_DIFFICULTY, maxRelays: 1, storage: { tap } })
   await peer.start()
   running.push(peer)
   await until(async () => (await peer.services.storage.relays()).length > 0, 'a storage relay')
@@ -187,7 +188,8 @@ describe('relay storage over real libp2p connections', () => {
 
   it('a large upload names its hash after the last chunk: a wrong one stores nothing, stale bytes of other content restart it', async () => {
     const relay = await startRelay()
-    const peer = await startPeer(relay)
+    const faults = faultyTap()
+    const peer = await startPeer(relay, faults)
     // what the client does above 4 MiB, by hand: no hash in the request, an `end` frame after the last chunk
     const small = randomBytes(200_000)
     const wrong = await raw(peer, relay)
@@ -231,7 +233,8 @@ describe('relay storage over real libp2p connections', () => {
     await expect(peer.services.storage.put(bytesSource(randomBytes(bytes.length)), { path: 'big.bin' })).rejects.toThrow(/never overwritten/)
     // the client's wrong-hash fault goes in its end frame: refused, nothing kept, and no fresh start (the resume was not the cause)
     const inBefore = storage(relay).status.bytesIn
-    await expect(peer.services.storage.put(bytesSource(randomBytes(bytes.length)), { path: 'faulty.bin', faults: { wrongHash: '0'.repeat(64) } })).rejects.toThrow(ContentHashMismatchError)
+    faults.inject({ wrongHash: '0'.repeat(64) })
+    await expect(peer.services.storage.put(bytesSource(randomBytes(bytes.length)), { path: 'faulty.bin' })).rejects.toThrow(ContentHashMismatchError)
     expect(storage(relay).status.bytesIn - inBefore).toBe(bytes.length)
     // left: the garbled w.bin, whose checked bytes wait for a resume
     expect(storage(relay).status).toMatchObject({ objects: 1, pendingUploads: 1 })

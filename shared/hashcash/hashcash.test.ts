@@ -3,7 +3,7 @@ import {
   decodeNonce, encodeNonce, expectedHashes, hashcashDigest, HashcashInvalidError, leadingZeroBits, verifySolution
 } from './hashcash.ts'
 import { createSearch } from './sha256-search.ts'
-import { fromHex, randomBytes } from '../testing/bytes.ts'
+import { fromHex, randomBytes } from '../testing/index.ts'
 
 // SHA-256("golem-clay hashcash test vector") and a nonce giving 33 leading
 // zero bits, found with an independent brute force (see sha256-search.test.ts)

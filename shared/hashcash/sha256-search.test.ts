@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fromHex, randomBytes, sha256 } from '../testing/bytes.ts'
+import { fromHex, randomBytes, sha256 } from '../testing/index.ts'
 import { HashcashInvalidError } from './errors.ts'
 import { createSearch, hashcashDigest, leadingZeroBits, rawKernels } from './sha256-search.ts'
 import type { SearchKernel } from './sha256-search.ts'

@@ -5,7 +5,7 @@ import { createHashcashSolver } from './solver.ts'
 import { handleWorkerMessages } from './worker-protocol.ts'
 import type { HashcashProgress, WorkerLike } from './solver.ts'
 import type { PoolToWorker, WorkerToPool } from './worker-protocol.ts'
-import { randomBytes } from '../testing/bytes.ts'
+import { randomBytes } from '../testing/index.ts'
 
 /**
  * A worker running the real worker-side code on this thread; messages are

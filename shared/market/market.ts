@@ -44,6 +44,8 @@ export interface MarketInit {
   requestsPerSecond?: number
   /** How long the read tokens given to providers stay valid, ms; one near its end is issued again. @default 7_200_000 */
   readTokenTtl?: number
+  /** Sees (and may alter) every request this node sends: instrumentation, or a test's dishonest peer. @default none */
+  tap?: { request?: (req: MarketRequest) => MarketRequest }
 }
 
 export interface MarketComponents {
@@ -303,7 +305,7 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     }
     const conn = await openConnection(connectionManager, id, { signal })
     await sessions.ensure(conn, { signal })
-    return await this.streams.request(conn, req, signal)
+    return await this.streams.request(conn, this.init.tap?.request?.(req) ?? req, signal)
   }
 
   private requestorContext (): RequestorContext {

@@ -21,8 +21,6 @@ export interface ProviderInit {
   maxModuleBytes?: number
   /** Largest input bundle (all subtasks' inputs) it fetches, bytes. @default 64 MiB */
   maxInputBundleBytes?: number
-  /** Test faults: return corrupted results (hashed as sent), or bytes that don't match the reported hash. */
-  faults?: { wrongResults?: boolean, mismatchedData?: boolean }
 }
 
 export interface ProviderContext {
@@ -212,16 +210,8 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
           if (changed) this.update(job)
         }
       })
-      if (this.init.faults?.wrongResults === true && data.byteLength > 0) {
-        data = data.slice()
-        data[0] = (data[0] as number) ^ 0xff
-      }
       if (data.byteLength > MAX_RESULT_BYTES) throw new TaskOutputTooLargeError(`The result is ${data.byteLength} bytes; a report carries at most ${MAX_RESULT_BYTES}`)
       result = { sha256: toHex(await sha256Once(data)), size: data.byteLength }
-      if (this.init.faults?.mismatchedData === true && data.byteLength > 0) {
-        data = data.slice()
-        data[data.byteLength - 1] = (data[data.byteLength - 1] as number) ^ 0x01
-      }
     } catch (err: any) {
       if (signal.aborted) {
         // the assignment's own time runs out at the task's deadline too: name the task's, whichever timer fired first

@@ -6,7 +6,7 @@ import { MAX_FRAME, STORAGE_PROTOCOL } from './storage-protocol.ts'
 import type { GetRequest, ObjectInfo } from './storage-codec.ts'
 import type { ProgressMeter } from './progress.ts'
 import type { DownloadSink } from './sources.ts'
-import type { TransferFaults } from './transfer-faults.ts'
+import type { TransferTap } from './transfer-tap.ts'
 import type { Connection } from '@libp2p/interface'
 
 export interface DownloadAttemptInit {
@@ -17,7 +17,7 @@ export interface DownloadAttemptInit {
   sink: DownloadSink
   meter: ProgressMeter
   signal: AbortSignal
-  faults?: TransferFaults
+  tap?: TransferTap
   idleTimeout: number
   /** Called after each verified chunk, with the new offset. */
   onOffset: (offset: number) => void
@@ -29,7 +29,7 @@ export interface DownloadAttemptInit {
  * all bytes are in (they may have come from several relays).
  */
 export async function downloadAttempt (init: DownloadAttemptInit): Promise<ObjectInfo> {
-  const { conn, request, sink, meter, faults } = init
+  const { conn, request, sink, meter, tap } = init
   const controller = new AbortController()
   const signal = AbortSignal.any([init.signal, controller.signal])
   const stream = await conn.newStream(STORAGE_PROTOCOL, { signal })
@@ -77,26 +77,19 @@ export async function downloadAttempt (init: DownloadAttemptInit): Promise<Objec
       } else {
         bytes = f.bytes.subarray()
       }
-      if (faults?.corruptAt != null && faults.corruptAt >= offset && faults.corruptAt < offset + bytes.byteLength) {
-        if (region == null) bytes = bytes.slice()
-        bytes[faults.corruptAt - offset] = (bytes[faults.corruptAt - offset] as number) ^ 0x01
-        delete faults.corruptAt
-      }
+      bytes = tap?.chunk?.('down', offset, bytes) ?? bytes
       if (!equalBytes(await sha256Once(bytes), f.sha256)) throw new ChunkCorruptedError(`Chunk at byte ${offset} failed its hash check`, offset)
       await sink.write(offset, bytes)
       offset += bytes.byteLength
       init.onOffset(offset)
       meter.update(offset)
-      if (faults?.dropAt != null && offset >= faults.dropAt) {
-        delete faults.dropAt
-        conn.abort(new Error('Connection dropped on purpose (test fault)'))
-      }
+      tap?.moved?.('down', offset, conn)
     }
     await stream.close({ signal }).catch(() => {})
     return object
   } catch (err: any) {
     const cause = controller.signal.aborted && !init.signal.aborted ? controller.signal.reason : err
-    stream.abort(cause instanceof Error ? cause : new Error(String(cause)))
+    stream.abort(cause instanceof Error ? cause : new StorageProtocolError(String(cause)))
     throw cause
   } finally {
     clearInterval(watchdog)

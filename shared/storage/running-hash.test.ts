@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { RunningHash } from './running-hash.ts'
 import { bytesSource } from './sources.ts'
-import { randomBytes, sha256, toHex } from '../testing/bytes.ts'
+import { randomBytes, sha256, toHex } from '../testing/index.ts'
 
 const hex = (b: Uint8Array): string => toHex(sha256(b))
 

@@ -17,7 +17,7 @@ import type { ProgressHandler } from './progress.ts'
 import type { DownloadSink, UploadSource } from './sources.ts'
 import type { ObjectInfo, PutRequest } from './storage-codec.ts'
 import type { TokenOperation } from './transfer-token.ts'
-import type { TransferFaults } from './transfer-faults.ts'
+import type { TransferTap } from './transfer-tap.ts'
 import type { SessionManager } from '../peer-session/index.ts'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, PeerStore, PrivateKey, Startable } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
@@ -35,6 +35,8 @@ export interface StorageClientInit {
   idleTimeout?: number
   /** Bytes per chunk asked of the relay. @default the relay's choice (256 KiB) */
   chunkSize?: number
+  /** Sees (and may alter) every transfer: instrumentation, or a test's flaky network. @default none */
+  tap?: TransferTap
 }
 
 export interface StorageClientComponents {
@@ -57,13 +59,10 @@ export interface PutOptions extends AbortOptions {
   token?: string
   drive?: string
   onProgress?: ProgressHandler
-  /** Test faults; each fires once. */
-  faults?: TransferFaults
 }
 
 export interface GetOptions extends AbortOptions {
   onProgress?: ProgressHandler
-  faults?: TransferFaults
 }
 
 export interface PutResult {
@@ -89,6 +88,7 @@ export class StorageClient implements Startable {
   private readonly retryDelay: { initial: number, max: number }
   private readonly idleTimeout: number
   private readonly chunkSize?: number
+  private readonly tap?: TransferTap
   private controller = new AbortController()
 
   constructor (components: StorageClientComponents, init: StorageClientInit = {}) {
@@ -98,6 +98,7 @@ export class StorageClient implements Startable {
     this.retryDelay = init.retryDelay ?? { initial: 500, max: 5_000 }
     this.idleTimeout = init.idleTimeout ?? 30_000
     this.chunkSize = init.chunkSize
+    this.tap = init.tap
   }
 
   readonly [Symbol.toStringTag] = '@golem-clay/storage-client'
@@ -133,7 +134,8 @@ export class StorageClient implements Startable {
     let sha256: string | undefined
     if (upFront) {
       meter.phase('hashing')
-      sha256 = options.faults?.wrongHash ?? await source.sha256((bytes) => { meter.update(bytes) }, signal)
+      const digest = await source.sha256((bytes) => { meter.update(bytes) }, signal)
+      sha256 = this.tap?.declare?.(digest) ?? digest
     }
     const contentHash = upFront ? undefined : await startContentHash(source, signal)
     // from here on, bytes count what the relay has
@@ -147,15 +149,18 @@ export class StorageClient implements Startable {
     const backoff = new Backoff({ initialDelay: this.retryDelay.initial, maxDelay: this.retryDelay.max })
     let resumedAt = 0
     let restarted = false
+    // a tap that promised another hash than the content's makes the mismatch ours: no fresh start for it
+    let promisedOther = false
     for (let attempt = 1; ; attempt++) {
       try {
         // an upload resumes only where it started: the relay holds the partial data
         target ??= await this.pickRelay()
         const conn = await this.connect(target, signal)
         const result = await uploadAttempt({
-          conn, request, source, meter, signal, faults: options.faults, idleTimeout: this.idleTimeout,
+          conn, request, source, meter, signal, tap: this.tap, idleTimeout: this.idleTimeout,
           ...(contentHash != null ? { contentHash } : {}),
-          onReady: (offset) => { resumedAt = offset }
+          onReady: (offset) => { resumedAt = offset },
+          onPromised: (altered) => { promisedOther = altered }
         })
         meter.phase('done')
         return { ...result, address: formatAddress(addressOf(result.object)) }
@@ -163,7 +168,7 @@ export class StorageClient implements Startable {
         if (signal.aborted) throw err
         // the relay resumed older bytes of other content at this path and size (an earlier, abandoned
         // upload): it threw them away on the mismatch, so one fresh start sends ours
-        if (err instanceof ContentHashMismatchError && contentHash != null && resumedAt > 0 && !restarted && options.faults?.wrongHash == null) {
+        if (err instanceof ContentHashMismatchError && contentHash != null && resumedAt > 0 && !restarted && !promisedOther) {
           restarted = true
           this.log('upload of %s resumed bytes of other content; starting again', path)
           continue
@@ -208,7 +213,7 @@ export class StorageClient implements Startable {
               sink,
               meter,
               signal,
-              faults: options.faults,
+              tap: this.tap,
               idleTimeout: this.idleTimeout,
               onOffset: (at) => { offset = at }
             })

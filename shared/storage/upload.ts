@@ -7,7 +7,7 @@ import type { ObjectInfo, PutRequest, StorageReply } from './storage-codec.ts'
 import type { ProgressMeter } from './progress.ts'
 import type { ContentHash } from './content-hash.ts'
 import type { UploadSource } from './sources.ts'
-import type { TransferFaults } from './transfer-faults.ts'
+import type { TransferTap } from './transfer-tap.ts'
 import type { Connection } from '@libp2p/interface'
 
 export interface UploadAttemptInit {
@@ -16,13 +16,15 @@ export interface UploadAttemptInit {
   source: UploadSource
   meter: ProgressMeter
   signal: AbortSignal
-  faults?: TransferFaults
+  tap?: TransferTap
   /** No reply from the relay for this long fails the attempt, ms. */
   idleTimeout: number
   /** When the request names no hash: the whole content's hash, sent as `end` after the last chunk. */
   contentHash?: ContentHash
   /** The relay said where this attempt starts (above 0: it resumes bytes it kept). */
   onReady?: (offset: number) => void
+  /** The hash promised after the last chunk went out; true when the tap promised another than the content's. */
+  onPromised?: (altered: boolean) => void
 }
 
 export interface UploadResult { object: ObjectInfo, deduplicated: boolean }
@@ -56,7 +58,7 @@ export async function readReply (fs: FrameStream, signal: AbortSignal): Promise<
  * content hashed to what we promised.
  */
 export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadResult> {
-  const { conn, request, source, meter, faults } = init
+  const { conn, request, source, meter, tap } = init
   const controller = new AbortController()
   const signal = AbortSignal.any([init.signal, controller.signal])
   const stream = await conn.newStream(STORAGE_PROTOCOL, { signal })
@@ -111,12 +113,7 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
       const end = chunk.at + chunk.bytes.byteLength
       next = end < source.size ? prepare(end) : undefined
       next?.catch(() => {})
-      let bytes = chunk.bytes
-      if (faults?.corruptAt != null && faults.corruptAt >= chunk.at && faults.corruptAt < end) {
-        bytes = bytes.slice()
-        bytes[faults.corruptAt - chunk.at] = (bytes[faults.corruptAt - chunk.at] as number) ^ 0x01
-        delete faults.corruptAt
-      }
+      const bytes = tap?.chunk?.('up', chunk.at, chunk.bytes) ?? chunk.bytes
       while (chunk.at - acked > MAX_UNACKED) {
         await Promise.race([new Promise<void>(resolve => { ackWaiter = resolve }), answers])
       }
@@ -124,13 +121,12 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
       offset = end
       lastActivity = Date.now()
       meter.update(offset)
-      if (faults?.dropAt != null && offset >= faults.dropAt) {
-        delete faults.dropAt
-        conn.abort(new Error('Connection dropped on purpose (test fault)'))
-      }
+      tap?.moved?.('up', offset, conn)
     }
     if (init.contentHash != null) {
-      const sha256 = faults?.wrongHash ?? await init.contentHash.digest(signal)
+      const digest = await init.contentHash.digest(signal)
+      const sha256 = tap?.declare?.(digest) ?? digest
+      init.onPromised?.(sha256 !== digest)
       await Promise.race([fs.write(encodeControl({ v: 1, type: 'end', sha256 }), { signal }), answers])
     }
     // all sent: the relay checks the whole hash and commits
@@ -141,7 +137,7 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
   } catch (err: any) {
     // the first cause wins: a typed error from the relay, or the stall, not the abort it triggered
     const cause = controller.signal.aborted && !init.signal.aborted ? controller.signal.reason : err
-    stream.abort(cause instanceof Error ? cause : new Error(String(cause)))
+    stream.abort(cause instanceof Error ? cause : new StorageProtocolError(String(cause)))
     throw cause
   } finally {
     clearInterval(watchdog)

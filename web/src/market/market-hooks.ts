@@ -3,8 +3,7 @@ import type { ProviderJob } from '../../../shared/market/index.ts'
 
 /**
  * `window.golemClayMarket`: a read-only view of this tab's market for tests
- * and curious users, the demo tasks without the form, and a fault switch
- * that makes this tab's own provider return corrupted results.
+ * and curious users, and the demo tasks without the form.
  */
 export interface MarketHooks {
   tasks: () => TaskView[]
@@ -17,8 +16,6 @@ export interface MarketHooks {
   score: (peer: string) => number | undefined
   submitMandelbrot: (req: MandelbrotRequest) => Promise<TaskView>
   submitPrimes: (req: PrimesRequest) => Promise<TaskView>
-  /** Test fault: this tab's provider corrupts every result it returns. */
-  returnWrongResults: (on: boolean) => void
 }
 
 declare global {
@@ -43,11 +40,7 @@ export function exposeMarketHooks (state: ComputeState): void {
     penalised: () => [...(market()?.penalised.keys() ?? [])],
     score: (peer) => state.app.node?.services.keeper.get(peer)?.score,
     submitMandelbrot: async (req) => await state.submitMandelbrot(req),
-    submitPrimes: async (req) => await state.submitPrimes(req),
-    returnWrongResults: (on) => {
-      const provider = market()?.provider
-      if (provider != null) provider.init.faults = { wrongResults: on }
-    }
+    submitPrimes: async (req) => await state.submitPrimes(req)
   }
   Object.defineProperty(window, 'golemClayMarket', { value: Object.freeze(hooks), configurable: false, writable: false })
 }

@@ -19,7 +19,8 @@ import { market, marketPubsub } from '../../../shared/market/index.ts'
 import { createBrowserTaskRunner } from '../compute/browser-task-runner.ts'
 import type { Market } from '../../../shared/market/index.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
-import type { StorageClient } from '../../../shared/storage/index.ts'
+import type { StorageClient, StorageClientInit } from '../../../shared/storage/index.ts'
+import type { TaskRunner } from '../../../shared/compute/index.ts'
 import { CLIENT_VERSION } from '../../../shared/version.ts'
 import { verifySolution } from '../../../shared/hashcash/index.ts'
 import { BanList, PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS, sessionManager } from '../../../shared/peer-session/index.ts'
@@ -41,8 +42,10 @@ import type { Libp2p } from 'libp2p'
 
 export interface BrowserNodeInit {
   privateKey: PrivateKey
-  /** Lending this tab's CPU: subtasks at once, and whether to offer at all. @default cores - 1, on */
-  compute?: { cores?: number, enabled?: boolean }
+  /** Lending this tab's CPU: subtasks at once, whether to offer at all, and the runner. @default cores - 1, on, sandboxed Web Workers */
+  compute?: { cores?: number, enabled?: boolean, runner?: TaskRunner }
+  /** Storage client options (retries, timeouts, a transfer tap). */
+  storage?: StorageClientInit
   relays: string[]
   iceServers?: RTCIceServer[]
   /** Hashcash solver pool (Web Workers) that pays for the sessions this tab opens. */
@@ -135,10 +138,10 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
         acceptAddr: (ma) => secure ? WebSocketsSecure.matches(ma) : WebSockets.matches(ma) || WebSocketsSecure.matches(ma)
       }),
       dialer: directDialer(),
-      storage: storageClient(),
+      storage: storageClient(init.storage),
       pubsub: marketPubsub(),
       // other people's subtasks run in sandboxed Workers: no network, DOM, storage or keys
-      market: market({ provider: { runtime: 'browser', enabled: init.compute?.enabled ?? true, runner: createBrowserTaskRunner({ cores: init.compute?.cores }) } })
+      market: market({ provider: { runtime: 'browser', enabled: init.compute?.enabled ?? true, runner: init.compute?.runner ?? createBrowserTaskRunner({ cores: init.compute?.cores }) } })
     }
   })
 }

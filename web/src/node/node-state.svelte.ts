@@ -17,6 +17,8 @@ import type { DialOutcome } from '../../../shared/p2p-service/index.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/index.ts'
 import type { BrowserNode } from './create-browser-node.ts'
 import { NotStartedError, ShuttingDownError } from '../../../shared/errors.ts'
+import type { TaskRunner } from '../../../shared/compute/index.ts'
+import type { StorageClientInit } from '../../../shared/storage/index.ts'
 
 export type Phase = 'identity' | 'locating' | 'starting' | 'running' | 'failed'
 
@@ -77,6 +79,14 @@ const WORK_LINGER_MS = 1_500
 
 const KIND_RANK: Record<ConnectionKind, number> = { webrtc: 0, tcp: 1, websocket: 2, relayed: 3, other: 4 }
 
+/** What the page may change about the node it makes: seams for other builds (the test build's flaky network, a dishonest provider). */
+export interface NodeOptions {
+  /** Makes the task runner for `cores` subtasks at once. @default sandboxed Web Workers */
+  runner?: (cores?: number) => TaskRunner
+  /** Storage client options (a transfer tap). */
+  storage?: StorageClientInit
+}
+
 /** The page's view of this tab's node; Svelte components read it directly. */
 export class NodeState {
   phase = $state<Phase>('identity')
@@ -99,6 +109,8 @@ export class NodeState {
   private wakeLocate?: () => void
   private relayIds = new Set<string>()
 
+  constructor (private readonly options: NodeOptions = {}) {}
+
   get online (): boolean {
     return this.relays.some(r => r.state === 'connected' || r.state === 'reserved')
   }
@@ -117,7 +129,17 @@ export class NodeState {
       const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
       this.phase = 'starting'
       this.solver = createBrowserHashcashSolver()
-      const node = await createBrowserNode({ privateKey: identity.privateKey, relays, iceServers: config.iceServers, solver: this.solver, keeperStore: idbKeeperStore(identity.slot), compute: loadComputeSettings() })
+      const compute = loadComputeSettings()
+      const runner = this.options.runner?.(compute.cores)
+      const node = await createBrowserNode({
+        privateKey: identity.privateKey,
+        relays,
+        iceServers: config.iceServers,
+        solver: this.solver,
+        keeperStore: idbKeeperStore(identity.slot),
+        compute: { ...compute, ...(runner != null ? { runner } : {}) },
+        ...(this.options.storage != null ? { storage: this.options.storage } : {})
+      })
       this.node = node
       this.peerId = node.peerId.toString()
       this.wire(node)

@@ -1,18 +1,14 @@
 import type { DownloadView, StorageState, UploadView } from './storage-state.svelte.ts'
-import type { TransferFaults } from '../../../shared/storage/index.ts'
 
 /**
  * `window.golemClayStorage`: a read-only view of the page's transfers for
- * tests and curious users, plus deliberate faults for the next transfer
- * (they only ever affect this tab's own transfers).
+ * tests and curious users.
  */
 export interface StorageHooks {
   uploads: () => UploadView[]
   downloads: () => DownloadView[]
   /** Connected relays that offer storage. */
   relays: () => Promise<string[]>
-  /** Corrupt a chunk, drop the connection, or lie about the hash, once. */
-  injectFaults: (faults: TransferFaults) => void
   /** Upload bytes made in the page (no file dialog), like the file input does. */
   uploadGenerated: (name: string, size: number, seed?: number) => Promise<UploadView>
 }
@@ -42,7 +38,6 @@ export function exposeStorageHooks (state: StorageState): void {
     uploads: () => state.uploads.map(u => JSON.parse(JSON.stringify(u))),
     downloads: () => state.downloads.map(d => JSON.parse(JSON.stringify(d))),
     relays: async () => await state.app.node?.services.storage.relays() ?? [],
-    injectFaults: (faults) => { state.faults = { ...faults } },
     uploadGenerated: async (name, size, seed = 1) => await state.upload(new File([generate(size, seed) as Uint8Array<ArrayBuffer>], name))
   }
   Object.defineProperty(window, 'golemClayStorage', { value: Object.freeze(hooks), configurable: false, writable: false })

@@ -1,7 +1,6 @@
 import { blobSource, memorySink, parseAddress, safeFileName } from '../../../shared/storage/index.ts'
 import type { ObjectInfo } from '../../../shared/storage/index.ts'
 import type { TransferProgress } from '../../../shared/storage/index.ts'
-import type { TransferFaults } from '../../../shared/storage/index.ts'
 import type { NodeState } from '../node/node-state.svelte.ts'
 import { NotStartedError, UsageError } from '../../../shared/errors.ts'
 
@@ -64,8 +63,6 @@ function errorView (err: any): { name: string, message: string } {
 export class StorageState {
   uploads = $state<UploadView[]>([])
   downloads = $state<DownloadView[]>([])
-  /** Faults for the next transfer (test hooks only). */
-  faults: TransferFaults = {}
 
   constructor (readonly app: NodeState) {}
 
@@ -77,13 +74,11 @@ export class StorageState {
     const id = crypto.randomUUID()
     this.uploads.unshift({ id, name: file.name, size: file.size, state: 'running', shared: [], history: [], startedAt: Date.now() })
     const view = this.uploads.find(u => u.id === id) as UploadView
-    const faults = this.takeFaults()
     try {
       const node = this.app.node
       if (node == null) throw new NotStartedError('The node is not running yet')
       const result = await node.services.storage.put(blobSource(file), {
         path: uploadPath(file.name),
-        faults,
         onProgress: track(view)
       })
       view.address = result.address
@@ -113,7 +108,6 @@ export class StorageState {
     const text = address.trim()
     this.downloads.unshift({ id, address: text, name: '', size: 0, state: 'running', history: [], startedAt: Date.now() })
     const view = this.downloads.find(d => d.id === id) as DownloadView
-    const faults = this.takeFaults()
     try {
       const node = this.app.node
       if (node == null) throw new NotStartedError('The node is not running yet')
@@ -121,7 +115,7 @@ export class StorageState {
       view.name = a.path.split('/').at(-1) ?? 'download'
       view.size = a.size
       const sink = memorySink(a.size)
-      const object = await node.services.storage.get(a, sink, { faults, onProgress: track(view) })
+      const object = await node.services.storage.get(a, sink, { onProgress: track(view) })
       view.sha256 = object.sha256
       view.url = URL.createObjectURL(new Blob([sink.bytes() as Uint8Array<ArrayBuffer>]))
       view.state = 'done'
@@ -131,11 +125,5 @@ export class StorageState {
     }
     view.finishedAt = Date.now()
     return $state.snapshot(view) as DownloadView
-  }
-
-  private takeFaults (): TransferFaults {
-    const faults = this.faults
-    this.faults = {}
-    return faults
   }
 }

@@ -1,15 +1,15 @@
 // first: the browser node module installs the WebRTC init-channel fix
-import { createBrowserNode } from '../node/create-browser-node.ts'
+import { createBrowserNode } from '../../src/node/create-browser-node.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { WebRTC } from '@multiformats/multiaddr-matcher'
 import { BENCH_PROTOCOL, handleBenchStream } from '../../../bench/transport/bench-protocol.ts'
 import { setupLoop, waitUntil } from '../../../bench/transport/bench-util.ts'
 import { webrtcSetup, webrtcThroughput, wsSetup, wsThroughput } from './libp2p-bench.ts'
-import { createBrowserHashcashSolver } from '../hashcash/browser-solver.ts'
+import { createBrowserHashcashSolver } from '../../src/hashcash/browser-solver.ts'
 import { RawRtc } from './raw-rtc.ts'
 import { attachForwarder, openWs, rawWsThroughput } from './raw-ws.ts'
 import type { TabInfo, TransportBenchApi } from './bench-api.ts'
-import type { BrowserNode } from '../node/create-browser-node.ts'
+import type { BrowserNode } from '../../src/node/create-browser-node.ts'
 
 function log (line: string): void {
   void window.benchLog?.(line).catch(() => {})

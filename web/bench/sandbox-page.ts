@@ -4,9 +4,9 @@
  * It exposes the runner's own API only: jobs are module bytes and inputs,
  * and the probe is the sandbox's fixed scope report, never code to run.
  */
-import { moduleHash } from '../../../shared/compute/index.ts'
-import { createBrowserTaskRunner } from './browser-task-runner.ts'
-import type { SubtaskLimits, TaskRunnerState } from '../../../shared/compute/index.ts'
+import { moduleHash } from '../../shared/compute/index.ts'
+import { createBrowserTaskRunner } from '../src/compute/browser-task-runner.ts'
+import type { SubtaskLimits, TaskRunnerState } from '../../shared/compute/index.ts'
 
 export type SandboxRunResult =
   | { ok: true, output: string, ms: number, progress: number[] }

@@ -3,9 +3,9 @@
  * `window.hashcashBench` for bench/hashcash/run.ts to drive through
  * Playwright. Everything runs through the real browser solver pool.
  */
-import { createBrowserHashcashSolver } from './browser-solver.ts'
-import type { SearchKernel } from '../../../shared/hashcash/index.ts'
-import type { HashcashProgress } from '../../../shared/hashcash/index.ts'
+import { createBrowserHashcashSolver } from '../src/hashcash/browser-solver.ts'
+import type { SearchKernel } from '../../shared/hashcash/index.ts'
+import type { HashcashProgress } from '../../shared/hashcash/index.ts'
 
 export interface RateResult {
   workers: number

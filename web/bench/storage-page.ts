@@ -1,11 +1,11 @@
 // The tab side of `npm run bench:storage` (see the Storage section of BENCHMARKS.md).
-import { createBrowserNode } from '../node/create-browser-node.ts'
+import { createBrowserNode } from '../src/node/create-browser-node.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { rawDownload, rawUpload } from '../../../bench/storage/raw-protocol.ts'
-import { bytesSource, memorySink } from '../../../shared/storage/index.ts'
-import { createBrowserHashcashSolver } from '../hashcash/browser-solver.ts'
-import type { BrowserNode } from '../node/create-browser-node.ts'
+import { rawDownload, rawUpload } from '../../bench/storage/raw-protocol.ts'
+import { bytesSource, memorySink } from '../../shared/storage/index.ts'
+import { createBrowserHashcashSolver } from '../src/hashcash/browser-solver.ts'
+import type { BrowserNode } from '../src/node/create-browser-node.ts'
 import type { Connection } from '@libp2p/interface'
 
 export interface StorageBenchApi {
