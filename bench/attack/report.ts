@@ -1,4 +1,5 @@
-import type { MachineInfo } from '../transport/machine-info.ts'
+import { machineLine } from '../common/index.ts'
+import type { MachineInfo } from '../common/index.ts'
 import type { Scenario } from './scenarios.ts'
 
 export interface PhaseResult {
@@ -41,7 +42,7 @@ export function attackSection (results: ScenarioResult[], m: MachineInfo, joins:
 
 \`npm run bench:attack\`: each finding of the hardening issue played against a real relay, with an honest newcomer's joins measured before and during the attack in one run.
 
-Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM; Node ${m.node}. Date: ${m.date}; 1-minute load average at the start: ${m.loadAtStart}.
+${machineLine(m, false)}
 
 | Attack | Honest joins that worked (failed dials) | Join p50, quiet (ms) | Join p50, attacked (ms) | Join p95, attacked (ms) | Difficulty asked, quiet / attacked (bits) | Relay CPU (cores) | Relay RSS (MiB) | Target met |
 |---|---|---|---|---|---|---|---|---|

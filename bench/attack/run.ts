@@ -7,25 +7,18 @@
 //   BENCH_ATTACK_JOINS=<n>   honest joins per phase (default 30)
 //   BENCH_ATTACK_ONLY=<a,b>  only these scenarios (names in scenarios.ts)
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Attacker } from '../../e2e/fixtures/attacks/attacker.ts'
 import { honestJoin } from '../../e2e/fixtures/honest.ts'
 import { RelayProcess } from '../../e2e/fixtures/relay-process.ts'
 import { tcpAddrOf } from '../../e2e/fixtures/rogue.ts'
-import { coresBetween, groupSnapshot } from '../tasks/cpu-groups.ts'
-import { upsertSection } from '../transport/benchmarks-file.ts'
-import { loadAverage, machineInfo } from '../transport/machine-info.ts'
-import { median, percentile, round } from '../transport/stats.ts'
+import { BENCHMARKS_MD, coresBetween, groupSnapshot, loadAverage, log, machineInfo, median, percentile, round, upsertSection } from '../common/index.ts'
 import { attackSection } from './report.ts'
 import { SCENARIOS } from './scenarios.ts'
 import type { PhaseResult, ScenarioResult } from './report.ts'
 import type { Scenario } from './scenarios.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const JOINS = Number(process.env.BENCH_ATTACK_JOINS ?? 30)
 const ONLY = (process.env.BENCH_ATTACK_ONLY ?? '').split(',').filter(s => s !== '')
-const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 
 /** `n` honest newcomers one after another; each joins, reserves (and stores), measures, and leaves. */
 async function joins (tcp: string, n: number, store: boolean): Promise<PhaseResult> {
@@ -123,7 +116,7 @@ const chromium = 'not used'
 const results: ScenarioResult[] = []
 for (const s of SCENARIOS.filter(s => ONLY.length === 0 || ONLY.includes(s.name))) results.push(await runScenario(s))
 const machine = machineInfo(chromium, loadAtStart)
-if (ONLY.length === 0 && JOINS >= 30) upsertSection(join(ROOT, 'BENCHMARKS.md'), 'Attacks', attackSection(results, machine, JOINS))
+if (ONLY.length === 0 && JOINS >= 30) upsertSection(BENCHMARKS_MD, 'Attacks', attackSection(results, machine, JOINS))
 else log('bench: a partial run (BENCH_ATTACK_ONLY or fewer than 30 joins) leaves BENCHMARKS.md alone')
 const summary = {
   attacks: Object.fromEntries(results.map(r => [r.scenario.name, {

@@ -1,5 +1,5 @@
-import { DHT_PROTOCOL } from '../../shared/protocols.ts'
-import type { MachineInfo } from '../transport/machine-info.ts'
+import { DHT_PROTOCOL } from '../../shared/wire/index.ts'
+import type { MachineInfo } from '../common/index.ts'
 import type { SizeSummary } from './summary.ts'
 
 export interface DhtBenchResult {

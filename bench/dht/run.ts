@@ -1,9 +1,7 @@
 // npm run bench:dht — see the DHT section of BENCHMARKS.md. Progress on
 // stderr; the last stdout line is the JSON summary.
 // Needs `node --expose-gc` (memory is measured after forced collections).
-import { fileURLToPath } from 'node:url'
-import { upsertSection } from '../transport/benchmarks-file.ts'
-import { loadAverage, machineInfo } from '../transport/machine-info.ts'
+import { BENCHMARKS_MD, loadAverage, log, machineInfo, upsertSection } from '../common/index.ts'
 import { SIM } from './config.ts'
 import { measureSize } from './measure.ts'
 import { sampleMemory } from './memory.ts'
@@ -14,8 +12,6 @@ import { summarize } from './summary.ts'
 import type { SimNode } from './sim-node.ts'
 import type { SizeSummary } from './summary.ts'
 
-const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url))
-const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 
 function describe (s: SizeSummary): void {
   log(`N=${s.nodes}: success ${s.successRate}, hops median ${s.hopsMedian} p99 ${s.hopsP99} (log2 N = ${s.log2N}), ${s.lookupMsMedian} ms median, ${s.requestsMedian} requests, ${s.memoryPerNodeKB} KB/node, routing table median ${s.routingTable.median}, ${s.unknownNodes} nodes in no table, closest recall ${s.closest.recallMean}; loop delay p99 ${s.loopDelayP99Ms} ms, GC ${s.gcSeconds} s (max pause ${s.gcMaxPauseMs} ms)`)

@@ -1,4 +1,4 @@
-import { median, percentile, round } from '../transport/stats.ts'
+import { median, percentile, round } from '../common/index.ts'
 import type { SizeResult } from './measure.ts'
 
 /** Per-size figures as printed in the JSON line and BENCHMARKS.md. */

@@ -8,21 +8,13 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as nodeCrypto from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { readFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
-import { chromium } from '@playwright/test'
-import sirv from 'sirv'
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/fixtures/chromium.ts'
 import { createNodeHashcashSolver } from '../../relay/hashcash/node-solver.ts'
-import type { AddressInfo } from 'node:net'
+import { BENCHMARKS_MD, HZ, launchChromium, log, machineTimes, requireTestPage, startStaticServer, treeTicks, upsertSection } from '../common/index.ts'
 import type { Browser, Page } from '@playwright/test'
 import type { HashcashProgress, HashcashSolver } from '../../shared/hashcash/index.ts'
 import type { RateResult, SolveTimesResult } from '../../web/bench/hashcash-page.ts'
-
-const WEB_ROOT = fileURLToPath(new URL('../../dist/test-web/', import.meta.url))
-const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url))
 
 /** Rate runs: discard the first WARMUP_MS (start-up, tier-up), then measure for MEASURE_MS. */
 const WARMUP_MS = 1000
@@ -37,7 +29,6 @@ const ROUNDS = 3
 /** Solves per difficulty for the mean time to solve (an exponential distribution: the mean of n has ±1/√n spread). */
 const SOLVES: Record<16 | 20 | 24, number> = { 16: 40, 20: 30, 24: 24 }
 
-const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 const mhs = (rate: number): number => Math.round(rate / 1e4) / 100
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
@@ -58,48 +49,15 @@ const runList = (runs: Array<{ rate: number, cpu: CpuShare }>): string =>
 // many cores our processes (this one, its worker threads, Chromium) really
 // got during the measuring window, and how busy the rest of the machine was.
 
-const CLK_TCK = 100
-
 interface CpuSample { at: number, ours: number, busy: number, steal: number }
 
-/** CPU seconds of this process and all its descendants (Chromium is one). */
-function ourCpuSeconds (): number {
-  const parents = new Map<number, number>()
-  const ticks = new Map<number, number>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // fields after "pid (comm)": state ppid ... utime(12th) stime(13th)
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      parents.set(Number(entry), Number(fields[1]))
-      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]))
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  let total = 0
-  for (const [pid, t] of ticks) {
-    for (let p: number | undefined = pid; p != null && p > 1; p = parents.get(p)) {
-      if (p === process.pid) {
-        total += t
-        break
-      }
-    }
-  }
-  return total / CLK_TCK
-}
-
-/** Machine-wide busy and stolen CPU seconds from /proc/stat. */
-function machineCpuSeconds (): { busy: number, steal: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number)
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields
-  return { busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK }
-}
-
+/** CPU seconds of this process and all its descendants (Chromium is one), and machine-wide busy and stolen ones. */
 function cpuSample (): CpuSample {
   try {
-    return { at: performance.now(), ours: ourCpuSeconds(), ...machineCpuSeconds() }
+    let ours = 0
+    for (const t of treeTicks(process.pid).values()) ours += t
+    const { busy, steal } = machineTimes()
+    return { at: performance.now(), ours: ours / HZ, busy: busy / HZ, steal: steal / HZ }
   } catch {
     return { at: performance.now(), ours: Number.NaN, busy: Number.NaN, steal: Number.NaN }
   }
@@ -124,18 +82,23 @@ const fmtShare = (c: CpuShare): string => `${c.ours.toFixed(2)} (others ${c.othe
 
 interface Measured extends RateResult { cpu: CpuShare }
 
-async function serveStatic (root: string): Promise<{ url: string, close: () => Promise<void> }> {
-  const handler = sirv(root, { dev: false, etag: false, gzip: false })
-  const server = createServer((req, res) => { handler(req, res, () => { res.statusCode = 404; res.end('not found') }) })
-  await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+interface RateRun {
+  measure: () => Promise<Measured>
+  /** The progress line's start, e.g. "1 worker: 12.3 MH/s". */
+  describe: (m: Measured) => string
+}
+
+/** `ROUNDS` runs of each of `one` and `many`, taken in turns (so a slow spell of the machine hits both), each logged. */
+async function interleaved (one: RateRun, many: RateRun): Promise<[Measured[], Measured[]]> {
+  const out: [Measured[], Measured[]] = [[], []]
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, run] of [one, many].entries()) {
+      const m = await run.measure()
+      out[i as 0 | 1].push(m)
+      log(`  ${run.describe(m)}, cores used ${fmtShare(m.cpu)}`)
     }
   }
+  return out
 }
 
 /** Same method as the bench page's `rate`, for the Node pool. */
@@ -224,31 +187,10 @@ function cpuModel (): string {
   }
 }
 
-/** Replaces (or appends) the `## Hashcash` section, leaving the rest of the file alone. */
-function upsertHashcashSection (section: string): void {
-  const heading = '## Hashcash'
-  let text = existsSync(BENCHMARKS_MD)
-    ? readFileSync(BENCHMARKS_MD, 'utf8')
-    : '# Benchmarks\n\nMeasured figures for Golem Clay, each section written by its `npm run bench:*` script.\n'
-  const lines = text.split('\n')
-  const start = lines.findIndex(l => l.trimEnd() === heading)
-  if (start < 0) {
-    text = `${text.replace(/\n*$/, '')}\n\n${section.trimEnd()}\n`
-  } else {
-    let end = lines.findIndex((l, i) => i > start && /^##? /.test(l))
-    if (end < 0) end = lines.length
-    const before = lines.slice(0, start).join('\n').replace(/\n*$/, '')
-    const after = lines.slice(end).join('\n').replace(/^\n*/, '')
-    text = `${before}\n\n${section.trimEnd()}\n${after !== '' ? `\n${after}` : ''}`
-    if (!text.endsWith('\n')) text += '\n'
-  }
-  writeFileSync(BENCHMARKS_MD, text)
-}
-
 async function main (): Promise<void> {
   const began = Date.now()
   const load = loadavg().map(l => l.toFixed(2)).join(', ')
-  if (!existsSync(`${WEB_ROOT}bench/hashcash.html`)) throw new Error(`${WEB_ROOT}bench/hashcash.html is missing: run "npm run build" first`)
+  requireTestPage('bench/hashcash.html')
 
   // Native baselines first, while nothing else of ours is running
   log('bench: openssl speed')
@@ -260,24 +202,18 @@ async function main (): Promise<void> {
 
   log('bench: Node worker_threads pool')
   const threads = availableParallelism()
-  const node1Runs: Measured[] = []
-  const nodeNRuns: Measured[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    const one = await nodeRate(1)
-    node1Runs.push(one)
-    log(`  1 thread: ${mhs(one.rate)} MH/s (${one.kernel}), cores used ${fmtShare(one.cpu)}`)
-    const all = await nodeRate(threads)
-    nodeNRuns.push(all)
-    log(`  ${threads} threads: ${mhs(all.rate)} MH/s, cores used ${fmtShare(all.cpu)}`)
-  }
+  const [node1Runs, nodeNRuns] = await interleaved(
+    { measure: async () => await nodeRate(1), describe: m => `1 thread: ${mhs(m.rate)} MH/s (${m.kernel})` },
+    { measure: async () => await nodeRate(threads), describe: m => `${threads} threads: ${mhs(m.rate)} MH/s` }
+  )
   const node1 = undisturbedMedian(node1Runs)
   const nodeN = undisturbedMedian(nodeNRuns)
 
-  const web = await serveStatic(WEB_ROOT)
+  const web = await startStaticServer()
   let browser: Browser | undefined
   try {
     log('bench: Chromium')
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     const page: Page = await browser.newPage()
     page.on('pageerror', err => { log(`  page error: ${err.message}`) })
     const edges: Partial<Record<'start' | 'end', CpuSample>> = {}
@@ -292,16 +228,10 @@ async function main (): Promise<void> {
       if (edges.start == null || edges.end == null) throw new Error('the page did not mark its measuring window')
       return { ...result, cpu: cpuShare(edges.start, edges.end) }
     }
-    const chrome1Runs: Measured[] = []
-    const chrome2Runs: Measured[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      const one = await rate(1)
-      chrome1Runs.push(one)
-      log(`  1 worker: ${mhs(one.rate)} MH/s (${one.kernel}), cores used ${fmtShare(one.cpu)}`)
-      const two = await rate(2)
-      chrome2Runs.push(two)
-      log(`  2 workers: ${mhs(two.rate)} MH/s total, cores used ${fmtShare(two.cpu)}`)
-    }
+    const [chrome1Runs, chrome2Runs] = await interleaved(
+      { measure: async () => await rate(1), describe: m => `1 worker: ${mhs(m.rate)} MH/s (${m.kernel})` },
+      { measure: async () => await rate(2), describe: m => `2 workers: ${mhs(m.rate)} MH/s total` }
+    )
     const chrome1 = undisturbedMedian(chrome1Runs)
     const chrome2 = undisturbedMedian(chrome2Runs)
 
@@ -364,7 +294,7 @@ ${table(['Difficulty', 'Solves', 'Mean ms', 'Mean hashes', 'Expected hashes (2^d
 
 Bench run took ${Math.round((Date.now() - began) / 1000)} s.
 `
-    upsertHashcashSection(section)
+    upsertSection(BENCHMARKS_MD, 'Hashcash', section)
     log(`bench: wrote the Hashcash section of ${BENCHMARKS_MD}`)
     process.stdout.write(`${section}\n`)
     process.stdout.write(`${JSON.stringify(summary)}\n`)

@@ -1,5 +1,5 @@
-import { median, round } from '../transport/stats.ts'
-import type { MachineInfo } from '../transport/machine-info.ts'
+import { machineLine, median, round } from '../common/index.ts'
+import type { MachineInfo } from '../common/index.ts'
 
 export interface Measure {
   /** Median MB/s (10^6 bytes per second). */
@@ -52,7 +52,7 @@ export function storageSection (r: StorageBenchResult): string {
 
 Hyperdrive storage on a relay, moved by the storage protocol (\`/golem-clay/storage/1.0.0\`), beside a raw transfer of the same bytes over a plain libp2p stream on the same connection, all in one run of \`npm run bench:storage\` (${r.seconds} s).
 
-Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM; Node ${m.node}; ${m.chromium} (headless). Date: ${m.date}; 1-minute load average at the start: ${m.loadAtStart}.
+${machineLine(m, true)}
 
 | Path | Direction | Storage MB/s | Raw MB/s | Storage / raw, pair by pair | Ratio of the medians |
 |---|---|---|---|---|---|

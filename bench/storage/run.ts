@@ -2,15 +2,11 @@
 // BENCH_STORAGE_PROFILE=<dir> also writes CPU profiles of relay A and of the tab (second storage and raw upload) there, and leaves BENCHMARKS.md alone.
 // BENCH_STORAGE_TAB_UPLOAD=<n> measures only the tab's upload, n pairs of raw and storage, for quick comparisons, and prints
 // the CPU each thread of relays A and B, this process and the tab's Chromium used per upload; BENCHMARKS.md is left alone.
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { launchChromium } from '../../e2e/fixtures/chromium.ts'
-import { addTicks, childrenMatching, threadTable, threadTicks, ticksBetween } from '../tasks/cpu-groups.ts'
 import { freePort } from '../../e2e/fixtures/ports.ts'
 import { ProcessLines } from '../../e2e/fixtures/process-lines.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -18,10 +14,10 @@ import { RELAY_NODE_FLAGS } from '../../relay/bin/node-flags.ts'
 import { loadOrCreateKey } from '../../relay/identity/key-file.ts'
 import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import { bytesSource, memorySink } from '../../shared/storage/index.ts'
-import { upsertSection } from '../transport/benchmarks-file.ts'
-import { cpuBetween, cpuSnapshot, waitForQuiet } from '../transport/cpu-usage.ts'
-import { loadAverage, machineInfo } from '../transport/machine-info.ts'
-import { mbps, median, round } from '../transport/stats.ts'
+import {
+  addTicks, BENCHMARKS_MD, cpuBetween, cpuSnapshot, launchChromiumWithPid, loadAverage, log, machineInfo, mbps, median, requireTestPage, round, spawnScript, stopChild,
+  threadTable, threadTicks, ticksBetween, upsertSection, waitForQuiet, waitUntil
+} from '../common/index.ts'
 import { rawDownload, rawUpload } from './raw-protocol.ts'
 import { medianRatio, pairRatio, pairRatios, storageSection } from './report.ts'
 import type { Measure, StorageBenchResult } from './report.ts'
@@ -29,8 +25,6 @@ import type { StorageBenchApi } from '../../web/bench/storage-page.ts'
 import type { ChildProcess } from 'node:child_process'
 import type { Page } from '@playwright/test'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BENCHMARKS_MD = join(ROOT, 'BENCHMARKS.md')
 const MiB = 1024 * 1024
 /** Bytes per transfer, transfers per figure. */
 const SIZE = 64 * MiB
@@ -39,7 +33,6 @@ const TAB_UPLOAD_ONLY = Number(process.env.BENCH_STORAGE_TAB_UPLOAD ?? 0)
 const REPS = TAB_UPLOAD_ONLY > 0 ? TAB_UPLOAD_ONLY : 5
 const WARMUP = 8 * MiB
 
-const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 /** Where the tab's and relay A's CPU profiles go, when set (a second storage and raw upload from the tab are profiled). */
 const PROFILE_DIR = process.env.BENCH_STORAGE_PROFILE
 const cleanups: Array<() => Promise<unknown>> = []
@@ -58,16 +51,11 @@ async function startRelay (name: string, extra: string[] = [], dir?: string): Pr
   const args = ['--data', dir, '--web-root', 'dist/test-web', '--host', '127.0.0.1', '--http-port', String(await freePort()), '--ws-port', String(await freePort()), '--tcp-port', String(await freePort()),
     '--difficulty', '8', '--storage-quota', '40GiB', '--storage-peer-quota', '20GiB', '--quiet', ...extra]
   const profile = PROFILE_DIR != null && name === 'a' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
-  const child = spawn(process.execPath, [...RELAY_NODE_FLAGS, ...profile, '--import', 'tsx', 'bench/storage/bench-relay.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawnScript('bench/storage/bench-relay.ts', args, [...RELAY_NODE_FLAGS, ...profile])
   const lines = new ProcessLines(child, `relay ${name}`)
   cleanups.push(async () => {
-    if (child.exitCode == null) {
-      const exited = new Promise(resolve => child.once('exit', resolve))
-      // a profiled relay writes its profile only when it exits by itself
-      if (profile.length > 0) child.stdin?.write('quit\n')
-      else child.kill('SIGTERM')
-      await exited
-    }
+    // a profiled relay writes its profile only when it exits by itself
+    await stopChild(child, profile.length > 0 ? { ask: () => { child.stdin?.write('quit\n') } } : {})
     await rm(dir, { recursive: true, force: true })
   })
   const ready = JSON.parse(await lines.waitFor(l => l.startsWith('{"ready"'), 60_000)).ready
@@ -76,14 +64,6 @@ async function startRelay (name: string, extra: string[] = [], dir?: string): Pr
 
 async function status (relay: Relay): Promise<any> {
   return await (await fetch(new URL('/status', relay.http))).json()
-}
-
-async function until (check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms
-  while (!await check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
 }
 
 function addr (relay: Relay, ws: boolean): string {
@@ -157,7 +137,7 @@ function profileOnce (page: Page): <T>(name: string, fn: () => Promise<T>) => Pr
 async function main (): Promise<StorageBenchResult | null> {
   const began = Date.now()
   const loadAtStart = loadAverage()
-  if (!existsSync(join(ROOT, 'dist/test-web/bench/storage.html'))) throw new Error('dist/test-web/bench/storage.html is missing: run "npm run build:test" first')
+  requireTestPage('bench/storage.html')
   await waitForQuiet(log)
 
   log('bench: starting relay A, and relay B replicating A')
@@ -165,12 +145,11 @@ async function main (): Promise<StorageBenchResult | null> {
   const bDir = await relayDir('b')
   const a = await startRelay('a', ['--replication-allow', bDir.peerId])
   const b = await startRelay('b', ['--replicate-from', addr(a, false)], bDir.dir)
-  await until(async () => (await status(a)).storage.replication.replicas.includes(b.peerId), 60_000, 'B to register as A\'s replica')
+  await waitUntil(async () => (await status(a)).storage.replication.replicas.includes(b.peerId), 60_000, 'B to register as A\'s replica')
 
   log('bench: opening the bench tab and a Node peer, both on relay A')
-  const chromiums = new Set(childrenMatching(process.pid, 'chrom'))
-  const browser = await launchChromium()
-  const roots = { a: a.child.pid ?? -1, b: b.child.pid ?? -1, tab: childrenMatching(process.pid, 'chrom').find(p => !chromiums.has(p)) ?? -1 }
+  const { browser, pid: tabPid } = await launchChromiumWithPid()
+  const roots = { a: a.child.pid ?? -1, b: b.child.pid ?? -1, tab: tabPid }
   cleanups.push(async () => { await browser.close() })
   const page = await browser.newPage()
   page.on('pageerror', (err) => { log(`[tab] page error: ${err.message}`) })
@@ -181,7 +160,7 @@ async function main (): Promise<StorageBenchResult | null> {
   const peer = await createNodePeer({ relays: [addr(a, false)], maxRelays: 1 })
   await peer.start()
   cleanups.push(async () => { await peer.stop() })
-  await until(async () => (await peer.services.storage.relays()).includes(a.peerId), 30_000, 'the Node peer to see A\'s storage')
+  await waitUntil(async () => (await peer.services.storage.relays()).includes(a.peerId), 30_000, 'the Node peer to see A\'s storage')
   const conn = (): any => peer.getConnections().find(c => c.remotePeer.toString() === a.peerId && c.status === 'open' && c.limits == null)
 
   let n = 0
@@ -190,7 +169,7 @@ async function main (): Promise<StorageBenchResult | null> {
   let stored = 0
   const replicated = async (): Promise<{ objects: number, last?: { ms: number, bytes: number } }> => (await status(b)).storage.replication.replicated
   const replicaCaughtUp = async (): Promise<void> => {
-    await until(async () => (await replicated()).objects >= stored, 120_000, 'B to replicate what A stored')
+    await waitUntil(async () => (await replicated()).objects >= stored, 120_000, 'B to replicate what A stored')
   }
   const tabPut = async (size: number): Promise<{ ms: number, address: string }> => {
     const r = await call(page, 'put', { size, path: path() })
@@ -262,7 +241,7 @@ async function main (): Promise<StorageBenchResult | null> {
   const replication = await measure('replication', SIZE, async () => {
     const before = (await replicated()).objects
     await nodePut(randomBytes(SIZE))
-    await until(async () => (await replicated()).objects > before, 120_000, 'B to replicate the new object')
+    await waitUntil(async () => (await replicated()).objects > before, 120_000, 'B to replicate the new object')
     const last = (await replicated()).last
     if (last == null || last.bytes !== SIZE) throw new Error('unexpected replication figures')
     return last.ms

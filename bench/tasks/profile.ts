@@ -10,9 +10,8 @@
 import { Session } from 'node:inspector/promises'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { median, round } from '../transport/stats.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { coresBetween, groupSnapshot } from './cpu-groups.ts'
+import { coresBetween, groupSnapshot, log, median, round } from '../common/index.ts'
 import { pingRoundTrips } from './ping-round-trips.ts'
 import { call, direct, network, ranges, setUp } from './rig.ts'
 import type { CpuSplit } from './report.ts'
@@ -25,7 +24,6 @@ const OUT = process.env.BENCH_TASKS_PROFILE_DIR ?? '/tmp'
 const FROM: Requestor = process.env.BENCH_TASKS_REQUESTOR === 'tab' ? 'tab' : 'node'
 /** Which provider computes: the app page, or the same node without the app's UI ('bare'). */
 const PROVIDER: ProviderKind = process.env.BENCH_TASKS_PROVIDER === 'bare' ? 'bare' : 'app'
-const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number, children?: number[] }
 interface Profile { nodes: ProfileNode[], startTime: number, endTime: number, samples?: number[], timeDeltas?: number[] }

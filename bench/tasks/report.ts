@@ -1,5 +1,6 @@
 // The Tasks section of BENCHMARKS.md, from one run of bench/tasks/run.ts.
-import type { MachineInfo } from '../transport/machine-info.ts'
+import { machineLine } from '../common/index.ts'
+import type { MachineInfo } from '../common/index.ts'
 
 /** Cores used during one run, by process tree. */
 export interface CpuSplit {
@@ -103,7 +104,7 @@ export function tasksSection (r: TasksBenchResult): string {
     '',
     `The compute market end to end, against the same WebAssembly run directly, in one run of \`npm run bench:tasks\` (${r.seconds} s): ${r.subtasks} prime-counting subtasks (\`tasks/primes\`) computed by one provider tab (the app page) lending ${r.cores} cores, submitted with k = 1 by a requestor tab (WebRTC to the provider) or by a Node requestor (the CLI's peer, through a relay), every result verified; the direct baseline runs the same inputs in a tab's own pool of ${r.cores} sandbox Workers. At ${r.sizes.find(s => s.paths.tabBare != null)?.subtaskMs ?? 100} ms the same tasks also go to a provider without the app's UI (the same browser node on a bare page), to tell what the page's UI costs from what the market costs.`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM; Node ${m.node}; ${m.chromium} (headless). Date: ${m.date}; 1-minute load average at the start: ${m.loadAtStart}.`,
+    machineLine(m, true),
     '',
     '| Subtask | Path | Direct, subtasks/s | Network, subtasks/s | Efficiency | Overhead per subtask | Extra CPU per subtask | CPU efficiency | Upload + publish |',
     '|---|---|---|---|---|---|---|---|---|'

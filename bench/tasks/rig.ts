@@ -1,5 +1,4 @@
 // The processes of `npm run bench:tasks` and one measured run of each kind.
-import { launchChromium } from '../../e2e/fixtures/chromium.ts'
 import { waitProvider } from '../../e2e/fixtures/compute.ts'
 import { RelayProcess } from '../../e2e/fixtures/relay-process.ts'
 import { tcpAddrOf } from '../../e2e/fixtures/rogue.ts'
@@ -8,9 +7,7 @@ import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import { timedSubmit } from './timed-submit.ts'
 import { loadDemoTask } from '../../tasks/load-demo-task.ts'
 import { until } from '../../relay/testing/wait.ts'
-import { withTimeout } from '../transport/bench-util.ts'
-import { round } from '../transport/stats.ts'
-import { childrenMatching, coresBetween, groupSnapshot } from './cpu-groups.ts'
+import { coresBetween, groupSnapshot, launchChromiumWithPid, round, withTimeout } from '../common/index.ts'
 import type { CpuSplit, DirectSample, NetworkSample } from './report.ts'
 import type { NodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import type { DirectRun, Range, TasksBenchApi } from '../../web/bench/tasks-page.ts'
@@ -60,14 +57,6 @@ export function ranges (width: number, count: number, offset = 0): Range[] {
 export async function call<K extends keyof TasksBenchApi> (page: Page, method: K, arg: Parameters<TasksBenchApi[K]>[0], timeoutMs = 600_000): Promise<Awaited<ReturnType<TasksBenchApi[K]>>> {
   const run = page.evaluate(async ({ method, arg }) => await (window.tasksBench![method] as (a: unknown) => Promise<unknown>)(arg), { method, arg: arg as unknown })
   return await withTimeout(run, timeoutMs, `tasksBench.${method}`) as any
-}
-
-/** Launches Chromium and returns it with the pid of its browser process. */
-async function launchTracked (): Promise<{ browser: Browser, pid: number }> {
-  const before = new Set(childrenMatching(process.pid, 'chrom'))
-  const browser = await launchChromium()
-  const pid = childrenMatching(process.pid, 'chrom').find(p => !before.has(p))
-  return { browser, pid: pid ?? -1 }
 }
 
 function split (cores: Record<string, number> & { rest: number }): CpuSplit {
@@ -129,13 +118,13 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     })
 
     log('bench: opening the bench page (direct baseline, requestor tab), the provider tab and a UI-less provider page, each in its own Chromium')
-    const b = await launchTracked()
+    const b = await launchChromiumWithPid()
     closers.push(async () => { await b.browser.close() })
     const bench = await openBenchPage(b.browser, relay.httpUrl, 'bench page', log)
     const info = await call(bench, 'init', { cores, task: 'primes' })
     if (info.hardwareConcurrency < cores) log(`bench: the page sees only ${info.hardwareConcurrency} cores`)
 
-    const p = await launchTracked()
+    const p = await launchChromiumWithPid()
     closers.push(async () => { await p.browser.close() })
     const context = await p.browser.newContext()
     // the setting the Compute card saves: lend `cores` cores
@@ -148,7 +137,7 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     await provider.waitForFunction(() => window.golemClay!.relays().filter(r => r.state === 'reserved').length >= 2, undefined, { timeout: 120_000, polling: 200 })
     const providerId = await peerIdOf(provider)
 
-    const u = await launchTracked()
+    const u = await launchChromiumWithPid()
     closers.push(async () => { await u.browser.close() })
     const bare = await openBenchPage(u.browser, relay.httpUrl, 'UI-less provider', log)
     const bareId = (await call(bare, 'join', { relays: relayWs, cores, provide: false })).peerId

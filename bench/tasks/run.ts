@@ -11,20 +11,11 @@
 // Environment: BENCH_TASKS_CORES (2), BENCH_TASKS_SUBTASKS (100),
 // BENCH_TASKS_SIZES (25,100,400 ms), BENCH_TASKS_ROUNDS (3 clean rounds per
 // size, at most twice as many tried).
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { upsertSection } from '../transport/benchmarks-file.ts'
-import { waitForQuiet } from '../transport/cpu-usage.ts'
-import { loadAverage, machineInfo } from '../transport/machine-info.ts'
-import { median, round } from '../transport/stats.ts'
+import { BENCHMARKS_MD, loadAverage, log, machineInfo, median, requireTestPage, round, upsertSection, waitForQuiet } from '../common/index.ts'
 import { PATH_NAMES, PATHS, tasksSection } from './report.ts'
 import { call, direct, network, ranges, setUp } from './rig.ts'
 import type { CpuSplit, DirectSample, NetworkSample, PathKey, PathResult, SizeResult, TasksBenchResult } from './report.ts'
 import type { ProviderKind, Requestor, Rig } from './rig.ts'
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BENCHMARKS_MD = join(ROOT, 'BENCHMARKS.md')
 
 /** Cores the provider lends, and the direct pool's size: the machine's two. */
 const CORES = Number(process.env.BENCH_TASKS_CORES ?? 2)
@@ -42,8 +33,6 @@ const MAX_ROUNDS = 2 * ROUNDS
 const QUIET = 0.3
 /** Range width of the first calibration probe (≈10 ms on one core). */
 const PROBE_WIDTH = 1e7
-
-const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 
 /**
  * Range width for `targetMs` per subtask on one worker: scaled from the
@@ -153,7 +142,7 @@ async function measureSize (rig: Rig, target: number, msPerUnit: number): Promis
 async function main (): Promise<TasksBenchResult> {
   const began = Date.now()
   const loadAtStart = loadAverage()
-  if (!existsSync(join(ROOT, 'dist/test-web/bench/tasks.html'))) throw new Error('dist/test-web/bench/tasks.html is missing: run "npm run build:test" first')
+  requireTestPage('bench/tasks.html')
   await waitForQuiet(log, QUIET, 60_000)
   const rig = await setUp(CORES, log)
   // interrupted: stop the relay processes and browsers too

@@ -3,15 +3,13 @@
 // name, in two rounds of a direct and a network run of 100 ms subtasks.
 //   npm run build && node --import tsx bench/tasks/threads.ts
 // BENCH_TASKS_REQUESTOR=tab submits from the bench page instead of the Node peer.
-import { round } from '../transport/stats.ts'
-import { addTicks, threadTable, threadTicks, ticksBetween } from './cpu-groups.ts'
+import { addTicks, log, round, threadTable, threadTicks, ticksBetween } from '../common/index.ts'
 import { call, direct, network, ranges, setUp } from './rig.ts'
 import type { Requestor } from './rig.ts'
 
 const SUBTASKS = Number(process.env.BENCH_TASKS_SUBTASKS ?? 100)
 const TARGET_MS = Number(process.env.BENCH_TASKS_SIZES ?? 100)
 const FROM: Requestor = process.env.BENCH_TASKS_REQUESTOR === 'tab' ? 'tab' : 'node'
-const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 
 const rig = await setUp(2, log)
 try {

@@ -1,9 +1,9 @@
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { CHUNK_SIZE, decodeAck } from './bench-protocol.ts'
-import { setupLoop, transferLoop } from './bench-util.ts'
+import { setupLoop, transferLoop } from './loops.ts'
+import type { SetupSamples, ThroughputRequest } from './loops.ts'
 import type { SetupRequest } from '../../web/bench/transport/bench-api.ts'
-import type { SetupSamples, ThroughputRequest } from './bench-util.ts'
 import type { Socket } from 'node:net'
 
 const HOST = '127.0.0.1'
@@ -65,20 +65,24 @@ async function transfer (socket: Socket, reader: SocketReader, bytes: number, si
   return ms
 }
 
+/**
+ * Connects to `port` and resolves with the ms until the socket is open or,
+ * with `waitReady`, until the far end's one-byte confirmation came back.
+ */
+async function timeConnect (port: number, waitReady: boolean, signal: AbortSignal): Promise<number> {
+  const start = performance.now()
+  const socket = await open(port, signal)
+  try {
+    if (waitReady) await new SocketReader(socket).read(1, signal)
+    return performance.now() - start
+  } finally {
+    socket.destroy()
+  }
+}
+
 /** Bare TCP set-up: connect() until 'connect'. */
 export async function rawTcpSetup (port: number, req: SetupRequest, log: (line: string) => void): Promise<SetupSamples> {
-  return await setupLoop({
-    ...req,
-    log,
-    attempt: async (signal) => {
-      const start = performance.now()
-      const socket = await open(port, signal)
-      const ms = performance.now() - start
-      socket.destroy()
-      return ms
-    },
-    reset: async () => {}
-  })
+  return await setupLoop({ ...req, log, attempt: async (signal) => await timeConnect(port, false, signal), reset: async () => {} })
 }
 
 /**
@@ -87,21 +91,7 @@ export async function rawTcpSetup (port: number, req: SetupRequest, log: (line: 
  * libp2p dial is only done once the far end answered).
  */
 export async function rawRelayedSetup (port: number, req: SetupRequest, log: (line: string) => void): Promise<SetupSamples> {
-  return await setupLoop({
-    ...req,
-    log,
-    attempt: async (signal) => {
-      const start = performance.now()
-      const socket = await open(port, signal)
-      try {
-        await new SocketReader(socket).read(1, signal)
-        return performance.now() - start
-      } finally {
-        socket.destroy()
-      }
-    },
-    reset: async () => {}
-  })
+  return await setupLoop({ ...req, log, attempt: async (signal) => await timeConnect(port, true, signal), reset: async () => {} })
 }
 
 /** ms per transfer, one fresh socket each (a half-close ends a TCP socket). */

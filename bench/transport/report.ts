@@ -1,8 +1,8 @@
 import { BENCH_PROTOCOL, CHUNK_SIZE } from './bench-protocol.ts'
-import { mbps, median, percentile, round } from './stats.ts'
+import { mbps, median, percentile, round } from '../common/index.ts'
 import { SETUP, THROUGHPUT } from './config.ts'
-import type { SetupSamples } from './bench-util.ts'
-import type { MachineInfo } from './machine-info.ts'
+import type { MachineInfo } from '../common/index.ts'
+import type { SetupSamples } from './loops.ts'
 
 export type PathKey = 'webrtc' | 'websocket' | 'tcp' | 'relayed'
 

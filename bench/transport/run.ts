@@ -1,32 +1,22 @@
 // npm run bench:transport — see the Transport section of BENCHMARKS.md
-import { existsSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
-import { upsertSection } from './benchmarks-file.ts'
-import { waitUntil, withTimeout } from './bench-util.ts'
+import { BENCHMARKS_MD, cpuBetween, cpuSnapshot, loadAverage, log, machineInfo, mbps, median, percentile, requireTestPage, startStaticServer, upsertSection, waitForQuiet, waitUntil, withTimeout } from '../common/index.ts'
 import { RUN_TIMEOUT_MS, SETUP, THROUGHPUT } from './config.ts'
-import { cpuBetween, cpuSnapshot, waitForQuiet } from './cpu-usage.ts'
-import { loadAverage, machineInfo } from './machine-info.ts'
 import { libp2pTcpSetup, libp2pTcpThroughput, relayedSetup, relayedThroughput } from './node-libp2p.ts'
 import { rawRelayedSetup, rawTcpSetup, rawThroughput } from './node-raw.ts'
 import { summarize, transportSection } from './report.ts'
 import { startServer } from './server-handle.ts'
-import { startStaticServer } from './static-server.ts'
-import { mbps, median, percentile } from './stats.ts'
 import { openTabs } from './tabs.ts'
-import type { SetupSamples, ThroughputRequest } from './bench-util.ts'
+import type { SetupSamples, ThroughputRequest } from './loops.ts'
 import type { PathKey, PathResult, Summary } from './report.ts'
 
-const WEB_ROOT = fileURLToPath(new URL('../../dist/test-web/', import.meta.url))
-const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url))
 /** Room for a whole set-up loop, pacing and a few retries included. */
 const SETUP_CALL_MS = 180_000
 /** Longest wait for other processes to calm down before each path. */
 const QUIET_WAIT_MS = 20_000
 const THROUGHPUT_CALL_MS = (THROUGHPUT.reps + 1) * THROUGHPUT.timeoutMs + 15_000
 
-const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 const cleanups: Array<{ name: string, fn: () => Promise<void> }> = []
 
 function describeSetup (what: string, s: SetupSamples): void {
@@ -37,17 +27,47 @@ function describeThroughput (what: string, bytes: number, ms: number[]): void {
   log(`  ${what}: ${ms.map(t => mbps(bytes, t).toFixed(1)).join(', ')} MB/s`)
 }
 
+const sized = (bytes: number): ThroughputRequest =>
+  ({ bytes, reps: THROUGHPUT.reps, timeoutMs: THROUGHPUT.timeoutMs, warmupBytes: Math.round(bytes * THROUGHPUT.warmupFraction) })
+
+/** The four measurements of a path, each bounded in time. */
+interface PathSteps {
+  setup: () => Promise<SetupSamples>
+  rawSetup: () => Promise<SetupSamples>
+  throughput: (req: ThroughputRequest) => Promise<number[]>
+  rawThroughput: (req: ThroughputRequest) => Promise<number[]>
+}
+
+/**
+ * Once the machine is quiet: libp2p and raw set-up, then libp2p and raw
+ * throughput with `bytes` per transfer, and the cores used meanwhile.
+ */
+async function measurePath (title: string, bytes: number, steps: PathSteps): Promise<PathResult> {
+  log(title)
+  await waitForQuiet(log, 0.3, QUIET_WAIT_MS)
+  const before = cpuSnapshot()
+  const setup = await steps.setup()
+  describeSetup('libp2p set-up', setup)
+  const rawSetup = await steps.rawSetup()
+  describeSetup('raw set-up', rawSetup)
+  const ms = await steps.throughput(sized(bytes))
+  describeThroughput('libp2p', bytes, ms)
+  const rawMs = await steps.rawThroughput(sized(bytes))
+  describeThroughput('raw', bytes, rawMs)
+  return { setup, rawSetup, bytes, ms, rawMs, cpu: cpuBetween(before, cpuSnapshot()) }
+}
+
 async function main (): Promise<Summary> {
   const began = Date.now()
   const loadAtStart = loadAverage()
   log(`bench: 1-minute load average ${loadAtStart} on ${cpus().length} cores`)
-  if (!existsSync(`${WEB_ROOT}bench/transport.html`)) throw new Error(`${WEB_ROOT}bench/transport.html is missing: run "npm run build" first`)
+  requireTestPage('bench/transport.html')
 
   log('bench: starting relay and raw servers')
   const server = await startServer(log)
   cleanups.push({ name: 'server process', fn: server.stop })
   const { ready } = server
-  const web = await startStaticServer(WEB_ROOT)
+  const web = await startStaticServer()
   cleanups.push({ name: 'static server', fn: web.close })
 
   log('bench: opening two tabs')
@@ -66,74 +86,35 @@ async function main (): Promise<Summary> {
   cleanups.push({ name: 'node peer', fn: async () => { await peer.stop() } })
   await waitUntil(() => peer.services.relays.status[0]?.state === 'reserved', 20_000, 'Node peer reservation')
 
-  const sized = (bytes: number): ThroughputRequest =>
-    ({ bytes, reps: THROUGHPUT.reps, timeoutMs: THROUGHPUT.timeoutMs, warmupBytes: Math.round(bytes * THROUGHPUT.warmupFraction) })
-  const results = {} as Record<PathKey, PathResult>
-
-  log('bench: [1/4] tab ↔ tab WebRTC')
-  {
-    const bytes = THROUGHPUT.bytes.webrtc
-    await waitForQuiet(log, 0.3, QUIET_WAIT_MS)
-    const before = cpuSnapshot()
-    const setup = await a.call('libp2pWebrtcSetup', { ...SETUP.webrtc, target: infoB.webrtcAddr }, SETUP_CALL_MS)
-    describeSetup('libp2p set-up', setup)
-    const rawSetup = await a.call('rawWebrtcSetup', { ...SETUP.webrtc, answerer: infoB.peerId }, SETUP_CALL_MS)
-    describeSetup('raw set-up', rawSetup)
-    const ms = await a.call('libp2pWebrtcThroughput', { ...sized(bytes), target: infoB.webrtcAddr }, THROUGHPUT_CALL_MS)
-    describeThroughput('libp2p', bytes, ms)
-    const rawMs = await a.call('rawWebrtcThroughput', { ...sized(bytes), answerer: infoB.peerId }, THROUGHPUT_CALL_MS)
-    describeThroughput('raw', bytes, rawMs)
-    results.webrtc = { setup, rawSetup, bytes, ms, rawMs, cpu: cpuBetween(before, cpuSnapshot()) }
-  }
-
-  log('bench: [2/4] tab → relay WebSocket')
-  {
-    const bytes = THROUGHPUT.bytes.websocket
-    await waitForQuiet(log, 0.3, QUIET_WAIT_MS)
-    const before = cpuSnapshot()
-    const setup = await a.call('libp2pWsSetup', { ...SETUP.other, relayWs: ready.relayWs }, SETUP_CALL_MS)
-    describeSetup('libp2p set-up', setup)
-    const rawSetup = await a.call('rawWsSetup', { ...SETUP.other, url: ready.rawWsUrl }, SETUP_CALL_MS)
-    describeSetup('raw set-up', rawSetup)
-    const ms = await a.call('libp2pWsThroughput', { ...sized(bytes), relayPeer: ready.relayPeerId }, THROUGHPUT_CALL_MS)
-    describeThroughput('libp2p', bytes, ms)
-    const rawMs = await a.call('rawWsThroughput', { ...sized(bytes), url: ready.rawWsUrl }, THROUGHPUT_CALL_MS)
-    describeThroughput('raw', bytes, rawMs)
-    results.websocket = { setup, rawSetup, bytes, ms, rawMs, cpu: cpuBetween(before, cpuSnapshot()) }
-  }
-
-  log('bench: [3/4] Node → relay TCP')
-  {
-    const bytes = THROUGHPUT.bytes.tcp
-    await waitForQuiet(log, 0.3, QUIET_WAIT_MS)
-    const before = cpuSnapshot()
-    const setup = await withTimeout(libp2pTcpSetup(ready.relayTcp, SETUP.other, log), SETUP_CALL_MS, 'libp2p TCP set-up')
-    describeSetup('libp2p set-up', setup)
-    const rawSetup = await withTimeout(rawTcpSetup(ready.rawTcpPort, SETUP.other, log), SETUP_CALL_MS, 'raw TCP set-up')
-    describeSetup('raw set-up', rawSetup)
-    const ms = await withTimeout(libp2pTcpThroughput(peer, ready.relayPeerId, sized(bytes)), THROUGHPUT_CALL_MS, 'libp2p TCP throughput')
-    describeThroughput('libp2p', bytes, ms)
-    const rawMs = await withTimeout(rawThroughput(ready.rawTcpPort, sized(bytes), { waitReady: false }), THROUGHPUT_CALL_MS, 'raw TCP throughput')
-    describeThroughput('raw', bytes, rawMs)
-    results.tcp = { setup, rawSetup, bytes, ms, rawMs, cpu: cpuBetween(before, cpuSnapshot()) }
-  }
-
-  log('bench: [4/4] Node → tab through the relay')
-  {
-    const bytes = THROUGHPUT.bytes.relayed
-    await waitForQuiet(log, 0.3, QUIET_WAIT_MS)
-    const before = cpuSnapshot()
-    const circuit = `${ready.relayTcp}/p2p-circuit/p2p/${infoB.peerId}`
-    const setup = await withTimeout(relayedSetup(peer, circuit, SETUP.other, log), SETUP_CALL_MS, 'relayed set-up')
-    describeSetup('libp2p set-up', setup)
-    await b.call('rawForwardAttach', { url: ready.forwardWsUrl }, 10_000)
-    const rawSetup = await withTimeout(rawRelayedSetup(ready.forwardTcpPort, SETUP.other, log), SETUP_CALL_MS, 'raw relayed set-up')
-    describeSetup('raw set-up', rawSetup)
-    const ms = await withTimeout(relayedThroughput(peer, circuit, sized(bytes)), THROUGHPUT_CALL_MS, 'relayed throughput')
-    describeThroughput('libp2p', bytes, ms)
-    const rawMs = await withTimeout(rawThroughput(ready.forwardTcpPort, sized(bytes), { waitReady: true }), THROUGHPUT_CALL_MS, 'raw relayed throughput')
-    describeThroughput('raw', bytes, rawMs)
-    results.relayed = { setup, rawSetup, bytes, ms, rawMs, cpu: cpuBetween(before, cpuSnapshot()) }
+  const circuit = `${ready.relayTcp}/p2p-circuit/p2p/${infoB.peerId}`
+  const results: Record<PathKey, PathResult> = {
+    webrtc: await measurePath('bench: [1/4] tab ↔ tab WebRTC', THROUGHPUT.bytes.webrtc, {
+      setup: async () => await a.call('libp2pWebrtcSetup', { ...SETUP.webrtc, target: infoB.webrtcAddr }, SETUP_CALL_MS),
+      rawSetup: async () => await a.call('rawWebrtcSetup', { ...SETUP.webrtc, answerer: infoB.peerId }, SETUP_CALL_MS),
+      throughput: async (req) => await a.call('libp2pWebrtcThroughput', { ...req, target: infoB.webrtcAddr }, THROUGHPUT_CALL_MS),
+      rawThroughput: async (req) => await a.call('rawWebrtcThroughput', { ...req, answerer: infoB.peerId }, THROUGHPUT_CALL_MS)
+    }),
+    websocket: await measurePath('bench: [2/4] tab → relay WebSocket', THROUGHPUT.bytes.websocket, {
+      setup: async () => await a.call('libp2pWsSetup', { ...SETUP.other, relayWs: ready.relayWs }, SETUP_CALL_MS),
+      rawSetup: async () => await a.call('rawWsSetup', { ...SETUP.other, url: ready.rawWsUrl }, SETUP_CALL_MS),
+      throughput: async (req) => await a.call('libp2pWsThroughput', { ...req, relayPeer: ready.relayPeerId }, THROUGHPUT_CALL_MS),
+      rawThroughput: async (req) => await a.call('rawWsThroughput', { ...req, url: ready.rawWsUrl }, THROUGHPUT_CALL_MS)
+    }),
+    tcp: await measurePath('bench: [3/4] Node → relay TCP', THROUGHPUT.bytes.tcp, {
+      setup: async () => await withTimeout(libp2pTcpSetup(ready.relayTcp, SETUP.other, log), SETUP_CALL_MS, 'libp2p TCP set-up'),
+      rawSetup: async () => await withTimeout(rawTcpSetup(ready.rawTcpPort, SETUP.other, log), SETUP_CALL_MS, 'raw TCP set-up'),
+      throughput: async (req) => await withTimeout(libp2pTcpThroughput(peer, ready.relayPeerId, req), THROUGHPUT_CALL_MS, 'libp2p TCP throughput'),
+      rawThroughput: async (req) => await withTimeout(rawThroughput(ready.rawTcpPort, req, { waitReady: false }), THROUGHPUT_CALL_MS, 'raw TCP throughput')
+    }),
+    relayed: await measurePath('bench: [4/4] Node → tab through the relay', THROUGHPUT.bytes.relayed, {
+      setup: async () => await withTimeout(relayedSetup(peer, circuit, SETUP.other, log), SETUP_CALL_MS, 'relayed set-up'),
+      rawSetup: async () => {
+        await b.call('rawForwardAttach', { url: ready.forwardWsUrl }, 10_000)
+        return await withTimeout(rawRelayedSetup(ready.forwardTcpPort, SETUP.other, log), SETUP_CALL_MS, 'raw relayed set-up')
+      },
+      throughput: async (req) => await withTimeout(relayedThroughput(peer, circuit, req), THROUGHPUT_CALL_MS, 'relayed throughput'),
+      rawThroughput: async (req) => await withTimeout(rawThroughput(ready.forwardTcpPort, req, { waitReady: true }), THROUGHPUT_CALL_MS, 'raw relayed throughput')
+    })
   }
 
   const summary = summarize(results)

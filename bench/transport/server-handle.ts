@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import type { ChildProcess } from 'node:child_process'
+import { spawnScript, stopChild } from '../common/index.ts'
 
 export const READY_PREFIX = 'BENCH-SERVER-READY '
 
@@ -22,16 +21,11 @@ export interface ServerHandle {
   stop: () => Promise<void>
 }
 
-const ROOT = new URL('../../', import.meta.url).pathname
-
 /** Starts `server-process.ts` and waits for its ready line. */
 export async function startServer (log: (line: string) => void, timeoutMs = 30_000): Promise<ServerHandle> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/transport/server-process.ts'], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe']
-  })
+  const child = spawnScript('bench/transport/server-process.ts')
   createInterface({ input: child.stderr }).on('line', (line) => { log(`[server] ${line}`) })
-  const stop = async (): Promise<void> => { await stopChild(child) }
+  const stop = async (): Promise<void> => { await stopChild(child, { killAfterMs: 5_000 }) }
   try {
     const ready = await new Promise<ServerReady>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error(`bench server not ready within ${timeoutMs} ms`)) }, timeoutMs)
@@ -48,14 +42,4 @@ export async function startServer (log: (line: string) => void, timeoutMs = 30_0
     await stop()
     throw err
   }
-}
-
-/** SIGTERM, then SIGKILL if it lingers. */
-async function stopChild (child: ChildProcess): Promise<void> {
-  if (child.exitCode != null || child.signalCode != null) return
-  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, 5_000)
-  await exited
-  clearTimeout(timer)
 }

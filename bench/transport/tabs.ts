@@ -1,5 +1,4 @@
-import { launchChromium } from '../../e2e/fixtures/chromium.ts'
-import { withTimeout } from './bench-util.ts'
+import { launchChromium, withTimeout } from '../common/index.ts'
 import type { TransportBenchApi } from '../../web/bench/transport/bench-api.ts'
 import type { Browser, Page } from '@playwright/test'
 

@@ -1,4 +1,4 @@
-import type { SetupSamples, ThroughputRequest } from '../../../bench/transport/bench-util.ts'
+import type { SetupSamples, ThroughputRequest } from '../../../bench/transport/loops.ts'
 
 export type { ThroughputRequest }
 

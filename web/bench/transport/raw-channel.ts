@@ -1,5 +1,5 @@
 import { CHUNK_SIZE } from '../../../bench/transport/bench-protocol.ts'
-import { sleep } from '../../../bench/transport/bench-util.ts'
+import { sleep } from '../../../bench/common/timing.ts'
 
 /**
  * The raw baselines' tiny sink protocol, shared by RTCDataChannel and
@@ -72,6 +72,26 @@ export async function nextText (channel: RawChannel, signal: AbortSignal): Promi
       signal.removeEventListener('abort', onAbort)
     }
     channel.addEventListener('message', onMessage)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Resolves at `target`'s 'open' event; rejects with `failure()` at its
+ * `failEvent`, or with the signal's reason when it aborts first.
+ */
+export async function untilOpen (target: EventTarget, failEvent: 'error' | 'close', failure: () => Error, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      target.removeEventListener('open', onOpen)
+      target.removeEventListener(failEvent, onFail)
+      signal.removeEventListener('abort', onAbort)
+    }
+    const onOpen = (): void => { done(); resolve() }
+    const onFail = (): void => { done(); reject(failure()) }
+    const onAbort = (): void => { done(); reject(signal.reason) }
+    target.addEventListener('open', onOpen)
+    target.addEventListener(failEvent, onFail)
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }

@@ -1,5 +1,5 @@
-import { transferLoop } from '../../../bench/transport/bench-util.ts'
-import { attachRawSink, rawTransfer } from './raw-channel.ts'
+import { transferLoop } from '../../../bench/transport/loops.ts'
+import { attachRawSink, rawTransfer, untilOpen } from './raw-channel.ts'
 import type { ThroughputRequest } from './bench-api.ts'
 
 /** Same ceiling as libp2p's WebRTC streams (MAX_BUFFERED_AMOUNT); resume at half. */
@@ -161,19 +161,7 @@ export class RawRtc {
 
 async function waitOpen (dc: RTCDataChannel, signal: AbortSignal): Promise<void> {
   if (dc.readyState === 'open') return
-  await new Promise<void>((resolve, reject) => {
-    const done = (): void => {
-      dc.removeEventListener('open', onOpen)
-      dc.removeEventListener('close', onClose)
-      signal.removeEventListener('abort', onAbort)
-    }
-    const onOpen = (): void => { done(); resolve() }
-    const onClose = (): void => { done(); reject(new Error(`data channel ${dc.label} closed before opening`)) }
-    const onAbort = (): void => { done(); reject(signal.reason) }
-    dc.addEventListener('open', onOpen)
-    dc.addEventListener('close', onClose)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
+  await untilOpen(dc, 'close', () => new Error(`data channel ${dc.label} closed before opening`), signal)
 }
 
 async function race<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {

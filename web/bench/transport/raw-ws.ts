@@ -1,5 +1,5 @@
-import { transferLoop } from '../../../bench/transport/bench-util.ts'
-import { attachRawSink, pollBelow, rawTransfer } from './raw-channel.ts'
+import { transferLoop } from '../../../bench/transport/loops.ts'
+import { attachRawSink, pollBelow, rawTransfer, untilOpen } from './raw-channel.ts'
 import type { ThroughputRequest } from './bench-api.ts'
 
 /** Same ceiling as libp2p's WebSocket transport (4 MiB); resume at 1 MiB. */
@@ -11,19 +11,7 @@ export async function openWs (url: string, signal: AbortSignal): Promise<WebSock
   const ws = new WebSocket(url)
   ws.binaryType = 'arraybuffer'
   try {
-    await new Promise<void>((resolve, reject) => {
-      const done = (): void => {
-        ws.removeEventListener('open', onOpen)
-        ws.removeEventListener('error', onError)
-        signal.removeEventListener('abort', onAbort)
-      }
-      const onOpen = (): void => { done(); resolve() }
-      const onError = (): void => { done(); reject(new Error(`WebSocket to ${url} failed`)) }
-      const onAbort = (): void => { done(); reject(signal.reason) }
-      ws.addEventListener('open', onOpen)
-      ws.addEventListener('error', onError)
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
+    await untilOpen(ws, 'error', () => new Error(`WebSocket to ${url} failed`), signal)
   } catch (err) {
     ws.close()
     throw err

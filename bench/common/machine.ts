@@ -1,3 +1,4 @@
+// What a BENCHMARKS.md section says about the machine it was measured on.
 import { readFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 
@@ -35,4 +36,12 @@ export function machineInfo (chromium: string, loadAtStart: number): MachineInfo
     date: new Date().toISOString(),
     loadAtStart
   }
+}
+
+/**
+ * The "Machine: …" sentence of a BENCHMARKS.md section; `withChromium` for
+ * benches that drive tabs.
+ */
+export function machineLine (m: MachineInfo, withChromium: boolean): string {
+  return `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM; Node ${m.node}${withChromium ? `; ${m.chromium} (headless)` : ''}. Date: ${m.date}; 1-minute load average at the start: ${m.loadAtStart}.`
 }

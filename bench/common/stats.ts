@@ -1,3 +1,4 @@
+// Summary statistics of bench samples.
 /** Nearest-rank percentile (p in 0..100) of unsorted samples. */
 export function percentile (samples: number[], p: number): number {
   if (samples.length === 0) return Number.NaN

@@ -1,30 +1,6 @@
-/** Small helpers shared by the bench process and the bench page. */
-
-export async function sleep (ms: number): Promise<void> {
-  await new Promise<void>(resolve => setTimeout(resolve, ms))
-}
-
-/** Rejects with a named timeout when `promise` takes longer than `ms`. */
-export async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`${what} timed out after ${ms} ms`)) }, ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** Polls `test` until it returns true, failing after `ms`. */
-export async function waitUntil (test: () => boolean, ms: number, what: string, every = 50): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`)
-    await sleep(every)
-  }
-}
+// The transport bench's set-up and transfer loops, run by the bench process
+// (Node → relay, Node → tab) and by the bench page (tab → tab, tab → relay).
+import { sleep, withTimeout } from '../common/timing.ts'
 
 /**
  * Spaces loop iterations at least `ms` apart. libp2p refuses more than 5

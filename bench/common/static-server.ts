@@ -1,5 +1,6 @@
 import { createServer } from 'node:http'
 import sirv from 'sirv'
+import { TEST_WEB_ROOT } from './paths.ts'
 import type { AddressInfo } from 'node:net'
 
 export interface StaticServer {
@@ -7,8 +8,8 @@ export interface StaticServer {
   close: () => Promise<void>
 }
 
-/** Serves the test build (`dist/test-web`: the page and the bench pages) on a free loopback port. */
-export async function startStaticServer (root: string): Promise<StaticServer> {
+/** Serves the test build (`dist/test-web`: the page and the bench pages), or `root`, on a free loopback port. */
+export async function startStaticServer (root = TEST_WEB_ROOT): Promise<StaticServer> {
   const serve = sirv(root, { dev: false, etag: false, gzip: false, maxAge: 0 })
   const server = createServer((req, res) => {
     serve(req, res, () => {

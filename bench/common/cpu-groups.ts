@@ -1,7 +1,7 @@
 // CPU time per process tree, so a run can say who used the cores: the relay
 // process, this process (the requestor), each Chromium instance, the rest.
 import { readdirSync, readFileSync } from 'node:fs'
-import { HZ, machineBusy, procTable } from '../transport/cpu-usage.ts'
+import { HZ, machineBusy, procTable } from './cpu.ts'
 
 export interface GroupSnapshot {
   at: number

@@ -1,3 +1,4 @@
+// BENCHMARKS.md: one file, a `## ` section per bench, each written by its own run.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 const INTRO = '# Benchmarks\n\nMeasured on one machine with `npm run bench:*`; each section says how.\n'

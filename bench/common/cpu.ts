@@ -1,4 +1,8 @@
+// CPU time from /proc: of the whole machine, and of this process and its
+// descendants (Chromium, relay and server processes), so that a bench can say
+// how many cores it got on a machine shared with other work.
 import { readdirSync, readFileSync } from 'node:fs'
+import { sleep } from './timing.ts'
 
 /** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
 export const HZ = 100
@@ -11,11 +15,17 @@ export interface CpuSnapshot {
   ours: Map<number, number>
 }
 
-/** Busy ticks of the whole machine since boot. */
-export function machineBusy (): number {
+/** Ticks of the whole machine since boot: busy (stolen time left out), and stolen by the hypervisor. */
+export function machineTimes (): { busy: number, steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
   const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number)
-  return user + nice + system + irq + softirq + steal
+  return { busy: user + nice + system + irq + softirq, steal }
+}
+
+/** Busy ticks of the whole machine since boot, stolen time included. */
+export function machineBusy (): number {
+  const { busy, steal } = machineTimes()
+  return busy + steal
 }
 
 /** Parent pid and utime + stime of every process on the machine, by pid. */
@@ -26,17 +36,19 @@ export function procTable (): { parent: Map<number, number>, ticks: Map<number, 
     if (!/^\d+$/.test(name)) continue
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      // fields after the command (which may hold spaces) start at ") "
+      // fields after the command (which may hold spaces) start at ") ": state ppid ... utime(12th) stime(13th)
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       parent.set(Number(name), Number(fields[1]))
       ticks.set(Number(name), Number(fields[11]) + Number(fields[12]))
-    } catch {}
+    } catch {
+      // the process ended meanwhile
+    }
   }
   return { parent, ticks }
 }
 
 /** utime + stime of every descendant of `root` (and root), by pid. */
-function treeTicks (root: number): Map<number, number> {
+export function treeTicks (root: number): Map<number, number> {
   const { parent, ticks } = procTable()
   const ours = new Map<number, number>()
   for (const [pid, t] of ticks) {
@@ -76,7 +88,7 @@ export async function waitForQuiet (log: (line: string) => void, maxRest = 0.3, 
   const deadline = Date.now() + maxMs
   for (;;) {
     const a = cpuSnapshot()
-    await new Promise(resolve => setTimeout(resolve, 2_000))
+    await sleep(2_000)
     const { rest } = cpuBetween(a, cpuSnapshot())
     if (!(rest > maxRest)) return rest
     if (Date.now() > deadline) {
