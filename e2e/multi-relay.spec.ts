@@ -107,9 +107,31 @@ test('a restarted tab finds its way back from its kept peer records when all its
   // it learned of r3 from r2 and kept it (IndexedDB)
   await tab.waitForFunction((id) => window.golemClay!.relays().some(r => r.peerId === id && r.state === 'reserved'), r3Id, { timeout: 60_000, polling: 200 })
 
+  // a verified relay is written at once; the reload waits for that write, not for luck
+  await tab.waitForFunction(async (id) => await new Promise<boolean>((resolve) => {
+    const open = indexedDB.open('golem-clay-peers')
+    open.onerror = () => { resolve(false) }
+    open.onsuccess = () => {
+      const db = open.result
+      if (!db.objectStoreNames.contains('peers')) { db.close(); resolve(false); return }
+      const all = db.transaction('peers').objectStore('peers').getAll()
+      all.onsuccess = () => {
+        db.close()
+        const kept = (all.result as string[]).flatMap(list => JSON.parse(list) as Array<{ id: string, verified?: string[] }>)
+        resolve(kept.some(p => p.id === id && p.verified?.includes('relay') === true))
+      }
+      all.onerror = () => { db.close(); resolve(false) }
+    }
+  }), r3Id, { timeout: 10_000, polling: 200 })
   await r2.kill()
   await tab.reload()
-  await tab.waitForFunction((id) => window.golemClay!.relays().some(r => r.peerId === id && r.state === 'reserved'), r3Id, { timeout: 60_000, polling: 200 })
+  try {
+    await tab.waitForFunction((id) => window.golemClay!.relays().some(r => r.peerId === id && r.state === 'reserved'), r3Id, { timeout: 60_000, polling: 200 })
+  } catch (err) {
+    // say what the tab was doing: a rare failure here is otherwise blind
+    const relays = await tab.evaluate(() => window.golemClay?.relays().map(r => [r.peerId?.slice(-6), r.state, r.addr, r.failures]))
+    throw new Error(`no reservation on ${r3Id.slice(-6)} after the reload; relays: ${JSON.stringify(relays)}`, { cause: err })
+  }
   const seedState = await tab.evaluate(() => window.golemClay!.relays().find(r => r.seed))
   expect(seedState?.state === 'reserved').toBe(false)
 })

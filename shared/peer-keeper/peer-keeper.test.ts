@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { InvalidPeerRecordError } from '../local-node/index.ts'
 import { deserializePeers, memoryKeeperStore, serializePeers } from './keeper-store.ts'
 import { MAX_SCORE, MIN_SCORE } from './kept-peer.ts'
@@ -14,7 +14,7 @@ import type { NodeRole } from '../peer-session/index.ts'
 import type { PeerKeeperComponents } from './peer-keeper.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
-async function keeper (init: { maxPeers?: number, store?: KeeperStore, maxPerSource?: number } = {}, events = new TypedEventEmitter(), stored?: Uint8Array): Promise<PeerKeeper> {
+async function keeper (init: { maxPeers?: number, store?: KeeperStore, maxPerSource?: number, saveDelay?: number } = {}, events = new TypedEventEmitter(), stored?: Uint8Array): Promise<PeerKeeper> {
   const sessions = Object.assign(new TypedEventEmitter(), { list: () => [] })
   const components = {
     peerId: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
@@ -23,7 +23,7 @@ async function keeper (init: { maxPeers?: number, store?: KeeperStore, maxPerSou
     logger: defaultLogger(),
     sessions
   } as unknown as PeerKeeperComponents
-  const k = new PeerKeeper(components, { ...init, saveDelay: 0 })
+  const k = new PeerKeeper(components, { saveDelay: 0, ...init })
   await k.start()
   return k
 }
@@ -94,6 +94,29 @@ describe('PeerKeeper', () => {
     for (const p of [relay, seed, good]) expect(k.get(p.id)).toBeDefined()
   })
 
+  it('writes a newly verified relay at once and batches the rest, so a reload right after joining keeps it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+    try {
+      const store = memoryKeeperStore()
+      const k = await keeper({ store, saveDelay: 60_000 })
+      const tab = await add(k, ['tab'])
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(store.saved).toEqual([])
+      const relay = await add(k, ['relay'])
+      await vi.advanceTimersByTimeAsync(0)
+      expect(store.saved.map(p => p.id).sort()).toEqual([tab.id, relay.id].sort())
+      // a relay known already, seen again, waits for the batch
+      k.note(relay.id, 'session')
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(store.saved.find(p => p.id === relay.id)?.score).toBe(0)
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(store.saved.find(p => p.id === relay.id)?.score).toBe(1)
+      await k.stop()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('persists records and re-verifies them on load; damaged entries are dropped', async () => {
     const store = memoryKeeperStore()
     const first = await keeper({ store })
@@ -154,7 +177,7 @@ describe('PeerKeeper', () => {
     // identify has the stranger's record in the peer store already
     const k = await keeper({}, events, envelope)
     events.safeDispatchEvent('peer:identify', { detail: { peerId: peerIdFromPrivateKey(key), signedPeerRecord: { envelope } } })
-    await new Promise(resolve => setImmediate(resolve))
+    await new Promise(resolve => setTimeout(resolve, 0))
     expect(k.size).toBe(0)
   })
 })

@@ -183,7 +183,8 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     this.peers.set(id, kept)
     await this.components.peerStore.consumePeerRecord(envelope, { expectedPeer: signer }).catch(() => {})
     this.evict()
-    this.changed()
+    // a relay newly verified is what the next start needs most: written at once, not batched
+    this.changed(isVerifiedRelay(kept) && !isVerifiedRelay(known))
     if (known == null) this.log('keeping %s (%s) from %s', id, roles.join(',') || 'unknown role', hint.source)
     if (vouched.includes('relay') && !isVerifiedRelay(kept)) this.safeDispatchEvent('keeper:vouched', { detail: kept })
     return kept
@@ -202,10 +203,11 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
   verifyRoles (id: string, roles: NodeRole[]): void {
     const peer = this.peers.get(id)
     if (peer == null) return
+    const wasRelay = isVerifiedRelay(peer)
     peer.verified = [...new Set([...(peer.verified ?? []), ...roles])]
     peer.roles = [...new Set([...peer.roles, ...roles])]
     peer.via = undefined
-    this.changed()
+    this.changed(!wasRelay && isVerifiedRelay(peer))
   }
 
   /** Adjusts a peer's reputation (e.g. a failed dial, a wrong task result). */
@@ -306,17 +308,22 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     for (const peer of order.slice(0, this.peers.size - this.maxPeers)) this.peers.delete(peer.id)
   }
 
-  private changed (): void {
+  private changed (urgent = false): void {
     this.safeDispatchEvent('keeper:update', { detail: this.list() })
-    this.scheduleSave()
+    this.scheduleSave(urgent ? 0 : this.saveDelay)
   }
 
-  private scheduleSave (): void {
-    if (this.store == null || this.saveTimer != null) return
+  /** One write pending at a time; an urgent change brings a batched write forward. */
+  private scheduleSave (delay = this.saveDelay): void {
+    if (this.store == null) return
+    if (this.saveTimer != null) {
+      if (delay >= this.saveDelay) return
+      clearTimeout(this.saveTimer)
+    }
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined
       this.save().catch(err => { this.log.error('could not save kept peers - %e', err) })
-    }, this.saveDelay)
+    }, delay)
   }
 
   private async save (): Promise<void> {
