@@ -1,10 +1,9 @@
 import { mandelbrotJob, primesJob } from '../../../tasks/demo-jobs.ts'
 import type { MandelbrotJob, PrimesJob } from '../../../tasks/demo-jobs.ts'
-import type { ProviderJob } from '../../../shared/market/index.ts'
-import type { TaskRunnerState } from '../../../shared/compute/index.ts'
-import type { TaskHeader } from '../../../shared/market/index.ts'
-import type { RequestorTask } from '../../../shared/market/index.ts'
-import type { NodeState } from '../node/node-state.svelte.ts'
+import type { Market, ProviderJob, TaskHeader } from '../../../shared/market/index.ts'
+import type { TaskRunner, TaskRunnerState } from '../../../shared/compute/index.ts'
+import type { Lifetime } from '../lifetime.ts'
+import { saveComputeSettings } from './compute-settings.ts'
 import { InternalError, NotStartedError } from '../../../shared/errors.ts'
 
 export interface TileView { subtask: number, provider: string, left: number, top: number, width: number, height: number }
@@ -33,19 +32,19 @@ export interface TaskView {
 export interface MandelbrotRequest { width: number, height: number, tile: number, maxIter: number, k: number }
 export interface PrimesRequest { to: number, parts: number, k: number }
 
-const SETTINGS_KEY = 'golem-clay:compute'
+/** What the compute side needs, handed in by the page state (it knows no node state). */
+export interface ComputeInit {
+  /** The sandbox pool this tab lends; the page made it, so it steers it (cores, pause) itself. */
+  runner: TaskRunner
+  /** Whether the visitor lends the CPU. @default true */
+  enabled?: boolean
+  /** The page's timers and listeners: ending it releases this state's. */
+  life: Lifetime
+}
+
 const MAX_JOBS = 24
 /** Least time between two redraws of the provider's job list, ms. */
 const UI_INTERVAL = 250
-
-/** What the visitor chose last time: cores and whether to lend them. */
-export function loadComputeSettings (): { cores?: number, enabled?: boolean } {
-  try {
-    return JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}')
-  } catch {
-    return {}
-  }
-}
 
 async function fetchModule (name: string): Promise<Uint8Array> {
   const res = await fetch(new URL(`/tasks/${name}.wasm`, window.location.href))
@@ -66,24 +65,36 @@ export class ComputeState {
   frame = $state(0)
   /** Pixels per task, outside Svelte's proxies (large buffers). */
   readonly pixels = new Map<string, Uint8Array>()
-  readonly handles = new Map<string, RequestorTask>()
+  private market?: Market
+  private readonly life: Lifetime
+  private readonly taskRunner: TaskRunner
 
-  constructor (readonly app: NodeState) {}
+  constructor (init: ComputeInit) {
+    this.taskRunner = init.runner
+    this.enabled = init.enabled ?? true
+    this.life = init.life
+  }
 
-  /** Subscribes to the node's market once it runs. */
-  attach (): void {
-    const market = this.app.node?.services.market
-    if (market == null) return
+  /** Peers this tab caught with wrong results. */
+  penalised (): string[] {
+    return [...(this.market?.penalised.keys() ?? [])]
+  }
+
+  /** Subscribes to the node's market once it runs; every listener and timer goes when the page's life ends. */
+  attach (market: Market): void {
+    if (this.market != null || this.life.ended) return
+    this.market = market
+    const { signal } = this.life
+    const runner = this.taskRunner
     const provider = market.provider
-    const runner = market.runner
     // a busy provider changes its state several times per subtask; each redraw takes CPU from the
     // subtasks themselves, so the card redraws at most every UI_INTERVAL
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let scheduled = false
     let runnerState: TaskRunnerState | undefined
     const changed = new Map<string, ProviderJob>()
     let verdicts = { accepted: 0, rejected: 0 }
     const flush = (): void => {
-      timer = undefined
+      scheduled = false
       if (runnerState != null) this.runner = runnerState
       runnerState = undefined
       if (changed.size > 0) {
@@ -96,47 +107,49 @@ export class ComputeState {
       if (verdicts.rejected > 0) this.rejected += verdicts.rejected
       verdicts = { accepted: 0, rejected: 0 }
     }
-    const later = (): void => { timer ??= setTimeout(flush, UI_INTERVAL) }
-    if (runner != null) {
-      this.runner = { cores: runner.cores, maxCores: runner.maxCores, paused: runner.paused, running: runner.running, queued: runner.queued }
-      runner.addEventListener('runner:state', (evt) => {
-        runnerState = { ...evt.detail }
-        later()
-      })
+    const later = (): void => {
+      if (scheduled) return
+      scheduled = true
+      this.life.after(UI_INTERVAL, flush)
     }
+    this.runner = { ...runner.state }
+    runner.addEventListener('runner:state', (evt) => {
+      runnerState = { ...evt.detail }
+      later()
+    }, { signal })
     if (provider != null) {
-      this.enabled = provider.enabled
+      // the visitor may have switched lending while the node started
+      provider.enabled = this.enabled
       provider.addEventListener('job', (evt) => {
         changed.delete(evt.detail.assignment)
         changed.set(evt.detail.assignment, evt.detail)
         later()
-      })
+      }, { signal })
       provider.addEventListener('verdict', (evt) => {
         if (evt.detail.accepted) verdicts.accepted++
         else verdicts.rejected++
         later()
-      })
+      }, { signal })
     }
-    market.addEventListener('task:seen', () => { this.seen = market.openTasks() })
-    market.addEventListener('task:closed', () => { this.seen = market.openTasks() })
+    market.addEventListener('task:seen', () => { this.seen = market.openTasks() }, { signal })
+    market.addEventListener('task:closed', () => { this.seen = market.openTasks() }, { signal })
   }
 
   setCores (n: number): void {
-    this.app.node?.services.market.runner?.setCores(n)
-    this.save({ cores: n })
+    this.taskRunner.setCores(n)
+    saveComputeSettings({ cores: n })
   }
 
   setPaused (paused: boolean): void {
-    const runner = this.app.node?.services.market.runner
-    if (paused) runner?.pause()
-    else runner?.resume()
+    if (paused) this.taskRunner.pause()
+    else this.taskRunner.resume()
   }
 
   setEnabled (on: boolean): void {
-    const provider = this.app.node?.services.market.provider
+    const provider = this.market?.provider
     if (provider != null) provider.enabled = on
     this.enabled = on
-    this.save({ enabled: on })
+    saveComputeSettings({ enabled: on })
   }
 
   async submitMandelbrot (req: MandelbrotRequest): Promise<TaskView> {
@@ -154,18 +167,18 @@ export class ComputeState {
     this.tasks.unshift(view)
     const live = this.tasks[0] as TaskView
     try {
-      const market = this.app.node?.services.market
-      if (market == null) throw new NotStartedError('The node is not running yet')
+      const market = this.market
+      if (market == null || this.life.ended) throw new NotStartedError('The node is not running')
       const task = await market.submit({ name, module: await fetchModule(kind), inputs: job.inputs, k })
-      this.handles.set(task.id, task)
       live.id = task.id
       live.state = 'running'
       if ('place' in job) this.pixels.set(task.id, job.pixels)
+      const { signal } = this.life
       task.addEventListener('progress', (evt) => {
         live.done = evt.detail.done
         live.running = evt.detail.running
         live.providers = evt.detail.providers
-      })
+      }, { signal })
       task.addEventListener('result', (evt) => {
         const r = evt.detail
         if ('place' in job) {
@@ -174,9 +187,9 @@ export class ComputeState {
           if (t != null) live.tiles.push({ subtask: r.subtask, provider: r.provider, left: t.left, top: t.top, width: t.width, height: t.height })
           this.frame++
         }
-      })
-      task.addEventListener('rejected', (evt) => { live.rejected.push({ ...evt.detail }) })
-      task.addEventListener('reassigned', () => { live.reassigned++ })
+      }, { signal })
+      task.addEventListener('rejected', (evt) => { live.rejected.push({ ...evt.detail }) }, { signal })
+      task.addEventListener('reassigned', () => { live.reassigned++ }, { signal })
       const results = await task.done
       if (!('place' in job)) live.answer = job.combine(results.map(r => r.data))
       live.state = 'done'
@@ -186,11 +199,5 @@ export class ComputeState {
     }
     live.finishedAt = Date.now()
     return $state.snapshot(live) as TaskView
-  }
-
-  private save (change: { cores?: number, enabled?: boolean }): void {
-    try {
-      localStorage.setItem(SETTINGS_KEY, JSON.stringify({ ...loadComputeSettings(), ...change }))
-    } catch {}
   }
 }

@@ -1,4 +1,5 @@
 import type { ComputeState, MandelbrotRequest, PrimesRequest, TaskView } from './compute-state.svelte.ts'
+import type { NodeState } from '../node/node-state.svelte.ts'
 import type { ProviderJob } from '../../../shared/market/index.ts'
 
 /**
@@ -30,15 +31,13 @@ function base64 (bytes: Uint8Array): string {
   return btoa(s)
 }
 
-export function exposeMarketHooks (state: ComputeState): void {
-  if (window.golemClayMarket != null) return
-  const market = (): any => state.app.node?.services.market
+export function exposeMarketHooks (state: ComputeState, node: NodeState): void {
   const hooks: MarketHooks = {
     tasks: () => state.tasks.map(t => JSON.parse(JSON.stringify(t))),
     jobs: () => state.jobs.map(j => ({ ...j })),
     pixels: (task) => { const p = state.pixels.get(task); return p == null ? undefined : base64(p) },
-    penalised: () => [...(market()?.penalised.keys() ?? [])],
-    score: (peer) => state.app.node?.services.keeper.get(peer)?.score,
+    penalised: () => state.penalised(),
+    score: (peer) => node.score(peer),
     submitMandelbrot: async (req) => await state.submitMandelbrot(req),
     submitPrimes: async (req) => await state.submitPrimes(req)
   }

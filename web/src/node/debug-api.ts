@@ -2,7 +2,7 @@ import type { ConnectionInfo } from '../../../shared/connection/index.ts'
 import type { DialOutcome } from '../../../shared/p2p-service/index.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/index.ts'
 import type { NetworkGraph } from './network-graph.ts'
-import type { ChatMessage, NodeState, Notice, PeerView, WorkState } from './node-state.svelte.ts'
+import type { ChatMessage, NodeState, Notice, PeerView, SessionView, WorkState } from './node-state.svelte.ts'
 
 /**
  * A read-mostly view of the node for tests and curious users
@@ -16,7 +16,7 @@ export interface DebugApi {
   relays: () => RelayStatus[]
   /** Attempts to read the serving relay's /status before the node starts. */
   locate: () => { attempts: number, error?: string }
-  /** Every finished dial round to a peer, with its attempt count. */
+  /** The last finished dial rounds to peers (MAX_DIALS), with their attempt counts. */
   dials: () => DialOutcome[]
   peers: () => PeerView[]
   messages: () => ChatMessage[]
@@ -26,9 +26,11 @@ export interface DebugApi {
   work: () => WorkState | undefined
   notices: () => Notice[]
   /** Verified sessions: peer, transport, who paid, difficulty, heartbeat RTT. */
-  sessions: () => Array<{ peer: string, kind: string, dialer: boolean, difficulty: number, rtt?: number }>
+  sessions: () => SessionView[]
   /** The network as drawn on the page: nodes, links, DHT routing table, size estimate. */
   network: () => NetworkGraph | undefined
+  /** Leaves the network as a closing tab does, and releases the page's timers and listeners. */
+  stop: () => Promise<void>
 }
 
 declare global {
@@ -37,7 +39,7 @@ declare global {
   }
 }
 
-export function exposeDebugApi (state: NodeState): void {
+export function exposeDebugApi (state: NodeState, stop: () => Promise<void>): void {
   const api: DebugApi = {
     phase: () => state.phase,
     peerId: () => state.peerId,
@@ -47,12 +49,13 @@ export function exposeDebugApi (state: NodeState): void {
     dials: () => state.dials.map(d => ({ ...d })),
     peers: () => state.peers.map(p => ({ ...p })),
     messages: () => state.messages.map(m => ({ ...m })),
-    multiaddrs: () => state.node?.getMultiaddrs().map(ma => ma.toString()) ?? [],
+    multiaddrs: () => state.multiaddrs(),
     send: async (peer, text) => await state.send(peer, text),
     work: () => state.work == null ? undefined : { ...state.work },
     notices: () => state.notices.map(n => ({ ...n })),
-    sessions: () => state.node?.services.sessions.list().map(s => ({ peer: s.remotePeer, kind: s.kind, dialer: s.dialer, difficulty: s.difficulty, rtt: s.rtt })) ?? [],
-    network: () => state.network == null ? undefined : JSON.parse(JSON.stringify(state.network)) as NetworkGraph
+    sessions: () => state.sessions(),
+    network: () => state.network == null ? undefined : JSON.parse(JSON.stringify(state.network)) as NetworkGraph,
+    stop: async () => { await stop() }
   }
   Object.defineProperty(window, 'golemClay', { value: Object.freeze(api), configurable: false, writable: false })
 }

@@ -2,7 +2,6 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { connectionInfo, connectionKind } from '../../../shared/connection/index.ts'
 import { Backoff, delay } from '../../../shared/util/index.ts'
 import { createBrowserNode } from './create-browser-node.ts'
-import { loadComputeSettings } from '../market/compute-state.svelte.ts'
 import { claimIdentity } from './identity-store.ts'
 import { idbKeeperStore } from './idb-keeper-store.ts'
 import { networkGraph } from './network-graph.ts'
@@ -15,12 +14,13 @@ import type { ConnectionInfo, ConnectionKind } from '../../../shared/connection/
 import type { PeerRole } from '../../../shared/directory/index.ts'
 import type { DialOutcome } from '../../../shared/p2p-service/index.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/index.ts'
-import type { BrowserNode } from './create-browser-node.ts'
+import type { BrowserNode, BrowserNodeInit } from './create-browser-node.ts'
+import type { Lifetime } from '../lifetime.ts'
 import { NotStartedError, ShuttingDownError } from '../../../shared/errors.ts'
-import type { TaskRunner } from '../../../shared/compute/index.ts'
 import type { StorageClientInit } from '../../../shared/storage/index.ts'
 
-export type Phase = 'identity' | 'locating' | 'starting' | 'running' | 'failed'
+/** 'stopped': the page ended its node (closing tab, or the debug API's stop). */
+export type Phase = 'identity' | 'locating' | 'starting' | 'running' | 'failed' | 'stopped'
 
 export interface PeerView {
   id: string
@@ -68,6 +68,8 @@ export interface Notice {
   text: string
 }
 
+export interface SessionView { peer: string, kind: string, dialer: boolean, difficulty: number, rtt?: number }
+
 export interface LocateState {
   attempts: number
   nextAttemptAt?: number
@@ -76,15 +78,21 @@ export interface LocateState {
 
 /** How long a finished proof of work stays on screen. */
 const WORK_LINGER_MS = 1_500
+/** Dial rounds kept for the debug API, newest last: a tab open for days dials without end, so the oldest go. */
+export const MAX_DIALS = 200
+/** How often the page's clock (countdowns) and its peer list refresh, ms. */
+const TICK_MS = 1_000
 
 const KIND_RANK: Record<ConnectionKind, number> = { webrtc: 0, tcp: 1, websocket: 2, relayed: 3, other: 4 }
 
-/** What the page may change about the node it makes: seams for other builds (the test build's flaky network, a dishonest provider). */
-export interface NodeOptions {
-  /** Makes the task runner for `cores` subtasks at once. @default sandboxed Web Workers */
-  runner?: (cores?: number) => TaskRunner
+/** What the node state needs, handed in by the page state. */
+export interface NodeInit {
+  /** Lending this tab's CPU: the page makes the runner, so it can steer it. */
+  compute: NonNullable<BrowserNodeInit['compute']>
   /** Storage client options (a transfer tap). */
   storage?: StorageClientInit
+  /** The page's timers and listeners: ending it releases this state's. */
+  life: Lifetime
 }
 
 /** The page's view of this tab's node; Svelte components read it directly. */
@@ -103,13 +111,18 @@ export class NodeState {
   notices = $state<Notice[]>([])
   /** Difficulty each peer asked of us when we last joined it. */
   asked = $state<Record<string, number>>({})
+  /** The last MAX_DIALS dial rounds. */
   dials: DialOutcome[] = []
   solver?: HashcashSolver
   node?: BrowserNode
   private wakeLocate?: () => void
   private relayIds = new Set<string>()
+  private readonly life: Lifetime
+  private stopping?: Promise<void>
 
-  constructor (private readonly options: NodeOptions = {}) {}
+  constructor (private readonly init: NodeInit) {
+    this.life = init.life
+  }
 
   get online (): boolean {
     return this.relays.some(r => r.state === 'connected' || r.state === 'reserved')
@@ -119,54 +132,73 @@ export class NodeState {
     return this.relays.some(r => r.state === 'reserved')
   }
 
-  async boot (): Promise<void> {
+  /** Claims the identity, finds a relay and starts the node; resolves with it once running, or undefined. */
+  async boot (): Promise<BrowserNode | undefined> {
+    this.life.every(TICK_MS, () => {
+      this.now = Date.now()
+      this.refresh()
+    })
     try {
       const config = readPageConfig()
       const identity = await claimIdentity()
+      this.alive()
       this.peerId = identity.privateKey.publicKey.toString()
       this.identityCreated = identity.created
       this.phase = 'locating'
       const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
+      this.alive()
       this.phase = 'starting'
       this.solver = createBrowserHashcashSolver()
-      const compute = loadComputeSettings()
-      const runner = this.options.runner?.(compute.cores)
       const node = await createBrowserNode({
         privateKey: identity.privateKey,
         relays,
         iceServers: config.iceServers,
         solver: this.solver,
         keeperStore: idbKeeperStore(identity.slot),
-        compute: { ...compute, ...(runner != null ? { runner } : {}) },
-        ...(this.options.storage != null ? { storage: this.options.storage } : {})
+        compute: this.init.compute,
+        ...(this.init.storage != null ? { storage: this.init.storage } : {})
       })
+      this.alive()
       this.node = node
       this.peerId = node.peerId.toString()
       this.wire(node)
       await node.start()
+      // a stop() during start found nothing to stop yet (libp2p ignores it while starting)
+      if (this.life.ended) await node.stop()
+      this.alive()
       this.phase = 'running'
-      // say goodbye (Disconnect: ShuttingDown) instead of leaving peers to time out
-      window.addEventListener('pagehide', () => { this.leave() }, { once: true })
+      return node
     } catch (err: any) {
+      if (this.life.ended) return undefined
       this.failure = err.message ?? String(err)
       this.phase = 'failed'
+      return undefined
     }
   }
 
   /**
-   * Leaves the network at once, as a closing tab must: no await survives
-   * the page. Peers get Disconnect(ShuttingDown) where the frame makes it out,
-   * and direct WebRTC links are torn down so the other side sees them go.
+   * Leaves the network, as a closing tab must: everything that matters
+   * happens before the first await, since none survives the page. Peers get
+   * Disconnect(ShuttingDown) where the frame makes it out, and direct WebRTC
+   * links are torn down so the other side sees them go. The page's timers
+   * and listeners went with its Lifetime already.
    */
-  leave (): void {
+  async leave (): Promise<void> {
+    this.stopping ??= this.stopNode()
+    await this.stopping
+  }
+
+  private async stopNode (): Promise<void> {
+    this.phase = 'stopped'
+    this.wakeLocate = undefined
     const node = this.node
-    if (node == null) return
-    for (const session of node.services.sessions.list()) session.goodbye('ShuttingDown')
-    for (const conn of node.getConnections()) {
-      if (conn.limits == null && connectionKind(conn) === 'webrtc') conn.abort(new ShuttingDownError('Tab closed'))
+    if (node != null) {
+      node.services.sessions.goodbyeAll('ShuttingDown')
+      for (const conn of node.getConnections()) {
+        if (conn.limits == null && connectionKind(conn) === 'webrtc') conn.abort(new ShuttingDownError('Tab closed'))
+      }
     }
-    void this.solver?.stop().catch(() => {})
-    void Promise.resolve(node.stop()).catch(() => {})
+    await Promise.allSettled([this.solver?.stop(), node?.stop()])
   }
 
   /** Skips any backoff wait: used by the "Retry now" button. */
@@ -198,65 +230,90 @@ export class NodeState {
     return this.node?.getConnections().map(connectionInfo) ?? []
   }
 
+  /** Verified sessions: peer, transport, who paid, difficulty, heartbeat RTT. */
+  sessions (): SessionView[] {
+    return this.node?.services.sessions.list().map(s => ({ peer: s.remotePeer, kind: s.kind, dialer: s.dialer, difficulty: s.difficulty, rtt: s.rtt })) ?? []
+  }
+
+  /** Keeper score of a peer, as this tab sees it. */
+  score (peer: string): number | undefined {
+    return this.node?.services.keeper.get(peer)?.score
+  }
+
+  multiaddrs (): string[] {
+    return this.node?.getMultiaddrs().map(ma => ma.toString()) ?? []
+  }
+
+  /** Throws once the page stopped, so a boot in flight goes no further. */
+  private alive (): void {
+    if (this.life.ended) throw new ShuttingDownError('The page stopped its node')
+  }
+
   private async locateRelay (statusUrl: string): Promise<string> {
     const backoff = new Backoff({ initialDelay: 1_000, maxDelay: 30_000 })
     for (;;) {
+      this.alive()
       try {
-        const addr = await fetchServingRelay(statusUrl, AbortSignal.timeout(10_000))
+        const addr = await fetchServingRelay(statusUrl, AbortSignal.any([this.life.signal, AbortSignal.timeout(10_000)]))
         this.locate = { attempts: this.locate.attempts + 1 }
         return addr
       } catch (err: any) {
+        this.alive()
         const wait = backoff.next()
         this.locate = { attempts: this.locate.attempts + 1, error: err.message, nextAttemptAt: Date.now() + wait }
+        // "Retry now" or the page stopping ends the wait
         const woken = new AbortController()
         this.wakeLocate = () => { woken.abort() }
-        await delay(wait, woken.signal).catch(() => {})
+        await delay(wait, AbortSignal.any([woken.signal, this.life.signal])).catch(() => {})
         this.wakeLocate = undefined
       }
     }
   }
 
+  /** Follows the node's events; every listener goes when the page's life ends. */
   private wire (node: BrowserNode): void {
+    const { signal } = this.life
     const refresh = (): void => { this.refresh() }
     node.services.relays.addEventListener('relay:status', (evt) => {
       this.relays = evt.detail
       this.relayIds = new Set(evt.detail.map(r => r.peerId).filter((id): id is string => id != null))
       this.refresh()
-    })
-    node.services.directory.addEventListener('directory:update', refresh)
-    node.services.keeper.addEventListener('keeper:update', refresh)
+    }, { signal })
+    node.services.directory.addEventListener('directory:update', refresh, { signal })
+    node.services.keeper.addEventListener('keeper:update', refresh, { signal })
     node.services.dialer.addEventListener('dial:done', (evt) => {
       this.dials.push(evt.detail)
+      if (this.dials.length > MAX_DIALS) this.dials.splice(0, this.dials.length - MAX_DIALS)
       this.refresh()
-    })
-    node.addEventListener('connection:open', refresh)
-    node.addEventListener('connection:close', refresh)
-    node.addEventListener('peer:identify', refresh)
+    }, { signal })
+    node.addEventListener('connection:open', refresh, { signal })
+    node.addEventListener('connection:close', refresh, { signal })
+    node.addEventListener('peer:identify', refresh, { signal })
     node.services.messaging.addEventListener('message', (evt) => {
       const m = evt.detail
       this.messages.push({ id: m.id, peer: m.from, direction: 'in', text: m.text, at: m.receivedAt, status: 'received', kind: m.kind })
-    })
+    }, { signal })
     const sessions = node.services.sessions
     sessions.addEventListener('session:challenge', (evt) => {
       this.asked = { ...this.asked, [evt.detail.peer]: evt.detail.difficulty }
       this.work = { peer: evt.detail.peer, difficulty: evt.detail.difficulty, hashes: 0, rate: 0, expectedMs: 0, elapsedMs: 0, done: false, visible: true }
-    })
+    }, { signal })
     sessions.addEventListener('session:progress', (evt) => {
       if (this.work?.peer === evt.detail.peer) this.work = { ...this.work, ...evt.detail.progress }
-    })
+    }, { signal })
     sessions.addEventListener('session:open', (evt) => {
       if (this.work?.peer === evt.detail.remotePeer && !this.work.done) {
         this.work = { ...this.work, done: true }
         const finished = this.work
-        setTimeout(() => { if (this.work === finished) this.work = { ...finished, visible: false } }, WORK_LINGER_MS)
+        this.life.after(WORK_LINGER_MS, () => { if (this.work === finished) this.work = { ...finished, visible: false } })
       }
       this.refresh()
-    })
+    }, { signal })
     sessions.addEventListener('session:refused', (evt) => {
       const { peer, reason, remote, message } = evt.detail
       if (this.work?.peer === peer) this.work = undefined
       this.notify(peer, 'warn', remote ? `refused our session: ${DISCONNECT_TEXT[reason]}` : `session refused (${DISCONNECT_TEXT[reason]}): ${message}`)
-    })
+    }, { signal })
     sessions.addEventListener('session:close', (evt) => {
       const { peer, reason, remote, message } = evt.detail
       // a lost signalling link while a direct one lives on, or a relay the banner already covers, is noise
@@ -266,11 +323,7 @@ export class NodeState {
         this.notify(peer, reason === 'ShuttingDown' || reason === 'ConnectionLost' ? 'info' : 'warn', remote ? `ended the session: ${why}` : `session ended: ${why}`)
       }
       this.refresh()
-    })
-    setInterval(() => {
-      this.now = Date.now()
-      this.refresh()
-    }, 1_000)
+    }, { signal })
   }
 
   private notify (peer: string, tone: Notice['tone'], text: string): void {

@@ -33,11 +33,10 @@ function generate (size: number, seed: number): Uint8Array {
 }
 
 export function exposeStorageHooks (state: StorageState): void {
-  if (window.golemClayStorage != null) return
   const hooks: StorageHooks = {
     uploads: () => state.uploads.map(u => JSON.parse(JSON.stringify(u))),
     downloads: () => state.downloads.map(d => JSON.parse(JSON.stringify(d))),
-    relays: async () => await state.app.node?.services.storage.relays() ?? [],
+    relays: async () => await state.relays(),
     uploadGenerated: async (name, size, seed = 1) => await state.upload(new File([generate(size, seed) as Uint8Array<ArrayBuffer>], name))
   }
   Object.defineProperty(window, 'golemClayStorage', { value: Object.freeze(hooks), configurable: false, writable: false })

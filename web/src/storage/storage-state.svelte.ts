@@ -70,6 +70,11 @@ export class StorageState {
     return this.app.phase === 'running' && this.app.online
   }
 
+  /** Connected relays that offer storage. */
+  async relays (): Promise<string[]> {
+    return await this.app.node?.services.storage.relays() ?? []
+  }
+
   async upload (file: File): Promise<UploadView> {
     const id = crypto.randomUUID()
     this.uploads.unshift({ id, name: file.name, size: file.size, state: 'running', shared: [], history: [], startedAt: Date.now() })
