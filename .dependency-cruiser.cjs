@@ -56,6 +56,13 @@ module.exports = {
       to: { path: '^web/' }
     },
     {
+      name: 'benches-share-through-common',
+      severity: 'error',
+      comment: 'A bench uses other benches\' code only through bench/common: its index.ts (Node), or timing.ts (what bench pages may import too).',
+      from: { path: '^bench/([^/]+)/' },
+      to: { path: '^bench/[^/]+/', pathNot: ['^bench/$1/', '^bench/common/(index|timing)\\.ts$'] }
+    },
+    {
       name: 'no-test-code-in-the-product',
       severity: 'error',
       comment: 'Benches, test pages, e2e fixtures and test helpers are never part of what a visitor or a relay runs.',

@@ -1,6 +1,8 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte'
+import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 import { fileURLToPath } from 'node:url'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tools/chromium.ts'
 
 // The page as relays serve it (dist/web): nothing but the product. The test
 // build (vite.test.config.ts) adds the bench and test pages in dist/test-web.
@@ -22,9 +24,33 @@ export default defineConfig({
   },
   test: {
     root: '.',
-    include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts', 'tasks/**/*.test.ts', 'tools/**/*.test.ts'],
-    environment: 'node',
     testTimeout: 30_000,
-    hookTimeout: 30_000
+    hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts', 'tasks/**/*.test.ts', 'tools/**/*.test.ts'],
+          environment: 'node'
+        }
+      },
+      {
+        // the isomorphic core's tests again, in a real tab: what passes on Node
+        // only (Buffer, node: modules, Node's timers) fails here
+        extends: true,
+        test: {
+          name: 'chromium',
+          include: ['shared/**/*.test.ts'],
+          exclude: ['shared/**/*.node.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } }),
+            instances: [{ browser: 'chromium' }]
+          }
+        }
+      }
+    ]
   }
 })

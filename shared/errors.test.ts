@@ -17,9 +17,12 @@ const modules = { base, compute, hashcash, peerRecord, market, msgQueue, relayAd
 /** Every error class the modules export, made with the arguments its constructor takes. */
 function errorClasses (): Array<[string, Error]> {
   const out: Array<[string, Error]> = []
+  const seen = new Set<unknown>()
   for (const mod of Object.values(modules)) {
     for (const [name, value] of Object.entries(mod)) {
-      if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue
+      // a class a part re-exports (the market's InvalidSignatureError is the wire's) counts once
+      if (typeof value !== 'function' || !(value.prototype instanceof Error) || seen.has(value)) continue
+      seen.add(value)
       const make = value as unknown as new (...args: unknown[]) => Error
       const instance = name === 'HandshakeError' ? new make('BadProtocol', undefined, 'x') : name === 'SessionClosedError' || name === 'SessionRefusedError' ? new make('Timeout', false, 'x') : new make('x')
       out.push([name, instance])

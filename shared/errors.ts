@@ -16,6 +16,12 @@ export class InvalidMessageError extends GolemClayError {
   override readonly code: string = 'INVALID_MESSAGE'
 }
 
+/** A signed message's signature, kind or signer did not check out. */
+export class InvalidSignatureError extends GolemClayError {
+  override name = 'InvalidSignatureError'
+  override readonly code: string = 'INVALID_SIGNATURE'
+}
+
 /** A frame was larger than the protocol allows; refused before buffering. */
 export class MessageTooLargeError extends GolemClayError {
   override name = 'MessageTooLargeError'

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parseRelayConfig } from '../config/relay-config.ts'
 import { PortInUseError, startRelayGateway } from './relay-gateway.ts'
 import type { RelayGateway } from './relay-gateway.ts'
+import type { RelayStatusReport } from '../http/status.ts'
 
 const running: RelayGateway[] = []
 afterEach(async () => { await Promise.all(running.splice(0).map(async g => { await g.stop() })) })
@@ -23,7 +24,7 @@ describe('relay gateway', () => {
     running.push(gateway)
     const base = gateway.http.url.replace('localhost', '127.0.0.1')
 
-    const status = await (await fetch(new URL('/status', base))).json()
+    const status = await (await fetch(new URL('/status', base))).json() as RelayStatusReport
     expect(status.peerId).toBe(gateway.node.peerId.toString())
     expect(status.version).toMatch(/^\d+\.\d+\.\d+$/)
     expect(status.multiaddrs.some((a: string) => a.includes('/ws/p2p/'))).toBe(true)
@@ -33,9 +34,9 @@ describe('relay gateway', () => {
     // counts for everyone; who is connected only for the status token, and nothing for other methods
     expect(status.peers).toBeUndefined()
     expect(typeof status.connections).toBe('object')
-    const detailed = await (await fetch(new URL('/status', base), { headers: { Authorization: 'Bearer s3cret' } })).json()
+    const detailed = await (await fetch(new URL('/status', base), { headers: { Authorization: 'Bearer s3cret' } })).json() as RelayStatusReport
     expect(detailed.peers).toEqual([])
-    expect((await (await fetch(new URL('/status', base), { headers: { Authorization: 'Bearer wrong' } })).json()).peers).toBeUndefined()
+    expect((await (await fetch(new URL('/status', base), { headers: { Authorization: 'Bearer wrong' } })).json() as RelayStatusReport).peers).toBeUndefined()
     const post = await fetch(new URL('/status', base), { method: 'POST' })
     expect(post.status).toBe(405)
     expect(post.headers.get('allow')).toBe('GET, HEAD')

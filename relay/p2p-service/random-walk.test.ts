@@ -1,6 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DHT_PROTOCOL } from '../../shared/protocols.ts'
+import { DHT_PROTOCOL } from '../../shared/wire/index.ts'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
 import { tcpAddr, until } from '../testing/wait.ts'

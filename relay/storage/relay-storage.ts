@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AccessDeniedError, decodeControl, decodeFrame, DEFAULT_CHUNK_SIZE, encodeControl, errorToWire, FrameStream, MAX_FRAME, STORAGE_PROTOCOL, STORAGE_REPLICATION_PROTOCOL, StorageProtocolError, validateObjectPath, validateRequest } from '../../shared/storage/index.ts'
+import { AccessDeniedError, decodeControl, decodeFrame, DEFAULT_CHUNK_SIZE, encodeControl, errorToWire, FrameStream, MAX_FRAME, StorageProtocolError, validateObjectPath, validateRequest } from '../../shared/storage/index.ts'
+import { STORAGE_PROTOCOL, STORAGE_REPLICATION_PROTOCOL } from '../../shared/wire/index.ts'
 import { InternalError, InvalidMessageError, ShuttingDownError } from '../../shared/errors.ts'
 import { handleGet, handleStat } from './get-handler.ts'
 import { findObject } from './handler-context.ts'

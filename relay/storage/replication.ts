@@ -1,7 +1,8 @@
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Backoff, delay, lastPeerId } from '../../shared/util/index.ts'
-import { simpleRequest, STORAGE_REPLICATION_PROTOCOL, StorageProtocolError } from '../../shared/storage/index.ts'
+import { simpleRequest, StorageProtocolError } from '../../shared/storage/index.ts'
+import { isSha256Hex, STORAGE_REPLICATION_PROTOCOL } from '../../shared/wire/index.ts'
 import { readJsonFile, writeJsonFile } from './json-file.ts'
 import { MirrorSync } from './mirror-sync.ts'
 import { pipeBoth, streamToDuplex } from './stream-duplex.ts'
@@ -204,7 +205,7 @@ export class Replication {
           return
         }
         catalog.seen++
-        if (typeof item?.drive !== 'string' || !/^[0-9a-f]{64}$/.test(item.drive) || this.syncs.has(item.drive)) continue
+        if (!isSha256Hex(item?.drive) || this.syncs.has(item.drive)) continue
         const handle = await this.init.store.mirrorDrive(item.drive, relay)
         const sync = new MirrorSync(this.init.store, handle, this.figures, this.log)
         this.syncs.set(item.drive, sync)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageError } from '../errors.ts'
-import { decodeJson } from '../util/index.ts'
+import { decodeJson } from '../wire/index.ts'
 import { MAX_DIRECTORY_PEERS, validatePeersFrame, validateSubscribeFrame } from './directory-codec.ts'
 
 const enc = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))

@@ -1,5 +1,4 @@
-import { InvalidMessageError } from '../errors.ts'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
+import { expectList, expectLiteral, expectNumber, expectPeerId, expectRecord, expectString } from '../wire/index.ts'
 
 export const DIRECTORY_WIRE_VERSION = 1
 /** Cap for one directory frame; a snapshot never grows past it. */
@@ -42,13 +41,10 @@ export function validatePeersFrame (value: unknown): PeersFrame {
   const obj = expectRecord(value, 'peers')
   expectLiteral(obj, 'v', [DIRECTORY_WIRE_VERSION])
   expectLiteral(obj, 'type', ['peers'])
-  const list = obj.peers
-  if (!Array.isArray(list)) throw new InvalidMessageError('"peers" must be an array')
-  if (list.length > MAX_DIRECTORY_PEERS) throw new InvalidMessageError(`"peers" lists more than ${MAX_DIRECTORY_PEERS} entries`)
-  const peers = list.map((item): DirectoryEntry => {
-    const entry = expectRecord(item, 'peer entry')
+  const peers = expectList(obj, 'peers', MAX_DIRECTORY_PEERS, (item, what): DirectoryEntry => {
+    const entry = expectRecord(item, what)
     return {
-      id: expectString(entry, 'id', 128),
+      id: expectPeerId(entry, 'id'),
       role: expectLiteral(entry, 'role', PEER_ROLES),
       record: expectString(entry, 'record', 8192),
       since: expectNumber(entry, 'since')

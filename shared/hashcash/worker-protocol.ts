@@ -100,7 +100,8 @@ export function isWorkerToPool (data: unknown): data is WorkerToPool {
  * a MessageChannel round trip (or setImmediate on Node) is not clamped.
  */
 function createYielder (): () => Promise<void> {
-  if (typeof setImmediate === 'function') {
+  const setImmediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate
+  if (setImmediate != null) {
     return async () => { await new Promise<void>(resolve => { setImmediate(resolve) }) }
   }
   const channel = new MessageChannel()

@@ -1,7 +1,10 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageError } from '../errors.ts'
-import { decodeJson } from '../util/index.ts'
+import { decodeJson } from '../wire/index.ts'
 import { packInputs, unpackInputs } from './input-bundle.ts'
 import { validateAssignment, validateHeader, validateReport } from './market-codec.ts'
 import { InvalidSignatureError, InvalidTaskError } from './market-errors.ts'
@@ -36,10 +39,11 @@ describe('signed market messages', () => {
     await expect(openMessage(forged, 'task', validateHeader, x => x.requestor)).rejects.toThrow(InvalidSignatureError)
 
     // one changed byte in the payload breaks the signature
-    const [payload, sig] = text.split('.') as [string, string]
-    const body = JSON.parse(Buffer.from(payload, 'base64url').toString())
+    const envelope = RecordEnvelope.createFromProtobuf(fromString(text, 'base64url'))
+    const body = JSON.parse(new TextDecoder().decode(envelope.payload))
     body.subtasks = 3
-    await expect(openMessage(`${Buffer.from(JSON.stringify(body)).toString('base64url')}.${sig}`, 'task', validateHeader, x => x.requestor)).rejects.toThrow(InvalidSignatureError)
+    const tampered = new RecordEnvelope({ ...envelope, payload: new TextEncoder().encode(JSON.stringify(body)) })
+    await expect(openMessage(toString(tampered.marshal(), 'base64url'), 'task', validateHeader, x => x.requestor)).rejects.toThrow(InvalidSignatureError)
 
     // a signature made for one kind of message never passes as another kind
     const a: Assignment = { v: 1, type: 'assign', id: 'a1', task: 't1', requestor: h.requestor, provider: h.requestor, subtask: 0, input: SHA, deadline: Date.now() + 1000, at: Date.now() }

@@ -1,9 +1,11 @@
 import { InvalidMessageError } from '../errors.ts'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
+import { expectBoolean, expectInt, expectList, expectLiteral, expectPeerId, expectRecord, expectSha256, expectString, expectStringList, literalItem } from '../wire/index.ts'
+import type { Fields } from '../wire/index.ts'
 
 /** How a provider runs subtasks. */
 export type Runtime = 'browser' | 'node'
 export type VerificationMode = 'redundancy' | 'none'
+const RUNTIMES: readonly Runtime[] = ['browser', 'node']
 
 export const MAX_SUBTASKS = 100_000
 /** A task's deadline is at most this long after it was created, ms (timers stay far below 2^31 ms). */
@@ -15,8 +17,6 @@ export const MAX_CLOCK_SKEW = 10 * 60 * 1000
 /** Result bytes carried inline in a report frame. */
 export const MAX_RESULT_BYTES = 4 * 1024 * 1024
 const ID = 64
-const PEER = 128
-const SHA = /^[0-9a-f]{64}$/
 
 export interface ObjectRef { address: string, sha256: string, size: number }
 
@@ -78,33 +78,15 @@ export interface Verdict { v: 1, type: 'verdict', report: string, requestor: str
 /** Published by the requestor when a task ends; providers drop its work. */
 export interface TaskClosed { v: 1, type: 'closed', task: string, requestor: string, reason: 'done' | 'cancelled' | 'expired', at: number }
 
-function expectSha (obj: Record<string, unknown>, key: string): string {
-  const value = expectString(obj, key, 64)
-  if (!SHA.test(value)) throw new InvalidMessageError(`"${key}" must be 64 lowercase hex characters`)
-  return value
-}
-
-function expectInt (obj: Record<string, unknown>, key: string, min: number, max: number): number {
-  const value = expectNumber(obj, key)
-  if (!Number.isInteger(value) || value < min || value > max) throw new InvalidMessageError(`"${key}" must be an integer in ${min}..${max}`)
-  return value
-}
-
-function expectStrings (obj: Record<string, unknown>, key: string, maxItems: number, maxLength: number): string[] {
-  const value = obj[key]
-  if (!Array.isArray(value) || value.length > maxItems) throw new InvalidMessageError(`"${key}" must be a list of at most ${maxItems}`)
-  return value.map((item, i) => expectString({ [i]: item }, String(i), maxLength))
-}
-
 /** A time in ms since the epoch that is not in the future beyond clock skew. */
-function expectTime (obj: Record<string, unknown>, key: string): number {
+function expectTime (obj: Fields, key: string): number {
   const value = expectInt(obj, key, 0, Number.MAX_SAFE_INTEGER)
   if (value > Date.now() + MAX_CLOCK_SKEW) throw new InvalidMessageError(`"${key}" lies in the future (more than ${MAX_CLOCK_SKEW / 60_000} minutes ahead of our clock)`)
   return value
 }
 
 /** A deadline no further than `window` ms after `from`: timers are set from it (one already past is the reader's to refuse). */
-function expectDeadline (obj: Record<string, unknown>, from: number, window: number): number {
+function expectDeadline (obj: Fields, from: number, window: number): number {
   const value = expectInt(obj, 'deadline', 0, Number.MAX_SAFE_INTEGER)
   if (value - from > window) throw new InvalidMessageError(`"deadline" must be at most ${Math.round(window / 60_000)} minutes after the message was made`)
   return value
@@ -112,7 +94,7 @@ function expectDeadline (obj: Record<string, unknown>, from: number, window: num
 
 function objectRef (value: unknown, what: string): ObjectRef {
   const obj = expectRecord(value, what)
-  return { address: expectString(obj, 'address', 8192), sha256: expectSha(obj, 'sha256'), size: expectInt(obj, 'size', 0, 2 ** 40) }
+  return { address: expectString(obj, 'address', 8192), sha256: expectSha256(obj, 'sha256'), size: expectInt(obj, 'size', 0, 2 ** 40) }
 }
 
 export function validateHeader (value: unknown): TaskHeader {
@@ -121,15 +103,15 @@ export function validateHeader (value: unknown): TaskHeader {
   expectLiteral(obj, 'type', ['task'])
   const req = expectRecord(obj.requirements, 'requirements')
   const ver = expectRecord(obj.verification, 'verification')
-  const runtimes = expectStrings(req, 'runtimes', 2, 16)
-  if (runtimes.length === 0 || runtimes.some(r => r !== 'browser' && r !== 'node')) throw new InvalidMessageError('"runtimes" must list browser and/or node')
+  const runtimes = expectList(req, 'runtimes', 2, literalItem(RUNTIMES))
+  if (runtimes.length === 0) throw new InvalidMessageError('"runtimes" must list browser and/or node')
   const createdAt = expectTime(obj, 'createdAt')
   return {
     v: 1,
     type: 'task',
     id: expectString(obj, 'id', ID),
-    requestor: expectString(obj, 'requestor', PEER),
-    requestorAddrs: expectStrings(obj, 'requestorAddrs', 16, 1024),
+    requestor: expectPeerId(obj, 'requestor'),
+    requestorAddrs: expectStringList(obj, 'requestorAddrs', 16, 1024),
     name: expectString(obj, 'name', 120),
     module: objectRef(obj.module, 'module'),
     inputs: objectRef(obj.inputs, 'inputs'),
@@ -137,7 +119,7 @@ export function validateHeader (value: unknown): TaskHeader {
     price: expectInt(obj, 'price', 0, 1e12),
     deadline: expectDeadline(obj, createdAt, MAX_TASK_LIFETIME),
     subtaskTimeout: expectInt(obj, 'subtaskTimeout', 100, MAX_SUBTASK_WINDOW),
-    requirements: { runtimes: runtimes as Runtime[], memoryMB: expectInt(req, 'memoryMB', 1, 4096) },
+    requirements: { runtimes, memoryMB: expectInt(req, 'memoryMB', 1, 4096) },
     verification: { mode: expectLiteral(ver, 'mode', ['redundancy', 'none'] as const), k: expectInt(ver, 'k', 1, 9) },
     createdAt
   }
@@ -151,9 +133,9 @@ export function validateOffer (value: unknown): Offer {
     v: 1,
     type: 'offer',
     task: expectString(obj, 'task', ID),
-    provider: expectString(obj, 'provider', PEER),
-    providerAddrs: expectStrings(obj, 'providerAddrs', 16, 1024),
-    runtime: expectLiteral(obj, 'runtime', ['browser', 'node'] as const),
+    provider: expectPeerId(obj, 'provider'),
+    providerAddrs: expectStringList(obj, 'providerAddrs', 16, 1024),
+    runtime: expectLiteral(obj, 'runtime', RUNTIMES),
     cores: expectInt(obj, 'cores', 1, 1024),
     price: expectInt(obj, 'price', 0, 1e12),
     at: expectTime(obj, 'at')
@@ -170,10 +152,10 @@ export function validateAssignment (value: unknown): Assignment {
     type: 'assign',
     id: expectString(obj, 'id', ID),
     task: expectString(obj, 'task', ID),
-    requestor: expectString(obj, 'requestor', PEER),
-    provider: expectString(obj, 'provider', PEER),
+    requestor: expectPeerId(obj, 'requestor'),
+    provider: expectPeerId(obj, 'provider'),
     subtask: expectInt(obj, 'subtask', 0, MAX_SUBTASKS - 1),
-    input: expectSha(obj, 'input'),
+    input: expectSha256(obj, 'input'),
     deadline: expectDeadline(obj, at, MAX_SUBTASK_WINDOW),
     at
   }
@@ -187,13 +169,13 @@ export function validateReport (value: unknown): Report {
     v: 1,
     type: 'report',
     assignment: expectString(obj, 'assignment', 16 * 1024),
-    provider: expectString(obj, 'provider', PEER),
+    provider: expectPeerId(obj, 'provider'),
     computeMs: expectInt(obj, 'computeMs', 0, MAX_TASK_LIFETIME),
     at: expectTime(obj, 'at')
   }
   if (obj.result != null) {
     const r = expectRecord(obj.result, 'result')
-    report.result = { sha256: expectSha(r, 'sha256'), size: expectInt(r, 'size', 0, MAX_RESULT_BYTES) }
+    report.result = { sha256: expectSha256(r, 'sha256'), size: expectInt(r, 'size', 0, MAX_RESULT_BYTES) }
   } else {
     const e = expectRecord(obj.error, 'error')
     report.error = { name: expectString(e, 'name', 80), message: expectString(e, 'message', 1000) }
@@ -205,14 +187,12 @@ export function validateVerdict (value: unknown): Verdict {
   const obj = expectRecord(value, 'verdict')
   expectLiteral(obj, 'v', [1])
   expectLiteral(obj, 'type', ['verdict'])
-  const accepted = obj.accepted
-  if (typeof accepted !== 'boolean') throw new InvalidMessageError('"accepted" must be a boolean')
   return {
     v: 1,
     type: 'verdict',
     report: expectString(obj, 'report', 40 * 1024),
-    requestor: expectString(obj, 'requestor', PEER),
-    accepted,
+    requestor: expectPeerId(obj, 'requestor'),
+    accepted: expectBoolean(obj, 'accepted'),
     reason: expectString(obj, 'reason', 200),
     at: expectTime(obj, 'at')
   }
@@ -226,7 +206,7 @@ export function validateClosed (value: unknown): TaskClosed {
     v: 1,
     type: 'closed',
     task: expectString(obj, 'task', ID),
-    requestor: expectString(obj, 'requestor', PEER),
+    requestor: expectPeerId(obj, 'requestor'),
     reason: expectLiteral(obj, 'reason', ['done', 'cancelled', 'expired'] as const),
     at: expectTime(obj, 'at')
   }

@@ -1,9 +1,7 @@
 import { GolemClayError } from '../errors.ts'
-/** A market message's signature, signer or nesting did not check out. */
-export class InvalidSignatureError extends GolemClayError {
-  override name = 'InvalidSignatureError'
-  override readonly code: string = 'INVALID_SIGNATURE'
-}
+
+/** A market message's signature, signer or nesting did not check out: the error every signed message is refused with. */
+export { InvalidSignatureError } from '../errors.ts'
 
 /** A signed message arrived a second time (an assignment or report replayed). */
 export class ReplayedMessageError extends GolemClayError {

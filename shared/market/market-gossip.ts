@@ -1,6 +1,5 @@
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub'
-import { GOSSIP_PROTOCOL } from '../protocols.ts'
-import { decodeJson, encodeJson, expectLiteral, expectRecord, expectString } from '../util/index.ts'
+import { decodeJson, encodeJson, expectLiteral, expectRecord, expectString, GOSSIP_PROTOCOL } from '../wire/index.ts'
 import { validateClosed, validateHeader } from './market-codec.ts'
 import { MAX_SIGNED_LENGTH, openMessage } from './signed.ts'
 import type { TaskClosed, TaskHeader } from './market-codec.ts'

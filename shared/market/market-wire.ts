@@ -1,20 +1,16 @@
 import { GolemClayError, InvalidMessageError } from '../errors.ts'
-import { ErrorTable, errorToWire } from '../wire/index.ts'
+import { decodeJson, encodeJson, ErrorTable, errorToWire, expectBase64, expectBoolean, expectLiteral, expectRecord, expectString, MARKET_PROTOCOL, TASKS_TOPIC } from '../wire/index.ts'
 import { InputMismatchError, InvalidSignatureError, InvalidTaskError, MarketRateLimitedError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
 import type { WireError } from '../wire/index.ts'
 import { lpStream } from '@libp2p/utils'
-import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
-import { MARKET_PROTOCOL } from '../protocols.ts'
-import { decodeJson, encodeJson, expectLiteral, expectRecord, expectString } from '../util/index.ts'
+import { MAX_TOKEN_LENGTH } from '../storage/index.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
 import { MAX_SIGNED_LENGTH } from './signed.ts'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 
-export { MARKET_PROTOCOL }
-/** The pub/sub topic task headers and closings spread on. */
-export const TASKS_TOPIC = 'golem-clay/tasks/1'
+export { MARKET_PROTOCOL, TASKS_TOPIC }
 
 /** Base64 of the largest result plus the signed messages; checked before buffering. */
 export const MAX_MARKET_FRAME = Math.ceil(MAX_RESULT_BYTES * 4 / 3) + 3 * MAX_SIGNED_LENGTH
@@ -40,9 +36,6 @@ export interface MarketRequest {
 }
 
 export interface ReadTokens { module: string, inputs: string }
-
-/** Longest read token accepted beside an assignment. */
-const MAX_TOKEN_LENGTH = 4096
 
 export interface MarketResponse {
   v: 1
@@ -83,22 +76,15 @@ export function validateRequest (value: unknown): MarketRequest {
     const tokens = expectRecord(obj.tokens, 'tokens')
     req.tokens = { module: expectString(tokens, 'module', MAX_TOKEN_LENGTH), inputs: expectString(tokens, 'inputs', MAX_TOKEN_LENGTH) }
   }
-  if (obj.data != null) {
-    const text = expectString(obj, 'data', MAX_MARKET_FRAME)
-    try {
-      req.data = fromString(text, 'base64')
-    } catch {
-      throw new InvalidMessageError('"data" is not base64')
-    }
-  }
+  // the frame cap bounds the bytes; the signed report says how many there must be
+  if (obj.data != null) req.data = expectBase64(obj, 'data', Math.floor(MAX_MARKET_FRAME * 3 / 4))
   return req
 }
 
 export function validateResponse (value: unknown): MarketResponse {
   const obj = expectRecord(value, 'market response')
   expectLiteral(obj, 'v', [1])
-  if (typeof obj.ok !== 'boolean') throw new InvalidMessageError('"ok" must be a boolean')
-  if (obj.ok) {
+  if (expectBoolean(obj, 'ok')) {
     const res: MarketResponse = { v: 1, ok: true }
     if (obj.verdict != null) res.verdict = expectString(obj, 'verdict', MAX_SIGNED_LENGTH)
     if (obj.assign != null) res.assign = expectString(obj, 'assign', MAX_SIGNED_LENGTH)

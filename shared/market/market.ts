@@ -8,7 +8,7 @@ import { InvalidSignatureError, InvalidTaskError, MarketRateLimitedError, Unknow
 import { validateAssignment, validateHeader, validateOffer, validateReport, validateVerdict } from './market-codec.ts'
 import { encodeGossip, installValidator, openGossip } from './market-gossip.ts'
 import { MARKET_PROTOCOL, MarketRefusedError, MarketStreamPool, TASKS_TOPIC, serve } from './market-wire.ts'
-import { delay } from '../util/index.ts'
+import { delay, unref } from '../util/index.ts'
 import { openConnection } from '../p2p-service/index.ts'
 import { Provider } from './provider.ts'
 import { RequestorTask } from './requestor-task.ts'
@@ -76,6 +76,7 @@ export interface MarketEvents {
  * reports and verdicts travel as signed messages on `/golem-clay/market`.
  */
 export class Market extends TypedEventEmitter<MarketEvents> implements Startable {
+  /** This node's provider side, when it lends cores: `enabled` switches offering, 'job' and 'verdict' events report its work. */
   readonly provider?: Provider
   readonly tasks = new Map<string, RequestorTask>()
   /** The sandbox pool this node computes with, when it provides. */
@@ -182,8 +183,7 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     this.tasks.set(id, task)
     // a finished task answers late reports with UnknownTaskError, then is forgotten
     const forget = (): void => {
-      const timer = setTimeout(() => { this.tasks.delete(id) }, 60_000)
-      ;(timer as { unref?: () => void }).unref?.()
+      unref(setTimeout(() => { this.tasks.delete(id) }, 60_000))
     }
     task.addEventListener('done', forget)
     task.addEventListener('failed', forget)

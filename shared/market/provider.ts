@@ -8,6 +8,7 @@ import type { Assignment, Offer, Report, Runtime, TaskClosed, TaskHeader, Verdic
 import type { MarketRequest, ReadTokens } from './market-wire.ts'
 import type { TaskRunner } from '../compute/index.ts'
 import type { Logger } from '@libp2p/interface'
+import { unref } from '../util/index.ts'
 
 export interface ProviderInit {
   runtime: Runtime
@@ -171,7 +172,7 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
       this.tasks.set(header.id, known)
       // nobody works for a requestor past its deadline, connected or not
       const t = known
-      setTimeout(() => { t.controller.abort(new TaskDeadlineError('Task deadline passed')) }, Math.max(0, header.deadline - Date.now())).unref?.()
+      unref(setTimeout(() => { t.controller.abort(new TaskDeadlineError('Task deadline passed')) }, Math.max(0, header.deadline - Date.now())))
       if (this.tasks.size > MAX_TASKS) {
         const oldest = [...this.tasks.values()].find(k => !this.activeJobs.some(j => j.task === k.header.id))
         if (oldest != null) this.tasks.delete(oldest.header.id)

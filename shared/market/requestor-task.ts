@@ -53,10 +53,10 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     this.inputHashes = inputHashes
     this.results = new Array(header.subtasks).fill(undefined)
     this.scheduler = new Scheduler({ subtasks: header.subtasks, k: header.verification.k })
-    const { promise, resolve, reject } = Promise.withResolvers<SubtaskResult[]>()
-    promise.catch(() => {})
-    this.done = promise
-    this.settle = { resolve, reject }
+    let settle: RequestorTask['settle'] | undefined
+    this.done = new Promise<SubtaskResult[]>((resolve, reject) => { settle = { resolve, reject } })
+    this.done.catch(() => {})
+    this.settle = settle as RequestorTask['settle']
   }
 
   get id (): string { return this.header.id }

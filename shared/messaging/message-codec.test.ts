@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidMessageError, MessageTooLargeError } from '../errors.ts'
-import { decodeJson, encodeJson } from '../util/index.ts'
+import { decodeJson, encodeJson } from '../wire/index.ts'
 import { MAX_MESSAGE_FRAME, MAX_TEXT_LENGTH, validateAckFrame, validateTextFrame } from './message-codec.ts'
 
 const enc = (v: unknown): Uint8Array => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v))

@@ -1,5 +1,5 @@
 import { InvalidMessageError } from '../errors.ts'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
+import { expectLiteral, expectNumber, expectRecord, expectString } from '../wire/index.ts'
 
 /** Wire version of the message protocol's frames. */
 export const MESSAGE_WIRE_VERSION = 1

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MessageExpiredError, MessageTooLargeForQueueError, MsgQueue, QueueClosedError } from './msg-queue.ts'
 
 interface Item { id: string }
@@ -21,6 +21,8 @@ function network () {
 }
 
 describe('MsgQueue', () => {
+  afterEach(() => { vi.useRealTimers() })
+
   it('delivers higher priorities first and FIFO within a priority', async () => {
     const net = network()
     let release!: () => void
@@ -42,14 +44,18 @@ describe('MsgQueue', () => {
   })
 
   it('applies backpressure: push waits while the peer queue is full', async () => {
+    vi.useFakeTimers()
     const net = network()
     net.offline.add('p')
-    const q = new MsgQueue<Item>({ deliver: net.deliver }, { maxPerPeer: 2, retry: { initialDelay: 10, maxDelay: 10 } })
+    let attempts = 0
+    const q = new MsgQueue<Item>({ deliver: async (peer, item) => { attempts++; await net.deliver(peer, item) } }, { maxPerPeer: 2, retry: { initialDelay: 10, maxDelay: 10 } })
     await q.push('p', { id: '1' })
     await q.push('p', { id: '2' })
     let accepted = false
     const third = q.push('p', { id: '3' }).then(r => { accepted = true; return r })
-    await new Promise(resolve => setTimeout(resolve, 50))
+    // five retries come and go; the queue stays full
+    await vi.advanceTimersByTimeAsync(50)
+    expect(attempts).toBeGreaterThanOrEqual(5)
     expect(accepted).toBe(false)
     expect(q.size('p')).toBe(2)
     net.offline.delete('p')
@@ -65,7 +71,11 @@ describe('MsgQueue', () => {
     net.offline.add('p')
     const q = new MsgQueue<Item>({ deliver: net.deliver }, { maxPerPeer: 1, retry: { initialDelay: 1000 } })
     await q.push('p', { id: '1' })
-    await expect(q.push('p', { id: '2' }, { signal: AbortSignal.timeout(30) })).rejects.toThrow()
+    const producer = new AbortController()
+    const waiting = q.push('p', { id: '2' }, { signal: producer.signal })
+    producer.abort(new Error('gave up'))
+    await expect(waiting).rejects.toThrow('gave up')
+    expect(q.size('p')).toBe(1)
     q.stop()
   })
 
@@ -74,8 +84,10 @@ describe('MsgQueue', () => {
     net.offline.add('p')
     const q = new MsgQueue<Item>({ deliver: net.deliver }, { retry: { initialDelay: 60_000 } })
     let queued = 0
-    const { delivered } = await q.push('p', { id: 'hello' }, { onQueued: () => { queued++ } })
-    await new Promise(resolve => setTimeout(resolve, 20))
+    let firstAttemptFailed!: () => void
+    const parked = new Promise<void>(resolve => { firstAttemptFailed = resolve })
+    const { delivered } = await q.push('p', { id: 'hello' }, { onQueued: () => { queued++; firstAttemptFailed() } })
+    await parked
     expect(queued).toBe(1)
     expect(net.delivered).toEqual([])
     net.offline.delete('p')
@@ -86,12 +98,18 @@ describe('MsgQueue', () => {
   })
 
   it('expires messages past their TTL', async () => {
+    vi.useFakeTimers()
     const net = network()
     net.offline.add('p')
     const q = new MsgQueue<Item>({ deliver: net.deliver }, { ttl: 50, retry: { initialDelay: 10, maxDelay: 10 } })
     const expired: string[] = []
     q.addEventListener('message:expired', (e) => { expired.push(e.detail.peer) })
     const { delivered } = await q.push('p', { id: 'late' })
+    let settled = false
+    delivered.then(() => {}, () => {}).finally(() => { settled = true })
+    await vi.advanceTimersByTimeAsync(49)
+    expect(settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
     await expect(delivered).rejects.toThrow(MessageExpiredError)
     expect(expired).toEqual(['p'])
     expect(q.size('p')).toBe(0)

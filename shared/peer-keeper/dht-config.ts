@@ -1,5 +1,5 @@
 import { Circuit } from '@multiformats/multiaddr-matcher'
-import { DHT_PROTOCOL } from '../protocols.ts'
+import { DHT_PROTOCOL } from '../wire/index.ts'
 import { peerRecordSelector, peerRecordValidator, RECORD_NAMESPACE } from './peer-finder.ts'
 import type { KadDHTInit } from '@libp2p/kad-dht'
 

@@ -1,6 +1,6 @@
 import { GolemClayError } from '../errors.ts'
 import { lpStream } from '@libp2p/utils'
-import { decodeJson, encodeJson } from '../util/index.ts'
+import { decodeJson, encodeJson } from '../wire/index.ts'
 import { PROTOCOL_VERSION } from '../version.ts'
 import { deriveChallenge, fromHex, toHex } from './challenge.ts'
 import { DISCONNECT_TEXT, SessionRefusedError } from './disconnect.ts'

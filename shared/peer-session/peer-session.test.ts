@@ -4,13 +4,14 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream, streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { pEvent } from 'p-event'
-import { describe, expect, it } from 'vitest'
-import { decodeJson, encodeJson } from '../util/index.ts'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { decodeJson, encodeJson } from '../wire/index.ts'
 import { PeerSession } from './peer-session.ts'
 import { MAX_SESSION_FRAME, validateSessionFrame } from './session-codec.ts'
 import type { SessionEnd } from './peer-session.ts'
 import type { HelloFrame } from './session-codec.ts'
 import type { Connection, Stream } from '@libp2p/interface'
+import { until } from '../testing/index.ts'
 
 async function session (heartbeat: { interval: number, missedBeats: number }): Promise<{ session: PeerSession, remote: Stream, closed: () => boolean }> {
   const [local, remote] = await streamPair()
@@ -36,31 +37,60 @@ async function session (heartbeat: { interval: number, missedBeats: number }): P
   return { session: s, remote, closed: () => closed }
 }
 
+/** Fakes the heartbeat's clock (its interval, Date.now, performance.now); the streams between the two ends keep real timers. */
+function fakeHeartbeatClock (): void {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date', 'performance'] })
+}
+
 describe('PeerSession heartbeat', () => {
+  afterEach(() => { vi.useRealTimers() })
+
   it('pings a quiet peer, measures RTT from pongs and stays up while answered', async () => {
+    fakeHeartbeatClock()
     const { session: s, remote } = await session({ interval: 40, missedBeats: 3 })
     const lp = lpStream(remote)
-    // an honest peer answers every ping
+    const pong = (seq: number): Uint8Array => encodeJson({ v: 1, type: 'pong', seq }, MAX_SESSION_FRAME)
+    // quiet for an interval: a ping, answered 7 ms later
+    const reading = lp.read()
+    await vi.advanceTimersByTimeAsync(40)
+    const ping = decodeJson(await reading, validateSessionFrame)
+    if (ping.type !== 'ping') throw new Error(`expected a ping, got ${ping.type}`)
+    vi.advanceTimersByTime(7)
+    const measured = pEvent(s, 'session:rtt', { timeout: 2_000 })
+    await lp.write(pong(ping.seq))
+    expect((await measured as CustomEvent<number>).detail).toBe(7)
+
+    // from here an honest peer answers every ping at once
     void (async () => {
       for (;;) {
         const frame = decodeJson(await lp.read(), validateSessionFrame)
-        if (frame.type === 'ping') await lp.write(encodeJson({ v: 1, type: 'pong', seq: frame.seq }, MAX_SESSION_FRAME))
+        if (frame.type === 'ping') await lp.write(pong(frame.seq))
       }
     })().catch(() => {})
-    const rtt = (await pEvent(s, 'session:rtt', { timeout: 2_000 }) as CustomEvent<number>).detail
-    expect(rtt).toBeGreaterThanOrEqual(0)
-    await new Promise(resolve => setTimeout(resolve, 300))
+    // the beat at 80 ms finds the pong 33 ms old; from 120 ms every beat pings
+    await vi.advanceTimersByTimeAsync(33)
+    for (let beat = 0; beat < 10; beat++) {
+      const answered = pEvent(s, 'session:rtt', { timeout: 2_000 })
+      await vi.advanceTimersByTimeAsync(40)
+      await answered
+    }
+    // ten beats, more than three times the missed beats that drop a peer
     expect(s.open).toBe(true)
     await s.disconnect('ShuttingDown')
   })
 
   it('drops a peer that stops answering after the missed beats, with Timeout', async () => {
+    fakeHeartbeatClock()
     const { session: s, closed } = await session({ interval: 40, missedBeats: 3 })
-    const started = Date.now()
-    const end = (await pEvent(s, 'session:end', { timeout: 2_000 }) as CustomEvent<SessionEnd>).detail
+    const ended = pEvent(s, 'session:end', { timeout: 2_000 })
+    // two beats missed: still up
+    await vi.advanceTimersByTimeAsync(119)
+    expect(s.open).toBe(true)
+    // the third
+    await vi.advanceTimersByTimeAsync(1)
+    const end = (await ended as CustomEvent<SessionEnd>).detail
     expect(end).toMatchObject({ reason: 'Timeout', remote: false })
-    expect(Date.now() - started).toBeGreaterThanOrEqual(100)
-    expect(closed()).toBe(true)
+    await until(closed, 'the connection to close')
   })
 
   it('sends Disconnect with the reason before closing, and reads the peer\'s', async () => {

@@ -1,6 +1,6 @@
 import * as lp from 'it-length-prefixed'
 import { TypedEventEmitter } from 'main-event'
-import { encodeJson, decodeJson } from '../util/index.ts'
+import { decodeJson, encodeJson } from '../wire/index.ts'
 import { connectionKind } from '../connection/index.ts'
 import { SessionClosedError } from './disconnect.ts'
 import { MAX_SESSION_FRAME, validateSessionFrame } from './session-codec.ts'

@@ -1,5 +1,5 @@
 import { lpStream } from '@libp2p/utils'
-import { encodeJson } from '../util/index.ts'
+import { encodeJson } from '../wire/index.ts'
 import { MAX_SESSION_FRAME } from './session-codec.ts'
 import type { DisconnectReason } from './disconnect.ts'
 import type { Connection, Stream } from '@libp2p/interface'

@@ -1,5 +1,5 @@
 import { InvalidMessageError } from '../errors.ts'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
+import { expectHex, expectInt, expectList, expectLiteral, expectNumber, expectPeerId, expectRecord, expectString, expectStringList, literalItem } from '../wire/index.ts'
 import { DISCONNECT_REASONS } from './disconnect.ts'
 import type { DisconnectReason } from './disconnect.ts'
 
@@ -49,36 +49,7 @@ export interface DisconnectFrame { v: 1, type: 'disconnect', reason: DisconnectR
 
 export type SessionFrame = HelloFrame | ChallengeFrame | SolutionFrame | WelcomeFrame | PingFrame | PongFrame | DisconnectFrame
 
-const HEX = /^[0-9a-f]*$/
 const SEMVER = /^\d{1,4}\.\d{1,4}\.\d{1,4}$/
-
-function expectHex (obj: Record<string, unknown>, key: string, minBytes: number, maxBytes: number): string {
-  const value = expectString(obj, key, maxBytes * 2)
-  if (!HEX.test(value) || value.length % 2 !== 0 || value.length < minBytes * 2) {
-    throw new InvalidMessageError(`"${key}" must be ${minBytes}..${maxBytes} bytes of lowercase hex`)
-  }
-  return value
-}
-
-function expectInt (obj: Record<string, unknown>, key: string, min: number, max: number): number {
-  const value = expectNumber(obj, key)
-  if (!Number.isInteger(value) || value < min || value > max) throw new InvalidMessageError(`"${key}" must be an integer in ${min}..${max}`)
-  return value
-}
-
-function expectStringList (obj: Record<string, unknown>, key: string, maxItems: number, maxLength: number): string[] {
-  const value = obj[key]
-  if (!Array.isArray(value) || value.length > maxItems || !value.every(v => typeof v === 'string' && v.length <= maxLength)) {
-    throw new InvalidMessageError(`"${key}" must be a list of at most ${maxItems} short strings`)
-  }
-  return value as string[]
-}
-
-function expectLoad (obj: Record<string, unknown>): number {
-  const load = expectNumber(obj, 'load')
-  if (load < 0 || load > 1) throw new InvalidMessageError('"load" must be within 0..1')
-  return load
-}
 
 /** Decodes any session frame; unknown types and bad fields are InvalidMessageError. */
 export function validateSessionFrame (value: unknown): SessionFrame {
@@ -87,8 +58,7 @@ export function validateSessionFrame (value: unknown): SessionFrame {
   const type = expectLiteral(obj, 'type', ['hello', 'challenge', 'solution', 'welcome', 'ping', 'pong', 'disconnect'] as const)
   switch (type) {
     case 'hello': {
-      const roles = expectStringList(obj, 'roles', 3, 8)
-      if (!roles.every(r => (NODE_ROLES as readonly string[]).includes(r))) throw new InvalidMessageError('"roles" has an unknown role')
+      const roles = expectList(obj, 'roles', NODE_ROLES.length, literalItem(NODE_ROLES))
       const protocolVersion = expectString(obj, 'protocolVersion', 16)
       const clientVersion = expectString(obj, 'clientVersion', 32)
       if (!SEMVER.test(protocolVersion)) throw new InvalidMessageError('"protocolVersion" must be major.minor.patch')
@@ -97,14 +67,14 @@ export function validateSessionFrame (value: unknown): SessionFrame {
         type,
         protocolVersion,
         clientVersion,
-        from: expectString(obj, 'from', 128),
-        to: expectString(obj, 'to', 128),
+        from: expectPeerId(obj, 'from'),
+        to: expectPeerId(obj, 'to'),
         time: expectNumber(obj, 'time'),
-        roles: roles as NodeRole[],
+        roles,
         cores: expectInt(obj, 'cores', 0, 4096),
         capabilities: expectStringList(obj, 'capabilities', 32, 32)
       }
-      if (obj.load !== undefined) frame.load = expectLoad(obj)
+      if (obj.load !== undefined) frame.load = expectNumber(obj, 'load', 0, 1)
       return frame
     }
     case 'challenge':
@@ -116,7 +86,7 @@ export function validateSessionFrame (value: unknown): SessionFrame {
     case 'ping':
     case 'pong': {
       const frame: PingFrame | PongFrame = { v: 1, type, seq: expectInt(obj, 'seq', 0, Number.MAX_SAFE_INTEGER) }
-      if (obj.load !== undefined) frame.load = expectLoad(obj)
+      if (obj.load !== undefined) frame.load = expectNumber(obj, 'load', 0, 1)
       return frame
     }
     case 'disconnect': {

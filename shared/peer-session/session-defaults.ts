@@ -1,4 +1,4 @@
-import { DIRECTORY_PROTOCOL, MARKET_PROTOCOL, MESSAGE_PROTOCOL } from '../protocols.ts'
+import { DIRECTORY_PROTOCOL, MARKET_PROTOCOL, MESSAGE_PROTOCOL } from '../wire/index.ts'
 import type { SessionManagerInit } from './session-manager.ts'
 import type { NodeRole } from './session-codec.ts'
 

@@ -1,5 +1,5 @@
 import { TypedEventEmitter } from 'main-event'
-import { PROTOCOL_PREFIX, SESSION_PROTOCOL } from '../protocols.ts'
+import { PROTOCOL_PREFIX, SESSION_PROTOCOL } from '../wire/index.ts'
 import { CLIENT_VERSION } from '../version.ts'
 import { AddressKeys } from '../connection/index.ts'
 import { AdaptiveDifficulty } from './adaptive-difficulty.ts'
@@ -207,8 +207,18 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     return Math.min(this.sessions.size / (this.init.maxSessions ?? 256), 1)
   }
 
+  /** The open verified sessions, one per connection. */
   list (): PeerSession[] {
     return [...this.sessions.values()].filter(s => s.open)
+  }
+
+  /**
+   * Queues Disconnect(reason) on every open session at once, for moments with
+   * no time to await anything (a tab being closed); the connections are left
+   * to the caller. `stop()` is the graceful way.
+   */
+  goodbyeAll (reason: DisconnectReason): void {
+    for (const session of this.list()) session.goodbye(reason)
   }
 
   forConnection (conn: Connection): PeerSession | undefined {

@@ -1,4 +1,4 @@
-import { webCryptoPreferred } from './digest.ts'
+import { webCryptoPreferred } from '../util/index.ts'
 import { RunningHash } from './running-hash.ts'
 import { ONE_SHOT_LIMIT } from './sources.ts'
 import type { UploadSource } from './sources.ts'

@@ -9,18 +9,12 @@ export interface Sha256Stream {
   digest: () => Promise<Uint8Array>
 }
 
-const HEX64 = /^[0-9a-f]{64}$/
-
 export function toHex (bytes: Uint8Array): string {
   return toString(bytes, 'base16')
 }
 
 export function fromHex (hex: string): Uint8Array {
   return fromString(hex, 'base16')
-}
-
-export function isSha256Hex (value: unknown): value is string {
-  return typeof value === 'string' && HEX64.test(value)
 }
 
 export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
@@ -48,15 +42,6 @@ const nodeCreateHash: ((algorithm: 'sha256') => NodeHash) | undefined = (() => {
     return undefined
   }
 })()
-
-/**
- * True where WebCrypto is the platform's crypto and runs off the calling
- * thread (a browser). In Node, OpenSSL called synchronously beats WebCrypto's
- * thread-pool round trip for hashes and signatures alike.
- */
-export function webCryptoPreferred (): boolean {
-  return nodeCreateHash == null && subtle() != null
-}
 
 /**
  * SHA-256 of one buffer. In Node it is OpenSSL, called synchronously (WebCrypto

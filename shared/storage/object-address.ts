@@ -1,5 +1,5 @@
 import { InvalidAddressError } from './errors.ts'
-import { isSha256Hex } from './digest.ts'
+import { isHex, isSha256Hex } from '../wire/index.ts'
 import { validateObjectPath } from './object-path.ts'
 
 /** The scheme of a Golem Clay storage address. */
@@ -23,8 +23,6 @@ export interface ObjectAddress {
   token?: string
 }
 
-const DRIVE = /^[0-9a-f]{64}$/
-
 export function formatAddress (a: ObjectAddress): string {
   const path = a.path.split('/').map(encodeURIComponent).join('/')
   const query = [`sha256=${a.sha256}`, `size=${a.size}`, ...a.relays.map(r => `relay=${encodeURI(r)}`)]
@@ -41,7 +39,7 @@ export function parseAddress (text: string): ObjectAddress {
   const slash = location.indexOf('/')
   if (slash === -1) throw new InvalidAddressError('The address names no path')
   const drive = location.slice(0, slash).toLowerCase()
-  if (!DRIVE.test(drive)) throw new InvalidAddressError('The drive key must be 64 hex characters')
+  if (!isHex(drive, 32)) throw new InvalidAddressError('The drive key must be 64 hex characters')
   let path: string
   try {
     path = location.slice(slash + 1).split('/').map(decodeURIComponent).join('/')

@@ -1,6 +1,7 @@
 import { FrameStream } from './frame-stream.ts'
 import { encodeControl } from './storage-codec.ts'
-import { MAX_CONTROL_FRAME, STORAGE_PROTOCOL } from './storage-protocol.ts'
+import { STORAGE_PROTOCOL } from '../wire/index.ts'
+import { MAX_CONTROL_FRAME } from './storage-protocol.ts'
 import { readReply } from './upload.ts'
 import type { StorageReply, StorageRequest } from './storage-codec.ts'
 import type { Connection } from '@libp2p/interface'

@@ -1,7 +1,7 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from '../errors.ts'
-import { decodeJson, encodeJson, expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
-import { isSha256Hex } from './digest.ts'
+import { decodeJson, encodeJson, expectHex, expectInt, expectLiteral, expectNumber, expectPeerId, expectRecord, expectSha256, expectString, expectStringList } from '../wire/index.ts'
+import type { Fields } from '../wire/index.ts'
 import { validateObjectPath } from './object-path.ts'
 import { DATA_HEADER_LENGTH, FRAME_CONTROL, FRAME_DATA, MAX_CHUNK_SIZE, MAX_CONTROL_FRAME, MAX_OBJECT_SIZE, MIN_CHUNK_SIZE } from './storage-protocol.ts'
 import { MAX_TOKEN_LENGTH } from './transfer-token.ts'
@@ -59,46 +59,34 @@ export interface DataFrame {
 const OPS = ['put', 'get', 'stat', 'delete', 'drive', 'replicate'] as const
 const REPLY_TYPES = ['ready', 'ack', 'stored', 'object', 'deleted', 'drive', 'replica', 'error'] as const
 
-function expectDrive (obj: Record<string, unknown>): string {
-  const drive = expectString(obj, 'drive', 64)
-  if (!/^[0-9a-f]{64}$/.test(drive)) throw new InvalidMessageError('"drive" must be 64 hex characters')
-  return drive
+/** A drive's key (a catalog's too): 32 bytes of hex. */
+function expectDrive (obj: Fields, key = 'drive'): string {
+  return expectHex(obj, key, 32)
 }
 
-function expectSize (obj: Record<string, unknown>, key: string, max = MAX_OBJECT_SIZE): number {
-  const n = expectNumber(obj, key)
-  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new InvalidMessageError(`"${key}" must be an integer from 0 to ${max}`)
-  return n
+function expectSize (obj: Fields, key: string, max = MAX_OBJECT_SIZE): number {
+  return expectInt(obj, key, 0, max)
 }
 
-function optionalToken (obj: Record<string, unknown>): { token?: string } {
+function optionalToken (obj: Fields): { token?: string } {
   return obj.token == null ? {} : { token: expectString(obj, 'token', MAX_TOKEN_LENGTH) }
 }
 
-function expectPath (obj: Record<string, unknown>): string {
+function expectPath (obj: Fields): string {
   // a bad path is refused with InvalidPathError by the handler, not as garbage
   return expectString(obj, 'path', 4096)
 }
 
-function expectStringList (obj: Record<string, unknown>, key: string, maxItems: number): string[] {
-  const list = obj[key]
-  if (!Array.isArray(list) || list.length > maxItems || !list.every(s => typeof s === 'string' && s.length <= 512)) {
-    throw new InvalidMessageError(`"${key}" must be a list of at most ${maxItems} strings`)
-  }
-  return list as string[]
-}
-
-function expectSha256 (obj: Record<string, unknown>): string {
-  const sha256 = expectString(obj, 'sha256', 64)
-  if (!isSha256Hex(sha256)) throw new InvalidMessageError('"sha256" must be 64 lowercase hex characters')
-  return sha256
+/** Multiaddrs of relays. */
+function expectAddrs (obj: Fields, key: string, maxItems: number): string[] {
+  return expectStringList(obj, key, maxItems, 512)
 }
 
 export function validatePutEnd (value: unknown): PutEnd {
   const obj = expectRecord(value, 'end')
   expectLiteral(obj, 'v', [1])
   expectLiteral(obj, 'type', ['end'])
-  return { v: 1, type: 'end', sha256: expectSha256(obj) }
+  return { v: 1, type: 'end', sha256: expectSha256(obj, 'sha256') }
 }
 
 export function validateRequest (value: unknown): StorageRequest {
@@ -108,7 +96,7 @@ export function validateRequest (value: unknown): StorageRequest {
   switch (op) {
     case 'put': {
       const req: PutRequest = { v: 1, op, path: expectPath(obj), size: expectSize(obj, 'size'), ...optionalToken(obj) }
-      if (obj.sha256 != null) req.sha256 = expectSha256(obj)
+      if (obj.sha256 != null) req.sha256 = expectSha256(obj, 'sha256')
       else if (req.token != null) throw new InvalidMessageError('A put with a token names its "sha256" up front: the token binds it')
       if (obj.ttl != null) req.ttl = expectSize(obj, 'ttl', 10 * 365 * 86400)
       if (obj.chunkSize != null) req.chunkSize = expectSize(obj, 'chunkSize', MAX_CHUNK_SIZE)
@@ -124,23 +112,22 @@ export function validateRequest (value: unknown): StorageRequest {
     case 'drive':
       return { v: 1, op }
     case 'replicate':
-      return { v: 1, op, addrs: expectStringList(obj, 'addrs', 32) }
+      return { v: 1, op, addrs: expectAddrs(obj, 'addrs', 32) }
   }
 }
 
 function validateObjectInfo (value: unknown): ObjectInfo {
   const obj = expectRecord(value, 'object')
-  const sha256 = expectString(obj, 'sha256', 64)
-  if (!isSha256Hex(sha256)) throw new InvalidMessageError('"sha256" must be 64 hex characters')
+  const sha256 = expectSha256(obj, 'sha256')
   return {
     drive: expectDrive(obj),
     path: validatePathOrGarbage(obj.path),
     size: expectSize(obj, 'size'),
     sha256,
-    owner: expectString(obj, 'owner', 128),
+    owner: expectPeerId(obj, 'owner'),
     createdAt: expectNumber(obj, 'createdAt'),
     expiresAt: expectNumber(obj, 'expiresAt'),
-    relays: expectStringList(obj, 'relays', 16)
+    relays: expectAddrs(obj, 'relays', 16)
   }
 }
 
@@ -171,9 +158,9 @@ export function validateReply (value: unknown): StorageReply {
     case 'deleted':
       return { v: 1, type }
     case 'drive':
-      return { v: 1, type, drive: expectDrive(obj), relays: expectStringList(obj, 'relays', 16) }
+      return { v: 1, type, drive: expectDrive(obj), relays: expectAddrs(obj, 'relays', 16) }
     case 'replica':
-      return { v: 1, type, catalog: expectDrive({ drive: obj.catalog }), relay: expectString(obj, 'relay', 128) }
+      return { v: 1, type, catalog: expectDrive(obj, 'catalog'), relay: expectPeerId(obj, 'relay') }
     case 'error': {
       const e = expectRecord(obj.error, 'error')
       const error: StorageWireError = { name: expectString(e, 'name', 64), message: expectString(e, 'message', 1024) }

@@ -1,10 +1,4 @@
-import { PROTOCOL_PREFIX } from '../protocols.ts'
-
-/** Upload, download, stat and delete of stored objects: one stream per operation. */
-export const STORAGE_PROTOCOL = `${PROTOCOL_PREFIX}/storage/1.0.0`
-
-/** Hypercore's own replication protocol between relays, carried as is. */
-export const STORAGE_REPLICATION_PROTOCOL = `${PROTOCOL_PREFIX}/storage-replication/1.0.0`
+/** Frame sizes and limits of the storage protocol (its ID is in shared/wire/protocols.ts). */
 
 /** Control frames are JSON; tokens and paths fit easily. */
 export const MAX_CONTROL_FRAME = 32 * 1024

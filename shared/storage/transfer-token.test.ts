@@ -1,4 +1,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { InvalidTokenError } from './errors.ts'
 import { decodeToken, issueToken, verifyToken } from './transfer-token.ts'
@@ -6,6 +9,7 @@ import type { TokenCheck } from './transfer-token.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 let owner: PrivateKey
+let strangerKey: PrivateKey
 let grantee: string
 let stranger: string
 const drive = '12'.repeat(32)
@@ -14,7 +18,8 @@ const sha256 = '34'.repeat(32)
 beforeAll(async () => {
   owner = await generateKeyPair('Ed25519')
   grantee = (await generateKeyPair('Ed25519')).publicKey.toString()
-  stranger = (await generateKeyPair('Ed25519')).publicKey.toString()
+  strangerKey = await generateKeyPair('Ed25519')
+  stranger = strangerKey.publicKey.toString()
 })
 
 function check (over: Partial<TokenCheck> = {}): TokenCheck {
@@ -50,13 +55,18 @@ describe('transfer tokens', () => {
 
   it('a forged or altered token does not verify', async () => {
     const token = await issueToken(owner, { grantee, op: 'read', drive, path: 'a/b.bin', sha256 })
-    const [payload, sig] = token.split('.') as [string, string]
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString())
-    // the stranger grants itself access in the owner's name
-    const forged = `${Buffer.from(JSON.stringify({ ...claims, sub: stranger })).toString('base64url')}.${sig}`
-    await expect(verifyToken(forged, check({ holder: stranger }))).rejects.toThrow(/signature/)
-    const flipped = `${payload}.${Buffer.from(Buffer.from(sig, 'base64url').map((b, i) => i === 0 ? b ^ 1 : b)).toString('base64url')}`
+    const envelope = RecordEnvelope.createFromProtobuf(fromString(token, 'base64url'))
+    const text = (changes: Partial<RecordEnvelope>): string => toString(new RecordEnvelope({ ...envelope, ...changes }).marshal(), 'base64url')
+    const claims = JSON.parse(new TextDecoder().decode(envelope.payload))
+    // the stranger grants itself access in the owner's name, keeping the owner's signature
+    const altered = text({ payload: new TextEncoder().encode(JSON.stringify({ ...claims, sub: stranger })) })
+    await expect(verifyToken(altered, check({ holder: stranger }))).rejects.toThrow(/signature/)
+    const flipped = text({ signature: envelope.signature.map((b, i) => i === 0 ? b ^ 1 : b) })
     await expect(verifyToken(flipped, check())).rejects.toThrow(/signature/)
+    // or signs such claims, naming the owner as issuer, with its own key
+    const payload = new TextEncoder().encode(JSON.stringify({ ...claims, sub: stranger }))
+    const forged = await RecordEnvelope.seal({ domain: 'golem-clay-storage', codec: envelope.payloadType, marshal: () => payload, equals: () => false }, strangerKey)
+    await expect(verifyToken(toString(forged.marshal(), 'base64url'), check({ holder: stranger }))).rejects.toThrow(/signature/)
   })
 
   it('a read token must name the content; a write token may leave it open', async () => {
@@ -66,7 +76,15 @@ describe('transfer tokens', () => {
     await expect(verifyToken(write, check({ op: 'write', path: 'out/result.bin' }))).resolves.toMatchObject({ op: 'write' })
   })
 
-  it.each(['', 'abc', 'a.b.c', 'x'.repeat(5000), `${Buffer.from('{"v":2}').toString('base64url')}.AA`, `${Buffer.from('not json').toString('base64url')}.AA`])('refuses malformed token %#', (text) => {
+  it.each(['', 'abc', 'a.b.c', 'x'.repeat(5000), toString(new TextEncoder().encode('{"v":1}'), 'base64url')])('refuses malformed token %#', (text) => {
     expect(() => decodeToken(text)).toThrow(InvalidTokenError)
+  })
+
+  it('refuses a token cut short, or an envelope of another kind', async () => {
+    const token = await issueToken(owner, { grantee, op: 'read', drive, path: 'a/b.bin', sha256 })
+    expect(() => decodeToken(token.slice(0, -10))).toThrow(InvalidTokenError)
+    const envelope = RecordEnvelope.createFromProtobuf(fromString(token, 'base64url'))
+    const other = new RecordEnvelope({ ...envelope, payloadType: new TextEncoder().encode('task') })
+    expect(() => decodeToken(toString(other.marshal(), 'base64url'))).toThrow(/signature/)
   })
 })

@@ -1,19 +1,16 @@
-import { peerIdFromString } from '@libp2p/peer-id'
-import { fromString } from 'uint8arrays/from-string'
-import { toString } from 'uint8arrays/to-string'
-import { expectLiteral, expectNumber, expectRecord, expectString } from '../util/index.ts'
-import { isSha256Hex } from './digest.ts'
+import { InvalidSignatureError } from '../errors.ts'
+import { decodeSignedJson, expectHex, expectLiteral, expectNumber, expectPeerId, expectRecord, expectSha256, signJson, verifySigned } from '../wire/index.ts'
 import { InvalidTokenError } from './errors.ts'
 import { validateObjectPath } from './object-path.ts'
+import type { SignedKind, UnverifiedSigned } from '../wire/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
-import { InvalidMessageError } from '../errors.ts'
 
 export type TokenOperation = 'read' | 'write'
 
 /**
  * A transfer token: the issuer (the object's uploader, later also Concent)
- * lets one peer read or write one object until `exp`. The relay checks the
- * signature with the issuer's public key, which an Ed25519 peer ID carries.
+ * lets one peer read or write one object until `exp`. It travels as a
+ * signed envelope (shared/wire) whose signer must be `iss`.
  */
 export interface TransferTokenClaims {
   v: 1
@@ -35,9 +32,8 @@ export interface TransferTokenClaims {
 
 export interface TransferToken {
   claims: TransferTokenClaims
-  /** The exact bytes that were signed (the JSON as issued). */
-  payload: Uint8Array
-  signature: Uint8Array
+  /** The signed envelope (parsed, its signer checked to be `iss`, its signature not yet). */
+  signed: UnverifiedSigned<TransferTokenClaims>
 }
 
 /** Longest token we parse. */
@@ -46,15 +42,8 @@ export const MAX_TOKEN_LENGTH = 4096
 /** Clocks may drift: a token is honoured this long past `exp`. */
 export const TOKEN_CLOCK_SKEW = 60_000
 
-/** Domain separation: a token signature can never pass for any other signed message. */
-const CONTEXT = new TextEncoder().encode('golem-clay/transfer-token/v1\n')
-
-function signedBytes (payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(CONTEXT.byteLength + payload.byteLength)
-  out.set(CONTEXT)
-  out.set(payload, CONTEXT.byteLength)
-  return out
-}
+/** A token is a signed envelope of its own kind: its signature never passes for any other signed message. */
+const TOKEN_KIND: SignedKind = { domain: 'golem-clay-storage', type: 'transfer-token' }
 
 export interface IssueTokenInit {
   grantee: string
@@ -67,12 +56,19 @@ export interface IssueTokenInit {
   now?: number
 }
 
-/** Signs a token with the issuer's libp2p key. */
+/** Every failure of a token is an InvalidTokenError, saying what is wrong. */
+function tokenError (err: unknown): InvalidTokenError {
+  if (err instanceof InvalidTokenError) return err
+  if (err instanceof InvalidSignatureError) return new InvalidTokenError(`The token signature does not verify: ${err.message}`)
+  return new InvalidTokenError(`The token is malformed: ${(err as Error).message}`)
+}
+
+/** Signs a token with the issuer's libp2p key; its text is base64url, safe in an address. */
 export async function issueToken (key: PrivateKey, init: IssueTokenInit): Promise<string> {
   const now = init.now ?? Date.now()
   const claims: TransferTokenClaims = {
     v: 1,
-    iss: peerIdFromPublicKeyString(key),
+    iss: key.publicKey.toString(),
     sub: init.grantee,
     op: init.op,
     drive: init.drive,
@@ -81,57 +77,39 @@ export async function issueToken (key: PrivateKey, init: IssueTokenInit): Promis
     exp: now + (init.ttl ?? 3_600_000),
     iat: now
   }
-  validateClaims(claims)
-  const payload = new TextEncoder().encode(JSON.stringify(claims))
-  const signature = await key.sign(signedBytes(payload))
-  return `${toString(payload, 'base64url')}.${toString(signature, 'base64url')}`
-}
-
-function peerIdFromPublicKeyString (key: PrivateKey): string {
-  return key.publicKey.toString()
-}
-
-/** Parses a token's text; says nothing yet about whether it is valid. */
-export function decodeToken (text: string): TransferToken {
-  if (typeof text !== 'string' || text.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('The token is missing or too long')
-  const parts = text.split('.')
-  if (parts.length !== 2) throw new InvalidTokenError('The token is malformed')
-  let payload: Uint8Array
-  let signature: Uint8Array
-  let value: unknown
   try {
-    payload = fromString(parts[0] as string, 'base64url')
-    signature = fromString(parts[1] as string, 'base64url')
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
-  } catch {
-    throw new InvalidTokenError('The token is malformed')
+    validateClaims(claims)
+    return await signJson(key, TOKEN_KIND, claims, MAX_TOKEN_LENGTH)
+  } catch (err) {
+    throw tokenError(err)
   }
-  return { claims: validateClaims(value), payload, signature }
+}
+
+/** Parses a token's text and checks it names its signer as issuer; says nothing yet about whether it is valid. */
+export function decodeToken (text: string): TransferToken {
+  try {
+    const signed = decodeSignedJson(text, TOKEN_KIND, validateClaims, { maxLength: MAX_TOKEN_LENGTH, signerOf: c => c.iss })
+    return { claims: signed.body, signed }
+  } catch (err) {
+    throw tokenError(err)
+  }
 }
 
 function validateClaims (value: unknown): TransferTokenClaims {
-  try {
-    const obj = expectRecord(value, 'token')
-    expectLiteral(obj, 'v', [1])
-    const claims: TransferTokenClaims = {
-      v: 1,
-      iss: expectString(obj, 'iss', 128),
-      sub: expectString(obj, 'sub', 128),
-      op: expectLiteral(obj, 'op', ['read', 'write'] as const),
-      drive: expectString(obj, 'drive', 64),
-      path: validateObjectPath(obj.path),
-      exp: expectNumber(obj, 'exp'),
-      iat: expectNumber(obj, 'iat')
-    }
-    if (obj.sha256 != null) {
-      if (!isSha256Hex(obj.sha256)) throw new InvalidMessageError('"sha256" must be 64 hex characters')
-      claims.sha256 = obj.sha256
-    }
-    if (!/^[0-9a-f]{64}$/.test(claims.drive)) throw new InvalidMessageError('"drive" must be 64 hex characters')
-    return claims
-  } catch (err: any) {
-    throw new InvalidTokenError(`The token is malformed: ${err.message}`)
+  const obj = expectRecord(value, 'token')
+  expectLiteral(obj, 'v', [1])
+  const claims: TransferTokenClaims = {
+    v: 1,
+    iss: expectPeerId(obj, 'iss'),
+    sub: expectPeerId(obj, 'sub'),
+    op: expectLiteral(obj, 'op', ['read', 'write'] as const),
+    drive: expectHex(obj, 'drive', 32),
+    path: validateObjectPath(obj.path),
+    exp: expectNumber(obj, 'exp'),
+    iat: expectNumber(obj, 'iat')
   }
+  if (obj.sha256 != null) claims.sha256 = expectSha256(obj, 'sha256')
+  return claims
 }
 
 export interface TokenCheck {
@@ -163,14 +141,10 @@ export async function verifyToken (text: string, check: TokenCheck): Promise<Tra
   if (c.op === 'read' && c.sha256 == null) throw new InvalidTokenError('A read token must name the content hash')
   if (now > c.exp + TOKEN_CLOCK_SKEW) throw new InvalidTokenError('The token has expired')
   if (c.iat > now + TOKEN_CLOCK_SKEW) throw new InvalidTokenError('The token was issued in the future')
-  let ok = false
   try {
-    const issuer = peerIdFromString(c.iss)
-    if (issuer.publicKey == null) throw new InvalidTokenError('no inline key')
-    ok = await issuer.publicKey.verify(signedBytes(token.payload), token.signature)
-  } catch {
-    throw new InvalidTokenError('The token issuer\'s key cannot be read from its peer ID')
+    await verifySigned(token.signed)
+  } catch (err) {
+    throw tokenError(err)
   }
-  if (!ok) throw new InvalidTokenError('The token signature does not verify')
   return c
 }

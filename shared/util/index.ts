@@ -2,6 +2,6 @@
 export { delay } from './abort.ts'
 export { Backoff } from './backoff.ts'
 export type { BackoffInit } from './backoff.ts'
-export { decodeJson, encodeJson, expectLiteral, expectNumber, expectRecord, expectString } from './json-codec.ts'
-export type { Validator } from './json-codec.ts'
 export { lastPeerId } from './multiaddr.ts'
+export { webCryptoPreferred } from './platform.ts'
+export { unref } from './timers.ts'
