@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import type { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createSearch, HashcashAbortedError, verifySolution } from '../../shared/hashcash/index.ts'
+import { until } from '../testing/wait.ts'
 import { createNodeHashcashSolver } from './node-solver.ts'
 import type { HashcashProgress, HashcashSolver } from '../../shared/hashcash/index.ts'
 
@@ -54,23 +56,34 @@ describe('node hashcash solver (worker_threads)', () => {
   })
 
   it('aborts within a chunk and stays usable', async () => {
-    solver = createNodeHashcashSolver({ workers: 2 })
-    await solver.start()
+    // the pool's threads, to watch what they send and whether they are busy
+    const threads: Worker[] = []
+    const onWorker = (worker: Worker): void => { threads.push(worker) }
+    process.on('worker', onWorker)
+    try {
+      solver = createNodeHashcashSolver({ workers: 2 })
+      await solver.start()
+    } finally {
+      process.off('worker', onWorker)
+    }
+    expect(threads).toHaveLength(2)
+    const sent = threads.map(() => [] as Array<{ type: string }>)
+    threads.forEach((thread, i) => { thread.on('message', (message: { type: string }) => { sent[i]?.push(message) }) })
+
     const controller = new AbortController()
     let hashes = 0
     const solving = solver.solve(randomBytes(32), 64, { signal: controller.signal, onProgress: (p) => { hashes = p.hashes } })
-    await new Promise(resolve => setTimeout(resolve, 300))
-    const t0 = performance.now()
+    // every thread is hashing: it reported a chunk, and from then on it only yields with setImmediate,
+    // so its event loop never idles (waits for events) until the job ends
+    await until(() => hashes > 0 && sent.every(messages => messages.some(m => m.type === 'progress')), 'both threads to report progress')
+    const busy = threads.map(thread => thread.performance.eventLoopUtilization())
+    const heard = sent.map(messages => messages.length)
     controller.abort()
     await expect(solving).rejects.toThrow(HashcashAbortedError)
-    expect(performance.now() - t0).toBeLessThan(50)
-    expect(hashes).toBeGreaterThan(0)
-    // the threads really stopped hashing: the process is nearly idle (a chunk takes ~8 ms)
-    await new Promise(resolve => setTimeout(resolve, 150))
-    const cpu = process.cpuUsage()
-    await new Promise(resolve => setTimeout(resolve, 300))
-    const used = process.cpuUsage(cpu)
-    expect((used.user + used.system) / 1000).toBeLessThan(100)
+    // the solve ended on the abort itself, not on anything the threads said after it
+    expect(sent.map(messages => messages.length)).toEqual(heard)
+    // the threads really stopped hashing: each event loop goes idle, which a hashing one never does
+    await until(() => threads.every((thread, i) => thread.performance.eventLoopUtilization(busy[i]).idle > 0), 'both threads to go idle')
     const challenge = randomBytes(32)
     const solution = await solver.solve(challenge, 12)
     expect(verifySolution(challenge, solution.nonce, 12)).toBe(true)

@@ -17,6 +17,7 @@ import { verifySolution } from '../../shared/hashcash/index.ts'
 import { sessionManager } from '../../shared/peer-session/index.ts'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
+import { until } from '../testing/wait.ts'
 import { createNodePeer } from './create-node-peer.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from './create-node-peer.ts'
@@ -30,14 +31,6 @@ let relay: RelayNode
 let a: NodePeer
 let b: NodePeer
 const extra: Array<{ stop: () => Promise<void> | void }> = []
-
-async function until (check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now()
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
 
 function tcpAddr (node: Libp2p): string {
   const addr = node.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/') && !ma.toString().includes('/ws'))

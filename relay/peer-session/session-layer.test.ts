@@ -5,7 +5,7 @@ import { lpStream } from '@libp2p/utils'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { pEvent } from 'p-event'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { verifySolution } from '../../shared/hashcash/index.ts'
 import { messaging } from '../../shared/messaging/index.ts'
 import { createConnectionGater } from '../../shared/p2p-service/index.ts'
@@ -29,7 +29,10 @@ beforeAll(async () => {
   await pool.start()
 })
 afterAll(async () => { await pool.stop() })
-afterEach(async () => { await Promise.all(nodes.splice(0).map(async n => { await n.stop() })) })
+afterEach(async () => {
+  vi.useRealTimers()
+  await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
+})
 
 async function node (session: Partial<SessionManagerInit> = {}): Promise<Node> {
   const banList = new BanList()
@@ -108,9 +111,12 @@ describe('PeerSession handshake over real TCP', () => {
 
   it('refuses a solution that arrives after the challenge expired', async () => {
     const b = await node({ challengeTtl: 150 })
+    // the listener judges a solution by the clock (Date.now() against the challenge's expiresAt):
+    // a fake Date lets the solve take 400 ms without waiting for them
+    vi.useFakeTimers({ toFake: ['Date'] })
     const slow: ChallengeSolver = {
       solve: async (challenge, difficulty, options) => {
-        await new Promise(resolve => setTimeout(resolve, 400))
+        vi.advanceTimersByTime(400)
         return await pool.solve(challenge, difficulty, options)
       }
     }

@@ -8,6 +8,7 @@ import { AccessDeniedError, bytesSource, ContentHashMismatchError, decodeControl
 import { STORAGE_PROTOCOL } from '../../shared/wire/index.ts'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
+import { until } from '../testing/wait.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { StorageReply, TransferTap } from '../../shared/storage/index.ts'
@@ -28,14 +29,6 @@ const running: Array<{ stop: () => Promise<void> | void }> = []
 beforeAll(async () => { relayKey = await generateKeyPair('Ed25519') })
 afterEach(async () => { await Promise.all(running.splice(0).reverse().map(async n => { await n.stop() })) })
 afterAll(async () => { if (dir != null) await rm(dir, { recursive: true, force: true }) })
-
-async function until (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now()
-  while (!await check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
 
 function tcpAddr (node: RelayNode): string {
   const addr = node.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/') && !ma.toString().includes('/ws'))
