@@ -96,7 +96,7 @@ test('three relays, six tabs in two browsers and two Node peers form one network
   for (const tab of tabs) expect(pageErrors.get(tab)).toEqual([])
 })
 
-test('a restarted tab finds its way back from its kept peer records when all its seeds are down', async () => {
+test('a restarted tab, and a new tab of the same browser, find their way back from kept peer records when all seeds are down', async () => {
   const [, r2, r3] = relays as [RelayProcess, RelayProcess, RelayProcess]
   const r2Addr = (await r2.status()).multiaddrs.find(a => a.startsWith('/ip4/127.0.0.1/') && a.includes('/ws/'))
   // the page is served by r3 but told to use r2 as its only seed
@@ -123,6 +123,7 @@ test('a restarted tab finds its way back from its kept peer records when all its
       all.onerror = () => { db.close(); resolve(false) }
     }
   }), r3Id, { timeout: 10_000, polling: 200 })
+  const before = await peerIdOf(tab)
   await r2.kill()
   await tab.reload()
   try {
@@ -130,8 +131,14 @@ test('a restarted tab finds its way back from its kept peer records when all its
   } catch (err) {
     // say what the tab was doing: a rare failure here is otherwise blind
     const relays = await tab.evaluate(() => window.golemClay?.relays().map(r => [r.peerId?.slice(-6), r.state, r.addr, r.failures]))
-    throw new Error(`no reservation on ${r3Id.slice(-6)} after the reload; relays: ${JSON.stringify(relays)}`, { cause: err })
+    const after = await tab.evaluate(() => window.golemClay?.peerId())
+    throw new Error(`no reservation on ${r3Id.slice(-6)} after the reload (peer ID ${before.slice(-6)} → ${after?.slice(-6)}); relays: ${JSON.stringify(relays)}`, { cause: err })
   }
   const seedState = await tab.evaluate(() => window.golemClay!.relays().find(r => r.seed))
   expect(seedState?.state === 'reserved').toBe(false)
+
+  // a new tab of this browser, a node of its own with nothing kept yet, starts from what the first one learned
+  const second = await openTab(context, url)
+  expect(await peerIdOf(second)).not.toBe(await peerIdOf(tab))
+  await second.waitForFunction((id) => window.golemClay!.relays().some(r => r.peerId === id && r.state === 'reserved'), r3Id, { timeout: 60_000, polling: 200 })
 })
