@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { moduleHash } from '../shared/compute/index.ts'
+import { GolemClayError } from '../shared/errors.ts'
 import { assembleDemoTask, demoTaskSource, isDemoTaskName } from './assemble.ts'
 import type { DemoTaskName } from './assemble.ts'
 
@@ -20,9 +21,7 @@ export interface DemoTask {
 }
 
 /** Unknown demo task name. */
-export class UnknownDemoTaskError extends Error {
-  override name = 'UnknownDemoTaskError'
-}
+export class UnknownDemoTaskError extends GolemClayError { override name = 'UnknownDemoTaskError'; override readonly code = 'UNKNOWN_DEMO_TASK' }
 
 const cache = new Map<string, Promise<DemoTask>>()
 

@@ -5,11 +5,11 @@
  * WebAssembly memory import, and time limits terminate the worker.
  */
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
 import { createTaskRunner } from '../../shared/compute/index.ts'
+import { adaptNodeWorker, spawnNodeWorker } from '../workers/node-worker.ts'
 import type { SandboxPool, SandboxWorker, TaskRunnerInit } from '../../shared/compute/index.ts'
 import type { ComponentLogger } from '@libp2p/interface'
-import type { ResourceLimits } from 'node:worker_threads'
+import type { ResourceLimits, Worker } from 'node:worker_threads'
 
 export interface NodeTaskRunnerInit extends TaskRunnerInit {
   /**
@@ -28,31 +28,11 @@ const DEFAULT_RESOURCE_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 96, ma
 
 /** Wraps a worker_threads Worker into the pool's SandboxWorker. */
 export function adaptNodeSandboxWorker (worker: Worker): SandboxWorker {
-  let terminated = false
-  const like: SandboxWorker = {
-    postMessage: (message, transfer) => { worker.postMessage(message, transfer) },
-    onmessage: null,
-    onerror: null,
-    terminate: () => {
-      terminated = true
-      void worker.terminate()
-    },
-    ref: () => { worker.ref() },
-    unref: () => { worker.unref() }
-  }
-  worker.on('message', (data: unknown) => { like.onmessage?.({ data }) })
-  worker.on('error', (error: Error) => { like.onerror?.({ message: error.message, error }) })
-  worker.on('exit', (code) => {
-    if (!terminated) like.onerror?.({ message: `worker exited with code ${code}` })
-  })
-  return like
+  return adaptNodeWorker(worker)
 }
 
 export function spawnNodeSandboxWorker (resourceLimits: ResourceLimits = DEFAULT_RESOURCE_LIMITS): SandboxWorker {
-  const worker = new Worker(WORKER_URL, { name: 'task-sandbox', resourceLimits })
-  // idle workers must not keep the process alive; the pool refs them while they work
-  worker.unref()
-  return adaptNodeSandboxWorker(worker)
+  return spawnNodeWorker(WORKER_URL, { name: 'task-sandbox', resourceLimits })
 }
 
 /** Default cores: `os.availableParallelism() - 1`, at least 1. Call `start()` before `run()`. */

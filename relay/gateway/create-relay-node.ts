@@ -1,46 +1,33 @@
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
-import { identify, identifyPush } from '@libp2p/identify'
-import { kadDHT } from '@libp2p/kad-dht'
-import { noise } from '@libp2p/noise'
-import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
-import { yamux } from '@libp2p/yamux'
 import { TCP } from '@multiformats/multiaddr-matcher'
 import { createLibp2p } from 'libp2p'
-import { createConnectionGater, relayConnector } from '../../shared/p2p-service/index.ts'
 import { AddressKeys } from '../../shared/connection/index.ts'
-import { dhtConfig, peerExchange, peerKeeper, relayProbe } from '../../shared/peer-keeper/index.ts'
-import type { RelayProbe } from '../../shared/peer-keeper/index.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
-import { CLIENT_VERSION } from '../../shared/version.ts'
-import { verifySolution } from '../../shared/hashcash/index.ts'
-import { BanList, PROTOCOL_RATE_LIMITS, RefusalCounters, SESSION_DEFAULTS, sessionManager } from '../../shared/peer-session/index.ts'
+import { marketRouter } from '../../shared/market/index.ts'
+import { nodePreset } from '../../shared/node-preset/index.ts'
+import { relayConnector } from '../../shared/p2p-service/index.ts'
+import { relayProbe } from '../../shared/peer-keeper/index.ts'
+import { BanList, RefusalCounters } from '../../shared/peer-session/index.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
+import { relayStorage } from '../storage/relay-storage.ts'
 import { directoryServer } from './directory-server.ts'
 import { forwardedForRequest } from './forwarded-for.ts'
 import { reservationGuard } from './reservation-guard.ts'
-import type { ReservationGuard } from './reservation-guard.ts'
-import { marketPubsub, marketRouter } from '../../shared/market/index.ts'
 import type { Market } from '../../shared/market/index.ts'
-import type { GossipSub } from '@libp2p/gossipsub'
-import { relayStorage } from '../storage/relay-storage.ts'
+import type { BaseServices, SessionOverrides } from '../../shared/node-preset/index.ts'
+import type { RelayConnector } from '../../shared/p2p-service/index.ts'
+import type { KeeperStore, RelayProbe } from '../../shared/peer-keeper/index.ts'
 import type { RelayStorage, RelayStorageInit } from '../storage/relay-storage.ts'
 import type { DirectoryServer } from './directory-server.ts'
-import type { RelayConnector } from '../../shared/p2p-service/index.ts'
-import type { KeeperStore } from '../../shared/peer-keeper/index.ts'
-import type { PeerKeeper } from '../../shared/peer-keeper/index.ts'
-import type { PeerExchange } from '../../shared/peer-keeper/index.ts'
-import type { SessionManager, SessionManagerInit } from '../../shared/peer-session/index.ts'
+import type { ReservationGuard } from './reservation-guard.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
-import type { Identify, IdentifyPush } from '@libp2p/identify'
-import type { KadDHT } from '@libp2p/kad-dht'
 import type { PrivateKey } from '@libp2p/interface'
-import type { Ping } from '@libp2p/ping'
-import type { Libp2p } from 'libp2p'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
 
 export interface RelayNodeInit {
   privateKey: PrivateKey
@@ -76,7 +63,7 @@ export interface RelayNodeInit {
   /** Where PeerKeeper keeps its records between runs. @default memory only */
   keeperStore?: KeeperStore
   /** Session layer overrides (difficulty, limits, heartbeat); defaults in SESSION_DEFAULTS.relay. */
-  session?: Partial<Omit<SessionManagerInit, 'verify' | 'roles'>>
+  session?: SessionOverrides
   /** Hyperdrive storage (Corestore folder, quotas, replication); off when absent. */
   storage?: RelayStorageInit
 }
@@ -92,21 +79,13 @@ export interface PerAddressLimits {
   exempt?: string[]
 }
 
-export type RelayServices = {
-  sessions: SessionManager
+export type RelayServices = BaseServices & {
   reservationGuard: ReservationGuard
-  identify: Identify
-  identifyPush: IdentifyPush
-  ping: Ping
   relay: CircuitRelayService
-  dht: KadDHT
   directory: DirectoryServer
-  keeper: PeerKeeper
-  pex: PeerExchange
   relayProbe: RelayProbe
   seeds: RelayConnector
   storage?: RelayStorage
-  pubsub: GossipSub
   market: Market
 }
 
@@ -118,81 +97,59 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   const family = isIP(host)
   if (family === 0) throw new InvalidConfigError(`--host must be an IPv4 or IPv6 address, got "${host}"`)
   const ip = family === 4 ? `/ip4/${host}` : `/ip6/${host}`
-  const banList = new BanList()
   const addressBans = new BanList()
   const counters = new RefusalCounters()
   const addresses = new AddressKeys({ exempt: init.perAddress?.exempt })
-  const defaults = SESSION_DEFAULTS.relay
   let guard: ReservationGuard | undefined
-  const node = await createLibp2p({
+  const node = await createLibp2p(nodePreset<RelayServices>({
+    role: 'relay',
     privateKey: init.privateKey,
-    start: false,
-    nodeInfo: { name: 'golem-clay-relay', version: CLIENT_VERSION },
     addresses: {
       listen: [`${ip}/tcp/${init.tcpPort ?? 9091}`, `${ip}/tcp/${init.wsPort ?? 9090}/ws`],
       announce: (init.announce ?? []).map(ma => ma.toString())
     },
     transports: [tcp(), webSockets((init.trustedProxies ?? []).length > 0 ? { http: { IncomingMessage: forwardedForRequest(init.trustedProxies ?? []) } } : {})],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionGater: createConnectionGater({
-      banList,
+    capabilities: ['relay', 'dht', 'directory', ...(init.storage != null ? ['storage'] : [])],
+    cores: availableParallelism(),
+    // relays dial each other too; workers start only when a challenge comes
+    solver: createNodeHashcashSolver(),
+    // the gater and the session layer share the per-address view: keys, bans, counters
+    session: {
+      ...init.session,
+      addressBans,
+      addresses,
+      counters,
+      maxPendingHandshakesPerAddress: init.perAddress?.pendingHandshakes ?? init.session?.maxPendingHandshakesPerAddress
+    },
+    gater: {
       inbound: { addresses, addressBans, counters, maxPendingPerAddress: init.perAddress?.pendingConnections },
       denyReservation: (peer) => guard?.deny(peer) ?? false
-    }),
+    },
     connectionManager: {
       maxConnections: init.maxConnections ?? 1024,
       // libp2p's default (10) is shared by everyone: a dozen half-open sockets locked tabs out
       maxIncomingPendingConnections: init.maxPendingConnections ?? 256
     },
-    // RTT only: the session heartbeat decides when a peer is gone
-    connectionMonitor: { abortConnectionOnPingFailure: false },
-    services: {
-      sessions: sessionManager({
-        ...defaults,
-        ...init.session,
-        difficulty: { ...defaults.difficulty, ...init.session?.difficulty },
-        roles: ['relay'],
-        capabilities: ['relay', 'dht', 'directory', ...(init.storage != null ? ['storage'] : [])],
-        cores: availableParallelism(),
-        verify: verifySolution,
-        // relays dial each other too; workers start only when a challenge comes
-        solver: createNodeHashcashSolver(),
-        banList,
-        addressBans,
-        addresses,
-        counters,
-        maxPendingHandshakesPerAddress: init.perAddress?.pendingHandshakes ?? init.session?.maxPendingHandshakesPerAddress,
-        perProtocol: PROTOCOL_RATE_LIMITS
-      }),
-      reservationGuard: reservationGuard({ maxPerAddress: init.perAddress?.reservations }),
-      identify: identify(),
-      identifyPush: identifyPush(),
-      // the connection monitor, kad's contact checks and our RTT probes may ping at once
-      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
-      relay: circuitRelayServer({
-        reservations: {
-          maxReservations: init.maxReservations ?? 512,
-          reservationTtl: (init.reservationTtl ?? 900) * 1000,
-          defaultDataLimit: BigInt(init.relayDataLimit ?? 64 * 1024 * 1024),
-          defaultDurationLimit: (init.relayDurationLimit ?? 1800) * 1000
-        }
-      }),
-      dht: kadDHT(dhtConfig(true)),
-      directory: directoryServer(),
-      keeper: peerKeeper({ store: init.keeperStore, maxPeers: 2048 }),
-      // relays tell each other about the peers they serve, so tabs find tabs anywhere
-      pex: peerExchange({ gossipInterval: 10_000 }),
-      // a relay that dialed us is a relay only once it answers as one where it says it listens
-      relayProbe: relayProbe({ acceptAddr: (ma) => TCP.exactMatch(ma), allowPrivate: (init.announce ?? []).length === 0 }),
-      // relays stay connected to their seeds; the DHT and PEX find the rest
-      seeds: relayConnector({ relays: init.seeds ?? [], acceptAddr: (ma) => TCP.exactMatch(ma) }),
-      // relays carry task headers between tabs and Node peers; they neither submit nor compute
-      pubsub: marketPubsub(),
-      market: marketRouter(),
-      ...(init.storage != null ? { storage: relayStorage(init.storage) } : {})
-    }
-  })
+    keeperStore: init.keeperStore
+  }, {
+    reservationGuard: reservationGuard({ maxPerAddress: init.perAddress?.reservations }),
+    relay: circuitRelayServer({
+      reservations: {
+        maxReservations: init.maxReservations ?? 512,
+        reservationTtl: (init.reservationTtl ?? 900) * 1000,
+        defaultDataLimit: BigInt(init.relayDataLimit ?? 64 * 1024 * 1024),
+        defaultDurationLimit: (init.relayDurationLimit ?? 1800) * 1000
+      }
+    }),
+    directory: directoryServer(),
+    // a relay that dialed us is a relay only once it answers as one where it says it listens
+    relayProbe: relayProbe({ acceptAddr: (ma) => TCP.exactMatch(ma), allowPrivate: (init.announce ?? []).length === 0 }),
+    // relays stay connected to their seeds; the DHT and PEX find the rest
+    seeds: relayConnector({ relays: init.seeds ?? [], acceptAddr: (ma) => TCP.exactMatch(ma) }),
+    // relays carry task headers between tabs and Node peers; they neither submit nor compute
+    market: marketRouter(),
+    ...(init.storage != null ? { storage: relayStorage(init.storage) } : {})
+  }))
   guard = node.services.reservationGuard
   return node
 }

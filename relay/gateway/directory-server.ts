@@ -4,7 +4,7 @@ import { MAX_DIRECTORY_FRAME, MAX_DIRECTORY_PEERS, validateSubscribeFrame } from
 import { decodeJson, DIRECTORY_PROTOCOL, encodeJson } from '../../shared/wire/index.ts'
 import type { DirectoryEntry, PeerRole } from '../../shared/directory/index.ts'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerStore, PeerUpdate, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
-import type { Registrar } from '@libp2p/interface-internal'
+import type { SessionManager } from '../../shared/peer-session/index.ts'
 import { ProtocolError, ShuttingDownError } from '../../shared/errors.ts'
 
 export interface DirectoryServerInit {
@@ -17,7 +17,7 @@ export interface DirectoryServerInit {
 }
 
 export interface DirectoryServerComponents {
-  registrar: Registrar
+  sessions: SessionManager
   peerStore: PeerStore
   events: TypedEventTarget<Libp2pEvents>
   logger: ComponentLogger
@@ -61,7 +61,7 @@ export class DirectoryServer implements Startable {
   }
 
   async start (): Promise<void> {
-    await this.components.registrar.handle(DIRECTORY_PROTOCOL, (stream, conn) => {
+    await this.components.sessions.handle(DIRECTORY_PROTOCOL, (stream, conn) => {
       this.onStream(stream, conn).catch(err => { this.log('directory stream from %p refused - %e', conn.remotePeer, err) })
     }, { maxInboundStreams: 2 })
     this.components.events.addEventListener('peer:update', this.onPeerUpdate)
@@ -70,7 +70,7 @@ export class DirectoryServer implements Startable {
   async stop (): Promise<void> {
     clearTimeout(this.timer)
     this.components.events.removeEventListener('peer:update', this.onPeerUpdate)
-    await this.components.registrar.unhandle(DIRECTORY_PROTOCOL)
+    await this.components.sessions.unhandle(DIRECTORY_PROTOCOL)
     for (const sub of this.subscribers.values()) sub.stream.abort(new ShuttingDownError('Relay shutting down'))
     this.subscribers.clear()
   }

@@ -18,10 +18,7 @@ export interface RelayGateway {
 }
 
 /** A port we were told to use is taken; says which flag sets it. */
-export class PortInUseError extends InvalidConfigError {
-  override name = 'PortInUseError'
-  override readonly code: string = 'PORT_IN_USE'
-}
+export class PortInUseError extends InvalidConfigError { override name = 'PortInUseError'; override readonly code = 'PORT_IN_USE' }
 
 /** Starts the relay node and its HTTP server from one configuration. */
 export async function startRelayGateway (config: RelayConfig): Promise<RelayGateway> {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import { loadDemoTask } from '../../tasks/load-demo-task.ts'
 import { mandelbrotJob, primesJob } from '../../tasks/demo-jobs.ts'
-import { sha256Once, toHex } from '../../shared/storage/index.ts'
+import { sha256Hex } from '../../shared/storage/index.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { RequestorTask } from '../../shared/market/index.ts'
 import type { TaskSpec } from '../../shared/market/index.ts'
@@ -77,7 +77,7 @@ export function taskCommands (node: NodePeer, emit: Emit, json = false): Record<
           await writeFile(out, PNG.sync.write(png))
         }
         const providers = [...new Set(results.map(r => r.provider))]
-        emit('task-done', { task: task.id, sha256: toHex(await sha256Once(pixels)), providers, out }, `image done by ${providers.length} providers${out != null ? `, written to ${out}` : ''}`)
+        emit('task-done', { task: task.id, sha256: await sha256Hex(pixels), providers, out }, `image done by ${providers.length} providers${out != null ? `, written to ${out}` : ''}`)
       } else if (what === 'primes') {
         const job = primesJob({ from: int(values, 'from', 0), to: int(values, 'to', 10_000_000), parts: int(values, 'parts', 20) })
         const task = await submit({ name: 'prime count', module: (await loadDemoTask('primes')).module, inputs: job.inputs, k })

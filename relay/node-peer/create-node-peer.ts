@@ -1,45 +1,20 @@
 import { availableParallelism } from 'node:os'
-import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { identify, identifyPush } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
-import { yamux } from '@libp2p/yamux'
-import { kadDHT } from '@libp2p/kad-dht'
 import { TCP } from '@multiformats/multiaddr-matcher'
 import { createLibp2p } from 'libp2p'
-import { dhtConfig, peerExchange, peerFinder, peerKeeper } from '../../shared/peer-keeper/index.ts'
-import { directoryClient } from '../../shared/directory/index.ts'
-import { messaging } from '../../shared/messaging/index.ts'
-import { createConnectionGater, pacedRandomWalk, relayConnector } from '../../shared/p2p-service/index.ts'
-import { storageClient } from '../../shared/storage/index.ts'
-import { market, marketPubsub } from '../../shared/market/index.ts'
+import { peerPreset } from '../../shared/node-preset/index.ts'
 import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
-import type { Market } from '../../shared/market/index.ts'
-import type { MarketInit, ProviderInit } from '../../shared/market/index.ts'
-import type { TaskRunner } from '../../shared/compute/index.ts'
-import type { GossipSub } from '@libp2p/gossipsub'
-import type { StorageClient, StorageClientInit } from '../../shared/storage/index.ts'
-import { CLIENT_VERSION } from '../../shared/version.ts'
-import { verifySolution } from '../../shared/hashcash/index.ts'
-import { BanList, PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS, sessionManager } from '../../shared/peer-session/index.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
-import type { DirectoryClient } from '../../shared/directory/index.ts'
-import type { Messaging } from '../../shared/messaging/index.ts'
-import type { KeeperStore } from '../../shared/peer-keeper/index.ts'
-import type { PeerKeeper } from '../../shared/peer-keeper/index.ts'
-import type { PeerExchange } from '../../shared/peer-keeper/index.ts'
-import type { PeerFinder, PeerFinderInit } from '../../shared/peer-keeper/index.ts'
-import type { KadDHT } from '@libp2p/kad-dht'
+import type { TaskRunner } from '../../shared/compute/index.ts'
+import type { MarketInit, ProviderInit } from '../../shared/market/index.ts'
+import type { PeerServices, SessionOverrides } from '../../shared/node-preset/index.ts'
+import type { KeeperStore, PeerFinderInit } from '../../shared/peer-keeper/index.ts'
 import type { ChallengeSolver } from '../../shared/peer-session/index.ts'
-import type { SessionManager, SessionManagerInit } from '../../shared/peer-session/index.ts'
-import type { RelayConnector } from '../../shared/p2p-service/index.ts'
-import type { Identify, IdentifyPush } from '@libp2p/identify'
+import type { StorageClientInit } from '../../shared/storage/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
-import type { Ping } from '@libp2p/ping'
-import type { Libp2p } from 'libp2p'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
 
 export interface NodePeerInit {
   /** Persistent key; a fresh one is made when absent. */
@@ -47,7 +22,7 @@ export interface NodePeerInit {
   /** Relays to join through (TCP or WebSocket multiaddrs with /p2p/). */
   relays: Array<string | Multiaddr>
   /** Session layer overrides; defaults in SESSION_DEFAULTS.node. */
-  session?: Partial<Omit<SessionManagerInit, 'verify' | 'roles'>>
+  session?: SessionOverrides
   /** Solver pool; by default one worker thread per core. */
   solver?: ChallengeSolver
   /** Where PeerKeeper keeps its records between runs. @default memory only */
@@ -64,22 +39,7 @@ export interface NodePeerInit {
   market?: Pick<MarketInit, 'tap'>
 }
 
-export type NodePeerServices = {
-  sessions: SessionManager
-  identify: Identify
-  identifyPush: IdentifyPush
-  ping: Ping
-  messaging: Messaging
-  directory: DirectoryClient
-  keeper: PeerKeeper
-  pex: PeerExchange
-  dht: KadDHT
-  finder: PeerFinder
-  relays: RelayConnector
-  storage: StorageClient
-  pubsub: GossipSub
-  market: Market
-}
+export type NodePeerServices = PeerServices
 
 export type NodePeer = Libp2p<NodePeerServices>
 
@@ -89,53 +49,24 @@ export type NodePeer = Libp2p<NodePeerServices>
  * relay. The seed of the CLI requestor/provider.
  */
 export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
-  const banList = new BanList()
-  const defaults = SESSION_DEFAULTS.node
-  const maxRelays = init.maxRelays ?? 2
-  return await createLibp2p({
-    ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
-    start: false,
-    nodeInfo: { name: 'golem-clay-node', version: CLIENT_VERSION },
-    addresses: { listen: Array.from({ length: maxRelays }, () => '/p2p-circuit') },
-    // the relay grants reservations only to verified sessions: allow for the proof of work
-    transports: [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: 70_000 })],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionGater: createConnectionGater({ banList }),
-    // RTT only: the session heartbeat decides when a peer is gone
-    connectionMonitor: { abortConnectionOnPingFailure: false },
-    services: {
-      sessions: sessionManager({
-        ...defaults,
-        ...init.session,
-        difficulty: { ...defaults.difficulty, ...init.session?.difficulty },
-        roles: ['node'],
-        capabilities: init.provider != null ? ['messaging', 'compute'] : ['messaging'],
-        cores: availableParallelism(),
-        verify: verifySolution,
-        solver: init.solver ?? createNodeHashcashSolver(),
-        banList,
-        perProtocol: PROTOCOL_RATE_LIMITS
-      }),
-      identify: identify(),
-      identifyPush: identifyPush(),
-      // the connection monitor, kad's contact checks and our RTT probes may ping at once
-      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
-      messaging: messaging(),
-      directory: directoryClient({ role: 'node' }),
-      keeper: peerKeeper({ store: init.keeperStore, maxPeers: 512 }),
-      pex: peerExchange(),
-      dht: kadDHT(dhtConfig(false)),
-      // replaces libp2p's own: the relay transport's search for more relays must not flood a lone relay
-      randomWalk: pacedRandomWalk(),
-      finder: peerFinder(init.finder),
-      relays: relayConnector({ relays: init.relays, maxRelays, acceptAddr: (ma) => TCP.exactMatch(ma) }),
-      storage: storageClient(init.storage),
-      pubsub: marketPubsub(),
-      market: market({
-        ...init.market,
-        provider: init.provider == null ? undefined : { ...init.provider, runtime: 'node', runner: init.provider.runner ?? createNodeTaskRunner({ cores: init.provider.cores }) }
-      })
+  const provider = init.provider
+  return await createLibp2p(peerPreset<NodePeerServices>({
+    role: 'node',
+    privateKey: init.privateKey,
+    transports: [tcp(), webSockets()],
+    relays: init.relays,
+    maxRelays: init.maxRelays,
+    acceptAddr: (ma) => TCP.exactMatch(ma),
+    capabilities: provider != null ? ['messaging', 'compute'] : ['messaging'],
+    cores: availableParallelism(),
+    solver: init.solver ?? createNodeHashcashSolver(),
+    session: init.session,
+    keeperStore: init.keeperStore,
+    finder: init.finder,
+    storage: init.storage,
+    market: {
+      ...init.market,
+      provider: provider == null ? undefined : { ...provider, runtime: 'node', runner: provider.runner ?? createNodeTaskRunner({ cores: provider.cores }) }
     }
-  })
+  }, {}))
 }

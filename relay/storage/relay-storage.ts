@@ -20,7 +20,7 @@ import type { SessionManager } from '../../shared/peer-session/index.ts'
 import type { PeerKeeper } from '../../shared/peer-keeper/index.ts'
 import type { StorageRequest } from '../../shared/storage/index.ts'
 import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable, Stream } from '@libp2p/interface'
-import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { AddressManager } from '@libp2p/interface-internal'
 
 export interface RelayStorageInit {
   /** Folder for the Corestore and the records of uploads in progress, e.g. `<data>/storage`. */
@@ -57,8 +57,6 @@ export interface RelayStorageInit {
 
 export interface RelayStorageComponents {
   peerId: PeerId
-  registrar: Registrar
-  connectionManager: ConnectionManager
   addressManager: AddressManager
   peerStore: PeerStore
   logger: ComponentLogger
@@ -130,7 +128,6 @@ export class RelayStorage implements Startable {
       allow: init.replicationAllow ?? [],
       allowAnyRelay: init.replicationAllowAnyRelay,
       isVerifiedRelay: (peer) => components.keeper.isVerifiedRelay(peer),
-      connectionManager: components.connectionManager,
       sessions: components.sessions,
       selfAddrs: () => components.addressManager.getAddresses().map(ma => ma.toString()),
       log: components.logger.forComponent('golem-clay:storage-replication')
@@ -160,10 +157,10 @@ export class RelayStorage implements Startable {
     await recoverHeldUploads(this.store, this.pending, this.log)
     this.store.pendingBytes = (owner) => this.pending.bytes(owner)
     await this.replication.start()
-    await this.components.registrar.handle(STORAGE_PROTOCOL, (stream, conn) => {
+    await this.components.sessions.handle(STORAGE_PROTOCOL, (stream, conn) => {
       this.onStream(stream, conn).catch((err: any) => { this.log('storage stream from %p failed - %e', conn.remotePeer, err) })
     }, { maxInboundStreams: 32, maxOutboundStreams: 16 })
-    await this.components.registrar.handle(STORAGE_REPLICATION_PROTOCOL, (stream, conn) => {
+    await this.components.sessions.handle(STORAGE_REPLICATION_PROTOCOL, (stream, conn) => {
       this.onReplicationStream(stream, conn).catch((err: any) => { this.log('replication stream from %p failed - %e', conn.remotePeer, err) })
     }, { maxInboundStreams: 2, maxOutboundStreams: 4 })
   }
@@ -177,8 +174,8 @@ export class RelayStorage implements Startable {
   async stop (): Promise<void> {
     this.controller.abort()
     clearInterval(this.gcTimer)
-    await this.components.registrar.unhandle(STORAGE_PROTOCOL).catch(() => {})
-    await this.components.registrar.unhandle(STORAGE_REPLICATION_PROTOCOL).catch(() => {})
+    await this.components.sessions.unhandle(STORAGE_PROTOCOL).catch(() => {})
+    await this.components.sessions.unhandle(STORAGE_REPLICATION_PROTOCOL).catch(() => {})
     for (const stream of this.active) stream.abort(new ShuttingDownError('Relay shutting down'))
     await this.collecting?.catch(() => {})
     await this.replication.stop()

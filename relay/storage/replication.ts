@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Backoff, delay, lastPeerId } from '../../shared/util/index.ts'
 import { simpleRequest, StorageProtocolError } from '../../shared/storage/index.ts'
-import { isSha256Hex, STORAGE_REPLICATION_PROTOCOL } from '../../shared/wire/index.ts'
+import { isSha256Hex, STORAGE_PROTOCOL, STORAGE_REPLICATION_PROTOCOL } from '../../shared/wire/index.ts'
 import { readJsonFile, writeJsonFile } from './json-file.ts'
 import { MirrorSync } from './mirror-sync.ts'
 import { pipeBoth, streamToDuplex } from './stream-duplex.ts'
@@ -11,7 +11,6 @@ import type { ObjectStore } from './object-store.ts'
 import type { SessionManager } from '../../shared/peer-session/index.ts'
 import type { Hypercore } from 'corestore'
 import type { Connection, Logger, Stream } from '@libp2p/interface'
-import type { ConnectionManager } from '@libp2p/interface-internal'
 import { InvalidConfigError } from '../../shared/errors.ts'
 
 /** A relay we copy, as remembered across restarts. */
@@ -34,7 +33,6 @@ export interface ReplicationInit {
   allowAnyRelay?: boolean
   /** A relay this node dialed and that answered as one (PeerKeeper). */
   isVerifiedRelay: (peer: string) => boolean
-  connectionManager: ConnectionManager
   sessions: SessionManager
   /** Our own addresses, sent to the relays we copy. */
   selfAddrs: () => string[]
@@ -145,15 +143,13 @@ export class Replication {
     if (relay == null) throw new InvalidConfigError(`--replicate-from ${addr} needs a /p2p/<peer ID>`)
     while (!stopped.aborted) {
       try {
-        const signal = AbortSignal.any([stopped, AbortSignal.timeout(90_000)])
-        const conn = await this.init.connectionManager.openConnection(ma, { signal })
-        await this.init.sessions.ensure(conn, { signal })
-        const reply = await simpleRequest(conn, { v: 1, op: 'replicate', addrs: this.init.selfAddrs() }, stopped)
+        const { stream: control, connection: conn } = await this.init.sessions.open(ma, STORAGE_PROTOCOL, { signal: stopped, timeout: 90_000 })
+        const reply = await simpleRequest(control, { v: 1, op: 'replicate', addrs: this.init.selfAddrs() }, stopped)
         if (reply.type !== 'replica') throw new StorageProtocolError(`unexpected ${reply.type} reply to replicate`)
         const record: MirrorRecord = { relay, catalog: reply.catalog, addrs: [addr] }
         this.mirrors[relay] = record
         await writeJsonFile(this.mirrorsFile, this.mirrors)
-        const stream = await conn.newStream(STORAGE_REPLICATION_PROTOCOL, { signal: stopped })
+        const { stream } = await this.init.sessions.open(conn, STORAGE_REPLICATION_PROTOCOL, { signal: stopped })
         this.log('replicating %s', relay)
         backoff.reset()
         this.linked.add(relay)

@@ -114,8 +114,7 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
     this.subscribing.add(key)
     let stream: Stream
     try {
-      await this.components.sessions.ensure(conn)
-      stream = await conn.newStream(DIRECTORY_PROTOCOL)
+      stream = (await this.components.sessions.open(conn, DIRECTORY_PROTOCOL)).stream
     } finally {
       this.subscribing.delete(key)
     }

@@ -5,10 +5,7 @@ import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** A signed peer record failed verification or belongs to another peer. */
-export class InvalidPeerRecordError extends GolemClayError {
-  override name = 'InvalidPeerRecordError'
-  override readonly code: string = 'INVALID_PEER_RECORD'
-}
+export class InvalidPeerRecordError extends GolemClayError { override name = 'InvalidPeerRecordError'; override readonly code = 'INVALID_PEER_RECORD' }
 
 export interface VerifiedPeerRecord {
   peerId: PeerId

@@ -97,41 +97,41 @@ function objectRef (value: unknown, what: string): ObjectRef {
   return { address: expectString(obj, 'address', 8192), sha256: expectSha256(obj, 'sha256'), size: expectInt(obj, 'size', 0, 2 ** 40) }
 }
 
-export function validateHeader (value: unknown): TaskHeader {
-  const obj = expectRecord(value, 'task header')
+/** A market message's body: a version 1 object of `type`, whose other fields `fields` reads. */
+function message<T extends string, B> (value: unknown, type: T, what: string, fields: (obj: Fields) => B): { v: 1, type: T } & B {
+  const obj = expectRecord(value, what)
   expectLiteral(obj, 'v', [1])
-  expectLiteral(obj, 'type', ['task'])
-  const req = expectRecord(obj.requirements, 'requirements')
-  const ver = expectRecord(obj.verification, 'verification')
-  const runtimes = expectList(req, 'runtimes', 2, literalItem(RUNTIMES))
-  if (runtimes.length === 0) throw new InvalidMessageError('"runtimes" must list browser and/or node')
-  const createdAt = expectTime(obj, 'createdAt')
-  return {
-    v: 1,
-    type: 'task',
-    id: expectString(obj, 'id', ID),
-    requestor: expectPeerId(obj, 'requestor'),
-    requestorAddrs: expectStringList(obj, 'requestorAddrs', 16, 1024),
-    name: expectString(obj, 'name', 120),
-    module: objectRef(obj.module, 'module'),
-    inputs: objectRef(obj.inputs, 'inputs'),
-    subtasks: expectInt(obj, 'subtasks', 1, MAX_SUBTASKS),
-    price: expectInt(obj, 'price', 0, 1e12),
-    deadline: expectDeadline(obj, createdAt, MAX_TASK_LIFETIME),
-    subtaskTimeout: expectInt(obj, 'subtaskTimeout', 100, MAX_SUBTASK_WINDOW),
-    requirements: { runtimes, memoryMB: expectInt(req, 'memoryMB', 1, 4096) },
-    verification: { mode: expectLiteral(ver, 'mode', ['redundancy', 'none'] as const), k: expectInt(ver, 'k', 1, 9) },
-    createdAt
-  }
+  expectLiteral(obj, 'type', [type])
+  return { v: 1, type, ...fields(obj) }
+}
+
+export function validateHeader (value: unknown): TaskHeader {
+  return message(value, 'task', 'task header', obj => {
+    const req = expectRecord(obj.requirements, 'requirements')
+    const ver = expectRecord(obj.verification, 'verification')
+    const runtimes = expectList(req, 'runtimes', 2, literalItem(RUNTIMES))
+    if (runtimes.length === 0) throw new InvalidMessageError('"runtimes" must list browser and/or node')
+    const createdAt = expectTime(obj, 'createdAt')
+    return {
+      id: expectString(obj, 'id', ID),
+      requestor: expectPeerId(obj, 'requestor'),
+      requestorAddrs: expectStringList(obj, 'requestorAddrs', 16, 1024),
+      name: expectString(obj, 'name', 120),
+      module: objectRef(obj.module, 'module'),
+      inputs: objectRef(obj.inputs, 'inputs'),
+      subtasks: expectInt(obj, 'subtasks', 1, MAX_SUBTASKS),
+      price: expectInt(obj, 'price', 0, 1e12),
+      deadline: expectDeadline(obj, createdAt, MAX_TASK_LIFETIME),
+      subtaskTimeout: expectInt(obj, 'subtaskTimeout', 100, MAX_SUBTASK_WINDOW),
+      requirements: { runtimes, memoryMB: expectInt(req, 'memoryMB', 1, 4096) },
+      verification: { mode: expectLiteral(ver, 'mode', ['redundancy', 'none'] as const), k: expectInt(ver, 'k', 1, 9) },
+      createdAt
+    }
+  })
 }
 
 export function validateOffer (value: unknown): Offer {
-  const obj = expectRecord(value, 'offer')
-  expectLiteral(obj, 'v', [1])
-  expectLiteral(obj, 'type', ['offer'])
-  return {
-    v: 1,
-    type: 'offer',
+  return message(value, 'offer', 'offer', obj => ({
     task: expectString(obj, 'task', ID),
     provider: expectPeerId(obj, 'provider'),
     providerAddrs: expectStringList(obj, 'providerAddrs', 16, 1024),
@@ -139,75 +139,59 @@ export function validateOffer (value: unknown): Offer {
     cores: expectInt(obj, 'cores', 1, 1024),
     price: expectInt(obj, 'price', 0, 1e12),
     at: expectTime(obj, 'at')
-  }
+  }))
 }
 
 export function validateAssignment (value: unknown): Assignment {
-  const obj = expectRecord(value, 'assignment')
-  expectLiteral(obj, 'v', [1])
-  expectLiteral(obj, 'type', ['assign'])
-  const at = expectTime(obj, 'at')
-  return {
-    v: 1,
-    type: 'assign',
-    id: expectString(obj, 'id', ID),
-    task: expectString(obj, 'task', ID),
-    requestor: expectPeerId(obj, 'requestor'),
-    provider: expectPeerId(obj, 'provider'),
-    subtask: expectInt(obj, 'subtask', 0, MAX_SUBTASKS - 1),
-    input: expectSha256(obj, 'input'),
-    deadline: expectDeadline(obj, at, MAX_SUBTASK_WINDOW),
-    at
-  }
+  return message(value, 'assign', 'assignment', obj => {
+    const at = expectTime(obj, 'at')
+    return {
+      id: expectString(obj, 'id', ID),
+      task: expectString(obj, 'task', ID),
+      requestor: expectPeerId(obj, 'requestor'),
+      provider: expectPeerId(obj, 'provider'),
+      subtask: expectInt(obj, 'subtask', 0, MAX_SUBTASKS - 1),
+      input: expectSha256(obj, 'input'),
+      deadline: expectDeadline(obj, at, MAX_SUBTASK_WINDOW),
+      at
+    }
+  })
 }
 
 export function validateReport (value: unknown): Report {
-  const obj = expectRecord(value, 'report')
-  expectLiteral(obj, 'v', [1])
-  expectLiteral(obj, 'type', ['report'])
-  const report: Report = {
-    v: 1,
-    type: 'report',
-    assignment: expectString(obj, 'assignment', 16 * 1024),
-    provider: expectPeerId(obj, 'provider'),
-    computeMs: expectInt(obj, 'computeMs', 0, MAX_TASK_LIFETIME),
-    at: expectTime(obj, 'at')
-  }
-  if (obj.result != null) {
-    const r = expectRecord(obj.result, 'result')
-    report.result = { sha256: expectSha256(r, 'sha256'), size: expectInt(r, 'size', 0, MAX_RESULT_BYTES) }
-  } else {
-    const e = expectRecord(obj.error, 'error')
-    report.error = { name: expectString(e, 'name', 80), message: expectString(e, 'message', 1000) }
-  }
-  return report
+  return message(value, 'report', 'report', obj => {
+    const report: Omit<Report, 'v' | 'type'> = {
+      assignment: expectString(obj, 'assignment', 16 * 1024),
+      provider: expectPeerId(obj, 'provider'),
+      computeMs: expectInt(obj, 'computeMs', 0, MAX_TASK_LIFETIME),
+      at: expectTime(obj, 'at')
+    }
+    if (obj.result != null) {
+      const r = expectRecord(obj.result, 'result')
+      report.result = { sha256: expectSha256(r, 'sha256'), size: expectInt(r, 'size', 0, MAX_RESULT_BYTES) }
+    } else {
+      const e = expectRecord(obj.error, 'error')
+      report.error = { name: expectString(e, 'name', 80), message: expectString(e, 'message', 1000) }
+    }
+    return report
+  })
 }
 
 export function validateVerdict (value: unknown): Verdict {
-  const obj = expectRecord(value, 'verdict')
-  expectLiteral(obj, 'v', [1])
-  expectLiteral(obj, 'type', ['verdict'])
-  return {
-    v: 1,
-    type: 'verdict',
+  return message(value, 'verdict', 'verdict', obj => ({
     report: expectString(obj, 'report', 40 * 1024),
     requestor: expectPeerId(obj, 'requestor'),
     accepted: expectBoolean(obj, 'accepted'),
     reason: expectString(obj, 'reason', 200),
     at: expectTime(obj, 'at')
-  }
+  }))
 }
 
 export function validateClosed (value: unknown): TaskClosed {
-  const obj = expectRecord(value, 'task closed')
-  expectLiteral(obj, 'v', [1])
-  expectLiteral(obj, 'type', ['closed'])
-  return {
-    v: 1,
-    type: 'closed',
+  return message(value, 'closed', 'task closed', obj => ({
     task: expectString(obj, 'task', ID),
     requestor: expectPeerId(obj, 'requestor'),
     reason: expectLiteral(obj, 'reason', ['done', 'cancelled', 'expired'] as const),
     at: expectTime(obj, 'at')
-  }
+  }))
 }

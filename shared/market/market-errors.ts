@@ -4,57 +4,28 @@ import { GolemClayError } from '../errors.ts'
 export { InvalidSignatureError } from '../errors.ts'
 
 /** A signed message arrived a second time (an assignment or report replayed). */
-export class ReplayedMessageError extends GolemClayError {
-  override name = 'ReplayedMessageError'
-  override readonly code: string = 'REPLAYED_MESSAGE'
-}
+export class ReplayedMessageError extends GolemClayError { override name = 'ReplayedMessageError'; override readonly code = 'REPLAYED_MESSAGE' }
 
 /** A task description or header is unusable (bad module, inputs, limits). */
-export class InvalidTaskError extends GolemClayError {
-  override name = 'InvalidTaskError'
-  override readonly code: string = 'INVALID_TASK'
-}
+export class InvalidTaskError extends GolemClayError { override name = 'InvalidTaskError'; override readonly code = 'INVALID_TASK' }
 
 /** A subtask's input does not match what the task header promised. */
-export class InputMismatchError extends GolemClayError {
-  override name = 'InputMismatchError'
-  override readonly code: string = 'INPUT_MISMATCH'
-}
+export class InputMismatchError extends GolemClayError { override name = 'InputMismatchError'; override readonly code = 'INPUT_MISMATCH' }
 
 /** A reported result does not hash to what the report claims. */
-export class ResultMismatchError extends GolemClayError {
-  override name = 'ResultMismatchError'
-  override readonly code: string = 'RESULT_MISMATCH'
-}
+export class ResultMismatchError extends GolemClayError { override name = 'ResultMismatchError'; override readonly code = 'RESULT_MISMATCH' }
 
 /** The message names a task this node does not know (or no longer runs). */
-export class UnknownTaskError extends GolemClayError {
-  override name = 'UnknownTaskError'
-  override readonly code: string = 'UNKNOWN_TASK'
-}
+export class UnknownTaskError extends GolemClayError { override name = 'UnknownTaskError'; override readonly code = 'UNKNOWN_TASK' }
 
 /** The task's deadline passed before it completed. */
-export class TaskDeadlineError extends GolemClayError {
-  override name = 'TaskDeadlineError'
-  override readonly code: string = 'TASK_DEADLINE'
-}
+export class TaskDeadlineError extends GolemClayError { override name = 'TaskDeadlineError'; override readonly code = 'TASK_DEADLINE' }
 
 /** The requestor cancelled the task before it completed. */
-export class TaskCancelledError extends GolemClayError {
-  override name = 'TaskCancelledError'
-  override readonly code: string = 'TASK_CANCELLED'
-}
+export class TaskCancelledError extends GolemClayError { override name = 'TaskCancelledError'; override readonly code = 'TASK_CANCELLED' }
 
 /** No provider could be found or kept for a subtask. */
-export class NoProvidersError extends GolemClayError {
-  override name = 'NoProvidersError'
-  override readonly code: string = 'NO_PROVIDERS'
-  override readonly retryable: boolean = true
-}
+export class NoProvidersError extends GolemClayError { override name = 'NoProvidersError'; override readonly code = 'NO_PROVIDERS'; override readonly retryable = true }
 
 /** A peer sent more market requests than this node takes per second. */
-export class MarketRateLimitedError extends GolemClayError {
-  override name = 'MarketRateLimitedError'
-  override readonly code: string = 'MARKET_RATE_LIMITED'
-  override readonly retryable: boolean = true
-}
+export class MarketRateLimitedError extends GolemClayError { override name = 'MarketRateLimitedError'; override readonly code = 'MARKET_RATE_LIMITED'; override readonly retryable = true }

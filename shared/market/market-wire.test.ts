@@ -1,13 +1,13 @@
 import { streamPair } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
-import { MarketRefusedError, MarketStreamPool, exchange, serve } from './market-wire.ts'
-import type { MarketRequest } from './market-wire.ts'
+import { MARKET_PROTOCOL, MarketRefusedError, MarketStreamPool, exchange, serve } from './market-wire.ts'
+import type { MarketRequest, OpenMarketStream } from './market-wire.ts'
 import type { Connection, Stream } from '@libp2p/interface'
 
 const req = (msg: string): MarketRequest => ({ v: 1, kind: 'offer', msg })
 
-/** A connection whose every new stream is served by `handle` (one `serve` loop per stream). */
-function servedConnection (handle: (req: MarketRequest) => Promise<{ verdict?: string } | undefined>): { conn: Connection, opened: () => number, served: MarketRequest[] } {
+/** A connection whose every new stream is served by `handle` (one `serve` loop per stream), and an opener of its streams. */
+function servedConnection (handle: (req: MarketRequest) => Promise<{ verdict?: string } | undefined>): { open: OpenMarketStream, opened: () => number, served: MarketRequest[] } {
   let opened = 0
   const served: MarketRequest[] = []
   const conn = {
@@ -20,26 +20,26 @@ function servedConnection (handle: (req: MarketRequest) => Promise<{ verdict?: s
       return outbound
     }
   } as unknown as Connection
-  return { conn, opened: () => opened, served }
+  return { open: async () => ({ stream: await conn.newStream(MARKET_PROTOCOL), connection: conn }), opened: () => opened, served }
 }
 
 describe('market wire', () => {
   it('reuses one stream for requests one after another, and carries refusals and verdicts back', async () => {
-    const { conn, opened, served } = servedConnection(async r => {
+    const { open, opened, served } = servedConnection(async r => {
       if (r.msg === 'bad') throw Object.assign(new Error('nope'), { name: 'InvalidSignatureError' })
       return r.msg === 'report' ? { verdict: 'signed-verdict', assign: 'signed-assignment' } : undefined
     })
     const pool = new MarketStreamPool()
     const signal = AbortSignal.timeout(5_000)
-    expect((await pool.request(conn, req('one'), signal)).ok).toBe(true)
-    expect(await pool.request(conn, req('report'), signal)).toEqual({ v: 1, ok: true, verdict: 'signed-verdict', assign: 'signed-assignment' })
-    await expect(pool.request(conn, req('bad'), signal)).rejects.toThrow(MarketRefusedError)
-    expect((await pool.request(conn, req('two'), signal)).ok).toBe(true)
+    expect((await pool.request('peer', open, req('one'), signal)).ok).toBe(true)
+    expect(await pool.request('peer', open, req('report'), signal)).toEqual({ v: 1, ok: true, verdict: 'signed-verdict', assign: 'signed-assignment' })
+    await expect(pool.request('peer', open, req('bad'), signal)).rejects.toThrow(MarketRefusedError)
+    expect((await pool.request('peer', open, req('two'), signal)).ok).toBe(true)
     expect(opened()).toBe(1)
     // concurrent requests need streams of their own; they are kept for later
-    await Promise.all([pool.request(conn, req('a'), signal), pool.request(conn, req('b'), signal), pool.request(conn, req('c'), signal)])
+    await Promise.all([pool.request('peer', open, req('a'), signal), pool.request('peer', open, req('b'), signal), pool.request('peer', open, req('c'), signal)])
     expect(opened()).toBe(3)
-    await Promise.all([pool.request(conn, req('d'), signal), pool.request(conn, req('e'), signal)])
+    await Promise.all([pool.request('peer', open, req('d'), signal), pool.request('peer', open, req('e'), signal)])
     expect(opened()).toBe(3)
     expect(served.map(r => r.msg)).toEqual(['one', 'report', 'bad', 'two', 'a', 'b', 'c', 'd', 'e'])
     pool.close()

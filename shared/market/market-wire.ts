@@ -197,17 +197,22 @@ export async function serve (stream: Stream, handle: (req: MarketRequest) => Pro
   }
 }
 
-interface Pooled { stream: Stream, lp: LengthPrefixedStream<Stream>, timer?: ReturnType<typeof setTimeout> }
+interface Pooled { stream: Stream, connection: Connection, lp: LengthPrefixedStream<Stream>, timer?: ReturnType<typeof setTimeout> }
 
-/** A stream whose both directions are still open and which holds no stray bytes. */
-function reusable (stream: Stream): boolean {
-  return stream.status === 'open' && stream.writeStatus === 'writable' && stream.remoteWriteStatus === 'writable' && stream.readBufferLength === 0
+/** Opens a fresh market stream to one peer: `sessions.open(peer, MARKET_PROTOCOL, { signal })`. */
+export type OpenMarketStream = (signal: AbortSignal) => Promise<{ stream: Stream, connection: Connection }>
+
+/** A stream whose both directions are still open, on an open connection, and which holds no stray bytes. */
+function reusable (e: Pooled): boolean {
+  const { stream } = e
+  return e.connection.status === 'open' && stream.status === 'open' && stream.writeStatus === 'writable' && stream.remoteWriteStatus === 'writable' && stream.readBufferLength === 0
 }
 
 /**
- * The requesting side: market streams kept open per connection and reused
- * for later requests (one request at a time per stream), so a request
- * costs its two messages instead of a stream's setup and teardown.
+ * The requesting side: market streams kept open per peer and reused for
+ * later requests (one request at a time per stream), so a request costs its
+ * two messages instead of a stream's setup and teardown. An idle stream on
+ * a direct link goes before one on a relayed link.
  */
 export class MarketStreamPool {
   private readonly idle = new Map<string, Pooled[]>()
@@ -215,9 +220,9 @@ export class MarketStreamPool {
 
   constructor (private readonly init: { idleMs?: number, maxIdle?: number } = {}) {}
 
-  /** Sends `req` on an idle stream of `conn` (or a new one) and waits for the answer; throws MarketRefusedError on a refusal. */
-  async request (conn: Connection, req: MarketRequest, signal: AbortSignal): Promise<MarketResponse> {
-    const entry = this.take(conn) ?? await this.open(conn, signal)
+  /** Sends `req` to `peer` on an idle stream (or a new one from `open`) and waits for the answer; throws MarketRefusedError on a refusal. */
+  async request (peer: string, open: OpenMarketStream, req: MarketRequest, signal: AbortSignal): Promise<MarketResponse> {
+    const entry = this.take(peer) ?? await this.open(open, signal)
     let res: MarketResponse
     try {
       await entry.lp.write(encodeRequest(req), { signal })
@@ -226,7 +231,7 @@ export class MarketStreamPool {
       entry.stream.abort(err)
       throw err
     }
-    this.put(conn, entry)
+    this.put(peer, entry)
     if (!res.ok) throw new MarketRefusedError(res.error ?? { name: 'InternalError', message: '' })
     return res
   }
@@ -238,40 +243,44 @@ export class MarketStreamPool {
     this.idle.clear()
   }
 
-  private async open (conn: Connection, signal: AbortSignal): Promise<Pooled> {
-    const stream = await conn.newStream(MARKET_PROTOCOL, { signal, runOnLimitedConnection: true })
-    return { stream, lp: lpStream(stream, { maxDataLength: MAX_MARKET_FRAME }) }
+  private async open (open: OpenMarketStream, signal: AbortSignal): Promise<Pooled> {
+    const { stream, connection } = await open(signal)
+    return { stream, connection, lp: lpStream(stream, { maxDataLength: MAX_MARKET_FRAME }) }
   }
 
-  private take (conn: Connection): Pooled | undefined {
-    const list = this.idle.get(conn.id)
-    while (list != null && list.length > 0) {
-      const e = list.pop() as Pooled
-      clearTimeout(e.timer)
-      if (conn.status === 'open' && reusable(e.stream)) return e
-      this.discard(e)
-    }
-    this.idle.delete(conn.id)
-    return undefined
+  /** The idle stream used last, one on a direct link before any on a relayed link. */
+  private take (peer: string): Pooled | undefined {
+    for (const e of [...this.idle.get(peer) ?? []]) if (!reusable(e)) this.drop(peer, e)
+    const list = this.idle.get(peer) ?? []
+    const e = [...list].reverse().find(e => e.connection.limits == null) ?? list[list.length - 1]
+    if (e != null) this.remove(peer, e)
+    return e
   }
 
-  private put (conn: Connection, e: Pooled): void {
-    const list = this.idle.get(conn.id) ?? []
-    if (this.closed || conn.status !== 'open' || !reusable(e.stream) || list.length >= (this.init.maxIdle ?? POOL_MAX_IDLE)) {
+  private put (peer: string, e: Pooled): void {
+    const list = this.idle.get(peer) ?? []
+    if (this.closed || !reusable(e) || list.length >= (this.init.maxIdle ?? POOL_MAX_IDLE)) {
       this.discard(e)
       return
     }
-    const drop = (): void => {
-      const now = this.idle.get(conn.id)
-      const at = now?.indexOf(e) ?? -1
-      if (now != null && at >= 0) now.splice(at, 1)
-      if (now?.length === 0) this.idle.delete(conn.id)
-      this.discard(e)
-    }
-    e.timer = setTimeout(drop, this.init.idleMs ?? POOL_IDLE_MS)
+    e.timer = setTimeout(() => { this.drop(peer, e) }, this.init.idleMs ?? POOL_IDLE_MS)
     ;(e.timer as { unref?: () => void }).unref?.()
     list.push(e)
-    this.idle.set(conn.id, list)
+    this.idle.set(peer, list)
+  }
+
+  /** Takes `e` out of the idle list (its timer stops). */
+  private remove (peer: string, e: Pooled): void {
+    clearTimeout(e.timer)
+    const list = this.idle.get(peer)
+    const at = list?.indexOf(e) ?? -1
+    if (list != null && at >= 0) list.splice(at, 1)
+    if (list?.length === 0) this.idle.delete(peer)
+  }
+
+  private drop (peer: string, e: Pooled): void {
+    this.remove(peer, e)
+    this.discard(e)
   }
 
   private discard (e: Pooled): void {

@@ -1,5 +1,5 @@
 import { TypedEventEmitter } from 'main-event'
-import { parseAddress, sha256Once, toHex } from '../storage/index.ts'
+import { parseAddress, sha256Hex } from '../storage/index.ts'
 import { unpackInputs } from './input-bundle.ts'
 import { InputMismatchError, InvalidSignatureError, InvalidTaskError, ReplayedMessageError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_MODULE_BYTES, TaskOutputTooLargeError } from '../compute/index.ts'
@@ -191,7 +191,7 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
       known.resources ??= this.fetchResources(known.header, known.tokens as ReadTokens, signal)
       const { module, moduleHash, inputs } = await known.resources.catch(err => { known.resources = undefined; throw err })
       const input = inputs[a.subtask]
-      if (input == null || toHex(await sha256Once(input)) !== a.input) throw new InputMismatchError(`Subtask ${a.subtask}'s input does not match the assignment`)
+      if (input == null || await sha256Hex(input) !== a.input) throw new InputMismatchError(`Subtask ${a.subtask}'s input does not match the assignment`)
       job.state = 'queued'
       this.update(job)
       data = await this.runner.run({
@@ -212,7 +212,7 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
         }
       })
       if (data.byteLength > MAX_RESULT_BYTES) throw new TaskOutputTooLargeError(`The result is ${data.byteLength} bytes; a report carries at most ${MAX_RESULT_BYTES}`)
-      result = { sha256: toHex(await sha256Once(data)), size: data.byteLength }
+      result = { sha256: await sha256Hex(data), size: data.byteLength }
     } catch (err: any) {
       if (signal.aborted) {
         // the assignment's own time runs out at the task's deadline too: name the task's, whichever timer fired first

@@ -1,5 +1,5 @@
 import { TypedEventEmitter } from 'main-event'
-import { sha256Once, toHex } from '../storage/index.ts'
+import { sha256Hex } from '../storage/index.ts'
 import { InvalidSignatureError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskCancelledError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
 import { validateAssignment } from './market-codec.ts'
 import { Scheduler } from './scheduler.ts'
@@ -168,7 +168,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
       return {}
     }
     const bytes = data ?? new Uint8Array(0)
-    const sha = toHex(await sha256Once(bytes))
+    const sha = await sha256Hex(bytes)
     if (sha !== report.result.sha256 || bytes.byteLength !== report.result.size) {
       this.abandon(a.id, 'result failed its hash check')
       this.punish(from, a.subtask, 'result does not match its hash')

@@ -1,7 +1,6 @@
 import { lpStream } from '@libp2p/utils'
 import { TypedEventEmitter } from 'main-event'
 import { InvalidMessageError, ProtocolError } from '../errors.ts'
-import { openConnection } from '../p2p-service/index.ts'
 import { connectionKind } from '../connection/index.ts'
 import { decodeJson, encodeJson, MESSAGE_PROTOCOL } from '../wire/index.ts'
 import { MAX_MESSAGE_FRAME, MAX_TEXT_LENGTH, validateAckFrame, validateTextFrame } from './message-codec.ts'
@@ -9,7 +8,6 @@ import { MsgQueue } from '../msg-queue/index.ts'
 import type { MsgQueueInit, Priority } from '../msg-queue/index.ts'
 import type { ConnectionKind } from '../connection/index.ts'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { SessionManager } from '../peer-session/index.ts'
 
 export interface MessagingInit {
@@ -37,8 +35,6 @@ interface Outgoing {
 }
 
 export interface MessagingComponents {
-  registrar: Registrar
-  connectionManager: ConnectionManager
   logger: ComponentLogger
   sessions: SessionManager
 }
@@ -68,8 +64,8 @@ export interface MessagingEvents {
 
 /**
  * Direct text messages between two peers: one stream per message, the
- * receiver acks it. Runs on relayed connections too, so a Node peer can reach
- * a tab through the relay.
+ * receiver acks it. Runs on relayed connections too (RELAYED_LINKS), so a
+ * Node peer can reach a tab through the relay.
  */
 export class Messaging extends TypedEventEmitter<MessagingEvents> implements Startable {
   private readonly components: MessagingComponents
@@ -93,9 +89,9 @@ export class Messaging extends TypedEventEmitter<MessagingEvents> implements Sta
   readonly [Symbol.toStringTag] = '@golem-clay/messaging'
 
   async start (): Promise<void> {
-    await this.components.registrar.handle(MESSAGE_PROTOCOL, (stream, conn) => {
+    await this.components.sessions.handle(MESSAGE_PROTOCOL, (stream, conn) => {
       this.onStream(stream, conn).catch(err => { this.log.error('inbound message failed - %e', err) })
-    }, { runOnLimitedConnection: true, maxInboundStreams: this.maxInboundStreams })
+    }, { maxInboundStreams: this.maxInboundStreams })
     this.components.sessions.addEventListener('session:open', this.onSessionOpen)
     this.started = true
   }
@@ -103,7 +99,7 @@ export class Messaging extends TypedEventEmitter<MessagingEvents> implements Sta
   async stop (): Promise<void> {
     this.components.sessions.removeEventListener('session:open', this.onSessionOpen)
     this.queue.stop()
-    await this.components.registrar.unhandle(MESSAGE_PROTOCOL)
+    await this.components.sessions.unhandle(MESSAGE_PROTOCOL)
     this.started = false
   }
 
@@ -144,9 +140,7 @@ export class Messaging extends TypedEventEmitter<MessagingEvents> implements Sta
 
   private async deliver (item: Outgoing, outer: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([AbortSignal.timeout(this.timeout), outer])
-    const conn = await openConnection(this.components.connectionManager, item.peer, { signal })
-    await this.components.sessions.ensure(conn, { signal })
-    const stream = await conn.newStream(MESSAGE_PROTOCOL, { signal, runOnLimitedConnection: true })
+    const { stream, connection: conn } = await this.components.sessions.open(item.peer, MESSAGE_PROTOCOL, { signal })
     const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_FRAME })
     try {
       const start = performance.now()

@@ -35,22 +35,13 @@ export interface PushOptions {
 }
 
 /** The message waited longer than its TTL for its peer. */
-export class MessageExpiredError extends GolemClayError {
-  override name = 'MessageExpiredError'
-  override readonly code: string = 'MESSAGE_EXPIRED'
-}
+export class MessageExpiredError extends GolemClayError { override name = 'MessageExpiredError'; override readonly code = 'MESSAGE_EXPIRED' }
 
 /** The queue was stopped before the message could be delivered. */
-export class QueueClosedError extends GolemClayError {
-  override name = 'QueueClosedError'
-  override readonly code: string = 'QUEUE_CLOSED'
-}
+export class QueueClosedError extends GolemClayError { override name = 'QueueClosedError'; override readonly code = 'QUEUE_CLOSED' }
 
 /** A message alone is larger than the per-peer byte bound. */
-export class MessageTooLargeForQueueError extends GolemClayError {
-  override name = 'MessageTooLargeForQueueError'
-  override readonly code: string = 'MESSAGE_TOO_LARGE_FOR_QUEUE'
-}
+export class MessageTooLargeForQueueError extends GolemClayError { override name = 'MessageTooLargeForQueueError'; override readonly code = 'MESSAGE_TOO_LARGE_FOR_QUEUE' }
 
 interface Entry<T> {
   message: T

@@ -1,8 +1,8 @@
 /** P2PService: keeping relays connected, direct WebRTC links, the connection gater, per-address limit keys and connection kinds. */
 export { createConnectionGater } from './connection-gater.ts'
+export type { GaterInit, InboundGuardInit } from './connection-gater.ts'
 export { directDialer } from './direct-dialer.ts'
 export type { DialOutcome, DirectDialer } from './direct-dialer.ts'
-export { openConnection } from './open-connection.ts'
 export { pacedRandomWalk } from './paced-random-walk.ts'
 export { NoDialableRelayAddressError, selectRelayAddr } from './relay-addresses.ts'
 export { parseRelayAddr, relayConnector } from './relay-connector.ts'

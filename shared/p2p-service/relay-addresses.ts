@@ -13,10 +13,7 @@ export interface SelectRelayAddrInit {
 }
 
 /** The relay's /status listed no address this node can dial. */
-export class NoDialableRelayAddressError extends InvalidConfigError {
-  override name = 'NoDialableRelayAddressError'
-  override readonly code: string = 'NO_DIALABLE_RELAY_ADDRESS'
-}
+export class NoDialableRelayAddressError extends InvalidConfigError { override name = 'NoDialableRelayAddressError'; override readonly code = 'NO_DIALABLE_RELAY_ADDRESS' }
 
 /**
  * Picks the address to dial a relay at from what its `/status` lists. The

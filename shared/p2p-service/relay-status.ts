@@ -1,9 +1,6 @@
 import { GolemClayError } from '../errors.ts'
 /** A relay's `/status` could not be read or was unusable; worth retrying. */
-export class RelayStatusError extends GolemClayError {
-  override name = 'RelayStatusError'
-  override readonly code: string = 'RELAY_STATUS'
-}
+export class RelayStatusError extends GolemClayError { override name = 'RelayStatusError'; override readonly code = 'RELAY_STATUS' }
 
 /** Reads the multiaddrs a relay lists in its `/status` JSON. */
 export async function fetchRelayAddrs (statusUrl: URL, signal?: AbortSignal): Promise<string[]> {

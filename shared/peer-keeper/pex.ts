@@ -10,7 +10,6 @@ import type { PeerSession } from '../peer-session/index.ts'
 import type { SessionManager } from '../peer-session/index.ts'
 import type { NodeRole } from '../peer-session/index.ts'
 import type { AbortOptions, ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
-import type { Registrar } from '@libp2p/interface-internal'
 
 export interface PeerExchangeInit {
   /** Ask every new relay session for the relays it knows. @default true */
@@ -26,7 +25,6 @@ export interface PeerExchangeInit {
 }
 
 export interface PeerExchangeComponents {
-  registrar: Registrar
   logger: ComponentLogger
   sessions: SessionManager
   keeper: PeerKeeper
@@ -61,9 +59,9 @@ export class PeerExchange implements Startable {
   readonly [Symbol.toStringTag] = '@golem-clay/pex'
 
   async start (): Promise<void> {
-    await this.components.registrar.handle(PEX_PROTOCOL, (stream, conn) => {
+    await this.components.sessions.handle(PEX_PROTOCOL, (stream, conn) => {
       this.serve(stream, conn).catch(err => { this.log('pex request from %p failed - %e', conn.remotePeer, err) })
-    }, { runOnLimitedConnection: true, maxInboundStreams: 2 })
+    }, { maxInboundStreams: 2 })
     this.components.sessions.addEventListener('session:open', this.onSession)
     if (this.gossipInterval != null) this.gossip = setInterval(() => { this.gossipRound() }, this.gossipInterval)
   }
@@ -71,15 +69,14 @@ export class PeerExchange implements Startable {
   async stop (): Promise<void> {
     clearInterval(this.gossip)
     this.components.sessions.removeEventListener('session:open', this.onSession)
-    await this.components.registrar.unhandle(PEX_PROTOCOL)
+    await this.components.sessions.unhandle(PEX_PROTOCOL)
   }
 
   /** Asks the peer on `conn` for up to `max` peers with `roles`; returns how many new ones were kept. */
   async ask (conn: Connection, roles: NodeRole[], max = 32, options: AbortOptions = {}): Promise<number> {
     const signal = AbortSignal.any([AbortSignal.timeout(this.timeout), ...(options.signal != null ? [options.signal] : [])])
     this.asked.set(conn.remotePeer.toString(), Date.now())
-    await this.components.sessions.ensure(conn, { signal })
-    const stream = await conn.newStream(PEX_PROTOCOL, { signal, runOnLimitedConnection: true })
+    const { stream } = await this.components.sessions.open(conn, PEX_PROTOCOL, { signal })
     const lp = lpStream(stream, { maxDataLength: MAX_PEX_FRAME })
     let fresh = 0
     try {

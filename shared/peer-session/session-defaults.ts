@@ -1,6 +1,14 @@
 import { DIRECTORY_PROTOCOL, MARKET_PROTOCOL, MESSAGE_PROTOCOL } from '../wire/index.ts'
-import type { SessionManagerInit } from './session-manager.ts'
+import type { SessionManagerInit } from './session-manager-init.ts'
 import type { NodeRole } from './session-codec.ts'
+
+/**
+ * How long `sessions.open` may take, link, session and stream together,
+ * unless its caller says otherwise: enough for a proof of work at a loaded
+ * relay's difficulty (the circuit relay transport waits as long for a
+ * reservation behind one).
+ */
+export const OPEN_TIMEOUT = 70_000
 
 /** The relay's circuit relay v2 hop protocol: reservations need a verified session. */
 export const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'

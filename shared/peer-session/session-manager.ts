@@ -1,120 +1,33 @@
 import { TypedEventEmitter } from 'main-event'
-import { PROTOCOL_PREFIX, SESSION_PROTOCOL } from '../wire/index.ts'
+import { relayedLinkRule, SESSION_PROTOCOL } from '../wire/index.ts'
 import { CLIENT_VERSION } from '../version.ts'
 import { AddressKeys } from '../connection/index.ts'
 import { AdaptiveDifficulty } from './adaptive-difficulty.ts'
 import { BanList } from './ban-list.ts'
-import { SessionClosedError, SessionRefusedError, UnverifiedSessionError } from './disconnect.ts'
+import { SessionClosedError, SessionRefusedError } from './disconnect.ts'
+import { UngatedProtocolError } from './errors.ts'
 import { HandshakeTracker } from './handshake-tracker.ts'
-import { askHello, dialerHandshake, HandshakeError, listenerHandshake } from './handshake.ts'
+import { HandshakeError } from './handshake.ts'
+import { InboundGate } from './inbound-gate.ts'
+import { InboundHandshakes } from './inbound-handshakes.ts'
+import { openStream } from './open-stream.ts'
+import { OutboundHandshakes } from './outbound-handshakes.ts'
 import { PeerSession } from './peer-session.ts'
-import { PendingHandshakes } from './pending-handshakes.ts'
 import { RefusalCounters } from './refusals.ts'
 import { refuseHandshake } from './refuse.ts'
 import { SessionGate } from './session-gate.ts'
-import { solveBudget } from './solve-budget.ts'
-import { SpentChallenges } from './spent-challenges.ts'
 import { UnverifiedConnections } from './unverified-connections.ts'
-import type { AdaptiveDifficultyInit } from './adaptive-difficulty.ts'
 import type { DisconnectReason } from './disconnect.ts'
-import type { ChallengeSolver, LocalNodeInfo, SolutionVerifier, SolveProgress } from './handshake.ts'
-import type { HeartbeatInit, SessionEnd } from './peer-session.ts'
+import type { LocalNodeInfo } from './handshake.ts'
+import type { OpenedStream, OpenOptions, OpenTarget } from './open-stream.ts'
 import type { RefusalKind } from './refusals.ts'
-import type { HelloFrame, NodeRole } from './session-codec.ts'
-import type { SessionGateInit } from './session-gate.ts'
-import type { PendingHandshake } from './pending-handshakes.ts'
-import type { SolveBudgetInit } from './solve-budget.ts'
-import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, Startable, Stream, StreamHandler, TypedEventTarget } from '@libp2p/interface'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { HelloFrame } from './session-codec.ts'
+import type { SessionManagerComponents, SessionManagerEvents, SessionManagerInit, SessionStats } from './session-manager-init.ts'
+import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 
-export interface SessionManagerInit extends SessionGateInit {
-  roles: NodeRole[]
-  capabilities?: string[]
-  /** CPU cores offered, told to peers. @default 0 (unknown) */
-  cores?: number
-  /** Solves challenges when this node dials. Required unless it never dials. */
-  solver?: ChallengeSolver
-  /** One-hash check of a dialer's solution. */
-  verify: SolutionVerifier
-  difficulty?: AdaptiveDifficultyInit
-  /** Most verified sessions. @default 256 */
-  maxSessions?: number
-  /** Most handshakes in progress on inbound connections; when full, the oldest of the busiest address goes. @default 32 */
-  maxPendingHandshakes?: number
-  /** Most handshakes in progress from one network address. @default 8 */
-  maxPendingHandshakesPerAddress?: number
-  /** An inbound connection must start its handshake within this, in ms. @default 10_000 */
-  handshakeTimeout?: number
-  /** Inbound connections from one address that have no verified session yet. @default 16 */
-  maxUnverifiedPerAddress?: number
-  /** An inbound handshake must send its Hello within this, in ms. @default 5_000 */
-  helloTimeout?: number
-  /** The longest a challenge stays valid, in ms (the solve budget is usually less). @default 60_000 */
-  challengeTtl?: number
-  /** How long a dialer gets to solve, scaled to the difficulty (see solveBudget). */
-  solveBudget?: SolveBudgetInit
-  /**
-   * When a handshake in progress counts as overdue, so a full table may give
-   * it up for a newcomer: a few mean solve times of a modest solver.
-   * @default { floor: 2_000, minRate: 4_000_000, factor: 3 }
-   */
-  overdue?: SolveBudgetInit
-  /** A dialer that has not said Hello this long is overdue, ms. @default 1_000 */
-  helloGrace?: number
-  /** How network addresses are grouped for per-address limits. @default each IPv4, each IPv6 /64 */
-  addresses?: AddressKeys
-  /** Addresses refused for a while; shared with the connection gater. */
-  addressBans?: BanList
-  /** Refusal counters; shared with the connection gater. */
-  counters?: RefusalCounters
-  /** Refuse to solve challenges above this difficulty. @default 32 */
-  maxAcceptedDifficulty?: number
-  heartbeat?: HeartbeatInit
-  banList?: BanList
-  /** How long a gated stream may wait for its connection's handshake, in ms. @default 10_000 */
-  gateWait?: number
-  /** Non-Golem protocols to gate as well (e.g. the relay's hop protocol). */
-  extraGatedProtocols?: string[]
-  /** The protocol version we announce; only tests set it. */
-  protocolVersion?: string
-}
-
-export interface SessionManagerComponents {
-  peerId: PeerId
-  registrar: Registrar
-  connectionManager: ConnectionManager
-  events: TypedEventTarget<Libp2pEvents>
-  logger: ComponentLogger
-}
-
-export interface SessionClosed extends SessionEnd {
-  peer: string
-  connection: string
-}
-
-export interface SessionManagerEvents {
-  'session:open': CustomEvent<PeerSession>
-  'session:close': CustomEvent<SessionClosed>
-  /** We were asked for proof of work by `peer`. */
-  'session:challenge': CustomEvent<{ peer: string, difficulty: number }>
-  'session:progress': CustomEvent<{ peer: string, progress: SolveProgress }>
-  /** A handshake failed, on our side or theirs. */
-  'session:refused': CustomEvent<{ peer: string, reason: DisconnectReason, remote: boolean, message: string }>
-}
-
-export interface SessionStats {
-  sessions: number
-  pendingHandshakes: number
-  /** Inbound handshakes waiting for a Hello or a solution. */
-  pendingInbound: number
-  difficulty: number
-  handshakeRate: number
-  refusals: Record<RefusalKind, number>
-  bans: number
-  addressBans: number
-}
+export type { SessionClosed, SessionManagerComponents, SessionManagerEvents, SessionManagerInit, SessionStats } from './session-manager-init.ts'
 
 /**
  * PeerSession registry: every connection must become a verified session
@@ -132,19 +45,16 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private readonly init: SessionManagerInit
   private readonly log: Logger
   private readonly gate: SessionGate
-  private readonly spent = new SpentChallenges()
+  private readonly inboundGate: InboundGate
   private readonly sessions = new Map<string, PeerSession>()
   private readonly pending = new HandshakeTracker()
   private readonly info: LocalNodeInfo
   private controller = new AbortController()
-  private readonly inbound: PendingHandshakes
-  /** Connections that had their one handshake already, successful or not. */
-  private readonly attempted = new WeakSet<Connection>()
+  private readonly listener: InboundHandshakes
+  private readonly dialer: OutboundHandshakes
   private readonly unverified: UnverifiedConnections
   /** Peers whose goodbye is being applied to their other links. */
   private readonly leaving = new Set<string>()
-  /** Peers we are dialing only to read their Hello: no session starts on those links. */
-  private readonly checking = new Set<string>()
 
   constructor (components: SessionManagerComponents, init: SessionManagerInit) {
     super()
@@ -157,26 +67,66 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     this.addressBans = init.addressBans ?? new BanList()
     this.addresses = init.addresses ?? new AddressKeys()
     this.unverified = new UnverifiedConnections(init.maxUnverifiedPerAddress ?? 16)
-    this.inbound = new PendingHandshakes({ max: init.maxPendingHandshakes, maxPerAddress: init.maxPendingHandshakesPerAddress, helloGrace: init.helloGrace })
     this.gate = new SessionGate(init, this.counters, (peer, reason) => { this.ban(peer, reason) }, (address, reason) => { this.banAddress(address, reason) })
+    this.inboundGate = new InboundGate({
+      extra: init.extraGatedProtocols,
+      wait: init.gateWait,
+      limits: this.gate,
+      counters: this.counters,
+      log: this.log,
+      ensure: async (conn, options) => await this.ensure(conn, options),
+      addressOf: (conn) => this.addressOf(conn),
+      stopped: () => this.controller.signal
+    })
     this.info = { roles: init.roles, capabilities: init.capabilities ?? [], cores: init.cores ?? 0, clientVersion: CLIENT_VERSION, protocolVersion: init.protocolVersion }
+    this.dialer = new OutboundHandshakes({
+      init,
+      self: components.peerId,
+      info: this.info,
+      connectionManager: components.connectionManager,
+      pending: this.pending,
+      stopped: () => this.controller.signal,
+      onChallenge: (peer, difficulty) => { this.safeDispatchEvent('session:challenge', { detail: { peer, difficulty } }) },
+      onProgress: (peer, progress) => { this.safeDispatchEvent('session:progress', { detail: { peer, progress } }) },
+      register: (conn, stream, lp, hello, difficulty, dialer) => this.register(conn, stream, lp, hello, difficulty, dialer),
+      fail: async (conn, stream, err) => { await this.fail(conn, stream, err) }
+    })
+    this.listener = new InboundHandshakes({
+      init,
+      self: components.peerId,
+      info: this.info,
+      counters: this.counters,
+      limits: this.gate,
+      banList: this.banList,
+      addressBans: this.addressBans,
+      difficulty: this.difficulty,
+      addresses: this.addresses,
+      log: this.log,
+      pending: this.pending,
+      stopped: () => this.controller.signal,
+      load: () => this.load,
+      sessionCount: () => this.sessions.size,
+      hasOpenSession: (conn) => this.sessions.get(conn.id)?.open === true,
+      addressOf: (conn) => this.addressOf(conn),
+      register: (conn, stream, lp, hello, difficulty, dialer) => this.register(conn, stream, lp, hello, difficulty, dialer),
+      fail: async (conn, stream, err, address) => { await this.fail(conn, stream, err, address) }
+    })
   }
 
   readonly [Symbol.toStringTag] = '@golem-clay/session-manager'
 
   async start (): Promise<void> {
     this.controller = new AbortController()
-    await this.components.registrar.handle(SESSION_PROTOCOL, (stream, conn) => {
-      this.onInbound(stream, conn).catch(err => { this.log('inbound handshake from %p failed - %e', conn.remotePeer, err) })
-    }, { runOnLimitedConnection: true, maxInboundStreams: 1 })
+    await this.handle(SESSION_PROTOCOL, (stream, conn) => {
+      this.listener.run(stream, conn).catch(err => { this.log('inbound handshake from %p failed - %e', conn.remotePeer, err) })
+    }, { maxInboundStreams: 1 })
     this.components.events.addEventListener('connection:open', this.onConnectionOpen)
   }
 
-  /** Wraps every Golem Clay handler (registered by now) so it needs a verified session. */
-  async afterStart (): Promise<void> {
-    const gated = this.components.registrar.getProtocols()
-      .filter(p => (p.startsWith(`${PROTOCOL_PREFIX}/`) && p !== SESSION_PROTOCOL) || (this.init.extraGatedProtocols ?? []).includes(p))
-    for (const protocol of gated) await this.gateProtocol(protocol)
+  /** Every Golem Clay handler registered by now must be behind the gate: one that went around it is a bug, found here. */
+  afterStart (): void {
+    const ungated = this.inboundGate.ungated(this.components.registrar)
+    if (ungated.length > 0) throw new UngatedProtocolError(`Registered without the session gate (use sessions.handle): ${ungated.join(', ')}`)
   }
 
   async stop (): Promise<void> {
@@ -186,13 +136,46 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     await this.components.registrar.unhandle(SESSION_PROTOCOL)
   }
 
+  /**
+   * Registers `handler` for `protocol` with the session gate around it once
+   * (every Golem Clay protocol but the handshake's, and `extraGatedProtocols`):
+   * a stream without a verified session is refused and its peer struck.
+   * Whether the handler runs on relayed links is the protocol's rule in
+   * RELAYED_LINKS, when it has one.
+   */
+  async handle (protocol: string, handler: StreamHandler, options: StreamHandlerOptions = {}): Promise<void> {
+    const rule = relayedLinkRule(protocol)
+    const opts = rule == null ? options : { ...options, runOnLimitedConnection: rule === 'relayed-ok' }
+    const gated = this.inboundGate.gates(protocol) ? this.inboundGate.wrap(protocol, handler) : handler
+    await this.components.registrar.handle(protocol, gated, opts)
+  }
+
+  async unhandle (protocol: string, options: AbortOptions = {}): Promise<void> {
+    await this.components.registrar.unhandle(protocol, options)
+  }
+
+  /**
+   * A `protocol` stream to `target` on a connection with a verified session,
+   * the one way every client opens one: reuses a connection (relayed ones
+   * only where the protocol's rule in RELAYED_LINKS allows) or dials,
+   * waits for the session, opens the stream; within `options.timeout`
+   * (OPEN_TIMEOUT) and the caller's signal.
+   */
+  async open (target: OpenTarget, protocol: string, options: OpenOptions = {}): Promise<OpenedStream> {
+    return await openStream({
+      connectionManager: this.components.connectionManager,
+      ensure: async (conn, opts) => await this.ensure(conn, opts),
+      stopped: this.controller.signal
+    }, target, protocol, options)
+  }
+
   get stats (): SessionStats {
     const verified = this.list()
     this.difficulty.setLoad(verified.length / (this.init.maxSessions ?? 256))
     return {
       sessions: verified.length,
       pendingHandshakes: this.pending.size,
-      pendingInbound: this.inbound.size,
+      pendingInbound: this.listener.size,
       difficulty: this.difficulty.current,
       handshakeRate: Math.round(this.difficulty.rate * 100) / 100,
       refusals: this.counters.toJSON(),
@@ -235,32 +218,18 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     if (existing != null) return existing
     const pending = this.pending.get(conn)
     if (pending != null) return await pending
-    if (conn.direction === 'outbound') return await this.dial(conn)
+    if (conn.direction === 'outbound') return await this.dialer.run(conn)
     await this.waitForHandshake(conn, options)
     return await this.ensure(conn, options)
   }
 
   /**
    * Dials `addrs` on a connection of its own and reads the Hello `peer`
-   * answers with there, without becoming its session (see askHello): how a
-   * relay checks that a peer which says it is a relay answers as one.
+   * answers with there, without becoming its session: how a relay checks
+   * that a peer which says it is a relay answers as one.
    */
   async checkHello (peer: PeerId, addrs: Multiaddr[], options: AbortOptions = {}): Promise<HelloFrame> {
-    const key = peer.toString()
-    this.checking.add(key)
-    let conn: Connection
-    try {
-      conn = await this.components.connectionManager.openConnection(addrs, { force: true, signal: options.signal })
-    } finally {
-      this.checking.delete(key)
-    }
-    try {
-      if (!conn.remotePeer.equals(peer)) throw new HandshakeError('BadProtocol', 'wrong-identity', 'another peer answered at that address')
-      const stream = await conn.newStream(SESSION_PROTOCOL, { signal: options.signal })
-      return await askHello({ stream, connection: conn, self: this.components.peerId, info: this.info, signal: options.signal ?? AbortSignal.timeout(10_000) })
-    } finally {
-      await conn.close().catch(err => { conn.abort(err) })
-    }
+    return await this.dialer.checkHello(peer, addrs, options)
   }
 
   /** Counts bad input from a peer on an application protocol; repeat offenders get banned. */
@@ -311,35 +280,6 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     }
   }
 
-  private async gateProtocol (protocol: string): Promise<void> {
-    const { handler, options } = this.components.registrar.getHandler(protocol)
-    const gated: StreamHandler = async (stream, conn) => {
-      const peer = conn.remotePeer.toString()
-      let session: PeerSession | undefined
-      try {
-        session = await this.ensureWithin(conn, this.init.gateWait ?? 10_000)
-      } catch {}
-      if (session == null) {
-        this.counters.add('unverified-stream')
-        this.gate.strike(peer, 'streams without a session', this.addressOf(conn))
-        stream.abort(new UnverifiedSessionError(`${protocol} needs a verified session`))
-        return
-      }
-      if (!this.gate.allow(peer, protocol, this.addressOf(conn))) {
-        this.log('refused a %s stream from %s: rate limit', protocol, peer)
-        stream.abort(new SessionRefusedError('RateLimited', `too many ${protocol} streams`))
-        return
-      }
-      await handler(stream, conn)
-    }
-    await this.components.registrar.handle(protocol, gated, { ...options, force: true })
-  }
-
-  private async ensureWithin (conn: Connection, ms: number): Promise<PeerSession> {
-    const signal = AbortSignal.any([AbortSignal.timeout(ms), this.controller.signal])
-    return await this.ensure(conn, { signal })
-  }
-
   private async waitForHandshake (conn: Connection, options: AbortOptions): Promise<void> {
     if (this.pending.has(conn) || this.forConnection(conn) != null) return
     await this.pending.waitForStart(conn, options.signal ?? AbortSignal.timeout(this.init.handshakeTimeout ?? 10_000))
@@ -361,7 +301,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     }
     if (conn.direction === 'outbound') {
       // a link opened only to check a peer's Hello needs no session
-      if (!this.checking.has(peer)) this.dial(conn).catch(() => {})
+      if (!this.dialer.isChecking(peer)) this.dialer.run(conn).catch(() => {})
       return
     }
     if (address != null && !this.unverified.add(conn, address)) {
@@ -377,104 +317,6 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       this.log('closing %p: no handshake within the timeout', conn.remotePeer)
       conn.close().catch(err => { conn.abort(err) })
     }, this.init.handshakeTimeout ?? 10_000)
-  }
-
-  private async dial (conn: Connection): Promise<PeerSession> {
-    const running = this.pending.get(conn)
-    if (running != null) return await running
-    const peer = conn.remotePeer.toString()
-    const attempt = (async () => {
-      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout((this.init.challengeTtl ?? 60_000) + 30_000)])
-      const stream = await conn.newStream(SESSION_PROTOCOL, { runOnLimitedConnection: true, signal })
-      const solver = this.init.solver
-      if (solver == null) throw new HandshakeError('BadProtocol', undefined, 'this node cannot solve challenges')
-      try {
-        const result = await dialerHandshake({
-          stream,
-          connection: conn,
-          self: this.components.peerId,
-          info: this.info,
-          solver,
-          maxDifficulty: this.init.maxAcceptedDifficulty,
-          signal,
-          onChallenge: (difficulty) => { this.safeDispatchEvent('session:challenge', { detail: { peer, difficulty } }) },
-          onProgress: (progress) => { this.safeDispatchEvent('session:progress', { detail: { peer, progress } }) }
-        })
-        return this.register(conn, stream, result.lp, result.remoteHello, result.difficulty, true)
-      } catch (err: any) {
-        await this.fail(conn, stream, err)
-        throw err
-      }
-    })()
-    return await this.pending.track(conn, attempt)
-  }
-
-  private async onInbound (stream: Stream, conn: Connection): Promise<void> {
-    const peer = conn.remotePeer.toString()
-    const address = this.addressOf(conn)
-    // one handshake per connection, ever: a second would let a peer shop for
-    // an easier challenge, and resetting and retrying would cost it nothing
-    if (this.attempted.has(conn)) {
-      this.counters.add('repeated-handshake')
-      this.gate.strike(peer, 'second handshake on one connection', address)
-      stream.abort(new SessionRefusedError('BadProtocol', 'this connection already had its handshake'))
-      if (this.sessions.get(conn.id)?.open !== true) conn.abort(new SessionRefusedError('BadProtocol', 'a second handshake on one connection'))
-      return
-    }
-    this.attempted.add(conn)
-    if (this.banList.isBanned(peer)) {
-      await this.fail(conn, stream, new HandshakeError('Banned', 'banned', 'banned for earlier misbehaviour'))
-      return
-    }
-    if (address != null && this.addressBans.isBanned(address)) {
-      await this.fail(conn, stream, new HandshakeError('Banned', 'address-banned', 'this address is banned for a while'))
-      return
-    }
-    const entry: PendingHandshake = { peer, address, startedAt: Date.now(), controller: new AbortController() }
-    const admission = this.inbound.admit(entry)
-    if (!admission.admitted) {
-      await this.fail(conn, stream, new HandshakeError('TooManyPeers', 'too-many-pending', 'too many handshakes in progress; try again shortly'), address)
-      return
-    }
-    const evicted = admission.evicted
-    if (evicted != null) {
-      this.counters.add('evicted-handshake')
-      this.log('giving up the overdue handshake of %s (%s) for a newcomer', evicted.peer, evicted.address ?? 'no address')
-      evicted.controller.abort(new HandshakeError('Timeout', undefined, 'handshake overdue: given up for a newcomer'))
-    }
-    const attempt = (async () => {
-      const signal = AbortSignal.any([this.controller.signal, entry.controller.signal])
-      try {
-        const result = await listenerHandshake({
-          stream,
-          connection: conn,
-          self: this.components.peerId,
-          info: this.info,
-          verify: this.init.verify,
-          helloTimeout: this.init.helloTimeout ?? 5_000,
-          challenge: () => {
-            if (this.sessions.size >= (this.init.maxSessions ?? 256)) throw new HandshakeError('TooManyPeers', 'too-many-peers', 'no room for more peers')
-            // only a dialer that got this far counts toward the price, and each network only so much
-            this.difficulty.recordAttempt(this.addresses.wideKeyOf(conn.remoteAddr) ?? `peer:${peer}`)
-            this.difficulty.setLoad(this.load)
-            // an address that keeps getting refused pays more to try again
-            const difficulty = Math.min(this.difficulty.current + this.gate.penalty(address), this.difficulty.max)
-            const ttl = solveBudget(difficulty, this.init.challengeTtl ?? 60_000, this.init.solveBudget)
-            entry.overdueAt = Date.now() + Math.min(ttl, solveBudget(difficulty, ttl, this.init.overdue ?? { floor: 2_000, minRate: 4_000_000, factor: 3 }))
-            return { difficulty, ttl, load: this.load }
-          },
-          spend: (salt, until) => this.spent.spend(salt, until),
-          signal
-        })
-        return this.register(conn, stream, result.lp, result.remoteHello, result.difficulty, false)
-      } catch (err: any) {
-        await this.fail(conn, stream, err, address)
-        throw err
-      } finally {
-        this.inbound.remove(entry)
-      }
-    })()
-    await this.pending.track(conn, attempt)
   }
 
   private register (conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream>, remoteHello: HelloFrame, difficulty: number, dialer: boolean): PeerSession {
@@ -541,7 +383,3 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
 export function sessionManager (init: SessionManagerInit): (components: SessionManagerComponents) => SessionManager {
   return (components) => new SessionManager(components, init)
 }
-
-export { SessionClosedError }
-export { solveBudget }
-export type { SolveBudgetInit }

@@ -1,16 +1,17 @@
 import { ChunkCorruptedError, ContentHashMismatchError, errorFromWire, StorageProtocolError } from './errors.ts'
-import { FrameStream } from './frame-stream.ts'
 import { equalBytes, sha256Once } from './digest.ts'
-import { decodeControl, decodeFrame, decodeFrameParts, encodeControl, validateReply } from './storage-codec.ts'
-import { STORAGE_PROTOCOL } from '../wire/index.ts'
+import { decodeControl, decodeFrameParts, encodeControl, validateReply } from './storage-codec.ts'
 import { MAX_FRAME } from './storage-protocol.ts'
+import { readReply, withTransferStream } from './transfer-stream.ts'
 import type { GetRequest, ObjectInfo } from './storage-codec.ts'
 import type { ProgressMeter } from './progress.ts'
 import type { DownloadSink } from './sources.ts'
 import type { TransferTap } from './transfer-tap.ts'
-import type { Connection } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 
 export interface DownloadAttemptInit {
+  /** A fresh storage stream, and the connection it runs on. */
+  stream: Stream
   conn: Connection
   request: GetRequest
   /** What the address promises; a relay serving anything else is refused. */
@@ -30,23 +31,11 @@ export interface DownloadAttemptInit {
  * all bytes are in (they may have come from several relays).
  */
 export async function downloadAttempt (init: DownloadAttemptInit): Promise<ObjectInfo> {
-  const { conn, request, sink, meter, tap } = init
-  const controller = new AbortController()
-  const signal = AbortSignal.any([init.signal, controller.signal])
-  const stream = await conn.newStream(STORAGE_PROTOCOL, { signal })
-  const fs = new FrameStream(stream, { maxFrameLength: MAX_FRAME })
-  let lastActivity = Date.now()
-  const watchdog = setInterval(() => {
-    if (Date.now() - lastActivity > init.idleTimeout) controller.abort(new StorageProtocolError(`No data for ${Math.round(init.idleTimeout / 1000)} s`))
-  }, 1_000)
-  try {
+  const { stream, conn, request, sink, meter, tap } = init
+  return await withTransferStream({ stream, signal: init.signal, idleTimeout: init.idleTimeout, idleWhat: 'data', maxFrameLength: MAX_FRAME }, async ({ fs, signal, touch }) => {
     await fs.write(encodeControl(request), { signal })
-    const head = await fs.read({ signal })
-    if (head == null) throw new StorageProtocolError('The relay closed the stream without an answer')
-    const decoded = decodeFrame(head)
-    if (decoded.kind !== 'control') throw new StorageProtocolError('Expected the object header first')
-    const reply = decodeControl(decoded.bytes, validateReply)
-    if (reply.type === 'error') throw errorFromWire(reply.error)
+    // the object's header comes first
+    const reply = await readReply(fs, signal)
     if (reply.type !== 'object' || reply.offset !== request.offset) throw new StorageProtocolError('Unexpected reply to get')
     const object = reply.object
     if (init.expected != null && (object.sha256 !== init.expected.sha256 || object.size !== init.expected.size)) {
@@ -56,7 +45,7 @@ export async function downloadAttempt (init: DownloadAttemptInit): Promise<Objec
     let offset = request.offset
     while (offset < object.size) {
       const frame = await fs.readList({ signal })
-      lastActivity = Date.now()
+      touch()
       if (frame == null) throw new StorageProtocolError(`The relay ended the stream at byte ${offset} of ${object.size}`)
       const f = decodeFrameParts(frame)
       if (f.kind === 'control') {
@@ -86,14 +75,6 @@ export async function downloadAttempt (init: DownloadAttemptInit): Promise<Objec
       meter.update(offset)
       tap?.moved?.('down', offset, conn)
     }
-    await stream.close({ signal }).catch(() => {})
     return object
-  } catch (err: any) {
-    const cause = controller.signal.aborted && !init.signal.aborted ? controller.signal.reason : err
-    stream.abort(cause instanceof Error ? cause : new StorageProtocolError(String(cause)))
-    throw cause
-  } finally {
-    clearInterval(watchdog)
-    fs.release()
-  }
+  })
 }

@@ -7,114 +7,57 @@ import type { WireError } from '../wire/index.ts'
  * and is rebuilt by code on the other side, so a tab sees the relay's
  * StorageQuotaExceededError, not a generic failure.
  */
-export class StorageError extends GolemClayError {
-  override name = 'StorageError'
-  override readonly code: string = 'STORAGE'
-}
+export class StorageError extends GolemClayError { override name = 'StorageError'; override readonly code: string = 'STORAGE' }
 
 /** The uploader's share, or the relay's whole store, would overflow. */
-export class StorageQuotaExceededError extends StorageError {
-  override name = 'StorageQuotaExceededError'
-  override readonly code: string = 'STORAGE_QUOTA_EXCEEDED'
-}
+export class StorageQuotaExceededError extends StorageError { override name = 'StorageQuotaExceededError'; override readonly code = 'STORAGE_QUOTA_EXCEEDED' }
 
 /** Neither the uploader nor holding a valid token for this object and operation. */
-export class AccessDeniedError extends StorageError {
-  override name = 'AccessDeniedError'
-  override readonly code: string = 'ACCESS_DENIED'
-}
+export class AccessDeniedError extends StorageError { override name = 'AccessDeniedError'; override readonly code: string = 'ACCESS_DENIED' }
 
 /** A transfer token that is malformed, badly signed, expired, or names another object. */
-export class InvalidTokenError extends AccessDeniedError {
-  override name = 'InvalidTokenError'
-  override readonly code: string = 'INVALID_TOKEN'
-}
+export class InvalidTokenError extends AccessDeniedError { override name = 'InvalidTokenError'; override readonly code = 'INVALID_TOKEN' }
 
 /** A path that is absolute, escapes with `..`, or has control characters. */
-export class InvalidPathError extends StorageError {
-  override name = 'InvalidPathError'
-  override readonly code: string = 'INVALID_PATH'
-}
+export class InvalidPathError extends StorageError { override name = 'InvalidPathError'; override readonly code = 'INVALID_PATH' }
 
 /** An object address that cannot be parsed. */
-export class InvalidAddressError extends StorageError {
-  override name = 'InvalidAddressError'
-  override readonly code: string = 'INVALID_ADDRESS'
-}
+export class InvalidAddressError extends StorageError { override name = 'InvalidAddressError'; override readonly code = 'INVALID_ADDRESS' }
 
-export class ObjectNotFoundError extends StorageError {
-  override name = 'ObjectNotFoundError'
-  override readonly code: string = 'OBJECT_NOT_FOUND'
-}
+export class ObjectNotFoundError extends StorageError { override name = 'ObjectNotFoundError'; override readonly code = 'OBJECT_NOT_FOUND' }
 
 /** Another object (different content) already lives at this path; it is never overwritten. */
-export class ObjectExistsError extends StorageError {
-  override name = 'ObjectExistsError'
-  override readonly code: string = 'OBJECT_EXISTS'
-}
+export class ObjectExistsError extends StorageError { override name = 'ObjectExistsError'; override readonly code = 'OBJECT_EXISTS' }
 
 /** A chunk did not match its hash; the upload goes on from `offset`, the last good byte. */
 export class ChunkCorruptedError extends StorageError {
-  override name = 'ChunkCorruptedError'
-  override readonly code: string = 'CHUNK_CORRUPTED'
-  override readonly retryable: boolean = true
-  constructor (message: string, readonly offset: number = 0) {
-    super(message)
-  }
+  override name = 'ChunkCorruptedError'; override readonly code = 'CHUNK_CORRUPTED'; override readonly retryable = true
+  constructor (message: string, readonly offset: number = 0) { super(message) }
 }
 
 /** The whole object's SHA-256 is not the one promised; nothing was stored. */
-export class ContentHashMismatchError extends StorageError {
-  override name = 'ContentHashMismatchError'
-  override readonly code: string = 'CONTENT_HASH_MISMATCH'
-}
+export class ContentHashMismatchError extends StorageError { override name = 'ContentHashMismatchError'; override readonly code = 'CONTENT_HASH_MISMATCH' }
 
 /** A frame out of order, too big, or of the wrong kind. */
-export class StorageProtocolError extends StorageError {
-  override name = 'StorageProtocolError'
-  override readonly code: string = 'STORAGE_PROTOCOL'
-}
+export class StorageProtocolError extends StorageError { override name = 'StorageProtocolError'; override readonly code = 'STORAGE_PROTOCOL' }
 
 /** The client's stream ended before the upload was complete; what was checked waits for a resume. */
-export class UploadIncompleteError extends StorageError {
-  override name = 'UploadIncompleteError'
-  override readonly code: string = 'UPLOAD_INCOMPLETE'
-  override readonly retryable: boolean = true
-}
+export class UploadIncompleteError extends StorageError { override name = 'UploadIncompleteError'; override readonly code = 'UPLOAD_INCOMPLETE'; override readonly retryable = true }
 
 /** The relay has the object's record but not (all of) its bytes right now. */
-export class ObjectUnavailableError extends StorageError {
-  override name = 'ObjectUnavailableError'
-  override readonly code: string = 'OBJECT_UNAVAILABLE'
-  override readonly retryable: boolean = true
-}
+export class ObjectUnavailableError extends StorageError { override name = 'ObjectUnavailableError'; override readonly code = 'OBJECT_UNAVAILABLE'; override readonly retryable = true }
 
 /** The same upload is already running on another stream (it is taken over). */
-export class UploadBusyError extends StorageError {
-  override name = 'UploadBusyError'
-  override readonly code: string = 'UPLOAD_BUSY'
-  override readonly retryable: boolean = true
-}
+export class UploadBusyError extends StorageError { override name = 'UploadBusyError'; override readonly code = 'UPLOAD_BUSY'; override readonly retryable = true }
 
 /** Too many uploads in progress (from this peer, its address, or everyone): finish or wait for some. */
-export class TooManyUploadsError extends StorageError {
-  override name = 'TooManyUploadsError'
-  override readonly code: string = 'TOO_MANY_UPLOADS'
-  override readonly retryable: boolean = true
-}
+export class TooManyUploadsError extends StorageError { override name = 'TooManyUploadsError'; override readonly code = 'TOO_MANY_UPLOADS'; override readonly retryable = true }
 
 /** No connected relay offers storage. */
-export class NoStorageRelayError extends StorageError {
-  override name = 'NoStorageRelayError'
-  override readonly code: string = 'NO_STORAGE_RELAY'
-  override readonly retryable: boolean = true
-}
+export class NoStorageRelayError extends StorageError { override name = 'NoStorageRelayError'; override readonly code = 'NO_STORAGE_RELAY'; override readonly retryable = true }
 
 /** Every attempt (and every relay holding the object) failed; `cause` is the last error. */
-export class TransferFailedError extends StorageError {
-  override name = 'TransferFailedError'
-  override readonly code: string = 'TRANSFER_FAILED'
-}
+export class TransferFailedError extends StorageError { override name = 'TransferFailedError'; override readonly code = 'TRANSFER_FAILED' }
 
 const TABLE = new ErrorTable([
   StorageError,

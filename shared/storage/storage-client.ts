@@ -18,10 +18,13 @@ import type { DownloadSink, UploadSource } from './sources.ts'
 import type { ObjectInfo, PutRequest } from './storage-codec.ts'
 import type { TokenOperation } from './transfer-token.ts'
 import type { TransferTap } from './transfer-tap.ts'
-import type { SessionManager } from '../peer-session/index.ts'
-import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, PeerStore, PrivateKey, Startable } from '@libp2p/interface'
+import type { OpenedStream, SessionManager } from '../peer-session/index.ts'
+import type { AbortOptions, ComponentLogger, Logger, PeerId, PeerStore, PrivateKey, Startable } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** A relay that cannot be dialed within this is tried again later (or the next one is), ms. */
+const DIAL_TIMEOUT = 15_000
 
 /** Objects up to this size are hashed before the upload starts (and are deduplicated before any byte moves); larger ones as they go out. */
 const HASH_UP_FRONT_MAX = 4 * 1024 * 1024
@@ -155,9 +158,9 @@ export class StorageClient implements Startable {
       try {
         // an upload resumes only where it started: the relay holds the partial data
         target ??= await this.pickRelay()
-        const conn = await this.connect(target, signal)
+        const { stream, connection: conn } = await this.open(target, signal)
         const result = await uploadAttempt({
-          conn, request, source, meter, signal, tap: this.tap, idleTimeout: this.idleTimeout,
+          stream, conn, request, source, meter, signal, tap: this.tap, idleTimeout: this.idleTimeout,
           ...(contentHash != null ? { contentHash } : {}),
           onReady: (offset) => { resumedAt = offset },
           onPromised: (altered) => { promisedOther = altered }
@@ -205,8 +208,9 @@ export class StorageClient implements Startable {
         attempts++
         try {
           if (offset < a.size || object == null) {
-            const conn = await this.connect(target, signal)
+            const { stream, connection: conn } = await this.open(target, signal)
             object = await downloadAttempt({
+              stream,
               conn,
               request: { v: 1, op: 'get', drive: a.drive, path: a.path, offset, ...(a.token != null ? { token: a.token } : {}) },
               expected: { sha256: a.sha256, size: a.size },
@@ -247,8 +251,8 @@ export class StorageClient implements Startable {
     let lastError: any
     for (const target of await this.targetsOf(a)) {
       try {
-        const conn = await this.connect(target, signal)
-        const reply = await simpleRequest(conn, { v: 1, op: 'stat', drive: a.drive, path: a.path, ...(a.token != null ? { token: a.token } : {}) }, signal)
+        const { stream } = await this.open(target, signal)
+        const reply = await simpleRequest(stream, { v: 1, op: 'stat', drive: a.drive, path: a.path, ...(a.token != null ? { token: a.token } : {}) }, signal)
         if (reply.type === 'object') return reply.object
         throw new StorageProtocolError(`Unexpected ${reply.type} reply to stat`)
       } catch (err: any) {
@@ -265,16 +269,16 @@ export class StorageClient implements Startable {
     const signal = this.signal(options.signal)
     const target = (await this.targetsOf(a))[0]
     if (target == null) throw new NoStorageRelayError('The address names no relay')
-    const conn = await this.connect(target, signal)
-    const reply = await simpleRequest(conn, { v: 1, op: 'delete', drive: a.drive, path: a.path }, signal)
+    const { stream } = await this.open(target, signal)
+    const reply = await simpleRequest(stream, { v: 1, op: 'delete', drive: a.drive, path: a.path }, signal)
     if (reply.type !== 'deleted') throw new StorageProtocolError(`Unexpected ${reply.type} reply to delete`)
   }
 
   /** Our drive on a relay (to issue write tokens into it). */
   async drive (relay?: string, options: AbortOptions = {}): Promise<{ drive: string, relays: string[] }> {
     const signal = this.signal(options.signal)
-    const conn = await this.connect(relay != null ? this.targetOf(relay) : await this.pickRelay(), signal)
-    const reply = await simpleRequest(conn, { v: 1, op: 'drive' }, signal)
+    const { stream } = await this.open(relay != null ? this.targetOf(relay) : await this.pickRelay(), signal)
+    const reply = await simpleRequest(stream, { v: 1, op: 'drive' }, signal)
     if (reply.type !== 'drive') throw new StorageProtocolError(`Unexpected ${reply.type} reply to drive`)
     return { drive: reply.drive, relays: reply.relays }
   }
@@ -336,16 +340,13 @@ export class StorageClient implements Startable {
     return targets
   }
 
-  /** An open, direct connection to the relay with a verified session. */
-  private async connect (target: Target, signal: AbortSignal): Promise<Connection> {
-    const cm = this.components.connectionManager
-    let conn = cm.getConnections(target.peer).find(c => c.status === 'open' && c.limits == null)
-    if (conn == null) {
-      const dialSignal = AbortSignal.any([signal, AbortSignal.timeout(15_000)])
-      conn = await cm.openConnection(target.addrs.length > 0 ? target.addrs : target.peer, { signal: dialSignal })
-    }
-    await this.components.sessions.ensure(conn, { signal: AbortSignal.any([signal, AbortSignal.timeout(70_000)]) })
-    return conn
+  /**
+   * A storage stream to the relay: on a direct link (the protocol's rule),
+   * dialed at the address's addresses when there is none, within 15 s for
+   * the dial and the session layer's 70 s in all (a proof of work may come first).
+   */
+  private async open (target: Target, signal: AbortSignal): Promise<OpenedStream> {
+    return await this.components.sessions.open(target.addrs.length > 0 ? target.addrs : target.peer, STORAGE_PROTOCOL, { signal, dialTimeout: DIAL_TIMEOUT })
   }
 }
 

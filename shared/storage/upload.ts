@@ -1,17 +1,18 @@
-import { errorFromWire, StorageProtocolError } from './errors.ts'
-import { FrameStream } from './frame-stream.ts'
+import { StorageProtocolError } from './errors.ts'
 import { sha256Once } from './digest.ts'
-import { decodeControl, decodeFrame, encodeControl, encodeData, validateReply } from './storage-codec.ts'
-import { STORAGE_PROTOCOL } from '../wire/index.ts'
+import { encodeControl, encodeData } from './storage-codec.ts'
 import { MAX_CONTROL_FRAME } from './storage-protocol.ts'
-import type { ObjectInfo, PutRequest, StorageReply } from './storage-codec.ts'
+import { readReply, withTransferStream } from './transfer-stream.ts'
+import type { ObjectInfo, PutRequest } from './storage-codec.ts'
 import type { ProgressMeter } from './progress.ts'
 import type { ContentHash } from './content-hash.ts'
 import type { UploadSource } from './sources.ts'
 import type { TransferTap } from './transfer-tap.ts'
-import type { Connection } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 
 export interface UploadAttemptInit {
+  /** A fresh storage stream, and the connection it runs on. */
+  stream: Stream
   conn: Connection
   request: PutRequest
   source: UploadSource
@@ -41,17 +42,6 @@ export interface UploadResult { object: ObjectInfo, deduplicated: boolean }
  */
 export const MAX_UNACKED = 16 * 1024 * 1024
 
-/** Reads the next control reply; an error frame becomes its typed error. */
-export async function readReply (fs: FrameStream, signal: AbortSignal): Promise<StorageReply> {
-  const frame = await fs.read({ signal })
-  if (frame == null) throw new StorageProtocolError('The relay closed the stream without an answer')
-  const decoded = decodeFrame(frame)
-  if (decoded.kind !== 'control') throw new StorageProtocolError('Expected a control frame')
-  const reply = decodeControl(decoded.bytes, validateReply)
-  if (reply.type === 'error') throw errorFromWire(reply.error)
-  return reply
-}
-
 /**
  * One upload attempt over one stream: the relay says how much it already
  * holds, we send the rest in hashed chunks (reading and hashing the next chunk
@@ -59,23 +49,14 @@ export async function readReply (fs: FrameStream, signal: AbortSignal): Promise<
  * content hashed to what we promised.
  */
 export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadResult> {
-  const { conn, request, source, meter, tap } = init
-  const controller = new AbortController()
-  const signal = AbortSignal.any([init.signal, controller.signal])
-  const stream = await conn.newStream(STORAGE_PROTOCOL, { signal })
-  const fs = new FrameStream(stream, { maxFrameLength: MAX_CONTROL_FRAME })
+  const { stream, conn, request, source, meter, tap } = init
   // a relay that neither reads nor answers for this long has gone away
-  let lastActivity = Date.now()
-  const watchdog = setInterval(() => {
-    if (Date.now() - lastActivity > init.idleTimeout) controller.abort(new StorageProtocolError(`No progress for ${Math.round(init.idleTimeout / 1000)} s`))
-  }, 1_000)
-  try {
+  return await withTransferStream({ stream, signal: init.signal, idleTimeout: init.idleTimeout, idleWhat: 'progress', maxFrameLength: MAX_CONTROL_FRAME }, async ({ fs, signal, touch, fail }) => {
     await fs.write(encodeControl(request), { signal })
     const first = await readReply(fs, signal)
-    lastActivity = Date.now()
+    touch()
     if (first.type === 'stored') {
       meter.update(request.size, true)
-      await stream.close({ signal }).catch(() => {})
       return { object: first.object, deduplicated: first.deduplicated }
     }
     if (first.type !== 'ready') throw new StorageProtocolError(`Unexpected ${first.type} reply to put`)
@@ -90,7 +71,7 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
     const answers = (async (): Promise<UploadResult> => {
       for (;;) {
         const reply = await readReply(fs, signal)
-        lastActivity = Date.now()
+        touch()
         if (reply.type === 'ack') {
           acked = Math.max(acked, reply.offset)
           ackWaiter?.()
@@ -100,7 +81,7 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
         throw new StorageProtocolError(`Unexpected ${reply.type} reply during upload`)
       }
     })()
-    answers.catch((err) => { controller.abort(err) })
+    answers.catch(fail)
 
     const prepare = async (at: number): Promise<{ at: number, bytes: Uint8Array, hash: Uint8Array }> => {
       const bytes = await source.read(at, Math.min(chunkSize, source.size - at))
@@ -120,7 +101,7 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
       }
       await Promise.race([fs.write(encodeData(chunk.at, chunk.hash, bytes), { signal }), answers])
       offset = end
-      lastActivity = Date.now()
+      touch()
       meter.update(offset)
       tap?.moved?.('up', offset, conn)
     }
@@ -132,16 +113,6 @@ export async function uploadAttempt (init: UploadAttemptInit): Promise<UploadRes
     }
     // all sent: the relay checks the whole hash and commits
     meter.phase('verifying')
-    const result = await answers
-    await stream.close({ signal }).catch(() => {})
-    return result
-  } catch (err: any) {
-    // the first cause wins: a typed error from the relay, or the stall, not the abort it triggered
-    const cause = controller.signal.aborted && !init.signal.aborted ? controller.signal.reason : err
-    stream.abort(cause instanceof Error ? cause : new StorageProtocolError(String(cause)))
-    throw cause
-  } finally {
-    clearInterval(watchdog)
-    fs.release()
-  }
+    return await answers
+  })
 }

@@ -1,5 +1,5 @@
 /** Small helpers shared by every part. */
-export { delay } from './abort.ts'
+export { anySignal, delay, raceSignal } from './abort.ts'
 export { Backoff } from './backoff.ts'
 export type { BackoffInit } from './backoff.ts'
 export { lastPeerId } from './multiaddr.ts'

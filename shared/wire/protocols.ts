@@ -21,3 +21,42 @@ export const TASKS_TOPIC = 'golem-clay/tasks/2'
 export const STORAGE_PROTOCOL = `${PROTOCOL_PREFIX}/storage/2.0.0`
 /** Hypercore's own replication protocol between relays, carried as is. */
 export const STORAGE_REPLICATION_PROTOCOL = `${PROTOCOL_PREFIX}/storage-replication/1.0.0`
+
+/**
+ * How a protocol treats relayed links (circuit relay v2 connections, which
+ * libp2p calls limited: a relay caps their bytes and lifetime).
+ * - `relayed-ok`: runs on any link; a direct one is used when there is one.
+ * - `direct-only`: needs a direct link; a relayed one is never used or served.
+ */
+export type RelayedLinkRule = 'relayed-ok' | 'direct-only'
+
+/**
+ * The one rule per protocol for relayed links: the session layer reads it
+ * when it opens a stream (`sessions.open`) and when it registers a handler
+ * (`sessions.handle`), so both ends agree. A protocol missing here cannot be
+ * opened through the session layer.
+ */
+export const RELAYED_LINKS: Readonly<Record<string, RelayedLinkRule>> = Object.freeze({
+  // how a tab and a Node peer that met through a relay become a session
+  [SESSION_PROTOCOL]: 'relayed-ok',
+  // a Node peer reaches a tab through the relay
+  [MESSAGE_PROTOCOL]: 'relayed-ok',
+  // one small exchange; relays that dialed a tab through another relay ask too
+  [PEX_PROTOCOL]: 'relayed-ok',
+  // requestors and providers are tabs and Node peers, often linked only through a relay
+  [MARKET_PROTOCOL]: 'relayed-ok',
+  // task headers reach tabs behind relays (marketPubsub says so to gossipsub too)
+  [GOSSIP_PROTOCOL]: 'relayed-ok',
+  // relays serve it, and relays are always dialed directly
+  [DIRECTORY_PROTOCOL]: 'direct-only',
+  // bulk transfers: a relayed link's data limit would cut them
+  [STORAGE_PROTOCOL]: 'direct-only',
+  [STORAGE_REPLICATION_PROTOCOL]: 'direct-only',
+  // kad's own default; circuit addresses never cross the DHT (dht-config.ts)
+  [DHT_PROTOCOL]: 'direct-only'
+})
+
+/** The relayed-link rule of `protocol`, or undefined when it has none (own-property lookup only). */
+export function relayedLinkRule (protocol: string): RelayedLinkRule | undefined {
+  return Object.hasOwn(RELAYED_LINKS, protocol) ? RELAYED_LINKS[protocol] : undefined
+}

@@ -6,6 +6,7 @@
  * (relay/http/sandbox-headers.ts).
  */
 import { createTaskRunner } from '../../../shared/compute/index.ts'
+import { adaptBrowserWorker } from '../workers/browser-worker.ts'
 import type { SandboxPool, SandboxWorker, TaskRunnerInit } from '../../../shared/compute/index.ts'
 import type { ComponentLogger } from '@libp2p/interface'
 
@@ -13,27 +14,9 @@ export interface BrowserTaskRunnerComponents {
   logger?: ComponentLogger
 }
 
-/** Wraps a browser Worker into the pool's SandboxWorker. */
-export function adaptBrowserSandboxWorker (worker: Worker): SandboxWorker {
-  const like: SandboxWorker = {
-    postMessage: (message, transfer) => { worker.postMessage(message, transfer) },
-    onmessage: null,
-    onerror: null,
-    terminate: () => { worker.terminate() }
-  }
-  worker.onmessage = (event) => { like.onmessage?.({ data: event.data }) }
-  // a script that fails to load (or is blocked) or throws at the top level
-  worker.onerror = (event) => {
-    event.preventDefault()
-    like.onerror?.({ message: event.message !== '' ? event.message : 'sandbox worker script failed to load', error: event.error })
-  }
-  worker.onmessageerror = () => { like.onerror?.({ message: 'undecodable message from the sandbox worker' }) }
-  return like
-}
-
 export function spawnBrowserSandboxWorker (): SandboxWorker {
   const worker = new Worker(new URL('./sandbox.worker.ts', import.meta.url), { type: 'module', name: 'task-sandbox' })
-  return adaptBrowserSandboxWorker(worker)
+  return adaptBrowserWorker(worker, 'sandbox worker')
 }
 
 /**

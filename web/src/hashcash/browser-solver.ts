@@ -4,29 +4,12 @@
  * the `new Worker(new URL(...), { type: 'module' })` pattern below.
  */
 import { createHashcashSolver } from '../../../shared/hashcash/index.ts'
+import { adaptBrowserWorker } from '../workers/browser-worker.ts'
 import type { HashcashSolver, HashcashSolverInit, WorkerLike } from '../../../shared/hashcash/index.ts'
-
-/** Wraps a browser Worker into the pool's WorkerLike. */
-export function adaptBrowserWorker (worker: Worker): WorkerLike {
-  const like: WorkerLike = {
-    postMessage: (message) => { worker.postMessage(message) },
-    onmessage: null,
-    onerror: null,
-    terminate: () => { worker.terminate() }
-  }
-  worker.onmessage = (event) => { like.onmessage?.({ data: event.data }) }
-  // a script that fails to load or throws at the top level
-  worker.onerror = (event) => {
-    event.preventDefault()
-    like.onerror?.({ message: event.message !== '' ? event.message : 'worker script failed to load', error: event.error })
-  }
-  worker.onmessageerror = () => { like.onerror?.({ message: 'undecodable message from worker' }) }
-  return like
-}
 
 export function spawnBrowserHashcashWorker (): WorkerLike {
   const worker = new Worker(new URL('./hashcash.worker.ts', import.meta.url), { type: 'module', name: 'hashcash' })
-  return adaptBrowserWorker(worker)
+  return adaptBrowserWorker(worker, 'hashcash worker')
 }
 
 export function createBrowserHashcashSolver (init: HashcashSolverInit = {}): HashcashSolver {

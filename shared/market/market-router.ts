@@ -1,0 +1,182 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { RateLimiter } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
+import { MarketRateLimitedError, UnknownTaskError } from './market-errors.ts'
+import { encodeGossip, installValidator, openGossip } from './market-gossip.ts'
+import { MARKET_PROTOCOL, MarketRefusedError, MarketStreamPool, TASKS_TOPIC, serve } from './market-wire.ts'
+import { delay } from '../util/index.ts'
+import type { TaskClosed, TaskHeader } from './market-codec.ts'
+import type { MarketReply, MarketRequest, MarketResponse, OpenMarketStream, RequestKind } from './market-wire.ts'
+import type { SessionManager } from '../peer-session/index.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { ComponentLogger, Logger, PeerId, PeerStore, Startable } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+
+export interface MarketRouterInit {
+  /**
+   * Market requests a peer may send per second. Streams are reused across
+   * requests, so the session layer's per-stream limit no longer counts them. @default 200
+   */
+  requestsPerSecond?: number
+  /** Sees (and may alter) every request this node sends: instrumentation, or a test's dishonest peer. @default none */
+  tap?: { request?: (req: MarketRequest) => MarketRequest }
+}
+
+export interface MarketRouterComponents {
+  connectionManager: ConnectionManager
+  peerStore: PeerStore
+  logger: ComponentLogger
+  sessions: SessionManager
+  pubsub: GossipSub
+}
+
+export interface MarketRouterEvents {
+  /** A valid task header was seen on the network for the first time. */
+  'task:seen': CustomEvent<TaskHeader>
+  /** Every valid task header gossip brings, repeats included (a provider offers again on them). */
+  'task:header': CustomEvent<TaskHeader>
+  'task:closed': CustomEvent<TaskClosed>
+  /** A market request was refused (bad signature, replay, malformed…). */
+  'market:refused': CustomEvent<{ from: string, kind: string, error: string }>
+}
+
+/** Answers one kind of request from `from`; throws a typed error to refuse it. */
+export type RequestHandler = (req: MarketRequest, from: string) => Promise<MarketReply | undefined>
+
+/** Headers kept in `seen`. */
+const MAX_SEEN = 256
+
+/**
+ * The market's network side, which relays run alone: the tasks topic
+ * (validator, subscription, the headers seen), the `/golem-clay/market`
+ * protocol handler that hands each request to the part that took its kind,
+ * and the requests this node sends.
+ */
+export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implements Startable {
+  /** Task headers seen on the network, newest last; `openTasks()` drops those past their deadline. */
+  readonly seen = new Map<string, TaskHeader>()
+  refusals = 0
+  /** Who answers each kind of request (an own-property lookup: the kind comes from the wire). */
+  private readonly handlers = new Map<RequestKind, RequestHandler>()
+  /** Our outgoing market streams, kept open between requests. */
+  private readonly streams = new MarketStreamPool()
+  private readonly serving = new AbortController()
+  private readonly components: MarketRouterComponents
+  private readonly init: MarketRouterInit
+  private readonly log: Logger
+  private readonly requestLimiter: RateLimiter
+
+  constructor (components: MarketRouterComponents, init: MarketRouterInit = {}) {
+    super()
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('golem-clay:market')
+    this.requestLimiter = new RateLimiter({ points: init.requestsPerSecond ?? 200, duration: 1, keyPrefix: 'market' })
+  }
+
+  readonly [Symbol.toStringTag] = '@golem-clay/market-router'
+
+  /** Takes the requests of one kind; a kind nobody took is refused. */
+  handle (kind: RequestKind, handler: RequestHandler): void {
+    this.handlers.set(kind, handler)
+  }
+
+  /** Tasks seen on the network that are still open. */
+  openTasks (): TaskHeader[] {
+    const now = Date.now()
+    for (const [id, h] of this.seen) if (h.deadline < now) this.seen.delete(id)
+    return [...this.seen.values()]
+  }
+
+  async start (): Promise<void> {
+    // behind the session gate: only peers with a verified session reach the handler
+    await this.components.sessions.handle(MARKET_PROTOCOL, (stream, conn) => {
+      const from = conn.remotePeer.toString()
+      // one request after another on the stream, until the requester closes it
+      serve(stream, async req => {
+        try {
+          this.requestLimiter.consume(from)
+        } catch {
+          throw new MarketRateLimitedError(`More than ${this.init.requestsPerSecond ?? 200} market requests per second`)
+        }
+        const handler = this.handlers.get(req.kind)
+        if (handler == null) throw new UnknownTaskError(`This node takes no ${req.kind} requests`)
+        return await handler(req, from)
+      }, {
+        signal: this.serving.signal,
+        onServed: (req, ok) => { if (!ok) this.refused(from, req.kind, 'refused') }
+      }).catch(err => { this.refused(from, 'unknown', err.message); this.components.sessions.report(conn.remotePeer, 'bad-frame') })
+    }, { runOnLimitedConnection: true, maxInboundStreams: 64 })
+    const { pubsub } = this.components
+    installValidator(pubsub, TASKS_TOPIC)
+    pubsub.addEventListener('message', this.onGossip)
+    pubsub.subscribe(TASKS_TOPIC)
+  }
+
+  async stop (): Promise<void> {
+    this.components.pubsub.removeEventListener('message', this.onGossip)
+    this.streams.close()
+    this.serving.abort()
+    await this.components.sessions.unhandle(MARKET_PROTOCOL)
+  }
+
+  /** Publishes a signed task header or closing on the tasks topic. */
+  async publish (kind: 'task' | 'closed', msg: string): Promise<void> {
+    await this.components.pubsub.publish(TASKS_TOPIC, encodeGossip(kind, msg))
+  }
+
+  /**
+   * Sends one request. A connection that dies while the stream opens (two
+   * peers dialling each other at once, one link closed as a duplicate) is
+   * retried; a refusal by the remote is not.
+   */
+  async request (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal): Promise<MarketResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const id = await this.learn(peer, addrs)
+        const open: OpenMarketStream = async (s) => await this.components.sessions.open(id, MARKET_PROTOCOL, { signal: s })
+        return await this.streams.request(peer, open, this.init.tap?.request?.(req) ?? req, signal)
+      } catch (err: any) {
+        if (attempt >= 3 || signal.aborted || err instanceof MarketRefusedError || err.name === 'InvalidMessageError') throw err
+        this.log('%s to %s failed (attempt %d) - %s', req.kind, peer, attempt, err.message)
+        await delay(250 * attempt, signal)
+      }
+    }
+  }
+
+  /** `peer`'s ID, with `addrs` (from its signed header or report) in the peer store when we have no connection to it yet. */
+  private async learn (peer: string, addrs: string[]): Promise<PeerId> {
+    const id = peerIdFromString(peer)
+    const { connectionManager, peerStore } = this.components
+    if (connectionManager.getConnections(id).length === 0 && addrs.length > 0) {
+      await peerStore.merge(id, { multiaddrs: addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } }) })
+    }
+    return id
+  }
+
+  /** Counts and reports a refused request, or a reply to ours that we refused. */
+  refused (from: string, kind: string, error: string): void {
+    this.refusals++
+    this.log('refused %s from %s - %s', kind, from, error)
+    this.safeDispatchEvent('market:refused', { detail: { from, kind, error } })
+  }
+
+  private readonly onGossip = (evt: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
+    if (evt.detail.topic !== TASKS_TOPIC) return
+    openGossip(evt.detail.data).then(item => {
+      if (item.kind === 'task') {
+        const header = item.opened.body
+        if (!this.seen.has(header.id)) {
+          this.seen.set(header.id, header)
+          if (this.seen.size > MAX_SEEN) this.seen.delete(this.seen.keys().next().value as string)
+          this.safeDispatchEvent('task:seen', { detail: header })
+        }
+        this.safeDispatchEvent('task:header', { detail: header })
+      } else {
+        this.seen.delete(item.opened.body.task)
+        this.safeDispatchEvent('task:closed', { detail: item.opened.body })
+      }
+    }).catch(err => { this.log('bad gossip - %s', err.message) })
+  }
+}

@@ -1,0 +1,119 @@
+import { getBytes } from '../storage/index.ts'
+import { InvalidSignatureError, InvalidTaskError, UnknownTaskError } from './market-errors.ts'
+import { validateAssignment, validateHeader, validateReport, validateVerdict } from './market-codec.ts'
+import { Provider } from './provider.ts'
+import { openMessage, signMessage } from './signed.ts'
+import type { TaskClosed, TaskHeader } from './market-codec.ts'
+import type { MarketRouter } from './market-router.ts'
+import type { MarketRequest } from './market-wire.ts'
+import type { ProviderContext, ProviderInit } from './provider.ts'
+import type { TaskRunner } from '../compute/index.ts'
+import type { StorageClient } from '../storage/index.ts'
+import type { AddressManager } from '@libp2p/interface-internal'
+import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+
+export interface ProviderHostInit extends ProviderInit {
+  /** The sandbox pool subtasks run in; started and stopped with the host. */
+  runner: TaskRunner
+}
+
+export interface ProviderHostComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  addressManager: AddressManager
+  logger: ComponentLogger
+  /** Fetches the tasks' modules and inputs. */
+  storage?: StorageClient
+  router: MarketRouter
+}
+
+/**
+ * The provider side of a node: takes assignments and verdicts from the
+ * router, offers on the headers gossip brings, and runs the work through
+ * its TaskRunner (the Provider holds the jobs).
+ */
+export class ProviderHost implements Startable {
+  /** `enabled` switches offering; its 'job' and 'verdict' events report the work. */
+  readonly provider: Provider
+  readonly runner: TaskRunner
+  private readonly components: ProviderHostComponents
+  private readonly log: Logger
+
+  constructor (components: ProviderHostComponents, init: ProviderHostInit) {
+    this.components = components
+    this.runner = init.runner
+    this.log = components.logger.forComponent('golem-clay:market')
+    this.provider = new Provider(this.context(), init.runner, init)
+  }
+
+  readonly [Symbol.toStringTag] = '@golem-clay/provider-host'
+
+  async start (): Promise<void> {
+    await this.runner.start()
+    const { router } = this.components
+    router.handle('assign', this.onAssign)
+    router.handle('verdict', async (req, from) => { await this.onVerdict(req.msg, from); return undefined })
+    router.addEventListener('task:header', this.onHeader)
+    router.addEventListener('task:closed', this.onClosed)
+  }
+
+  async stop (): Promise<void> {
+    this.provider.stop()
+    this.components.router.removeEventListener('task:header', this.onHeader)
+    this.components.router.removeEventListener('task:closed', this.onClosed)
+    await this.runner.stop()
+  }
+
+  private readonly onHeader = (evt: CustomEvent<TaskHeader>): void => { void this.provider.onHeader(evt.detail) }
+  private readonly onClosed = (evt: CustomEvent<TaskClosed>): void => { this.provider.onClosed(evt.detail) }
+
+  private readonly onAssign = async (req: MarketRequest, from: string): Promise<undefined> => {
+    const header = await openMessage(req.header, 'task', validateHeader, h => h.requestor)
+    const a = await openMessage(req.msg, 'assign', validateAssignment, x => x.requestor)
+    this.provider.onAssign(a.body, a.text, header.body, from, req.tokens)
+    return undefined
+  }
+
+  /** The next assignment, in the answer to our report: checked against the task header we already hold, like any assignment. */
+  private async onAnsweredAssignment (text: string, from: string): Promise<void> {
+    const a = await openMessage(text, 'assign', validateAssignment, x => x.requestor)
+    const header = this.provider.knownHeader(a.body.task)
+    if (header == null) throw new UnknownTaskError(`No header for task ${a.body.task} here`)
+    this.provider.onAssign(a.body, a.text, header, from)
+  }
+
+  /** A signed verdict from `from`, sent on its own or in the answer to our report. */
+  private async onVerdict (text: string, from: string): Promise<void> {
+    const verdict = await openMessage(text, 'verdict', validateVerdict, v => v.requestor)
+    const report = await openMessage(verdict.body.report, 'report', validateReport, r => r.provider)
+    const a = await openMessage(report.body.assignment, 'assign', validateAssignment, x => x.requestor)
+    if (verdict.signer !== from || a.body.requestor !== from) throw new InvalidSignatureError('The verdict was not made by the assignment\'s requestor')
+    this.provider.onVerdict(verdict.body, report.body, a.body)
+  }
+
+  private context (): ProviderContext {
+    const { privateKey, router, addressManager } = this.components
+    return {
+      self: this.components.peerId.toString(),
+      log: this.log,
+      addrs: () => addressManager.getAddresses().map(ma => ma.toString()).slice(0, 16),
+      sign: async (kind, body) => await signMessage(privateKey, kind, body),
+      request: async (peer, addrs, req, signal) => {
+        const res = await router.request(peer, addrs, req, signal)
+        // our next assignment and the requestor's verdict on our report, when they came with the answer (the work first)
+        if (res.assign != null) {
+          // refused here (paused, past its deadline…), it runs out its deadline at the requestor, like work stopped by a pause
+          await this.onAnsweredAssignment(res.assign, peer).catch((err: Error) => { router.refused(peer, 'assign', err.message) })
+        }
+        if (res.verdict != null) {
+          await this.onVerdict(res.verdict, peer).catch((err: Error) => { router.refused(peer, 'verdict', err.message) })
+        }
+      },
+      fetch: async (address, token, signal) => {
+        const storage = this.components.storage
+        if (storage == null) throw new InvalidTaskError('This node has no storage client to fetch task resources with')
+        return await getBytes(storage, address, { token, signal })
+      }
+    }
+  }
+}
