@@ -1,25 +1,13 @@
 import { expect, test } from '@playwright/test'
-import { launchChromium } from './fixtures/chromium.ts'
-import { RelayProcess } from './fixtures/relay-process.ts'
+import { useRelayAndBrowser } from './fixtures/relay-and-browser.ts'
 import { openTab, peerIdOf, waitDirect, waitReserved } from './fixtures/tab.ts'
-import type { Browser } from '@playwright/test'
 
-let relay: RelayProcess
-let browser: Browser
-
-test.beforeAll(async () => {
-  relay = await RelayProcess.start()
-  browser = await launchChromium()
-})
-test.afterAll(async () => {
-  await browser.close()
-  await relay.stop()
-})
+const env = useRelayAndBrowser()
 
 test('a reloaded tab keeps its peer ID, and other tabs get their own', async () => {
-  const context = await browser.newContext()
-  const a = await openTab(context, relay.httpUrl)
-  const b = await openTab(context, relay.httpUrl)
+  const context = await env.browser.newContext()
+  const a = await openTab(context, env.relay.httpUrl)
+  const b = await openTab(context, env.relay.httpUrl)
   const idA = await peerIdOf(a)
   const idB = await peerIdOf(b)
   expect(idA).not.toBe(idB)
@@ -38,8 +26,8 @@ test('a reloaded tab keeps its peer ID, and other tabs get their own', async () 
 })
 
 test('the relay keeps its peer ID across restarts', async () => {
-  const before = (await relay.status()).peerId
-  await relay.stop()
-  await relay.launch()
-  expect((await relay.status()).peerId).toBe(before)
+  const before = (await env.relay.status()).peerId
+  await env.relay.stop()
+  await env.relay.launch()
+  expect((await env.relay.status()).peerId).toBe(before)
 })

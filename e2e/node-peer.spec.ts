@@ -1,36 +1,25 @@
 import { expect, test } from '@playwright/test'
-import { launchChromium } from './fixtures/chromium.ts'
 import { PeerProcess } from './fixtures/peer-process.ts'
-import { RelayProcess } from './fixtures/relay-process.ts'
+import { useRelayAndBrowser } from './fixtures/relay-and-browser.ts'
 import { expectReceived, openTab, pageErrors, peerIdOf, sendViaUi } from './fixtures/tab.ts'
-import type { Browser } from '@playwright/test'
 
-let relay: RelayProcess
-let browser: Browser
+const env = useRelayAndBrowser()
 let peer: PeerProcess | undefined
 
-test.beforeAll(async () => {
-  relay = await RelayProcess.start()
-  browser = await launchChromium()
-})
 test.afterEach(async () => { await peer?.stop() })
-test.afterAll(async () => {
-  await browser.close()
-  await relay.stop()
-})
 
 test('a Node peer joins over TCP and talks to a tab through the relay', async () => {
-  const tab = await openTab(await browser.newContext(), relay.httpUrl)
+  const tab = await openTab(await env.browser.newContext(), env.relay.httpUrl)
   const tabId = await peerIdOf(tab)
 
-  peer = PeerProcess.start(relay.httpUrl)
+  peer = PeerProcess.start(env.relay.httpUrl)
   const started = await peer.waitForEvent(e => e.event === 'started')
   const peerId = started.peerId as string
   // the peer picked the relay's TCP address from /status, not WebSockets
   expect(started.relays[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//)
   expect(started.relays[0]).not.toContain('/ws')
   await peer.waitForEvent(e => e.event === 'ready')
-  const relayView = await relay.status()
+  const relayView = await env.relay.status()
   expect(relayView.peers.find(p => p.peerId === peerId)?.kinds).toEqual(['tcp'])
 
   // the tab learns of the peer from the relay and links to it through the relay
@@ -55,7 +44,7 @@ test('a Node peer joins over TCP and talks to a tab through the relay', async ()
 })
 
 test('the Node peer reports a clear error for a bad peer ID and keeps running', async () => {
-  peer = PeerProcess.start(relay.httpUrl)
+  peer = PeerProcess.start(env.relay.httpUrl)
   await peer.waitForEvent(e => e.event === 'ready')
   peer.command('send not-a-peer-id hi')
   const err = await peer.waitForEvent(e => e.event === 'error')

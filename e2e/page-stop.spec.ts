@@ -1,20 +1,8 @@
 import { expect, test } from '@playwright/test'
-import { launchChromium } from './fixtures/chromium.ts'
-import { RelayProcess } from './fixtures/relay-process.ts'
+import { useRelayAndBrowser } from './fixtures/relay-and-browser.ts'
 import { openTab, pageErrors } from './fixtures/tab.ts'
-import type { Browser } from '@playwright/test'
 
-let relay: RelayProcess
-let browser: Browser
-
-test.beforeAll(async () => {
-  relay = await RelayProcess.start()
-  browser = await launchChromium()
-})
-test.afterAll(async () => {
-  await browser.close()
-  await relay.stop()
-})
+const env = useRelayAndBrowser()
 
 interface PageTimers {
   intervals: number
@@ -60,9 +48,9 @@ function countTimers (): void {
 }
 
 test('a stopped node leaves no timer running in the page', async () => {
-  const context = await browser.newContext()
+  const context = await env.browser.newContext()
   await context.addInitScript(countTimers)
-  const page = await openTab(context, relay.httpUrl)
+  const page = await openTab(context, env.relay.httpUrl)
   // the count sees the page's timers: its clock, libp2p's and the parts'
   expect((await page.evaluate(() => window.pageTimers!())).intervals).toBeGreaterThan(0)
 

@@ -1,32 +1,21 @@
 import { expect, test } from '@playwright/test'
-import { launchChromium } from './fixtures/chromium.ts'
 import { PeerProcess } from './fixtures/peer-process.ts'
-import { RelayProcess } from './fixtures/relay-process.ts'
+import { useRelayAndBrowser } from './fixtures/relay-and-browser.ts'
 import { expectReceived, openTab, pageErrors, peerIdOf, waitDirect, waitReserved } from './fixtures/tab.ts'
-import type { Browser } from '@playwright/test'
 
-let relay: RelayProcess
-let browser: Browser
+const env = useRelayAndBrowser()
 let peer: PeerProcess | undefined
 
-test.beforeAll(async () => {
-  relay = await RelayProcess.start()
-  browser = await launchChromium()
-})
-test.afterAll(async () => {
-  await peer?.stop()
-  await browser.close()
-  await relay.stop()
-})
+test.afterAll(async () => { await peer?.stop() })
 
 test('tabs survive a relay crash: they reconnect, reserve again and are reachable again', async () => {
-  const context = await browser.newContext()
-  const a = await openTab(context, relay.httpUrl)
-  const b = await openTab(context, relay.httpUrl)
+  const context = await env.browser.newContext()
+  const a = await openTab(context, env.relay.httpUrl)
+  const b = await openTab(context, env.relay.httpUrl)
   const [idA, idB] = [await peerIdOf(a), await peerIdOf(b)]
   await waitDirect(a, idB)
 
-  await relay.kill()
+  await env.relay.kill()
 
   // both tabs notice and say so, with the retry countdown
   for (const page of [a, b]) {
@@ -38,18 +27,18 @@ test('tabs survive a relay crash: they reconnect, reserve again and are reachabl
   const meanwhile = await a.evaluate(async (to) => await window.golemClay!.send(to, 'relay is down'), idB)
   expect(meanwhile).toMatchObject({ status: 'delivered', kind: 'webrtc' })
 
-  await relay.launch()
+  await env.relay.launch()
 
   // tabs come back by themselves, without a reload
   await waitReserved(a, 60_000)
   await waitReserved(b, 60_000)
   await expect(a.getByTestId('node-status')).toHaveAttribute('data-tone', 'good')
   await expect(a.getByTestId('connection-banner')).toHaveCount(0)
-  const status = await relay.status()
+  const status = await env.relay.status()
   expect(status.reservations).toBeGreaterThanOrEqual(2)
 
   // reachable again through the relay: a Node peer that only knows the relay messages tab A
-  peer = PeerProcess.start(relay.httpUrl)
+  peer = PeerProcess.start(env.relay.httpUrl)
   const peerId = (await peer.waitForEvent(e => e.event === 'started')).peerId as string
   await peer.waitForEvent(e => e.event === 'peers' && e.peers.some((p: any) => p.id === idA), 60_000)
   peer.command(`send ${idA} back online?`)
@@ -58,7 +47,7 @@ test('tabs survive a relay crash: they reconnect, reserve again and are reachabl
   await expectReceived(a, peerId, 'back online?')
 
   // and a tab that arrives after the restart gets a direct link to both
-  const c = await openTab(context, relay.httpUrl)
+  const c = await openTab(context, env.relay.httpUrl)
   const idC = await peerIdOf(c)
   await waitDirect(c, idA)
   await waitDirect(c, idB)
