@@ -21,6 +21,7 @@ await runMain('golem-clay-relay', async ({ onShutdown, print }) => {
     print(`  peer ID    ${gateway.node.peerId.toString()}${gateway.keyCreated ? ' (new identity)' : ''}`)
     print(`  data       ${config.dataDir}`)
     for (const addr of addrs) print(`  listening  ${addr}`)
+    if (gateway.metrics != null) print(`  metrics    ${gateway.metrics.url}`)
   }
   // tests and scripts wait for this exact line
   print(`Golem Clay relay ready at ${gateway.http.url}`)

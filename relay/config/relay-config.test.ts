@@ -18,6 +18,15 @@ describe('relay configuration', () => {
     expect(config.announce.map(String)).toEqual(['/dns4/a.example/tcp/443/tls/ws', '/ip4/1.2.3.4/tcp/9091'])
   })
 
+  it('serves /metrics on loopback by default, elsewhere or nowhere when told, and names a bad address', () => {
+    expect(parseRelayConfig([], {}).config.metrics).toEqual({ host: '127.0.0.1', port: 9464 })
+    expect(parseRelayConfig(['--metrics-listen', '[::1]:9100'], {}).config.metrics).toEqual({ host: '::1', port: 9100 })
+    expect(parseRelayConfig([], { GOLEM_CLAY_METRICS_LISTEN: 'off' }).config.metrics).toBeUndefined()
+    for (const bad of ['9464', 'localhost:9464', '127.0.0.1:99999', '1.2.3:80']) {
+      expect(() => parseRelayConfig(['--metrics-listen', bad], {})).toThrow(InvalidConfigError)
+    }
+  })
+
   it('accepts repeated list flags', () => {
     const { config } = parseRelayConfig(['--announce', '/ip4/1.1.1.1/tcp/1', '--announce', '/ip4/2.2.2.2/tcp/2'], {})
     expect(config.announce).toHaveLength(2)

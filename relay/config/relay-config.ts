@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { isIP } from 'node:net'
 import { parseRelayAddr } from '../../shared/p2p-service/index.ts'
 import { parseCidr } from '../../shared/connection/index.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
@@ -38,6 +39,8 @@ export interface RelayConfig {
     heartbeat: { interval: number, missedBeats: number }
   }
   logLevel: 'quiet' | 'info'
+  /** Where `GET /metrics` (Prometheus) listens; off when absent. */
+  metrics?: { host: string, port: number }
   /** Hyperdrive storage: quotas, lifetime, replication (see relay/storage/storage-config.ts). */
   storage: RelayStorageInit
 }
@@ -50,6 +53,7 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'tcp-port', type: 'port', env: 'GOLEM_CLAY_TCP_PORT', default: 9091, placeholder: '<port>', description: 'libp2p TCP port, for Node peers and relays (0 = any free port)' },
   { name: 'announce', type: 'list', env: 'GOLEM_CLAY_ANNOUNCE', default: [], placeholder: '<multiaddr,...>', description: 'Addresses to advertise instead of the listen addresses' },
   { name: 'seed', type: 'list', env: 'GOLEM_CLAY_SEEDS', default: [], placeholder: '<multiaddr,...>', description: 'Relays to join into one network (each ending in /p2p/<peer ID>)' },
+  { name: 'metrics-listen', type: 'string', env: 'GOLEM_CLAY_METRICS_LISTEN', default: '127.0.0.1:9464', placeholder: '<host:port|off>', description: 'Where GET /metrics (Prometheus) listens, apart from the public port; loopback unless you say otherwise (port 0 = any free port)' },
   { name: 'web-root', type: 'string', env: 'GOLEM_CLAY_WEB_ROOT', default: './dist/web', placeholder: '<dir>', description: 'Built web page to serve' },
   { name: 'max-connections', type: 'integer', env: 'GOLEM_CLAY_MAX_CONNECTIONS', default: 1024, min: 1, placeholder: '<n>', description: 'Most open libp2p connections' },
   { name: 'max-pending-connections', type: 'integer', env: 'GOLEM_CLAY_MAX_PENDING_CONNECTIONS', default: 256, min: 1, placeholder: '<n>', description: 'Most connections still in their encryption handshake' },
@@ -127,6 +131,7 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
       heartbeat: { interval: v['heartbeat-interval'] as number, missedBeats: v['heartbeat-missed'] as number }
     },
     logLevel: v.quiet === true ? 'quiet' : 'info',
+    ...parseMetricsListen(v['metrics-listen'] as string),
     storage: parseStorageConfig(v, resolve(v.data as string))
   }
   for (const seed of config.seeds) {
@@ -134,4 +139,16 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
   }
   if (config.session.difficulty.base > 40) throw new InvalidConfigError('--difficulty above 40 would lock every peer out')
   return { config, help }
+}
+
+/** `host:port`, `[v6]:port` or `off`. */
+function parseMetricsListen (text: string): Pick<RelayConfig, 'metrics'> {
+  if (text.trim() === 'off') return {}
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim())
+  const port = Number(match?.[3])
+  const host = match?.[1] ?? match?.[2]
+  if (match == null || host == null || isIP(host) === 0 || port > 65535) {
+    throw new InvalidConfigError(`--metrics-listen must be <ip>:<port> (e.g. 127.0.0.1:9464, [::1]:9464) or off, got "${text}"`)
+  }
+  return { metrics: { host, port } }
 }

@@ -27,7 +27,7 @@ import type { ReservationGuard } from './reservation-guard.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Libp2p } from 'libp2p'
+import type { Libp2p, Libp2pOptions } from 'libp2p'
 
 export interface RelayNodeInit {
   privateKey: PrivateKey
@@ -66,6 +66,8 @@ export interface RelayNodeInit {
   session?: SessionOverrides
   /** Hyperdrive storage (Corestore folder, quotas, replication); off when absent. */
   storage?: RelayStorageInit
+  /** libp2p's metrics (e.g. @libp2p/prometheus-metrics). @default none */
+  metrics?: Libp2pOptions['metrics']
 }
 
 export interface PerAddressLimits {
@@ -101,7 +103,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   const counters = new RefusalCounters()
   const addresses = new AddressKeys({ exempt: init.perAddress?.exempt })
   let guard: ReservationGuard | undefined
-  const node = await createLibp2p(nodePreset<RelayServices>({
+  const node = await createLibp2p({ metrics: init.metrics, ...nodePreset<RelayServices>({
     role: 'relay',
     privateKey: init.privateKey,
     addresses: {
@@ -149,7 +151,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
     // relays carry task headers between tabs and Node peers; they neither submit nor compute
     market: marketRouter(),
     ...(init.storage != null ? { storage: relayStorage(init.storage) } : {})
-  }))
+  }) })
   guard = node.services.reservationGuard
   return node
 }

@@ -1,18 +1,24 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidConfigError } from '../../shared/errors.ts'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { Registry } from 'prom-client'
 import { startHttpServer } from '../http/http-server.ts'
+import { createRelayMetrics, startMetricsServer } from '../metrics/index.ts'
 import { relayStatus } from '../http/status.ts'
 import { loadOrCreateKey } from '../identity/key-file.ts'
 import { fileKeeperStore } from '../peer-keeper/file-keeper-store.ts'
 import { createRelayNode } from './create-relay-node.ts'
 import type { RelayConfig } from '../config/relay-config.ts'
 import type { HttpServer } from '../http/http-server.ts'
+import type { MetricsServer } from '../metrics/index.ts'
 import type { RelayNode } from './create-relay-node.ts'
 
 export interface RelayGateway {
   node: RelayNode
   http: HttpServer
+  /** `GET /metrics`, when the configuration asks for it. */
+  metrics?: MetricsServer
   keyCreated: boolean
   stop: () => Promise<void>
 }
@@ -24,7 +30,10 @@ export class PortInUseError extends InvalidConfigError { override name = 'PortIn
 export async function startRelayGateway (config: RelayConfig): Promise<RelayGateway> {
   await mkdir(config.dataDir, { recursive: true })
   const { key, created } = await loadOrCreateKey(config.dataDir)
+  // libp2p's own metrics (connections, streams, protocols, process) and ours share one registry
+  const registry = config.metrics != null ? new Registry() : undefined
   const node = await createRelayNode({
+    ...(registry != null ? { metrics: prometheusMetrics({ registry, preserveExistingMetrics: true }) } : {}),
     privateKey: key,
     host: config.host,
     tcpPort: config.tcpPort,
@@ -64,11 +73,23 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
     await Promise.resolve(node.stop()).catch(() => {})
     throw explainListenError(err, config)
   }
+  let metrics: MetricsServer | undefined
+  if (config.metrics != null && registry != null) {
+    try {
+      metrics = await startMetricsServer(createRelayMetrics(() => node, { registry, processMetrics: false }), config.metrics)
+    } catch (err: any) {
+      await http.close()
+      await Promise.resolve(node.stop()).catch(() => {})
+      throw explainListenError(err, config)
+    }
+  }
   return {
     node,
     http,
+    ...(metrics != null ? { metrics } : {}),
     keyCreated: created,
     stop: async () => {
+      await metrics?.close()
       await http.close()
       await node.stop()
     }
@@ -84,6 +105,6 @@ function explainListenError (err: any, config: RelayConfig): Error {
     return err
   }
   const port = Number(match[1])
-  const flag = port === config.httpPort ? '--http-port / GOLEM_CLAY_HTTP_PORT' : port === config.wsPort ? '--ws-port / GOLEM_CLAY_WS_PORT' : port === config.tcpPort ? '--tcp-port / GOLEM_CLAY_TCP_PORT' : 'the port flags'
+  const flag = port === config.metrics?.port ? '--metrics-listen / GOLEM_CLAY_METRICS_LISTEN' : port === config.httpPort ? '--http-port / GOLEM_CLAY_HTTP_PORT' : port === config.wsPort ? '--ws-port / GOLEM_CLAY_WS_PORT' : port === config.tcpPort ? '--tcp-port / GOLEM_CLAY_TCP_PORT' : 'the port flags'
   return new PortInUseError(`Port ${port} is already in use; stop the other program or choose another port (${flag})`)
 }
