@@ -57,7 +57,7 @@ describe('relay CLI', () => {
     const port = (blocker.address() as { port: number }).port
     try {
       const dir = await mkdtemp(join(tmpdir(), 'gc-cli-'))
-      const { code, stderr } = await run('relay/bin/relay.ts', ['--data', dir, '--http-port', '0', '--tcp-port', '0', '--ws-port', String(port)])
+      const { code, stderr } = await run('relay/bin/relay.ts', ['--data', dir, '--http-port', '0', '--tcp-port', '0', '--ws-port', String(port), '--metrics-listen', '127.0.0.1:0'])
       expect(code).toBe(2)
       expect(stderr).toContain(`Port ${port} is already in use`)
       expect(stderr).toContain('--ws-port')
@@ -68,8 +68,9 @@ describe('relay CLI', () => {
 
   it('starts, announces its URL and shuts down cleanly on SIGINT', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gc-cli-'))
-    const { code, stdout, stderr } = await run('relay/bin/relay.ts', ['--data', dir, '--http-port', '0', '--tcp-port', '0', '--ws-port', '0'], /relay ready at/)
+    const { code, stdout, stderr } = await run('relay/bin/relay.ts', ['--data', dir, '--http-port', '0', '--tcp-port', '0', '--ws-port', '0', '--metrics-listen', '127.0.0.1:0'], /relay ready at/)
     expect(stdout).toMatch(/peer ID\s+12D3KooW\w+ \(new identity\)/)
+    expect(stdout).toMatch(/metrics\s+http:\/\/127\.0\.0\.1:\d+\/metrics/)
     expect(stdout).toMatch(/relay ready at http:\/\/localhost:\d+\//)
     expect(stderr).toContain('SIGINT received, shutting down')
     expect(stderr).toContain('stopped')
