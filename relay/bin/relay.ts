@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { parseRelayConfig, RELAY_HELP } from '../config/relay-config.ts'
 import { startRelayGateway } from '../gateway/relay-gateway.ts'
+import { createRelayLog, logRelayEvents } from '../log/index.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
 import { runMain } from './run-main.ts'
 
@@ -13,8 +14,15 @@ await runMain('golem-clay-relay', async ({ onShutdown, print }) => {
   if (config.storage.replicationAllowAnyRelay === true) {
     process.stderr.write('golem-clay-relay: warning: --replication-allow-any-relay lets any peer that answers as a relay at its own address copy every stored file, private ones included; prefer --replication-allow <peer ID>\n')
   }
+  const log = createRelayLog({ level: config.log.level })
   const gateway = await startRelayGateway(config)
-  onShutdown(async () => { await gateway.stop() })
+  const unlog = logRelayEvents(gateway.node, log)
+  onShutdown(async () => {
+    log.info({ event: 'relay-stop' }, 'relay stopping')
+    unlog()
+    await gateway.stop()
+    log.flush()
+  })
   const addrs = gateway.node.getMultiaddrs().map(ma => ma.toString())
   if (config.logLevel !== 'quiet') {
     print(`Golem Clay relay ${CLIENT_VERSION}`)
@@ -23,6 +31,7 @@ await runMain('golem-clay-relay', async ({ onShutdown, print }) => {
     for (const addr of addrs) print(`  listening  ${addr}`)
     if (gateway.metrics != null) print(`  metrics    ${gateway.metrics.url}`)
   }
+  log.info({ event: 'relay-start', peer: gateway.node.peerId.toString(), version: CLIENT_VERSION, addresses: addrs, http: gateway.http.url, ...(gateway.metrics != null ? { metrics: gateway.metrics.url } : {}), newIdentity: gateway.keyCreated }, 'relay started')
   // tests and scripts wait for this exact line
   print(`Golem Clay relay ready at ${gateway.http.url}`)
   return 'serve'

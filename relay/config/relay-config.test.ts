@@ -27,6 +27,13 @@ describe('relay configuration', () => {
     }
   })
 
+  it('takes a log level, --quiet meaning errors only, and names a bad one', () => {
+    expect(parseRelayConfig([], {}).config.log.level).toBe('info')
+    expect(parseRelayConfig(['--log-level', 'debug'], {}).config.log.level).toBe('debug')
+    expect(parseRelayConfig(['--quiet'], {}).config.log.level).toBe('error')
+    expect(() => parseRelayConfig(['--log-level', 'loud'], {})).toThrow(/--log-level must be one of fatal, error, warn, info, debug, trace, silent/)
+  })
+
   it('accepts repeated list flags', () => {
     const { config } = parseRelayConfig(['--announce', '/ip4/1.1.1.1/tcp/1', '--announce', '/ip4/2.2.2.2/tcp/2'], {})
     expect(config.announce).toHaveLength(2)

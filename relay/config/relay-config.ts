@@ -5,7 +5,9 @@ import { parseCidr } from '../../shared/connection/index.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import { formatHelp, parseOptions } from './options.ts'
 import { parseDuration, parseStorageConfig, STORAGE_OPTIONS } from '../storage/storage-config.ts'
+import { LOG_LEVELS } from '../log/index.ts'
 import type { PerAddressLimits } from '../gateway/create-relay-node.ts'
+import type { LogLevel } from '../log/index.ts'
 import type { RelayStorageInit } from '../storage/relay-storage.ts'
 import type { OptionSpec } from './options.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -39,6 +41,8 @@ export interface RelayConfig {
     heartbeat: { interval: number, missedBeats: number }
   }
   logLevel: 'quiet' | 'info'
+  /** The structured log's level (relay/log); --quiet means 'error'. */
+  log: { level: LogLevel }
   /** Where `GET /metrics` (Prometheus) listens; off when absent. */
   metrics?: { host: string, port: number }
   /** Hyperdrive storage: quotas, lifetime, replication (see relay/storage/storage-config.ts). */
@@ -53,6 +57,7 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'tcp-port', type: 'port', env: 'GOLEM_CLAY_TCP_PORT', default: 9091, placeholder: '<port>', description: 'libp2p TCP port, for Node peers and relays (0 = any free port)' },
   { name: 'announce', type: 'list', env: 'GOLEM_CLAY_ANNOUNCE', default: [], placeholder: '<multiaddr,...>', description: 'Addresses to advertise instead of the listen addresses' },
   { name: 'seed', type: 'list', env: 'GOLEM_CLAY_SEEDS', default: [], placeholder: '<multiaddr,...>', description: 'Relays to join into one network (each ending in /p2p/<peer ID>)' },
+  { name: 'log-level', type: 'string', env: 'GOLEM_CLAY_LOG_LEVEL', default: 'info', placeholder: '<level>', description: `Structured log (JSON lines; readable on a terminal): ${LOG_LEVELS.join(', ')}` },
   { name: 'metrics-listen', type: 'string', env: 'GOLEM_CLAY_METRICS_LISTEN', default: '127.0.0.1:9464', placeholder: '<host:port|off>', description: 'Where GET /metrics (Prometheus) listens, apart from the public port; loopback unless you say otherwise (port 0 = any free port)' },
   { name: 'web-root', type: 'string', env: 'GOLEM_CLAY_WEB_ROOT', default: './dist/web', placeholder: '<dir>', description: 'Built web page to serve' },
   { name: 'max-connections', type: 'integer', env: 'GOLEM_CLAY_MAX_CONNECTIONS', default: 1024, min: 1, placeholder: '<n>', description: 'Most open libp2p connections' },
@@ -131,6 +136,7 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
       heartbeat: { interval: v['heartbeat-interval'] as number, missedBeats: v['heartbeat-missed'] as number }
     },
     logLevel: v.quiet === true ? 'quiet' : 'info',
+    log: { level: v.quiet === true ? 'error' : parseLogLevel(v['log-level'] as string) },
     ...parseMetricsListen(v['metrics-listen'] as string),
     storage: parseStorageConfig(v, resolve(v.data as string))
   }
@@ -151,4 +157,10 @@ function parseMetricsListen (text: string): Pick<RelayConfig, 'metrics'> {
     throw new InvalidConfigError(`--metrics-listen must be <ip>:<port> (e.g. 127.0.0.1:9464, [::1]:9464) or off, got "${text}"`)
   }
   return { metrics: { host, port } }
+}
+
+function parseLogLevel (text: string): LogLevel {
+  const level = LOG_LEVELS.find(l => l === text.trim().toLowerCase())
+  if (level == null) throw new InvalidConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${text}"`)
+  return level
 }
