@@ -13,9 +13,14 @@ async function run (script: string, args: string[], stopWhen?: RegExp): Promise<
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
+  let signalled = false
   child.stdout.on('data', (d) => {
     stdout += String(d)
-    if (stopWhen?.test(stdout) === true) child.kill('SIGINT')
+    // once: the relay keeps writing (its log) while it stops, and a second SIGINT means "exit now"
+    if (!signalled && stopWhen?.test(stdout) === true) {
+      signalled = true
+      child.kill('SIGINT')
+    }
   })
   child.stderr.on('data', (d) => { stderr += String(d) })
   const code = await new Promise<number | null>(resolve => { child.on('exit', resolve) })
