@@ -76,7 +76,7 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
   let metrics: MetricsServer | undefined
   if (config.metrics != null && registry != null) {
     try {
-      metrics = await startMetricsServer(createRelayMetrics(() => node, { registry, processMetrics: false }), config.metrics)
+      metrics = await startMetricsServer(createRelayMetrics(node, { registry, processMetrics: false }), config.metrics)
     } catch (err: any) {
       await http.close()
       await Promise.resolve(node.stop()).catch(() => {})

@@ -25,23 +25,14 @@ type Read = (node: RelayNode) => number
  * scraped (nothing is counted twice: /status and /metrics read the same
  * state). Counters mirror monotonic counts the parts keep.
  */
-export function createRelayMetrics (node: () => RelayNode | undefined, init: RelayMetricsInit = {}): RelayMetrics {
+export function createRelayMetrics (node: RelayNode, init: RelayMetricsInit = {}): RelayMetrics {
   const registry = init.registry ?? new Registry()
   if (init.processMetrics !== false) collectDefaultMetrics({ register: registry })
-  const gauge = (name: string, help: string, read: Read): void => {
-    // eslint-disable-next-line no-new
-    new Gauge({ name, help, registers: [registry], collect () { const n = node(); if (n != null) this.set(read(n)) } })
-  }
-  const counter = (name: string, help: string, read: Read): void => {
-    // eslint-disable-next-line no-new
-    new Counter({ name, help, registers: [registry], collect () { const n = node(); if (n != null) { this.reset(); this.inc(read(n)) } } })
-  }
+  // every metric is read from the node at scrape time; a counter is reset to the part's own monotonic count
   const labelled = <L extends string>(kind: 'gauge' | 'counter', name: string, help: string, labelNames: L[], read: (node: RelayNode) => Array<[Record<L, string>, number]>): void => {
     const collect = function (this: Gauge<L> | Counter<L>): void {
-      const n = node()
-      if (n == null) return
       this.reset()
-      for (const [labels, value] of read(n)) {
+      for (const [labels, value] of read(node)) {
         if (this instanceof Gauge) this.set(labels, value)
         else this.inc(labels, value)
       }
@@ -49,6 +40,8 @@ export function createRelayMetrics (node: () => RelayNode | undefined, init: Rel
     if (kind === 'gauge') new Gauge({ name, help, labelNames, registers: [registry], collect }) // eslint-disable-line no-new
     else new Counter({ name, help, labelNames, registers: [registry], collect }) // eslint-disable-line no-new
   }
+  const gauge = (name: string, help: string, read: Read): void => { labelled('gauge', name, help, [], n => [[{}, read(n)]]) }
+  const counter = (name: string, help: string, read: Read): void => { labelled('counter', name, help, [], n => [[{}, read(n)]]) }
 
   labelled('gauge', 'golem_clay_connections', 'Open connections by transport and direction', ['transport', 'direction'], (n) => {
     const counts = new Map<string, number>()
