@@ -84,8 +84,10 @@ describe('compute market between Node peers (real libp2p, storage, worker thread
       expect(Buffer.from(res.data).equals(Buffer.from(plusOne(inputs(6)[i] as Uint8Array)))).toBe(true)
       expect(honest.map(h => h.peerId.toString())).toContain(res.provider)
     })
-    // the cheat was outvoted, penalised in PeerKeeper and sent a signed rejection
+    // the cheat was outvoted, penalised in PeerKeeper and sent a signed rejection, even when
+    // its report came after the honest majority had closed the task
     // (events from before submit() returned are not seen here: the market's own record is)
+    await until(() => requestor.services.market.penalised.size > 0, 'the cheat to be judged')
     expect([...requestor.services.market.penalised.keys()]).toEqual([cheat.peerId.toString()])
     expect(rejected.filter(p => p !== cheat.peerId.toString())).toEqual([])
     await until(() => (cheat.services.market.provider?.rejected ?? 0) > 0, 'the cheat to get a rejection')

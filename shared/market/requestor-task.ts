@@ -44,6 +44,8 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   private readonly settle: { resolve: (r: SubtaskResult[]) => void, reject: (e: Error) => void }
   private deadlineTimer?: ReturnType<typeof setTimeout>
   private finished = false
+  /** Finished with every result: late replicas may still be judged. */
+  private succeeded = false
 
   constructor (ctx: RequestorContext, header: TaskHeader, signedHeader: string, inputHashes: string[]) {
     super()
@@ -154,7 +156,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
    * subtask costs.
    */
   async onReport (report: Report, from: string, data: Uint8Array | undefined): Promise<MarketReply> {
-    if (this.finished) throw new UnknownTaskError(`Task ${this.id} is over`)
+    if (this.finished && !this.succeeded) throw new UnknownTaskError(`Task ${this.id} is over`)
     const assignment = await openMessage(report.assignment, 'assign', validateAssignment, a => a.requestor)
     const a = assignment.body
     if (a.requestor !== this.ctx.self || a.task !== this.id) throw new InvalidSignatureError('The report nests an assignment this requestor did not make')
@@ -162,6 +164,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     const replica = this.scheduler.replica(a.id)
     if (replica == null || replica.state === 'reported') throw new ReplayedMessageError(`Assignment ${a.id} was already reported`)
     if (replica.state === 'failed') throw new TaskDeadlineError(`Assignment ${a.id} expired before its report`)
+    if (this.finished) return await this.lateReport(a.id, a.subtask, report, from, data)
     if (report.error != null || report.result == null) {
       this.abandon(a.id, `${report.error?.name ?? 'Error'}: ${report.error?.message ?? ''}`)
       this.pump()
@@ -223,6 +226,32 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
         })
     ])
     return reply
+  }
+
+  /**
+   * A replica still out when the task completed: judged once against the
+   * decided result, so a cheat that reports after the honest majority is
+   * still caught (and an honest straggler hears it agreed).
+   */
+  private async lateReport (id: string, subtask: number, report: Report, from: string, data: Uint8Array | undefined): Promise<MarketReply> {
+    if (report.error != null || report.result == null) {
+      this.scheduler.failed(id)
+      return {}
+    }
+    const bytes = data ?? new Uint8Array(0)
+    const sha = await sha256Hex(bytes)
+    if (sha !== report.result.sha256 || bytes.byteLength !== report.result.size) {
+      this.scheduler.failed(id)
+      this.punish(from, subtask, 'result does not match its hash')
+      throw new ResultMismatchError('The result bytes do not hash to the reported SHA-256')
+    }
+    this.pending.set(id, { data: new Uint8Array(0), computeMs: report.computeMs, provider: from })
+    const decision = this.scheduler.reported(id, sha)
+    if (decision == null) throw new UnknownTaskError(`Task ${this.id} is over`)
+    const accepted = decision.winners.includes(id)
+    if (!accepted) this.punish(from, decision.subtask, 'outvoted by the majority')
+    const verdict = await this.signVerdict(id, accepted, accepted ? 'accepted' : 'outvoted by the majority')
+    return verdict != null ? { verdict: verdict.msg } : {}
   }
 
   /** A booked assignment that never reached its provider: the subtask goes back to the pool, not counted as a try. */
@@ -302,6 +331,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
 
   private finish (): void {
     this.finished = true
+    this.succeeded = true
     this.stopAll()
     const results = this.results as SubtaskResult[]
     this.progress()
