@@ -130,9 +130,25 @@ test('a restarted tab, and a new tab of the same browser, find their way back fr
     await tab.waitForFunction((id) => window.golemClay!.relays().some(r => r.peerId === id && r.state === 'reserved'), r3Id, { timeout: 60_000, polling: 200 })
   } catch (err) {
     // say what the tab was doing: a rare failure here is otherwise blind
-    const relays = await tab.evaluate(() => window.golemClay?.relays().map(r => [r.peerId?.slice(-6), r.state, r.addr, r.failures]))
+    const relays = await tab.evaluate(() => window.golemClay?.relays().map(r => [r.peerId?.slice(-6), r.state, r.addr, r.failures, r.lastError]))
     const after = await tab.evaluate(() => window.golemClay?.peerId())
-    throw new Error(`no reservation on ${r3Id.slice(-6)} after the reload (peer ID ${before.slice(-6)} → ${after?.slice(-6)}); relays: ${JSON.stringify(relays)}`, { cause: err })
+    const peers = await tab.evaluate(() => window.golemClay?.peers().map(p => [p.id.slice(-6), p.role, p.kind, p.verified]))
+    // what IndexedDB holds now, per key: which lists still name r3
+    const kept = await tab.evaluate(async (id) => await new Promise<unknown>((resolve) => {
+      const open = indexedDB.open('golem-clay-peers')
+      open.onerror = () => { resolve('open failed') }
+      open.onsuccess = () => {
+        const db = open.result
+        const tx = db.transaction('peers')
+        const keys = tx.objectStore('peers').getAllKeys()
+        const all = tx.objectStore('peers').getAll()
+        tx.oncomplete = () => {
+          db.close()
+          resolve((keys.result as string[]).map((k, i) => [k, (JSON.parse(all.result[i] as string) as Array<{ id: string, verified?: string[] }>).filter(p => p.id === id).map(p => p.verified)]))
+        }
+      }
+    }), r3Id)
+    throw new Error(`no reservation on ${r3Id.slice(-6)} after the reload (peer ID ${before.slice(-6)} → ${after?.slice(-6)}); relays: ${JSON.stringify(relays)}; peers: ${JSON.stringify(peers)}; kept r3 per key: ${JSON.stringify(kept)}`, { cause: err })
   }
   const seedState = await tab.evaluate(() => window.golemClay!.relays().find(r => r.seed))
   expect(seedState?.state === 'reserved').toBe(false)
