@@ -30,7 +30,7 @@ describe('systemd unit', () => {
   it('renders for this checkout and passes systemd-analyze verify, hardened', async () => {
     const unit = await renderSystemdUnit({ appDir: ROOT, args: ['--announce', '/dns4/relay.example.org/tcp/443/wss'] })
     expect(unit).toContain(`ExecStart=${ROOT}/node_modules/node/bin/node --initial-old-space-size=128 --import tsx relay/bin/relay.ts --data \${STATE_DIRECTORY} --announce /dns4/relay.example.org/tcp/443/wss\n`)
-    for (const line of ['DynamicUser=yes', 'StateDirectory=golem-clay', 'ProtectSystem=strict', 'Restart=on-failure', 'LimitNOFILE=65536', 'NoNewPrivileges=yes']) expect(unit).toContain(`${line}\n`)
+    for (const line of ['DynamicUser=yes', 'StateDirectory=golem-clay', 'ProtectSystem=strict', 'Restart=on-failure', 'LimitNOFILE=65536', 'NoNewPrivileges=yes', 'ExecReload=/bin/kill -HUP $MAINPID']) expect(unit).toContain(`${line}\n`)
     expect(await verify(unit)).toEqual({ code: 0, output: '' })
   })
 
