@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config'
 import { fileURLToPath } from 'node:url'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tools/chromium.ts'
 
-// The page as relays serve it (dist/web): nothing but the product. The test
-// build (vite.test.config.ts) adds the bench and test pages in dist/test-web.
+// The page as relays serve it (dist/web): nothing but the product, the page
+// and the operator dashboard. The test build (vite.test.config.ts) adds the
+// bench and test pages in dist/test-web.
 export default defineConfig({
   root: 'web',
   publicDir: 'public',
@@ -16,7 +17,11 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
-      input: { main: fileURLToPath(new URL('./web/index.html', import.meta.url)) }
+      input: {
+        main: fileURLToPath(new URL('./web/index.html', import.meta.url)),
+        // the operator dashboard, /dashboard on the relay
+        dashboard: fileURLToPath(new URL('./web/dashboard.html', import.meta.url))
+      }
     }
   },
   server: {

@@ -14,6 +14,7 @@ export default mergeConfig(product, defineConfig({
     rollupOptions: {
       input: {
         main: page('index.html'),
+        dashboard: page('dashboard.html'),
         // the page with seams the e2e suite drives: a dishonest provider, a flaky network
         faults: page('test-pages/faults.html'),
         // npm run bench:transport, bench:hashcash, bench:storage, bench:tasks

@@ -2,8 +2,8 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { expect, test } from '@playwright/test'
 
-// What a relay serves (npm run build → dist/web) holds the page alone: no
-// bench page, no test page, no fault seam. The test build (dist/test-web)
+// What a relay serves (npm run build → dist/web) holds the page and the
+// operator dashboard alone: no bench page, no test page, no fault seam. The test build (dist/test-web)
 // holds them, which shows the markers below are the right ones to look for.
 const MARKERS = ['golemClayFaults', 'cheatingRunner', 'faultyTap', 'mismatchingTap']
 
@@ -22,12 +22,12 @@ async function markersIn (dir: string): Promise<string[]> {
   return found
 }
 
-test('the product build holds the page alone; bench and test pages are in the test build only', async () => {
+test('the product build holds the page and the dashboard alone; bench and test pages are in the test build only', async () => {
   const html = (await files('dist/web')).filter(f => f.endsWith('.html')).map(f => relative('dist/web', f))
-  expect(html).toEqual(['index.html'])
+  expect(html.sort()).toEqual(['dashboard.html', 'index.html'])
   expect(await markersIn('dist/web')).toEqual([])
 
   const testHtml = (await files('dist/test-web')).filter(f => f.endsWith('.html')).map(f => relative('dist/test-web', f))
-  expect(testHtml).toEqual(expect.arrayContaining(['index.html', 'test-pages/faults.html', 'bench/tasks.html', 'bench/storage.html']))
+  expect(testHtml).toEqual(expect.arrayContaining(['index.html', 'dashboard.html', 'test-pages/faults.html', 'bench/tasks.html', 'bench/storage.html']))
   expect((await markersIn('dist/test-web')).length).toBeGreaterThan(0)
 })

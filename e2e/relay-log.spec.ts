@@ -1,6 +1,8 @@
+import { rm } from 'node:fs/promises'
 import { expect, test } from '@playwright/test'
 import { useRelayAndBrowser } from './fixtures/relay-and-browser.ts'
 import { runRogue, tcpAddrOf } from './fixtures/rogue.ts'
+import { randomFile, uploadViaUi, waitStorageReady } from './fixtures/storage.ts'
 import { openTab, peerIdOf } from './fixtures/tab.ts'
 
 const env = useRelayAndBrowser()
@@ -17,7 +19,7 @@ async function logged (fields: Record<string, unknown>): Promise<Record<string, 
   return JSON.parse(line) as Record<string, unknown>
 }
 
-test('the relay logs one JSON event a line: its start, sessions opened and closed with why, refusals and bans', async () => {
+test('the relay logs one JSON event a line: its start, sessions opened and closed with why, uploads, refusals and bans', async () => {
   const start = await logged({ event: 'relay-start' })
   expect(start).toMatchObject({ level: 30, name: 'golem-clay-relay', peer: (await env.relay.status()).peerId, metrics: env.relay.metricsUrl })
   expect(typeof start.time).toBe('number')
@@ -25,10 +27,32 @@ test('the relay logs one JSON event a line: its start, sessions opened and close
   const context = await env.browser.newContext()
   const tab = await openTab(context, env.relay.httpUrl)
   const peer = await peerIdOf(tab)
-  expect(await logged({ event: 'session-open', peer })).toMatchObject({ roles: ['tab'], kind: 'websocket' })
+  const opened = await logged({ event: 'session-open', peer })
+  expect(opened).toMatchObject({ roles: ['tab'], kind: 'websocket' })
+  expect(opened.solveMs).toBeGreaterThanOrEqual(0)
+
   await context.close()
   // the tab says goodbye as it goes
   expect(await logged({ event: 'session-close', peer })).toMatchObject({ reason: 'ShuttingDown', by: 'peer' })
+
+  // a stored object, from another tab: who, which drive (a prefix of its key), where, how big; never its address or a token
+  const uploader = await env.browser.newContext()
+  const file = await randomFile('relay-log.bin', 50_000)
+  try {
+    const page = await openTab(uploader, env.relay.httpUrl)
+    const owner = await peerIdOf(page)
+    await waitStorageReady(page)
+    const up = await uploadViaUi(page, file.path)
+    expect(up.state).toBe('done')
+    const stored = await logged({ event: 'storage-upload', peer: owner })
+    expect(stored).toMatchObject({ level: 30, owner, size: 50_000, deduplicated: false })
+    expect(String(stored.drive)).toHaveLength(16)
+    expect(up.address).toContain(String(stored.drive))
+    expect(env.relay.output?.lines.join('\n')).not.toContain(up.address!.split('?')[0])
+  } finally {
+    await uploader.close()
+    await rm(file.path, { force: true })
+  }
 
   const lines = await runRogue('wrong-solution', tcpAddrOf((await env.relay.status()).multiaddrs))
   const rogue = lines.find(l => l.done === true)?.peerId as string

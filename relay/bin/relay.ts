@@ -1,11 +1,11 @@
 #!/usr/bin/env -S node --import tsx
 import { parseRelayConfig, RELAY_HELP } from '../config/relay-config.ts'
-import { startRelayGateway } from '../gateway/relay-gateway.ts'
+import { limitsOf, startRelayGateway } from '../gateway/relay-gateway.ts'
 import { createRelayLog, logRelayEvents } from '../log/index.ts'
 import { CLIENT_VERSION } from '../../shared/version.ts'
 import { runMain } from './run-main.ts'
 
-await runMain('golem-clay-relay', async ({ onShutdown, print }) => {
+await runMain('golem-clay-relay', async ({ onShutdown, onReload, setShutdownTimeout, print }) => {
   const { config, help } = parseRelayConfig(process.argv.slice(2))
   if (help) {
     process.stdout.write(RELAY_HELP)
@@ -17,8 +17,26 @@ await runMain('golem-clay-relay', async ({ onShutdown, print }) => {
   const log = createRelayLog({ level: config.log.level })
   const gateway = await startRelayGateway(config)
   const unlog = logRelayEvents(gateway.node, log)
+  gateway.http.server.on('error', (err) => { log.error({ event: 'error', part: 'http', error: err.message, name: err.name }, 'HTTP server error') })
+  gateway.tls?.addEventListener('tls:reload', (evt) => { log.info({ event: 'tls-reload', ...evt.detail }, 'certificate reloaded') })
+  gateway.tls?.addEventListener('tls:error', (evt) => { log.error({ event: 'tls-reload-refused', trigger: evt.detail.trigger, error: evt.detail.error.message }, 'new certificate files refused; the previous ones stay in use') })
+  onReload(async () => {
+    // the same flags and environment, the config file read again
+    let next
+    try {
+      next = parseRelayConfig(process.argv.slice(2)).config
+    } catch (err: any) {
+      log.error({ event: 'reload-refused', error: err.message }, 'configuration not reloaded')
+      return
+    }
+    const { restartNeeded } = await gateway.reload(next)
+    log.info({ event: 'reload', limits: limitsOf(next), ...(restartNeeded.length > 0 ? { restartNeeded } : {}) }, 'limits reloaded')
+  })
+  setShutdownTimeout(config.drainTimeout * 1000 + 10_000)
   onShutdown(async () => {
-    log.info({ event: 'relay-stop' }, 'relay stopping')
+    log.info({ event: 'relay-drain', timeoutMs: config.drainTimeout * 1000 }, 'telling peers the relay is shutting down')
+    const drained = await gateway.drain(config.drainTimeout * 1000)
+    log.info({ event: 'relay-stop', ...drained }, 'relay stopping')
     unlog()
     await gateway.stop()
     log.flush()

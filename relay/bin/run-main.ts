@@ -4,6 +4,10 @@ import { KeyFileError } from '../identity/key-file.ts'
 export interface MainContext {
   /** Registers cleanup to run once on SIGINT/SIGTERM. */
   onShutdown: (fn: () => Promise<void>) => void
+  /** How long a graceful shutdown may take before the process exits anyway. @default 10 s */
+  setShutdownTimeout: (ms: number) => void
+  /** Registers work to run on SIGHUP (without it, SIGHUP ends the process as usual). */
+  onReload: (fn: () => Promise<void>) => void
   print: (line: string) => void
 }
 
@@ -15,6 +19,7 @@ export interface MainContext {
 export async function runMain (name: string, main: (ctx: MainContext) => Promise<'serve' | 'exit'>): Promise<void> {
   const cleanups: Array<() => Promise<void>> = []
   let stopping = false
+  let shutdownTimeout = 10_000
   const print = (line: string): void => { process.stdout.write(`${line}\n`) }
 
   const shutdown = (signal: string): void => {
@@ -28,7 +33,7 @@ export async function runMain (name: string, main: (ctx: MainContext) => Promise
     const timer = setTimeout(() => {
       process.stderr.write(`${name}: shutdown took too long, exiting\n`)
       process.exit(1)
-    }, 10_000)
+    }, shutdownTimeout)
     timer.unref()
     Promise.all(cleanups.reverse().map(async fn => { await fn() }))
       .then(() => { process.stderr.write(`${name}: stopped\n`); process.exit(0) })
@@ -37,12 +42,25 @@ export async function runMain (name: string, main: (ctx: MainContext) => Promise
 
   process.on('SIGINT', () => { shutdown('SIGINT') })
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  const reloads: Array<() => Promise<void>> = []
+  const onReload = (fn: () => Promise<void>): void => {
+    if (reloads.length === 0) {
+      process.on('SIGHUP', () => {
+        if (stopping) return
+        for (const reload of reloads) {
+          reload().catch((err: any) => { process.stderr.write(`${name}: reload failed: ${err?.message ?? String(err)}\n`) })
+        }
+      })
+    }
+    reloads.push(fn)
+  }
+
   process.on('unhandledRejection', (err: any) => {
     process.stderr.write(`${name}: unhandled rejection: ${err?.stack ?? String(err)}\n`)
   })
 
   try {
-    const mode = await main({ onShutdown: (fn) => { cleanups.push(fn) }, print })
+    const mode = await main({ onShutdown: (fn) => { cleanups.push(fn) }, onReload, setShutdownTimeout: (ms) => { shutdownTimeout = ms }, print })
     if (mode === 'exit') process.exit(0)
   } catch (err: any) {
     if (err instanceof InvalidConfigError || err instanceof KeyFileError) {

@@ -34,6 +34,24 @@ describe('relay configuration', () => {
     expect(() => parseRelayConfig(['--log-level', 'loud'], {})).toThrow(/--log-level must be one of fatal, error, warn, info, debug, trace, silent/)
   })
 
+  it('takes TLS files together (flags or env), with the secure WebSocket port, and refuses one alone', () => {
+    expect(parseRelayConfig([], {}).config.tls).toBeUndefined()
+    const { config } = parseRelayConfig(['--tls-cert', 'c.pem'], { GOLEM_CLAY_TLS_KEY: 'k.pem', GOLEM_CLAY_WSS_PORT: '443' })
+    expect(config.tls).toMatchObject({ wssPort: 443 })
+    expect(config.tls?.certFile).toMatch(/\/c\.pem$/)
+    expect(config.tls?.keyFile).toMatch(/\/k\.pem$/)
+    expect(parseRelayConfig(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}).config.tls?.wssPort).toBe(9443)
+    expect(() => parseRelayConfig(['--tls-cert', 'c.pem'], {})).toThrow(/--tls-cert and --tls-key go together/)
+    expect(() => parseRelayConfig(['--tls-key', 'k.pem'], {})).toThrow(InvalidConfigError)
+  })
+
+  it('bounds the drain on shutdown', () => {
+    expect(parseRelayConfig([], {}).config.drainTimeout).toBe(5)
+    expect(parseRelayConfig(['--drain-timeout', '30s'], {}).config.drainTimeout).toBe(30)
+    expect(() => parseRelayConfig(['--drain-timeout', '10m'], {})).toThrow(/--drain-timeout is at most 120s/)
+    expect(() => parseRelayConfig(['--drain-timeout', 'soon'], {})).toThrow(InvalidConfigError)
+  })
+
   it('accepts repeated list flags', () => {
     const { config } = parseRelayConfig(['--announce', '/ip4/1.1.1.1/tcp/1', '--announce', '/ip4/2.2.2.2/tcp/2'], {})
     expect(config.announce).toHaveLength(2)

@@ -18,6 +18,8 @@ export interface RelayConfig {
   httpPort: number
   wsPort: number
   tcpPort: number
+  /** Certificate and key files: HTTPS for the page and a `/tls/ws` listener on `wssPort`. */
+  tls?: { certFile: string, keyFile: string, wssPort: number }
   announce: Multiaddr[]
   seeds: Multiaddr[]
   webRoot: string
@@ -47,6 +49,8 @@ export interface RelayConfig {
   metrics?: { host: string, port: number }
   /** Hyperdrive storage: quotas, lifetime, replication (see relay/storage/storage-config.ts). */
   storage: RelayStorageInit
+  /** Seconds peers get to leave on shutdown. */
+  drainTimeout: number
 }
 
 export const RELAY_OPTIONS: OptionSpec[] = [
@@ -54,6 +58,9 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'host', type: 'string', env: 'GOLEM_CLAY_HOST', default: '0.0.0.0', placeholder: '<ip>', description: 'Interface to listen on' },
   { name: 'http-port', type: 'port', env: 'GOLEM_CLAY_HTTP_PORT', default: 8080, placeholder: '<port>', description: 'HTTP port: web page, /status, /healthz (0 = any free port)' },
   { name: 'ws-port', type: 'port', env: 'GOLEM_CLAY_WS_PORT', default: 9090, placeholder: '<port>', description: 'libp2p WebSockets port, for tabs (0 = any free port)' },
+  { name: 'wss-port', type: 'port', env: 'GOLEM_CLAY_WSS_PORT', default: 9443, placeholder: '<port>', description: 'libp2p secure WebSockets port (/tls/ws), only with --tls-cert (0 = any free port)' },
+  { name: 'tls-cert', type: 'string', env: 'GOLEM_CLAY_TLS_CERT', placeholder: '<file.pem>', description: 'Certificate chain (PEM, e.g. certbot\'s fullchain.pem): serves the page over HTTPS and adds a secure WebSockets listener; reloaded on change and on SIGHUP' },
+  { name: 'tls-key', type: 'string', env: 'GOLEM_CLAY_TLS_KEY', placeholder: '<file.pem>', description: 'Private key (PEM) for --tls-cert' },
   { name: 'tcp-port', type: 'port', env: 'GOLEM_CLAY_TCP_PORT', default: 9091, placeholder: '<port>', description: 'libp2p TCP port, for Node peers and relays (0 = any free port)' },
   { name: 'announce', type: 'list', env: 'GOLEM_CLAY_ANNOUNCE', default: [], placeholder: '<multiaddr,...>', description: 'Addresses to advertise instead of the listen addresses' },
   { name: 'seed', type: 'list', env: 'GOLEM_CLAY_SEEDS', default: [], placeholder: '<multiaddr,...>', description: 'Relays to join into one network (each ending in /p2p/<peer ID>)' },
@@ -81,6 +88,7 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'heartbeat-interval', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_INTERVAL', default: 2500, min: 100, placeholder: '<ms>', description: 'Ping a quiet session this often' },
   { name: 'heartbeat-missed', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_MISSED', default: 3, min: 1, placeholder: '<n>', description: 'Quiet intervals before a session is dropped' },
   ...STORAGE_OPTIONS,
+  { name: 'drain-timeout', type: 'string', env: 'GOLEM_CLAY_DRAIN_TIMEOUT', default: '5s', placeholder: '<duration>', description: 'On SIGTERM/SIGINT, peers are told the relay is shutting down and get this long to move to other relays before it stops' },
   { name: 'quiet', type: 'boolean', env: 'GOLEM_CLAY_QUIET', default: false, description: 'Only print errors' }
 ]
 
@@ -110,6 +118,7 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
     httpPort: v['http-port'] as number,
     wsPort: v['ws-port'] as number,
     tcpPort: v['tcp-port'] as number,
+    ...parseTls(v['tls-cert'], v['tls-key'], v['wss-port'] as number),
     announce: (v.announce as string[]).map(parseRelayAddr),
     seeds: (v.seed as string[]).map(parseRelayAddr),
     webRoot: resolve(v['web-root'] as string),
@@ -138,13 +147,23 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
     logLevel: v.quiet === true ? 'quiet' : 'info',
     log: { level: v.quiet === true ? 'error' : parseLogLevel(v['log-level'] as string) },
     ...parseMetricsListen(v['metrics-listen'] as string),
-    storage: parseStorageConfig(v, resolve(v.data as string))
+    storage: parseStorageConfig(v, resolve(v.data as string)),
+    drainTimeout: parseDuration(v['drain-timeout'] as string, 'drain-timeout')
   }
   for (const seed of config.seeds) {
     if (!seed.getComponents().some(c => c.name === 'p2p')) throw new InvalidConfigError(`--seed ${seed.toString()} must end with /p2p/<peer ID>`)
   }
+  if (config.drainTimeout > 120) throw new InvalidConfigError('--drain-timeout is at most 120s (systemd and Docker stop a service that takes longer)')
   if (config.session.difficulty.base > 40) throw new InvalidConfigError('--difficulty above 40 would lock every peer out')
   return { config, help }
+}
+
+/** Both files or neither. */
+function parseTls (cert: unknown, key: unknown, wssPort: number): Pick<RelayConfig, 'tls'> {
+  const given = (value: unknown): value is string => typeof value === 'string' && value.trim() !== ''
+  if (!given(cert) && !given(key)) return {}
+  if (!given(cert) || !given(key)) throw new InvalidConfigError('--tls-cert and --tls-key go together (a certificate chain and its private key, PEM)')
+  return { tls: { certFile: resolve(cert), keyFile: resolve(key), wssPort } }
 }
 
 /** `host:port`, `[v6]:port` or `off`. */

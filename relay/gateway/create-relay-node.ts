@@ -2,7 +2,6 @@ import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { tcp } from '@libp2p/tcp'
-import { webSockets } from '@libp2p/websockets'
 import { TCP } from '@multiformats/multiaddr-matcher'
 import { createLibp2p } from 'libp2p'
 import { AddressKeys } from '../../shared/connection/index.ts'
@@ -14,15 +13,19 @@ import { relayProbe } from '../../shared/peer-keeper/index.ts'
 import { BanList, RefusalCounters } from '../../shared/peer-session/index.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import { relayStorage } from '../storage/relay-storage.ts'
+import { secureWebSockets } from '../tls/index.ts'
 import { directoryServer } from './directory-server.ts'
 import { forwardedForRequest } from './forwarded-for.ts'
+import { relayLimits } from './relay-limits.ts'
 import { reservationGuard } from './reservation-guard.ts'
 import type { Market } from '../../shared/market/index.ts'
 import type { BaseServices, SessionOverrides } from '../../shared/node-preset/index.ts'
 import type { RelayConnector } from '../../shared/p2p-service/index.ts'
 import type { KeeperStore, RelayProbe } from '../../shared/peer-keeper/index.ts'
 import type { RelayStorage, RelayStorageInit } from '../storage/relay-storage.ts'
+import type { SecureContextTarget } from '../tls/index.ts'
 import type { DirectoryServer } from './directory-server.ts'
+import type { RelayLimitsService } from './relay-limits.ts'
 import type { ReservationGuard } from './reservation-guard.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { PrivateKey } from '@libp2p/interface'
@@ -37,6 +40,8 @@ export interface RelayNodeInit {
   tcpPort?: number
   /** @default 9090 */
   wsPort?: number
+  /** A secure WebSockets listener (`/tls/ws`) with this certificate, e.g. from TlsFiles. */
+  tls?: RelayTlsInit
   /** Advertised instead of the listen addresses when non-empty. */
   announce?: Multiaddr[]
   /** @default 1024 */
@@ -70,6 +75,15 @@ export interface RelayNodeInit {
   metrics?: Libp2pOptions['metrics']
 }
 
+export interface RelayTlsInit {
+  /** @default 9443 */
+  port?: number
+  /** The certificate and key (PEM) in use now. */
+  options: { cert: string, key: string }
+  /** Receives the listener's HTTPS server, whose certificate is replaced on reload. */
+  serve: (server: SecureContextTarget) => void
+}
+
 export interface PerAddressLimits {
   /** Connections in their upgrade from one address. @default 8 */
   pendingConnections?: number
@@ -83,6 +97,7 @@ export interface PerAddressLimits {
 
 export type RelayServices = BaseServices & {
   reservationGuard: ReservationGuard
+  limits: RelayLimitsService
   relay: CircuitRelayService
   directory: DirectoryServer
   relayProbe: RelayProbe
@@ -92,6 +107,9 @@ export type RelayServices = BaseServices & {
 }
 
 export type RelayNode = Libp2p<RelayServices>
+
+/** libp2p's own reservation cap; raising --max-reservations past it takes a restart. */
+const RESERVATION_CEILING = 16_384
 
 /** The relay gateway's libp2p node: TCP + WebSockets, circuit relay v2, DHT server. */
 export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> {
@@ -103,14 +121,16 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   const counters = new RefusalCounters()
   const addresses = new AddressKeys({ exempt: init.perAddress?.exempt })
   let guard: ReservationGuard | undefined
+  // one object the gater reads on each connection, so SIGHUP can change it
+  const inboundGuard = { addresses, addressBans, counters, maxPendingPerAddress: init.perAddress?.pendingConnections }
   const node = await createLibp2p({ metrics: init.metrics, ...nodePreset<RelayServices>({
     role: 'relay',
     privateKey: init.privateKey,
     addresses: {
-      listen: [`${ip}/tcp/${init.tcpPort ?? 9091}`, `${ip}/tcp/${init.wsPort ?? 9090}/ws`],
+      listen: [`${ip}/tcp/${init.tcpPort ?? 9091}`, `${ip}/tcp/${init.wsPort ?? 9090}/ws`, ...(init.tls != null ? [`${ip}/tcp/${init.tls.port ?? 9443}/tls/ws`] : [])],
       announce: (init.announce ?? []).map(ma => ma.toString())
     },
-    transports: [tcp(), webSockets((init.trustedProxies ?? []).length > 0 ? { http: { IncomingMessage: forwardedForRequest(init.trustedProxies ?? []) } } : {})],
+    transports: [tcp(), relayWebSockets(init)],
     capabilities: ['relay', 'dht', 'directory', ...(init.storage != null ? ['storage'] : [])],
     cores: availableParallelism(),
     // relays dial each other too; workers start only when a challenge comes
@@ -124,7 +144,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       maxPendingHandshakesPerAddress: init.perAddress?.pendingHandshakes ?? init.session?.maxPendingHandshakesPerAddress
     },
     gater: {
-      inbound: { addresses, addressBans, counters, maxPendingPerAddress: init.perAddress?.pendingConnections },
+      inbound: inboundGuard,
       denyReservation: (peer) => guard?.deny(peer) ?? false
     },
     connectionManager: {
@@ -134,10 +154,12 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
     },
     keeperStore: init.keeperStore
   }, {
-    reservationGuard: reservationGuard({ maxPerAddress: init.perAddress?.reservations }),
+    reservationGuard: reservationGuard({ maxPerAddress: init.perAddress?.reservations, maxReservations: init.maxReservations }),
+    limits: relayLimits({ gater: inboundGuard }),
     relay: circuitRelayServer({
       reservations: {
-        maxReservations: init.maxReservations ?? 512,
+        // fixed at start: the reservation guard enforces the operator's (changeable) cap in front of it
+        maxReservations: Math.max(init.maxReservations ?? 512, RESERVATION_CEILING),
         reservationTtl: (init.reservationTtl ?? 900) * 1000,
         defaultDataLimit: BigInt(init.relayDataLimit ?? 64 * 1024 * 1024),
         defaultDurationLimit: (init.relayDurationLimit ?? 1800) * 1000
@@ -154,4 +176,10 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   }) })
   guard = node.services.reservationGuard
   return node
+}
+
+/** Plain `/ws` always; HTTPS for `/tls/ws` with the TLS files; both trust forwarded client addresses from the proxies named. */
+function relayWebSockets (init: RelayNodeInit): ReturnType<typeof secureWebSockets> {
+  const http = (init.trustedProxies ?? []).length > 0 ? { IncomingMessage: forwardedForRequest(init.trustedProxies ?? []) } : {}
+  return secureWebSockets({ http, ...(init.tls != null ? { https: { ...http, ...init.tls.options } } : {}) }, (server) => { init.tls?.serve(server) })
 }

@@ -6,6 +6,8 @@ import type { ConnectionManager } from '@libp2p/interface-internal'
 export interface ReservationGuardInit {
   /** Most reservations held by peers at one network address. @default 32 */
   maxPerAddress?: number
+  /** Most reservations in all; libp2p's own cap is fixed at start, this one can change. @default 512 */
+  maxReservations?: number
 }
 
 export interface ReservationGuardComponents {
@@ -24,7 +26,8 @@ export interface ReservationGuardComponents {
 export class ReservationGuard implements Startable {
   private readonly components: ReservationGuardComponents
   private readonly log: Logger
-  private readonly maxPerAddress: number
+  private maxPerAddress: number
+  private maxReservations: number
   private sweeper?: ReturnType<typeof setInterval>
   released = 0
 
@@ -32,6 +35,13 @@ export class ReservationGuard implements Startable {
     this.components = components
     this.log = components.logger.forComponent('golem-clay:reservation-guard')
     this.maxPerAddress = init.maxPerAddress ?? 32
+    this.maxReservations = init.maxReservations ?? 512
+  }
+
+  /** New caps for reservations asked from now on; those held stay. */
+  setLimits (limits: ReservationGuardInit): void {
+    this.maxPerAddress = limits.maxPerAddress ?? this.maxPerAddress
+    this.maxReservations = limits.maxReservations ?? this.maxReservations
   }
 
   readonly [Symbol.toStringTag] = '@golem-clay/reservation-guard'
@@ -52,6 +62,13 @@ export class ReservationGuard implements Startable {
     const sessions = this.components.sessions
     if (!sessions.list().some(s => s.remotePeer === peer.toString())) {
       sessions.counters.add('reservation-refused')
+      return true
+    }
+    const reservations = this.components.relay.reservations
+    // a renewal by a holder is not a new slot
+    if (!reservations.has(peer) && reservations.size >= this.maxReservations) {
+      sessions.counters.add('reservation-refused')
+      this.log('refused a reservation for %p: %d held, the most allowed', peer, reservations.size)
       return true
     }
     const conns = this.components.connectionManager.getConnections(peer)

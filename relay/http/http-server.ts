@@ -1,11 +1,13 @@
 import { timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { join } from 'node:path'
 import sirv from 'sirv'
 import { setSandboxHeaders } from './sandbox-headers.ts'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { SecureContextOptions } from 'node:tls'
 
 export interface HttpServerInit {
   host: string
@@ -16,8 +18,19 @@ export interface HttpServerInit {
   status: (detailed: boolean) => unknown
   /** Bearer token that lets a caller see peer IDs in /status. @default none (nobody) */
   statusToken?: string
+  /** HTTPS with this certificate (e.g. from TlsFiles, which replaces it on reload). @default plain HTTP */
+  tls?: { options: { cert: string, key: string }, serve: (server: { setSecureContext: (options: SecureContextOptions) => void }) => void }
   /** Whether `GET /healthz` reports healthy. */
   healthy: () => boolean
+  /** More JSON endpoints (e.g. the dashboard's), answered before the page. @default none */
+  routes?: HttpRoute[]
+}
+
+/** A JSON endpoint at one exact path, for GET and HEAD. */
+export interface HttpRoute {
+  path: string
+  /** The body; `operator` when the caller sent the status token, `query` the URL's parameters. */
+  json: (request: { operator: boolean, query: URLSearchParams }) => unknown
 }
 
 export interface HttpServer {
@@ -40,13 +53,15 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
     return cached.body
   }
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     try {
       route(req, res)
     } catch (err: any) {
       sendJson(res, 500, { error: 'internal error' })
     }
-  })
+  }
+  const server: Server = init.tls != null ? createHttpsServer({ ...init.tls.options }, handle) : createServer(handle)
+  if (init.tls != null) init.tls.serve(server as import('node:https').Server)
 
   function route (req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]
@@ -65,6 +80,12 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
     if (path === '/healthz') {
       const ok = init.healthy()
       sendJson(res, ok ? 200 : 503, { ok })
+      return
+    }
+    const extra = init.routes?.find(r => r.path === path)
+    if (extra != null) {
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '')
+      sendJson(res, 200, extra.json({ operator: hasToken(req, init.statusToken), query }), false)
       return
     }
     if (serveStatic == null) {
@@ -87,7 +108,7 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
   return {
     server,
     port,
-    url: `http://${shownHost}:${port}/`,
+    url: `${init.tls != null ? 'https' : 'http'}://${shownHost}:${port}/`,
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>(resolve => { server.close(() => { resolve() }) })
@@ -104,8 +125,9 @@ function hasToken (req: IncomingMessage, token: string | undefined): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-function sendJson (res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body, null, 2)
+/** `pretty` for people reading /status; routes send long arrays, compact. */
+function sendJson (res: ServerResponse, code: number, body: unknown, pretty = true): void {
+  const text = pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body)
   res.writeHead(code, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' })
   res.end(text)
 }

@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import pretty from 'pino-pretty'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
+import type { RelayStorage } from '../storage/relay-storage.ts'
 import type { Logger } from 'pino'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -30,7 +31,8 @@ export function createRelayLog (init: RelayLogInit = {}): Logger {
 
 /**
  * Logs what an operator asks about: sessions opened and closed (with why),
- * handshakes refused, bans. Returns the function that stops it.
+ * handshakes refused, bans, storage operations, and failures no peer caused.
+ * Returns the function that stops it.
  */
 export function logRelayEvents (node: RelayNode, log: Logger): () => void {
   const sessions = node.services.sessions
@@ -38,7 +40,7 @@ export function logRelayEvents (node: RelayNode, log: Logger): () => void {
   const { signal } = controller
   sessions.addEventListener('session:open', (evt) => {
     const s = evt.detail
-    log.info({ event: 'session-open', peer: s.remotePeer, roles: s.remoteHello.roles, kind: s.kind, difficulty: s.difficulty, address: s.connection.remoteAddr.toString() }, 'session opened')
+    log.info({ event: 'session-open', peer: s.remotePeer, roles: s.remoteHello.roles, kind: s.kind, difficulty: s.difficulty, ...(s.solveMs != null ? { solveMs: Math.round(s.solveMs) } : {}), address: s.connection.remoteAddr.toString() }, 'session opened')
   }, { signal })
   sessions.addEventListener('session:close', (evt) => {
     const { peer, reason, remote, message } = evt.detail
@@ -52,5 +54,39 @@ export function logRelayEvents (node: RelayNode, log: Logger): () => void {
     const { peer, reason, until } = evt.detail
     log.warn({ event: 'ban', peer, reason, until: new Date(until).toISOString() }, 'peer banned')
   }, { signal })
+  node.addEventListener('transport:close', (evt) => {
+    // listeners close as the node stops; one closing while it runs took a port away from peers
+    if (node.status !== 'started') return
+    log.error({ event: 'listener-closed', addresses: evt.detail.getAddrs().map(ma => ma.toString()) }, 'a listener closed while the relay runs')
+  }, { signal })
+  if (node.services.storage != null) logStorageEvents(node.services.storage, log, signal)
   return () => { controller.abort() }
+}
+
+/** Storage operations at info, refusals for lack of room and replication trouble at warn, failures at error. */
+function logStorageEvents (storage: RelayStorage, log: Logger, signal: AbortSignal): void {
+  storage.addEventListener('storage:stored', (evt) => {
+    log.info({ event: 'storage-upload', ...evt.detail }, 'object stored')
+  }, { signal })
+  storage.addEventListener('storage:served', (evt) => {
+    log.info({ event: 'storage-download', ...evt.detail }, 'object served')
+  }, { signal })
+  storage.addEventListener('storage:deleted', (evt) => {
+    log.info({ event: 'storage-delete', ...evt.detail }, 'object deleted')
+  }, { signal })
+  storage.addEventListener('storage:expired', (evt) => {
+    log.info({ event: 'storage-expire', ...evt.detail }, 'expired objects and abandoned uploads removed')
+  }, { signal })
+  storage.addEventListener('storage:refused', (evt) => {
+    const { message, ...rest } = evt.detail
+    log.warn({ event: 'storage-refused', ...rest, detail: message }, 'upload refused for lack of room')
+  }, { signal })
+  storage.addEventListener('storage:replication-error', (evt) => {
+    const { error, ...rest } = evt.detail
+    log.warn({ event: 'replication-error', ...rest, error: error.message }, 'replication failed; retrying')
+  }, { signal })
+  storage.addEventListener('storage:error', (evt) => {
+    const { part, error } = evt.detail
+    log.error({ event: 'error', part: 'storage', op: part, error: error.message, name: error.name, stack: error.stack }, 'storage failure')
+  }, { signal })
 }

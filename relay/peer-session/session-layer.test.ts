@@ -92,6 +92,12 @@ describe('PeerSession handshake over real TCP', () => {
     // honest traffic is unaffected
     await honest.dial(b.getMultiaddrs())
     await honest.services.messaging.send(b.peerId, 'still serving')
+    // each side counts its handshakes by how they ended
+    expect(b.services.sessions.stats.handshakes.inbound).toMatchObject({ verified: 1, abandoned: 0 })
+    // the banned peer's second link may or may not get as far as a handshake before it is cut
+    expect(b.services.sessions.stats.handshakes.inbound.refused).toBeGreaterThanOrEqual(1)
+    expect(cheat.services.sessions.stats.handshakes.outbound).toMatchObject({ verified: 0, refused: 1 })
+    expect(honest.services.sessions.list().find(s => s.remotePeer === b.peerId.toString())?.solveMs).toBeGreaterThanOrEqual(0)
   })
 
   it('refuses a solution to a foreign challenge', async () => {
@@ -168,6 +174,23 @@ describe('PeerSession handshake over real TCP', () => {
     const refused = next(second, 'session:refused')
     await second.dial(b.getMultiaddrs()).catch(() => {})
     expect(await refused).toMatchObject({ reason: 'TooManyPeers', remote: true })
+  })
+
+  it('takes a new peer limit while running (a relay\'s SIGHUP): the next handshake gets the room, nobody is dropped', async () => {
+    const b = await node({ maxSessions: 1 })
+    const [first, second, third] = [await node(), await node(), await node()]
+    await first.dial(b.getMultiaddrs())
+    await expect.poll(() => b.services.sessions.list().length).toBe(1)
+    b.services.sessions.setLimits({ maxSessions: 2, difficulty: { base: 5, max: 7 } })
+    await second.dial(b.getMultiaddrs())
+    await expect.poll(() => b.services.sessions.list().length).toBe(2)
+    expect(b.services.sessions.stats.difficulty).toBeGreaterThanOrEqual(5)
+    // lowered below what is held: the held stay, the next is refused
+    b.services.sessions.setLimits({ maxSessions: 1 })
+    const refused = next(third, 'session:refused')
+    await third.dial(b.getMultiaddrs()).catch(() => {})
+    expect(await refused).toMatchObject({ reason: 'TooManyPeers', remote: true })
+    expect(b.services.sessions.list().length).toBe(2)
   })
 
   it('rate-limits a chatty peer per protocol', async () => {

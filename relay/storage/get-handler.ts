@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { encodeControl, encodeData, ObjectUnavailableError, StorageProtocolError, validateObjectPath } from '../../shared/storage/index.ts'
 import { authorizeRead, findObject } from './handler-context.ts'
 import { objectInfo } from './object-meta.ts'
+import { shortDrive } from './storage-events.ts'
 import type { HandlerContext } from './handler-context.ts'
 import type { StoredObject } from './object-store.ts'
 import type { BlobId, Hyperblobs } from 'hyperdrive'
@@ -53,6 +54,7 @@ export async function handleGet (ctx: HandlerContext, req: GetRequest, fs: Frame
   }
   if (offset !== obj.meta.size) throw new ObjectUnavailableError(`Read ${offset} of ${obj.meta.size} bytes from the drive`)
   ctx.counters.downloads++
+  ctx.emit('storage:served', { peer: conn.remotePeer.toString(), drive: shortDrive(obj.handle.key), path: obj.path, size: obj.meta.size, owner: obj.meta.owner, offset: req.offset, bytes: offset - req.offset })
 }
 
 /**

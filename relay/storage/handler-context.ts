@@ -2,6 +2,7 @@ import { AccessDeniedError, ObjectNotFoundError, verifyToken } from '../../share
 import type { ObjectStore, DriveHandle, StoredObject } from './object-store.ts'
 import type { PendingUploads } from './pending-uploads.ts'
 import type { StorageCounters } from './storage-counters.ts'
+import type { StorageEmit } from './storage-events.ts'
 import type { Connection, Logger } from '@libp2p/interface'
 
 /** What the protocol handlers share. */
@@ -9,6 +10,8 @@ export interface HandlerContext {
   store: ObjectStore
   pending: PendingUploads
   log: Logger
+  /** The storage's events, for the relay's log. */
+  emit: StorageEmit
   counters: StorageCounters
   /** Longest (and default) object lifetime, seconds. */
   maxTtl: number

@@ -17,6 +17,8 @@ export interface ReplicationFigures {
  * their bytes cleared here too.
  */
 export class MirrorSync {
+  /** Live objects listed in the drive, as far as its metadata is here, whose bytes this relay lacks. */
+  readonly behind = { objects: 0, bytes: 0 }
   private running?: Promise<void>
   private again = false
   private stopped = false
@@ -28,8 +30,14 @@ export class MirrorSync {
     private readonly store: ObjectStore,
     private readonly handle: DriveHandle,
     private readonly figures: ReplicationFigures,
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly onError?: (err: Error) => void
   ) {}
+
+  /** The relay the drive comes from. */
+  get origin (): string | undefined {
+    return this.handle.origin
+  }
 
   start (): void {
     const core = this.handle.drive.core
@@ -53,7 +61,11 @@ export class MirrorSync {
       return
     }
     this.running = this.sync()
-      .catch((err: any) => { this.log('sync of drive %s failed - %e', this.handle.key.slice(0, 12), err) })
+      .catch((err: any) => {
+        if (this.stopped) return
+        this.log('sync of drive %s failed - %e', this.handle.key.slice(0, 12), err)
+        this.onError?.(err)
+      })
       .finally(() => {
         this.running = undefined
         if (this.again) {
@@ -61,6 +73,11 @@ export class MirrorSync {
           this.schedule()
         }
       })
+  }
+
+  private caughtUp (obj: StoredObject): void {
+    this.behind.objects = Math.max(0, this.behind.objects - 1)
+    this.behind.bytes = Math.max(0, this.behind.bytes - obj.meta.size)
   }
 
   private async sync (): Promise<void> {
@@ -73,9 +90,17 @@ export class MirrorSync {
       if (entry.value.blob == null || !isObjectMeta(meta) || meta.expiresAt <= Date.now()) continue
       wanted.push({ handle: this.handle, path: entry.key.slice(1), meta, blob: entry.value.blob })
     }
-    for (const obj of wanted) {
+    const missing: StoredObject[] = []
+    for (const obj of wanted) if (!await this.store.isLocal(obj)) missing.push(obj)
+    this.behind.objects = missing.length
+    this.behind.bytes = missing.reduce((sum, obj) => sum + obj.meta.size, 0)
+    for (const obj of missing) {
       if (this.stopped) return
-      if (await this.store.isLocal(obj)) continue
+      // a download served meanwhile may have fetched it already
+      if (await this.store.isLocal(obj)) {
+        this.caughtUp(obj)
+        continue
+      }
       if (this.store.free < obj.meta.size) {
         this.log('no room to replicate %s (%d bytes)', obj.path, obj.meta.size)
         continue
@@ -87,6 +112,7 @@ export class MirrorSync {
       this.figures.objects++
       this.figures.bytes += obj.meta.size
       this.store.replicatedBytes += obj.meta.size
+      this.caughtUp(obj)
       this.figures.last = { path: obj.path, bytes: obj.meta.size, ms: Math.round(ms), MBps: Math.round(obj.meta.size / 1e3 / Math.max(ms, 1) * 10) / 10 }
       this.log('replicated %s/%s: %d bytes in %d ms', this.handle.key.slice(0, 12), obj.path, obj.meta.size, Math.round(ms))
     }

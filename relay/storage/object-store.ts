@@ -227,10 +227,11 @@ export class ObjectStore {
   /**
    * Drops expired objects: entries and bytes in our drives, bytes in
    * replicated ones (their entries are the origin's to remove). Returns how
-   * many objects went.
+   * many objects went, and their bytes.
    */
-  async collect (now: number): Promise<number> {
+  async collect (now: number): Promise<{ objects: number, bytes: number }> {
     let removed = 0
+    let freed = 0
     let replicated = 0
     for (const handle of this.drives()) {
       // a replicated drive whose header never arrived has nothing to collect
@@ -248,13 +249,14 @@ export class ObjectStore {
           if (handle.owner != null) await this.remove(obj)
           else await (await handle.drive.getBlobs()).clear(obj.blob)
           removed++
+          freed += obj.meta.size
         } catch (err: any) {
           this.log('could not collect %s - %e', obj.path, err)
         }
       }
     }
     this.replicatedBytes = replicated
-    return removed
+    return { objects: removed, bytes: freed }
   }
 
   /** All of the object's bytes are on this relay's disk. */

@@ -3,6 +3,7 @@ import { AccessDeniedError, ChunkCorruptedError, ContentHashMismatchError, decod
 import { BlobAppender, blocksOf, relocate } from './blob-appender.ts'
 import { objectInfo } from './object-meta.ts'
 import { received, uploadId } from './pending-uploads.ts'
+import { shortDrive } from './storage-events.ts'
 import type { BlobExtent } from './blob-appender.ts'
 import type { HandlerContext } from './handler-context.ts'
 import type { ObjectMeta } from './object-meta.ts'
@@ -39,6 +40,7 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
   const existing = await ctx.store.get(handle, path)
   if (existing != null && existing.meta.expiresAt > Date.now()) {
     if (existing.meta.sha256 === req.sha256 && existing.meta.size === req.size) {
+      ctx.emit('storage:stored', { peer: requester, drive: shortDrive(handle.key), path, size: existing.meta.size, owner, deduplicated: true })
       await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, existing.meta, relays), deduplicated: true }), { signal })
       return
     }
@@ -88,6 +90,7 @@ export async function handlePut (ctx: HandlerContext, req: PutRequest, fs: Frame
     if (received(upload) === 0 && ctx.pending.get(upload.record.id) === upload) await ctx.pending.discard(upload.record.id)
     done.resolve()
   }
+  ctx.emit('storage:stored', { peer: requester, drive: shortDrive(handle.key), path, size: stored.meta.size, owner, deduplicated: stored.deduplicated })
   await fs.write(encodeControl({ v: 1, type: 'stored', object: objectInfo(handle.key, path, stored.meta, relays), deduplicated: stored.deduplicated }), { signal })
 }
 
@@ -235,7 +238,10 @@ async function receive (ctx: HandlerContext, upload: PendingUpload, handle: Driv
     await appender?.settle().catch(() => {})
     if (!committed && ctx.pending.get(record.id) === upload) {
       record.holding = false
-      await ctx.pending.save(upload).catch((err: any) => { ctx.log('saving upload %s failed - %e', record.id, err) })
+      await ctx.pending.save(upload).catch((err: any) => {
+        ctx.log('saving upload %s failed - %e', record.id, err)
+        ctx.emit('storage:error', { part: 'upload-record', error: err })
+      })
     }
     release()
     // counted once the upload's record says what it holds
@@ -267,6 +273,7 @@ async function resumeExtent (ctx: HandlerContext, core: Hypercore, record: Pendi
   } catch (err: any) {
     if (signal.aborted) throw err
     ctx.log.error('upload %s starts again: the bytes it held cannot be read - %e', record.id, err)
+    ctx.emit('storage:error', { part: 'upload-resume', error: err })
     await core.clear(extent.blockOffset, extent.blockOffset + extent.blockLength).catch(() => {})
     record.blob = undefined
     return fresh()

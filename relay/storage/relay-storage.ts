@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AccessDeniedError, decodeControl, decodeFrame, DEFAULT_CHUNK_SIZE, encodeControl, errorToWire, FrameStream, MAX_FRAME, StorageProtocolError, validateObjectPath, validateRequest } from '../../shared/storage/index.ts'
+import { TypedEventEmitter } from 'main-event'
+import { AccessDeniedError, decodeControl, decodeFrame, DEFAULT_CHUNK_SIZE, encodeControl, errorToWire, FrameStream, MAX_FRAME, StorageProtocolError, StorageQuotaExceededError, TooManyUploadsError, validateObjectPath, validateRequest } from '../../shared/storage/index.ts'
 import { STORAGE_PROTOCOL, STORAGE_REPLICATION_PROTOCOL } from '../../shared/wire/index.ts'
-import { InternalError, InvalidMessageError, ShuttingDownError } from '../../shared/errors.ts'
+import { GolemClayError, InternalError, InvalidMessageError, ShuttingDownError } from '../../shared/errors.ts'
 import { handleGet, handleStat } from './get-handler.ts'
 import { findObject } from './handler-context.ts'
 import { pickHolderAddrs } from './holder-addrs.ts'
@@ -12,7 +13,9 @@ import { PendingUploads } from './pending-uploads.ts'
 import { handlePut } from './put-handler.ts'
 import { Replication } from './replication.ts'
 import { StorageCounters } from './storage-counters.ts'
+import { shortDrive } from './storage-events.ts'
 import type { HandlerContext } from './handler-context.ts'
+import type { RelayStorageEvents, StorageEmit } from './storage-events.ts'
 import type { DriveHandle } from './object-store.ts'
 import type { StorageRefusal } from './storage-counters.ts'
 import type { ReplicationFigures } from './mirror-sync.ts'
@@ -79,7 +82,17 @@ export interface StorageStatus {
   bytesIn: number
   bytesOut: number
   refusals: Record<StorageRefusal, number>
-  replication: { replicateFrom: Array<{ relay: string, linked: boolean, drives: number }>, replicas: string[], replicated: ReplicationFigures }
+  replication: { replicateFrom: Array<{ relay: string, linked: boolean, drives: number, behind: { objects: number, bytes: number } }>, replicas: string[], replicated: ReplicationFigures }
+}
+
+/** Errors a peer's stream ends with in the normal course: it left, reset, timed out, or we stopped. */
+const STREAM_ENDINGS = new Set(['AbortError', 'TimeoutError', 'StreamResetError', 'StreamStateError', 'StreamAbortedError', 'StreamBufferError', 'StreamClosedError', 'ConnectionClosedError', 'ConnectionClosingError', 'MuxerClosedError', 'UnexpectedEOFError', 'LimitedConnectionError'])
+
+/** A failure no peer caused (the disk, the store, a bug), as opposed to a refusal or a peer leaving. */
+function isUnexpected (err: any): boolean {
+  if (err instanceof InternalError) return true
+  if (err instanceof GolemClayError) return false
+  return !STREAM_ENDINGS.has(err?.name)
 }
 
 /**
@@ -88,7 +101,7 @@ export interface StorageStatus {
  * PeerSession like every Golem Clay protocol), replication to and from other
  * relays, quotas, and expiry.
  */
-export class RelayStorage implements Startable {
+export class RelayStorage extends TypedEventEmitter<RelayStorageEvents> implements Startable {
   readonly counters = new StorageCounters()
   private readonly components: RelayStorageComponents
   private readonly log: Logger
@@ -102,7 +115,10 @@ export class RelayStorage implements Startable {
   private collecting?: Promise<void>
   private readonly active = new Set<Stream>()
 
+  private readonly emit: StorageEmit = (type, detail) => { this.safeDispatchEvent(type, { detail }) }
+
   constructor (components: RelayStorageComponents, init: RelayStorageInit) {
+    super()
     this.components = components
     this.log = components.logger.forComponent('golem-clay:storage-relay')
     this.init = {
@@ -130,12 +146,14 @@ export class RelayStorage implements Startable {
       isVerifiedRelay: (peer) => components.keeper.isVerifiedRelay(peer),
       sessions: components.sessions,
       selfAddrs: () => components.addressManager.getAddresses().map(ma => ma.toString()),
-      log: components.logger.forComponent('golem-clay:storage-replication')
+      log: components.logger.forComponent('golem-clay:storage-replication'),
+      onError: (relay, error, drive) => { this.emit('storage:replication-error', { relay, ...(drive != null ? { drive: shortDrive(drive) } : {}), error }) }
     })
     this.ctx = {
       store: this.store,
       pending: this.pending,
       log: this.log,
+      emit: this.emit,
       counters: this.counters,
       maxTtl: this.init.maxTtl,
       chunkSize: this.init.chunkSize,
@@ -204,10 +222,16 @@ export class RelayStorage implements Startable {
   async collect (now = Date.now()): Promise<void> {
     if (this.collecting != null) return await this.collecting
     this.collecting = (async () => {
-      const objects = await this.store.collect(now)
+      const { objects, bytes } = await this.store.collect(now)
       const uploads = await this.pending.expire(now)
-      if (objects + uploads > 0) this.log('collected %d expired objects and %d abandoned uploads', objects, uploads)
-    })().catch((err: any) => { this.log.error('garbage collection failed - %e', err) }).finally(() => { this.collecting = undefined })
+      if (objects + uploads > 0) {
+        this.log('collected %d expired objects and %d abandoned uploads', objects, uploads)
+        this.emit('storage:expired', { objects, bytes, uploads })
+      }
+    })().catch((err: any) => {
+      this.log.error('garbage collection failed - %e', err)
+      this.emit('storage:error', { part: 'gc', error: err })
+    }).finally(() => { this.collecting = undefined })
     await this.collecting
   }
 
@@ -225,12 +249,13 @@ export class RelayStorage implements Startable {
     const signal = this.controller.signal
     const fs = new FrameStream(stream, { maxFrameLength: MAX_FRAME })
     this.active.add(stream)
+    let req: StorageRequest | undefined
     try {
       const first = await fs.read({ signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })
       if (first == null) return
       const frame = decodeFrame(first)
       if (frame.kind !== 'control') throw new InvalidMessageError('A storage stream starts with a request')
-      const req = decodeControl(frame.bytes, validateRequest)
+      req = decodeControl(frame.bytes, validateRequest)
       await this.dispatch(req, fs, conn, signal)
       await stream.close({ signal: AbortSignal.timeout(10_000) }).catch(() => { stream.abort(new StorageProtocolError('close timed out')) })
     } catch (err: any) {
@@ -239,6 +264,11 @@ export class RelayStorage implements Startable {
         this.components.sessions.report(conn.remotePeer, err.name === 'MessageTooLargeError' ? 'oversized-frame' : 'bad-frame')
       }
       this.log('refused %s from %p - %s: %s', stream.protocol, conn.remotePeer, err?.name, err?.message)
+      if (req?.op === 'put' && (err instanceof StorageQuotaExceededError || err instanceof TooManyUploadsError)) {
+        this.emit('storage:refused', { peer: conn.remotePeer.toString(), reason: err instanceof TooManyUploadsError ? 'too-many-uploads' : 'quota', size: req.size, message: err.message })
+      } else if (!signal.aborted && isUnexpected(err)) {
+        this.emit('storage:error', { part: req?.op ?? 'stream', error: err instanceof Error ? err : new InternalError(String(err)) })
+      }
       try {
         await fs.write(encodeControl({ v: 1, type: 'error', error: errorToWire(err) }), { signal: AbortSignal.timeout(5_000) })
         await stream.close({ signal: AbortSignal.timeout(5_000) })
@@ -270,6 +300,7 @@ export class RelayStorage implements Startable {
           throw new AccessDeniedError('Only the uploader may delete an object, on the relay it uploaded to')
         }
         await this.store.remove(obj)
+        this.emit('storage:deleted', { peer: requester, drive: shortDrive(obj.handle.key), path: obj.path, size: obj.meta.size, owner: obj.meta.owner })
         await fs.write(encodeControl({ v: 1, type: 'deleted' }), { signal })
         return
       }

@@ -37,6 +37,8 @@ export interface ReplicationInit {
   /** Our own addresses, sent to the relays we copy. */
   selfAddrs: () => string[]
   log: Logger
+  /** Copying from `relay` failed (the link, or one drive's sync); it is retried. */
+  onError?: (relay: string, err: Error, drive?: string) => void
 }
 
 /**
@@ -76,7 +78,10 @@ export class Replication {
 
   afterStart (): void {
     for (const addr of this.init.replicateFrom) {
-      this.run(addr).catch((err: any) => { this.log.error('replication from %s stopped - %e', addr, err) })
+      this.run(addr).catch((err: any) => {
+        this.log.error('replication from %s stopped - %e', addr, err)
+        this.init.onError?.(addr, err)
+      })
     }
   }
 
@@ -98,12 +103,28 @@ export class Replication {
     return this.mirrors[relay]
   }
 
-  get status (): { replicateFrom: Array<{ relay: string, linked: boolean, drives: number }>, replicas: string[], replicated: ReplicationFigures } {
+  get status (): { replicateFrom: Array<{ relay: string, linked: boolean, drives: number, behind: { objects: number, bytes: number } }>, replicas: string[], replicated: ReplicationFigures } {
     return {
-      replicateFrom: Object.values(this.mirrors).map(m => ({ relay: m.relay, linked: this.linked.has(m.relay), drives: this.init.store.drives().filter(d => d.origin === m.relay).length })),
+      replicateFrom: Object.values(this.mirrors).map(m => ({ relay: m.relay, linked: this.linked.has(m.relay), drives: this.init.store.drives().filter(d => d.origin === m.relay).length, behind: this.behind(m.relay) })),
       replicas: this.replicaList().map(r => r.relay),
       replicated: { ...this.figures }
     }
+  }
+
+  /**
+   * What this relay knows it still lacks of `relay`'s storage: live objects
+   * its drives list, as far as their metadata has arrived here, whose bytes
+   * are not on our disk yet. Metadata not yet received is not counted: a
+   * replica cut off from its origin cannot know what it misses.
+   */
+  behind (relay: string): { objects: number, bytes: number } {
+    const total = { objects: 0, bytes: 0 }
+    for (const sync of this.syncs.values()) {
+      if (sync.origin !== relay) continue
+      total.objects += sync.behind.objects
+      total.bytes += sync.behind.bytes
+    }
+    return total
   }
 
   /**
@@ -160,6 +181,7 @@ export class Replication {
       } catch (err: any) {
         if (stopped.aborted) return
         this.log('replication from %s failed - %e', addr, err)
+        this.init.onError?.(relay, err)
       } finally {
         this.linked.delete(relay)
       }
@@ -203,7 +225,7 @@ export class Replication {
         catalog.seen++
         if (!isSha256Hex(item?.drive) || this.syncs.has(item.drive)) continue
         const handle = await this.init.store.mirrorDrive(item.drive, relay)
-        const sync = new MirrorSync(this.init.store, handle, this.figures, this.log)
+        const sync = new MirrorSync(this.init.store, handle, this.figures, this.log, (err) => { this.init.onError?.(relay, err, handle.key) })
         this.syncs.set(item.drive, sync)
         sync.start()
       }

@@ -57,6 +57,8 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
   /** Task headers seen on the network, newest last; `openTasks()` drops those past their deadline. */
   readonly seen = new Map<string, TaskHeader>()
   refusals = 0
+  /** Valid task headers gossip brought, repeats included: each one accepted is passed on to our mesh peers. */
+  headers = 0
   /** Who answers each kind of request (an own-property lookup: the kind comes from the wire). */
   private readonly handlers = new Map<RequestKind, RequestHandler>()
   /** Our outgoing market streams, kept open between requests. */
@@ -167,6 +169,7 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
     openGossip(evt.detail.data).then(item => {
       if (item.kind === 'task') {
         const header = item.opened.body
+        this.headers++
         if (!this.seen.has(header.id)) {
           this.seen.set(header.id, header)
           if (this.seen.size > MAX_SEEN) this.seen.delete(this.seen.keys().next().value as string)

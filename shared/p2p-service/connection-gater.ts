@@ -57,7 +57,8 @@ export function createConnectionGater (init: GaterInit = {}): ConnectionGater {
 
 /** Counts inbound connections per address from accept to upgrade (or close). */
 function pendingCounter (init: InboundGuardInit): { open: (maConn: MultiaddrConnection) => boolean, upgraded: (maConn: MultiaddrConnection) => void } {
-  const max = init.maxPendingPerAddress ?? 8
+  // read on each connection: a relay's operator may change it while running
+  const max = (): number => init.maxPendingPerAddress ?? 8
   const counts = new Map<string, number>()
   const held = new WeakMap<MultiaddrConnection, string>()
   const release = (maConn: MultiaddrConnection): void => {
@@ -77,7 +78,7 @@ function pendingCounter (init: InboundGuardInit): { open: (maConn: MultiaddrConn
         return true
       }
       const n = counts.get(key) ?? 0
-      if (n >= max) {
+      if (n >= max()) {
         init.counters?.add('pending-connections')
         return true
       }

@@ -29,8 +29,8 @@ const MAX_COUNTED = 100_000
  * asked on every handshake.
  */
 export class AdaptiveDifficulty {
-  readonly base: number
-  readonly max: number
+  base: number
+  max: number
   private readonly normalRate: number
   private readonly window: number
   private readonly maxPerAddress: number
@@ -67,6 +67,13 @@ export class AdaptiveDifficulty {
       this.perSource.set(source, n + 1)
     }
     this.counted.push([now, source ?? ''])
+  }
+
+  /** A new base and cap, for the next price asked. */
+  setRange (range: { base: number, max: number }): void {
+    if (!Number.isInteger(range.base) || range.base < 0 || range.max > 64) throw new RangeError('difficulty must be an integer in 0..64')
+    this.base = range.base
+    this.max = Math.max(range.max, range.base)
   }
 
   /** Fraction of capacity in use (sessions / max sessions), 0..1. */

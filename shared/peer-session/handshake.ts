@@ -42,6 +42,12 @@ export interface HandshakeResult {
   lp: LengthPrefixedStream<Stream>
   remoteHello: HelloFrame
   difficulty: number
+  /**
+   * How long the proof of work took, in ms: for the listener, from sending
+   * the challenge to holding a valid proof (the dialer's solve plus a round
+   * trip, what a relay can see); for the dialer, its own search.
+   */
+  solveMs: number
 }
 
 function hello (self: PeerId, remote: PeerId, info: LocalNodeInfo, load?: number): HelloFrame {
@@ -140,6 +146,7 @@ export async function dialerHandshake (init: DialerHandshakeInit): Promise<Hands
   const verdictFrame = readFrame(lp, signal)
   verdictFrame.then(() => { searching.abort(new HandshakeError('Timeout', undefined, 'the listener answered before our solution')) }, (err) => { searching.abort(err) })
   let solution
+  const solveStarted = performance.now()
   try {
     solution = await init.solver.solve(challenge, challengeFrame.difficulty, { signal: AbortSignal.any([signal, searching.signal]), onProgress: init.onProgress })
   } catch (err) {
@@ -150,6 +157,7 @@ export async function dialerHandshake (init: DialerHandshakeInit): Promise<Hands
     throw new HandshakeError('BadProtocol', 'bad-frame', `expected nothing before our solution, got ${early.frame.type}`)
   }
   const { nonce } = solution
+  const solveMs = performance.now() - solveStarted
   // a lucky solve may finish before the first progress report: report the totals
   if (solution.hashes != null && solution.ms != null && solution.ms > 0) {
     const rate = solution.hashes / (solution.ms / 1000)
@@ -159,7 +167,7 @@ export async function dialerHandshake (init: DialerHandshakeInit): Promise<Hands
   const verdict = (await verdictFrame).frame
   if (verdict.type === 'disconnect') throw new HandshakeError(verdict.reason, undefined, `peer refused: ${DISCONNECT_TEXT[verdict.reason]}${verdict.message != null ? ` (${verdict.message})` : ''}`, true)
   if (verdict.type !== 'welcome') throw new HandshakeError('BadProtocol', 'bad-frame', `expected welcome, got ${verdict.type}`)
-  return { lp, remoteHello, difficulty: challengeFrame.difficulty }
+  return { lp, remoteHello, difficulty: challengeFrame.difficulty, solveMs }
 }
 
 /**
@@ -229,6 +237,7 @@ export async function listenerHandshake (init: ListenerHandshakeInit): Promise<H
   const salt = crypto.getRandomValues(new Uint8Array(16))
   const expiresAt = Date.now() + ttl
   await lp.writeV([ownHello, encodeJson({ v: 1, type: 'challenge', salt: toHex(salt), difficulty, expiresAt }, MAX_SESSION_FRAME)], { signal })
+  const challengeSent = performance.now()
   // the dialer's time to solve is the challenge's life: nobody holds a slot longer
   const solutionBy = AbortSignal.any([signal, AbortSignal.timeout(ttl + SOLUTION_GRACE)])
   const answer = (await readFrame(lp, solutionBy, new HandshakeError('Timeout', 'expired-challenge', `no solution within ${ttl} ms`))).frame
@@ -240,6 +249,7 @@ export async function listenerHandshake (init: ListenerHandshakeInit): Promise<H
   if (!init.verify(challenge, fromHex(answer.nonce), difficulty)) {
     throw new HandshakeError('InvalidProof', 'invalid-proof', `nonce does not meet ${difficulty} bits`)
   }
+  const solveMs = performance.now() - challengeSent
   await lp.write(encodeJson({ v: 1, type: 'welcome' }, MAX_SESSION_FRAME), { signal })
-  return { lp, remoteHello, difficulty }
+  return { lp, remoteHello, difficulty, solveMs }
 }

@@ -6,16 +6,14 @@ import { SpentChallenges } from './spent-challenges.ts'
 import type { AddressKeys } from '../connection/index.ts'
 import type { AdaptiveDifficulty } from './adaptive-difficulty.ts'
 import type { BanList } from './ban-list.ts'
-import type { LocalNodeInfo } from './handshake.ts'
+import type { HandshakeResult, LocalNodeInfo } from './handshake.ts'
 import type { HandshakeTracker } from './handshake-tracker.ts'
 import type { PeerSession } from './peer-session.ts'
 import type { PendingHandshake } from './pending-handshakes.ts'
 import type { RefusalCounters } from './refusals.ts'
-import type { HelloFrame } from './session-codec.ts'
 import type { SessionGate } from './session-gate.ts'
 import type { SessionManagerInit } from './session-manager-init.ts'
 import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 
 /** What the listener side of the handshake needs from the session manager. */
 export interface InboundHandshakesContext {
@@ -37,9 +35,11 @@ export interface InboundHandshakesContext {
   load: () => number
   /** Verified sessions held now. */
   sessionCount: () => number
+  /** True once the node is saying goodbye to everyone (a relay's SIGTERM). */
+  draining: () => boolean
   hasOpenSession: (conn: Connection) => boolean
   addressOf: (conn: Connection) => string | undefined
-  register: (conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream>, remoteHello: HelloFrame, difficulty: number, dialer: boolean) => PeerSession
+  register: (conn: Connection, stream: Stream, result: HandshakeResult, dialer: boolean) => PeerSession
   fail: (conn: Connection, stream: Stream, err: unknown, address?: string) => Promise<void>
 }
 
@@ -65,6 +65,10 @@ export class InboundHandshakes {
   /** Inbound handshakes waiting for a Hello or a solution. */
   get size (): number {
     return this.table.size
+  }
+
+  setLimits (limits: { max?: number, maxPerAddress?: number }): void {
+    this.table.setLimits(limits)
   }
 
   async run (stream: Stream, conn: Connection): Promise<void> {
@@ -115,7 +119,7 @@ export class InboundHandshakes {
           spend: (salt, until) => this.spent.spend(salt, until),
           signal
         })
-        return ctx.register(conn, stream, result.lp, result.remoteHello, result.difficulty, false)
+        return ctx.register(conn, stream, result, false)
       } catch (err: any) {
         await ctx.fail(conn, stream, err, address)
         throw err
@@ -130,6 +134,7 @@ export class InboundHandshakes {
   private price (conn: Connection, entry: PendingHandshake): { difficulty: number, ttl: number, load: number } {
     const { ctx } = this
     const { init, difficulty: adaptive } = ctx
+    if (ctx.draining()) throw new HandshakeError('ShuttingDown', 'draining', 'this node is shutting down')
     if (ctx.sessionCount() >= (init.maxSessions ?? 256)) throw new HandshakeError('TooManyPeers', 'too-many-peers', 'no room for more peers')
     // only a dialer that got this far counts toward the price, and each network only so much
     adaptive.recordAttempt(ctx.addresses.wideKeyOf(conn.remoteAddr) ?? `peer:${entry.peer}`)

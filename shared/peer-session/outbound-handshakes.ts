@@ -1,13 +1,12 @@
 import { SESSION_PROTOCOL } from '../wire/index.ts'
 import { askHello, dialerHandshake, HandshakeError } from './handshake.ts'
 import type { HandshakeTracker } from './handshake-tracker.ts'
-import type { LocalNodeInfo, SolveProgress } from './handshake.ts'
+import type { HandshakeResult, LocalNodeInfo, SolveProgress } from './handshake.ts'
 import type { PeerSession } from './peer-session.ts'
 import type { HelloFrame } from './session-codec.ts'
 import type { SessionManagerInit } from './session-manager-init.ts'
 import type { AbortOptions, Connection, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** What the dialer side of the handshake needs from the session manager. */
@@ -22,7 +21,7 @@ export interface OutboundHandshakesContext {
   stopped: () => AbortSignal
   onChallenge: (peer: string, difficulty: number) => void
   onProgress: (peer: string, progress: SolveProgress) => void
-  register: (conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream>, remoteHello: HelloFrame, difficulty: number, dialer: boolean) => PeerSession
+  register: (conn: Connection, stream: Stream, result: HandshakeResult, dialer: boolean) => PeerSession
   fail: (conn: Connection, stream: Stream, err: unknown) => Promise<void>
 }
 
@@ -68,7 +67,7 @@ export class OutboundHandshakes {
           onChallenge: (difficulty) => { ctx.onChallenge(peer, difficulty) },
           onProgress: (progress) => { ctx.onProgress(peer, progress) }
         })
-        return ctx.register(conn, stream, result.lp, result.remoteHello, result.difficulty, true)
+        return ctx.register(conn, stream, result, true)
       } catch (err: any) {
         await ctx.fail(conn, stream, err)
         throw err

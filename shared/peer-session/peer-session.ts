@@ -25,6 +25,8 @@ export interface PeerSessionInit {
   dialer: boolean
   remoteHello: HelloFrame
   difficulty: number
+  /** How long the proof of work took, ms (see HandshakeResult.solveMs). */
+  solveMs?: number
   heartbeat?: HeartbeatInit
   log: Logger
   /** Our current load, 0..1, sent with heartbeats. */
@@ -54,6 +56,8 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
   readonly remoteHello: HelloFrame
   readonly dialer: boolean
   readonly difficulty: number
+  /** How long the proof of work took, ms: on the listener from challenge sent to valid proof, on the dialer its own search. */
+  readonly solveMs?: number
   readonly kind: ConnectionKind
   readonly establishedAt = Date.now()
   rtt?: number
@@ -79,6 +83,7 @@ export class PeerSession extends TypedEventEmitter<PeerSessionEvents> {
     this.remoteHello = init.remoteHello
     this.dialer = init.dialer
     this.difficulty = init.difficulty
+    if (init.solveMs != null) this.solveMs = init.solveMs
     this.kind = connectionKind(init.connection)
     this.stream = init.stream
     this.lp = init.lp

@@ -31,8 +31,8 @@ export type Admission = { admitted: true, evicted?: PendingHandshake } | { admit
  * reconnecting crowd after a restart is paced, not churned).
  */
 export class PendingHandshakes {
-  private readonly max: number
-  private readonly maxPerAddress: number
+  private max: number
+  private maxPerAddress: number
   private readonly helloGrace: number
   private readonly byGroup = new Map<string, PendingHandshake[]>()
   private count = 0
@@ -45,6 +45,12 @@ export class PendingHandshakes {
 
   get size (): number {
     return this.count
+  }
+
+  /** New caps for handshakes admitted from now on; those in progress finish. */
+  setLimits (limits: Pick<PendingHandshakesInit, 'max' | 'maxPerAddress'>): void {
+    this.max = Math.max(limits.max ?? this.max, 1)
+    this.maxPerAddress = Math.max(limits.maxPerAddress ?? this.maxPerAddress, 1)
   }
 
   countFor (address: string): number {

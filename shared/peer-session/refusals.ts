@@ -22,7 +22,8 @@ export const REFUSAL_KINDS = [
   'unverified-stream',
   'rate-limited',
   'banned',
-  'heartbeat-timeout'
+  'heartbeat-timeout',
+  'draining'
 ] as const
 
 export type RefusalKind = typeof REFUSAL_KINDS[number]

@@ -11,6 +11,14 @@ import type { SolveBudgetInit } from './solve-budget.ts'
 import type { ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
+/** What `SessionManager.setLimits` may change while running. */
+export interface SessionLimits {
+  maxSessions?: number
+  maxPendingHandshakes?: number
+  maxPendingHandshakesPerAddress?: number
+  difficulty?: { base: number, max: number }
+}
+
 export interface SessionManagerInit extends SessionGateInit {
   roles: NodeRole[]
   capabilities?: string[]
@@ -86,6 +94,16 @@ export interface SessionManagerEvents {
   'session:refused': CustomEvent<{ peer: string, reason: DisconnectReason, remote: boolean, message: string }>
 }
 
+/** Handshakes that came to an end, by how. */
+export interface HandshakeOutcomes {
+  /** A verified session. */
+  verified: number
+  /** A Disconnect, from us or from the peer: a wrong proof, no room, too slow… */
+  refused: number
+  /** No verdict: the stream or the connection went away mid-handshake. */
+  abandoned: number
+}
+
 export interface SessionStats {
   sessions: number
   pendingHandshakes: number
@@ -96,4 +114,6 @@ export interface SessionStats {
   refusals: Record<RefusalKind, number>
   bans: number
   addressBans: number
+  /** Handshakes ended since start: `inbound` are dialers paying our challenge, `outbound` our own. */
+  handshakes: { inbound: HandshakeOutcomes, outbound: HandshakeOutcomes }
 }

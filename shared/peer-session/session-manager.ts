@@ -18,16 +18,15 @@ import { refuseHandshake } from './refuse.ts'
 import { SessionGate } from './session-gate.ts'
 import { UnverifiedConnections } from './unverified-connections.ts'
 import type { DisconnectReason } from './disconnect.ts'
-import type { LocalNodeInfo } from './handshake.ts'
+import type { HandshakeResult, LocalNodeInfo } from './handshake.ts'
 import type { OpenedStream, OpenOptions, OpenTarget } from './open-stream.ts'
 import type { RefusalKind } from './refusals.ts'
 import type { HelloFrame } from './session-codec.ts'
-import type { SessionManagerComponents, SessionManagerEvents, SessionManagerInit, SessionStats } from './session-manager-init.ts'
+import type { SessionManagerComponents, SessionManagerEvents, SessionManagerInit, SessionLimits, SessionStats } from './session-manager-init.ts'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { LengthPrefixedStream } from '@libp2p/utils'
 
-export type { SessionClosed, SessionManagerComponents, SessionManagerEvents, SessionManagerInit, SessionStats } from './session-manager-init.ts'
+export type { HandshakeOutcomes, SessionClosed, SessionManagerComponents, SessionManagerEvents, SessionManagerInit, SessionLimits, SessionStats } from './session-manager-init.ts'
 
 /**
  * PeerSession registry: every connection must become a verified session
@@ -53,8 +52,14 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private readonly listener: InboundHandshakes
   private readonly dialer: OutboundHandshakes
   private readonly unverified: UnverifiedConnections
+  /** Set by drain(): new handshakes are refused. */
+  draining = false
   /** Peers whose goodbye is being applied to their other links. */
   private readonly leaving = new Set<string>()
+  private readonly handshakes: SessionStats['handshakes'] = {
+    inbound: { verified: 0, refused: 0, abandoned: 0 },
+    outbound: { verified: 0, refused: 0, abandoned: 0 }
+  }
 
   constructor (components: SessionManagerComponents, init: SessionManagerInit) {
     super()
@@ -88,7 +93,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       stopped: () => this.controller.signal,
       onChallenge: (peer, difficulty) => { this.safeDispatchEvent('session:challenge', { detail: { peer, difficulty } }) },
       onProgress: (peer, progress) => { this.safeDispatchEvent('session:progress', { detail: { peer, progress } }) },
-      register: (conn, stream, lp, hello, difficulty, dialer) => this.register(conn, stream, lp, hello, difficulty, dialer),
+      register: (conn, stream, result, dialer) => this.register(conn, stream, result, dialer),
       fail: async (conn, stream, err) => { await this.fail(conn, stream, err) }
     })
     this.listener = new InboundHandshakes({
@@ -106,9 +111,10 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       stopped: () => this.controller.signal,
       load: () => this.load,
       sessionCount: () => this.sessions.size,
+      draining: () => this.draining,
       hasOpenSession: (conn) => this.sessions.get(conn.id)?.open === true,
       addressOf: (conn) => this.addressOf(conn),
-      register: (conn, stream, lp, hello, difficulty, dialer) => this.register(conn, stream, lp, hello, difficulty, dialer),
+      register: (conn, stream, result, dialer) => this.register(conn, stream, result, dialer),
       fail: async (conn, stream, err, address) => { await this.fail(conn, stream, err, address) }
     })
   }
@@ -180,8 +186,21 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
       handshakeRate: Math.round(this.difficulty.rate * 100) / 100,
       refusals: this.counters.toJSON(),
       bans: this.banList.list().length,
-      addressBans: this.addressBans.list().length
+      addressBans: this.addressBans.list().length,
+      handshakes: { inbound: { ...this.handshakes.inbound }, outbound: { ...this.handshakes.outbound } }
     }
+  }
+
+  /**
+   * Limits an operator may change while the node runs (a relay's SIGHUP):
+   * they apply to what comes next; nobody already in is dropped.
+   */
+  setLimits (limits: SessionLimits): void {
+    if (limits.maxSessions != null) this.init.maxSessions = limits.maxSessions
+    if (limits.maxPendingHandshakes != null) this.init.maxPendingHandshakes = limits.maxPendingHandshakes
+    if (limits.maxPendingHandshakesPerAddress != null) this.init.maxPendingHandshakesPerAddress = limits.maxPendingHandshakesPerAddress
+    this.listener.setLimits({ max: limits.maxPendingHandshakes, maxPerAddress: limits.maxPendingHandshakesPerAddress })
+    if (limits.difficulty != null) this.difficulty.setRange(limits.difficulty)
   }
 
   /** Share of session capacity in use, 0..1, told to peers for relay choice. */
@@ -202,6 +221,12 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
    */
   goodbyeAll (reason: DisconnectReason): void {
     for (const session of this.list()) session.goodbye(reason)
+  }
+
+  /** Says ShuttingDown to every peer and refuses new handshakes from now on, so peers move elsewhere before the node stops. */
+  drain (): void {
+    this.draining = true
+    this.goodbyeAll('ShuttingDown')
   }
 
   forConnection (conn: Connection): PeerSession | undefined {
@@ -319,8 +344,10 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     }, this.init.handshakeTimeout ?? 10_000)
   }
 
-  private register (conn: Connection, stream: Stream, lp: LengthPrefixedStream<Stream>, remoteHello: HelloFrame, difficulty: number, dialer: boolean): PeerSession {
-    const session = new PeerSession({ connection: conn, stream, lp, dialer, remoteHello, difficulty, heartbeat: this.init.heartbeat, log: this.log, load: () => this.load })
+  private register (conn: Connection, stream: Stream, result: HandshakeResult, dialer: boolean): PeerSession {
+    const { lp, remoteHello, difficulty, solveMs } = result
+    const session = new PeerSession({ connection: conn, stream, lp, dialer, remoteHello, difficulty, solveMs, heartbeat: this.init.heartbeat, log: this.log, load: () => this.load })
+    this.handshakes[dialer ? 'outbound' : 'inbound'].verified++
     // a newer session of the same kind replaces the older one (a reconnect)
     for (const old of this.list()) {
       if (old.remotePeer === session.remotePeer && old.kind === session.kind && old.connection.id !== conn.id) {
@@ -357,6 +384,8 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private async fail (conn: Connection, stream: Stream, err: any, address?: string): Promise<void> {
     const peer = conn.remotePeer.toString()
     const inbound = conn.direction === 'inbound'
+    // a handshake cut short by our own stop is no outcome
+    if (!this.controller.signal.aborted) this.handshakes[inbound ? 'inbound' : 'outbound'][err instanceof HandshakeError ? 'refused' : 'abandoned']++
     if (!(err instanceof HandshakeError)) {
       stream.abort(err)
       if (inbound && !this.controller.signal.aborted) {
