@@ -2,7 +2,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { InvalidMultiaddrError } from '../errors.ts'
 import { relayRank } from '../peer-keeper/index.ts'
-import { Backoff, lastPeerId } from '../util/index.ts'
+import { Backoff, describeError, lastPeerId } from '../util/index.ts'
 import { planRelays } from './relay-choice.ts'
 import { measureRtt } from './rtt.ts'
 import type { PeerKeeper } from '../peer-keeper/index.ts'
@@ -346,14 +346,6 @@ export class RelayConnector extends TypedEventEmitter<RelayConnectorEvents> impl
     entry.status = next
     if (changed) this.safeDispatchEvent('relay:status', { detail: this.status })
   }
-}
-
-function describeError (err: any): string {
-  if (err?.name === 'AggregateError' && Array.isArray(err.errors) && err.errors.length > 0) {
-    return describeError(err.errors[0])
-  }
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timed out'
-  return err?.message ?? String(err)
 }
 
 export function relayConnector (init: RelayConnectorInit): (components: RelayConnectorComponents) => RelayConnector {

@@ -30,3 +30,20 @@ export function relayHost (addr: string): string {
   const parts = addr.split('/')
   return parts.length > 4 ? `${parts[2]}:${parts[4]}` : addr
 }
+
+/**
+ * A count with its noun: "1 relay", "3 relays", "0 tabs". One place for
+ * every plural on the page (pass the plural when adding "s" is wrong).
+ */
+export function plural (count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString('en')} ${count === 1 ? one : many}`
+}
+
+/** A duration for people: "850 ms", "1.2 s", "2 min 5 s". */
+export function formatMs (ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—'
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  const s = Math.round(ms / 1000)
+  return `${Math.floor(s / 60)} min${s % 60 > 0 ? ` ${s % 60} s` : ''}`
+}

@@ -17,11 +17,21 @@ export interface GraphLink {
   kind: ConnectionKind | 'reservation' | 'via-relay'
 }
 
+/** Who is there right now, as this tab can tell: linked to it, or listed by a relay it uses (this tab counts as one tab). */
+export interface LiveCount {
+  tabs: number
+  nodes: number
+  /** Relays this tab is connected to. */
+  relays: number
+}
+
 export interface NetworkGraph {
   nodes: GraphNode[]
   links: GraphLink[]
   routing: RoutingTableSummary
+  /** Seen within the last 2 minutes: a peer that left stays in it that long. */
   estimate: NetworkEstimate
+  live: LiveCount
 }
 
 const RECENT = 120_000
@@ -68,6 +78,26 @@ export function networkGraph (node: BrowserNode): NetworkGraph {
     nodes: [...nodes.values()],
     links,
     routing: routingTableSummary(node.services.dht),
-    estimate: estimateNetwork(keeper, 'tab', RECENT)
+    estimate: estimateNetwork(keeper, 'tab', RECENT),
+    live: liveCount(node, connected)
   }
+}
+
+/**
+ * Peers that are here now: relays drop a peer from their directory as soon
+ * as its session ends, and a link closes with it, so unlike the keeper's
+ * "seen lately" this never counts a tab that left.
+ */
+function liveCount (node: BrowserNode, connected: Map<string, ConnectionKind>): LiveCount {
+  const keeper = node.services.keeper
+  const roles = new Map<string, 'tab' | 'node'>()
+  for (const peer of node.services.directory.peers) roles.set(peer.id.toString(), peer.role)
+  let relays = 0
+  for (const id of connected.keys()) {
+    const kept = keeper.get(id)?.roles ?? []
+    if (kept.includes('relay')) relays++
+    else if (!roles.has(id) && (kept.includes('tab') || kept.includes('node'))) roles.set(id, kept.includes('tab') ? 'tab' : 'node')
+  }
+  const count = (role: 'tab' | 'node'): number => [...roles.values()].filter(r => r === role).length
+  return { tabs: count('tab') + 1, nodes: count('node'), relays }
 }

@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { connectionInfo, connectionKind } from '../../../shared/connection/index.ts'
-import { Backoff, delay } from '../../../shared/util/index.ts'
+import { Backoff, delay, describeError } from '../../../shared/util/index.ts'
 import { createBrowserNode } from './create-browser-node.ts'
 import { claimIdentity } from './identity-store.ts'
 import { idbKeeperStore } from './idb-keeper-store.ts'
@@ -8,6 +8,9 @@ import { networkGraph } from './network-graph.ts'
 import type { NetworkGraph } from './network-graph.ts'
 import { fetchServingRelay, readPageConfig } from './page-config.ts'
 import { createBrowserHashcashSolver } from '../hashcash/browser-solver.ts'
+import { HashRate } from './hash-rate.ts'
+import { persistedList } from './persisted-list.ts'
+import type { PersistedList } from './persisted-list.ts'
 import { DISCONNECT_TEXT } from '../../../shared/peer-session/index.ts'
 import type { HashcashSolver } from '../../../shared/hashcash/index.ts'
 import type { ConnectionInfo, ConnectionKind } from '../../../shared/connection/index.ts'
@@ -16,7 +19,7 @@ import type { DialOutcome } from '../../../shared/p2p-service/index.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/index.ts'
 import type { BrowserNode, BrowserNodeInit } from './create-browser-node.ts'
 import type { Lifetime } from '../lifetime.ts'
-import { NotStartedError, ShuttingDownError } from '../../../shared/errors.ts'
+import { InvalidConfigError, NotStartedError, ShuttingDownError } from '../../../shared/errors.ts'
 import type { StorageClientInit } from '../../../shared/storage/index.ts'
 
 /** 'stopped': the page ended its node (closing tab, or the debug API's stop). */
@@ -45,6 +48,8 @@ export interface ChatMessage {
   rtt?: number
   kind?: ConnectionKind
   error?: string
+  /** An incoming message the user has opened its conversation since. */
+  read?: boolean
 }
 
 /** Proof of work this tab is doing to open a session (usually with its relay). */
@@ -74,6 +79,10 @@ export interface LocateState {
   attempts: number
   nextAttemptAt?: number
   error?: string
+  /** Where the page asks for its relay's addresses. */
+  url?: string
+  /** That address came from `?status=` or the embedding site, so it may be the thing to fix. */
+  configured?: boolean
 }
 
 /** How long a finished proof of work stays on screen. */
@@ -82,6 +91,10 @@ const WORK_LINGER_MS = 1_500
 export const MAX_DIALS = 200
 /** How often the page's clock (countdowns) and its peer list refresh, ms. */
 const TICK_MS = 1_000
+/** Chat messages kept per identity across reloads, newest last. */
+export const MAX_MESSAGES = 500
+/** Session endings that are part of normal life, not something going wrong. */
+const ROUTINE_ENDINGS = new Set(['ShuttingDown', 'ConnectionLost', 'DuplicatePeer'])
 
 const KIND_RANK: Record<ConnectionKind, number> = { webrtc: 0, tcp: 1, websocket: 2, relayed: 3, other: 4 }
 
@@ -101,6 +114,8 @@ export class NodeState {
   peerId = $state<string>()
   identityCreated = $state(false)
   failure = $state<string>()
+  /** What the visitor can do about the failure, when we know. */
+  failureHint = $state<string>()
   locate = $state<LocateState>({ attempts: 0 })
   relays = $state<RelayStatus[]>([])
   peers = $state<PeerView[]>([])
@@ -117,6 +132,8 @@ export class NodeState {
   node?: BrowserNode
   private wakeLocate?: () => void
   private relayIds = new Set<string>()
+  private history?: PersistedList<ChatMessage>
+  private readonly hashRate = new HashRate()
   private readonly life: Lifetime
   private stopping?: Promise<void>
 
@@ -139,11 +156,15 @@ export class NodeState {
       this.refresh()
     })
     try {
-      const config = readPageConfig()
+      // the identity comes first, so even a page whose config is wrong shows whose it is
       const identity = await claimIdentity()
       this.alive()
       this.peerId = identity.privateKey.publicKey.toString()
       this.identityCreated = identity.created
+      await this.restoreMessages(this.peerId)
+      this.alive()
+      const config = readPageConfig()
+      this.locate = { ...this.locate, url: config.statusUrl, configured: config.statusConfigured }
       this.phase = 'locating'
       const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
       this.alive()
@@ -168,9 +189,10 @@ export class NodeState {
       this.alive()
       this.phase = 'running'
       return node
-    } catch (err: any) {
+    } catch (err: unknown) {
       if (this.life.ended) return undefined
-      this.failure = err.message ?? String(err)
+      this.failure = describeError(err)
+      if (err instanceof InvalidConfigError) this.failureHint = 'Check ?relay= and ?status= in the address bar (or remove them to use the relay that served this page), then reload.'
       this.phase = 'failed'
       return undefined
     }
@@ -212,18 +234,55 @@ export class NodeState {
     const message: ChatMessage = { id: crypto.randomUUID(), peer, direction: 'out', text, at: Date.now(), status: 'sending' }
     this.messages.push(message)
     const entry = this.messages[this.messages.length - 1] as ChatMessage
+    this.keepMessages()
     try {
       if (node == null) throw new NotStartedError('The node is not running yet')
       // an offline peer gets it when it comes back (MsgQueue store-and-forward)
-      const result = await node.services.messaging.send(peerIdFromString(peer), text, { onQueued: () => { entry.status = 'queued' } })
+      const result = await node.services.messaging.send(peerIdFromString(peer), text, {
+        onQueued: () => {
+          entry.status = 'queued'
+          this.keepMessages()
+        }
+      })
       entry.status = 'delivered'
       entry.rtt = result.rtt
       entry.kind = result.kind
-    } catch (err: any) {
+    } catch (err: unknown) {
       entry.status = 'failed'
       entry.error = describe(err)
     }
+    this.keepMessages()
     return { ...entry }
+  }
+
+  /** The user opened the conversation with `peer`: its messages are no longer unread. */
+  markRead (peer: string): void {
+    let changed = false
+    for (const m of this.messages) {
+      if (m.peer === peer && m.direction === 'in' && m.read !== true) {
+        m.read = true
+        changed = true
+      }
+    }
+    if (changed) this.keepMessages()
+  }
+
+  /** Loads this identity's chat history: a reload loses no conversation, even with a peer that has left. */
+  private async restoreMessages (owner: string): Promise<void> {
+    this.history = persistedList<ChatMessage>({ name: 'messages', owner, max: MAX_MESSAGES })
+    const kept = await this.history.load()
+    const present = new Set(this.messages.map(m => m.id))
+    // what was on its way died with the old page (the outbound queue lives in memory)
+    const restored = kept.filter(m => !present.has(m.id)).map(m => m.status === 'sending' || m.status === 'queued'
+      ? { ...m, status: 'failed' as const, error: 'the page was closed before it was delivered' }
+      : m)
+    this.messages = [...restored, ...this.messages]
+  }
+
+  /** Saves the chat history (plain data: a $state proxy does not survive structured clone). */
+  private keepMessages (): void {
+    if (this.messages.length > MAX_MESSAGES) this.messages.splice(0, this.messages.length - MAX_MESSAGES)
+    void this.history?.save($state.snapshot(this.messages))
   }
 
   connections (): ConnectionInfo[] {
@@ -255,12 +314,12 @@ export class NodeState {
       this.alive()
       try {
         const addr = await fetchServingRelay(statusUrl, AbortSignal.any([this.life.signal, AbortSignal.timeout(10_000)]))
-        this.locate = { attempts: this.locate.attempts + 1 }
+        this.locate = { ...this.locate, attempts: this.locate.attempts + 1, error: undefined, nextAttemptAt: undefined }
         return addr
-      } catch (err: any) {
+      } catch (err: unknown) {
         this.alive()
         const wait = backoff.next()
-        this.locate = { attempts: this.locate.attempts + 1, error: err.message, nextAttemptAt: Date.now() + wait }
+        this.locate = { ...this.locate, attempts: this.locate.attempts + 1, error: describeError(err), nextAttemptAt: Date.now() + wait }
         // "Retry now" or the page stopping ends the wait
         const woken = new AbortController()
         this.wakeLocate = () => { woken.abort() }
@@ -291,18 +350,37 @@ export class NodeState {
     node.addEventListener('peer:identify', refresh, { signal })
     node.services.messaging.addEventListener('message', (evt) => {
       const m = evt.detail
+      // a restored history may hold it already (a sender retries until it hears our ack)
+      if (this.messages.some(x => x.id === m.id && x.direction === 'in')) return
       this.messages.push({ id: m.id, peer: m.from, direction: 'in', text: m.text, at: m.receivedAt, status: 'received', kind: m.kind })
+      this.keepMessages()
+      this.refresh()
     }, { signal })
     const sessions = node.services.sessions
     sessions.addEventListener('session:challenge', (evt) => {
-      this.asked = { ...this.asked, [evt.detail.peer]: evt.detail.difficulty }
-      this.work = { peer: evt.detail.peer, difficulty: evt.detail.difficulty, hashes: 0, rate: 0, expectedMs: 0, elapsedMs: 0, done: false, visible: true }
+      const { peer, difficulty } = evt.detail
+      this.asked = { ...this.asked, [peer]: difficulty }
+      this.hashRate.begin()
+      // known from earlier solves (kept across reloads), so the first estimate is already sound
+      this.work = { peer, difficulty, hashes: 0, rate: this.hashRate.rate, expectedMs: this.hashRate.expectedMs(difficulty), elapsedMs: 0, done: false, visible: true }
     }, { signal })
     sessions.addEventListener('session:progress', (evt) => {
-      if (this.work?.peer === evt.detail.peer) this.work = { ...this.work, ...evt.detail.progress }
+      const work = this.work
+      if (work?.peer !== evt.detail.peer) return
+      const progress = evt.detail.progress
+      if (work.done) {
+        // the final report: the solve's own totals
+        this.work = { ...work, ...progress }
+        return
+      }
+      this.hashRate.sample(progress)
+      // a solve too quick for a window to measure still has its own average to show
+      const rate = this.hashRate.rate > 0 ? this.hashRate.rate : progress.rate
+      this.work = { ...work, hashes: progress.hashes, elapsedMs: progress.elapsedMs, rate, expectedMs: this.hashRate.expectedMs(work.difficulty) }
     }, { signal })
     sessions.addEventListener('session:open', (evt) => {
       if (this.work?.peer === evt.detail.remotePeer && !this.work.done) {
+        this.hashRate.end()
         this.work = { ...this.work, done: true }
         const finished = this.work
         this.life.after(WORK_LINGER_MS, () => { if (this.work === finished) this.work = { ...finished, visible: false } })
@@ -320,7 +398,7 @@ export class NodeState {
       const stillLinked = node.getConnections().some(c => c.remotePeer.toString() === peer && c.status === 'open')
       if (reason !== 'ConnectionLost' || (!this.relayIds.has(peer) && !stillLinked)) {
         const why = `${DISCONNECT_TEXT[reason]}${message != null ? ` (${message})` : ''}`
-        this.notify(peer, reason === 'ShuttingDown' || reason === 'ConnectionLost' ? 'info' : 'warn', remote ? `ended the session: ${why}` : `session ended: ${why}`)
+        this.notify(peer, ROUTINE_ENDINGS.has(reason) ? 'info' : 'warn', remote ? `ended the session: ${why}` : `session ended: ${why}`)
       }
       this.refresh()
     }, { signal })
@@ -355,14 +433,24 @@ export class NodeState {
       }
       views.set(id, view)
     }
-    this.peers = [...views.values()].sort((a, b) => Number(b.kind != null) - Number(a.kind != null) || a.id.localeCompare(b.id))
+    // an inbox: peers we talked with stay listed after they leave, so their messages can still be read
+    for (const m of this.messages) {
+      if (views.has(m.peer) || this.relayIds.has(m.peer)) continue
+      const roles = node.services.keeper.get(m.peer)?.roles ?? []
+      const role = roles.includes('tab') ? 'tab' : roles.includes('node') ? 'node' : 'unknown'
+      views.set(m.peer, { id: m.peer, role, connections: 0, listed: false, verified: false })
+    }
+    const rank = (p: PeerView): number => p.kind != null ? 0 : p.listed ? 1 : 2
+    this.peers = [...views.values()].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id))
   }
 }
 
-function describe (err: any): string {
-  if (err?.name === 'AggregateError' && Array.isArray(err.errors) && err.errors.length > 0) return describe(err.errors[0])
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'timed out'
-  if (err?.name === 'NoValidAddressesError') return 'peer is not reachable right now'
-  if (err?.name === 'MessageExpiredError') return 'the peer did not come back in time'
-  return err?.message ?? String(err)
+/** Why a message did not go: the shared wording, plus what a message's own failures mean to the sender. */
+function describe (err: unknown): string {
+  const e = err as { name?: unknown, errors?: unknown } | null
+  if (e?.name === 'AggregateError' && Array.isArray(e.errors) && e.errors.length > 0) return describe(e.errors[0])
+  const name = e?.name
+  if (name === 'NoValidAddressesError') return 'peer is not reachable right now'
+  if (name === 'MessageExpiredError') return 'the peer did not come back in time'
+  return describeError(err)
 }

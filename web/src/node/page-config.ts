@@ -7,6 +7,8 @@ export interface PageConfig {
   relays: string[]
   /** Where to read the serving relay's addresses. */
   statusUrl: string
+  /** The status address came from `?status=` or the embedding site, not the relay that served the page. */
+  statusConfigured: boolean
   /** STUN/TURN servers for WebRTC; none by default (same-LAN works without). */
   iceServers: RTCIceServer[]
 }
@@ -31,9 +33,13 @@ export function readPageConfig (location: Location = window.location): PageConfi
     const ma = parseRelayAddr(relay)
     if (lastPeerId(ma) == null) throw new InvalidConfigError(`Relay address "${relay}" must end with /p2p/<peer ID>`)
   }
+  const configured = params.get('status') ?? embedded.statusUrl
+  // a typo here would otherwise be retried forever as if the relay were down
+  if (configured != null && !URL.canParse(configured)) throw new InvalidConfigError(`Status address "${configured}" is not a URL`)
   return {
     relays,
-    statusUrl: params.get('status') ?? embedded.statusUrl ?? new URL('/status', location.href).toString(),
+    statusUrl: configured ?? new URL('/status', location.href).toString(),
+    statusConfigured: configured != null,
     iceServers: embedded.iceServers ?? []
   }
 }
