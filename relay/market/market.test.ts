@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
 import { exchange, InvalidTaskError, signMessage } from '../../shared/market/index.ts'
-import { MARKET_PROTOCOL } from '../../shared/wire/index.ts'
+import { MARKET_PROTOCOL, TASKS_TOPIC } from '../../shared/wire/index.ts'
 import type { Assignment, TaskHeader } from '../../shared/market/index.ts'
 import type { MarketRequest } from '../../shared/market/index.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
@@ -100,6 +100,24 @@ describe('compute market between Node peers (real libp2p, storage, worker thread
     const next = await requestor.services.market.submit({ name: 'add one again', module: addOne, inputs: inputs(4), timeout: 60_000 })
     const again = await next.done
     expect(again.map(res => res.provider).filter(p => p === cheat.peerId.toString())).toEqual([])
+  })
+
+  it('feeds a provider whose gossip died: it asks its relay for the open tasks, and subscribes again', { timeout: 90_000 }, async () => {
+    const r = await relay()
+    const requestor = await peer(r)
+    const quiet = await peer(r, { cores: 1, pullInterval: 1_000 })
+    // the subscription gone without a sound: no header reaches it by gossip
+    quiet.services.pubsub.unsubscribe(TASKS_TOPIC)
+    expect(quiet.services.market.feed.subscribed).toBe(false)
+    const task = await requestor.services.market.submit({ name: 'add one', module: addOne, inputs: inputs(2), timeout: 60_000 })
+    const results = await task.done
+    expect(results.map(res => res.provider)).toEqual([quiet.peerId.toString(), quiet.peerId.toString()])
+    const feed = quiet.services.market.feed
+    expect(feed.pulls).toBeGreaterThanOrEqual(1)
+    expect(feed.pulledNew).toBeGreaterThanOrEqual(1)
+    expect(feed.subscribed).toBe(true)
+    // the relay answers anyone with a session, with signed headers only
+    expect(r.services.market.feed.subscribed).toBe(true)
   })
 
   it('reassigns the work of a provider that vanishes mid-subtask', { timeout: 90_000 }, async () => {

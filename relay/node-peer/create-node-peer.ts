@@ -7,7 +7,7 @@ import { peerPreset } from '../../shared/node-preset/index.ts'
 import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import type { TaskRunner } from '../../shared/compute/index.ts'
-import type { MarketInit, ProviderInit } from '../../shared/market/index.ts'
+import type { MarketInit, ProviderHostInit, ProviderInit } from '../../shared/market/index.ts'
 import type { PeerServices, SessionOverrides } from '../../shared/node-preset/index.ts'
 import type { KeeperStore, PeerFinderInit } from '../../shared/peer-keeper/index.ts'
 import type { ChallengeSolver } from '../../shared/peer-session/index.ts'
@@ -32,7 +32,7 @@ export interface NodePeerInit {
   /** Overrides for finding peers on other relays (intervals). */
   finder?: PeerFinderInit
   /** Run other people's subtasks on worker threads. @default off */
-  provider?: Omit<ProviderInit, 'runtime'> & { cores?: number, runner?: TaskRunner }
+  provider?: Omit<ProviderInit, 'runtime'> & Pick<ProviderHostInit, 'pullInterval'> & { cores?: number, runner?: TaskRunner }
   /** Storage client options (retries, timeouts, a transfer tap). */
   storage?: StorageClientInit
   /** Market options beyond the provider (a request tap). */

@@ -4,7 +4,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { MarketRateLimitedError, UnknownTaskError } from './market-errors.ts'
 import { encodeGossip, installValidator, openGossip } from './market-gossip.ts'
-import { MARKET_PROTOCOL, MarketRefusedError, MarketStreamPool, TASKS_TOPIC, serve } from './market-wire.ts'
+import { validateHeader } from './market-codec.ts'
+import { MARKET_PROTOCOL, MarketRefusedError, MarketStreamPool, MAX_PULLED_HEADERS, TASKS_TOPIC, serve } from './market-wire.ts'
+import { openMessage } from './signed.ts'
 import { delay } from '../util/index.ts'
 import type { TaskClosed, TaskHeader } from './market-codec.ts'
 import type { MarketReply, MarketRequest, MarketResponse, OpenMarketStream, RequestKind } from './market-wire.ts'
@@ -47,6 +49,19 @@ export type RequestHandler = (req: MarketRequest, from: string) => Promise<Marke
 /** Headers kept in `seen`. */
 const MAX_SEEN = 256
 
+/** How the tasks feed is doing, for the page ("subscribed to tasks: yes") and the soak test. */
+export interface TaskFeedStatus {
+  /** Subscribed to the tasks topic. */
+  subscribed: boolean
+  /** Connected peers gossip knows to be on the topic. */
+  topicPeers: number
+  /** When the last valid header arrived (ms since the epoch), by gossip or pull. */
+  lastHeaderAt?: number
+  /** `tasks` requests answered by a relay, and the headers they brought that gossip had not. */
+  pulls: number
+  pulledNew: number
+}
+
 /**
  * The market's network side, which relays run alone: the tasks topic
  * (validator, subscription, the headers seen), the `/golem-clay/market`
@@ -59,6 +74,11 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
   refusals = 0
   /** Valid task headers gossip brought, repeats included: each one accepted is passed on to our mesh peers. */
   headers = 0
+  /** The signed text of each header in `seen`, for peers that pull. */
+  private readonly signed = new Map<string, string>()
+  private lastHeaderAt?: number
+  private pulls = 0
+  private pulledNew = 0
   /** Who answers each kind of request (an own-property lookup: the kind comes from the wire). */
   private readonly handlers = new Map<RequestKind, RequestHandler>()
   /** Our outgoing market streams, kept open between requests. */
@@ -87,7 +107,12 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
   /** Tasks seen on the network that are still open. */
   openTasks (): TaskHeader[] {
     const now = Date.now()
-    for (const [id, h] of this.seen) if (h.deadline < now) this.seen.delete(id)
+    for (const [id, h] of this.seen) {
+      if (h.deadline < now) {
+        this.seen.delete(id)
+        this.signed.delete(id)
+      }
+    }
     return [...this.seen.values()]
   }
 
@@ -114,6 +139,75 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
     installValidator(pubsub, TASKS_TOPIC)
     pubsub.addEventListener('message', this.onGossip)
     pubsub.subscribe(TASKS_TOPIC)
+    // the pull path: open headers for a peer whose gossip went quiet
+    this.handle('tasks', async () => ({ headers: this.openSigned() }))
+  }
+
+  get feed (): TaskFeedStatus {
+    const { pubsub } = this.components
+    return {
+      subscribed: pubsub.getTopics().includes(TASKS_TOPIC),
+      topicPeers: pubsub.getSubscribers(TASKS_TOPIC).length,
+      ...(this.lastHeaderAt != null ? { lastHeaderAt: this.lastHeaderAt } : {}),
+      pulls: this.pulls,
+      pulledNew: this.pulledNew
+    }
+  }
+
+  /**
+   * Asks a connected relay for the open task headers they have seen, and
+   * takes each as if gossip had brought it (verified the same way). Gossip
+   * is the fast path; this one keeps a provider fed when its subscription
+   * died without a sound (e.g. across a relay restart). Also subscribes
+   * again if the subscription is gone.
+   */
+  async pullTasks (signal: AbortSignal): Promise<number> {
+    const { pubsub, sessions } = this.components
+    if (!pubsub.getTopics().includes(TASKS_TOPIC)) {
+      this.log('not subscribed to the tasks topic: subscribing again')
+      pubsub.subscribe(TASKS_TOPIC)
+    }
+    // one relay a time, a different one each time: every relay keeps the open headers
+    const all = [...new Set(sessions.list().filter(s => s.remoteHello.roles.includes('relay')).map(s => s.remotePeer))]
+    const relays = all.length > 0 ? [all[this.pulls % all.length] as string] : []
+    let fresh = 0
+    for (const relay of relays) {
+      try {
+        const res = await this.request(relay, [], { v: 1, kind: 'tasks', msg: '' }, signal)
+        this.pulls++
+        for (const text of res.headers ?? []) {
+          const opened = await openMessage(text, 'task', validateHeader, h => h.requestor).catch(() => undefined)
+          if (opened == null || opened.body.deadline < Date.now()) continue
+          if (!this.seen.has(opened.body.id)) { fresh++; this.pulledNew++ }
+          this.accept(opened.body, text)
+        }
+      } catch (err: any) {
+        this.log('pulling tasks from %s failed - %s', relay, err.message)
+      }
+    }
+    return fresh
+  }
+
+  /** Open headers' signed texts, newest first. */
+  private openSigned (): string[] {
+    const open = new Set(this.openTasks().map(h => h.id))
+    return [...this.signed].filter(([id]) => open.has(id)).reverse().slice(0, MAX_PULLED_HEADERS).map(([, text]) => text)
+  }
+
+  /** A valid header, by gossip or pull: kept, and handed to the provider. */
+  private accept (header: TaskHeader, text: string): void {
+    this.lastHeaderAt = Date.now()
+    if (!this.seen.has(header.id)) {
+      this.seen.set(header.id, header)
+      this.signed.set(header.id, text)
+      if (this.seen.size > MAX_SEEN) {
+        const oldest = this.seen.keys().next().value as string
+        this.seen.delete(oldest)
+        this.signed.delete(oldest)
+      }
+      this.safeDispatchEvent('task:seen', { detail: header })
+    }
+    this.safeDispatchEvent('task:header', { detail: header })
   }
 
   async stop (): Promise<void> {
@@ -168,16 +262,11 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
     if (evt.detail.topic !== TASKS_TOPIC) return
     openGossip(evt.detail.data).then(item => {
       if (item.kind === 'task') {
-        const header = item.opened.body
         this.headers++
-        if (!this.seen.has(header.id)) {
-          this.seen.set(header.id, header)
-          if (this.seen.size > MAX_SEEN) this.seen.delete(this.seen.keys().next().value as string)
-          this.safeDispatchEvent('task:seen', { detail: header })
-        }
-        this.safeDispatchEvent('task:header', { detail: header })
+        this.accept(item.opened.body, item.opened.text)
       } else {
         this.seen.delete(item.opened.body.task)
+        this.signed.delete(item.opened.body.task)
         this.safeDispatchEvent('task:closed', { detail: item.opened.body })
       }
     }).catch(err => { this.log('bad gossip - %s', err.message) })

@@ -15,12 +15,18 @@ export { MARKET_PROTOCOL, TASKS_TOPIC }
 /** Base64 of the largest result plus the signed messages; checked before buffering. */
 export const MAX_MARKET_FRAME = Math.ceil(MAX_RESULT_BYTES * 4 / 3) + 3 * MAX_SIGNED_LENGTH
 
-export type RequestKind = 'offer' | 'assign' | 'report' | 'verdict'
+/** `tasks` asks a peer (a relay) for the open task headers it has seen: the pull path beside gossip. */
+export type RequestKind = 'offer' | 'assign' | 'report' | 'verdict' | 'tasks'
+
+/** Signed task headers in one answer to `tasks`, newest first. */
+export const MAX_PULLED_HEADERS = 16
+/** A signed header's text is far below this (a header is a few KB). */
+const MAX_HEADER_LENGTH = 32 * 1024
 
 export interface MarketRequest {
   v: 1
   kind: RequestKind
-  /** The signed message. */
+  /** The signed message ('' for `tasks`, which asks rather than tells). */
   msg: string
   /** With `assign`: the signed task header, so the provider needn't have seen the gossip. */
   header?: string
@@ -45,18 +51,21 @@ export interface MarketResponse {
   verdict?: string
   /** Answering a `report`: the provider's next signed assignment in the same task (whose header it already holds). */
   assign?: string
+  /** Answering `tasks`: signed task headers, each verified by the asker as if gossip had brought it. */
+  headers?: string[]
 }
 
 /** What a request handler may add to its `ok` answer. */
 export interface MarketReply {
   verdict?: string
   assign?: string
+  headers?: string[]
   /** Called when the answer could not be written. */
   undelivered?: () => void
 }
 
 /** Largest encoded response: a verdict (nesting the report, which nests an assignment) and an assignment. */
-const MAX_RESPONSE_FRAME = 2 * MAX_SIGNED_LENGTH + 4096
+const MAX_RESPONSE_FRAME = Math.max(2 * MAX_SIGNED_LENGTH, MAX_PULLED_HEADERS * MAX_HEADER_LENGTH) + 4096
 
 export function encodeRequest (req: MarketRequest): Uint8Array {
   return encodeJson({ ...req, data: req.data == null ? undefined : toString(req.data, 'base64') }, MAX_MARKET_FRAME)
@@ -67,7 +76,7 @@ export function validateRequest (value: unknown): MarketRequest {
   expectLiteral(obj, 'v', [1])
   const req: MarketRequest = {
     v: 1,
-    kind: expectLiteral(obj, 'kind', ['offer', 'assign', 'report', 'verdict'] as const),
+    kind: expectLiteral(obj, 'kind', ['offer', 'assign', 'report', 'verdict', 'tasks'] as const),
     msg: expectString(obj, 'msg', MAX_SIGNED_LENGTH)
   }
   if (obj.header != null) req.header = expectString(obj, 'header', MAX_SIGNED_LENGTH)
@@ -88,6 +97,13 @@ export function validateResponse (value: unknown): MarketResponse {
     const res: MarketResponse = { v: 1, ok: true }
     if (obj.verdict != null) res.verdict = expectString(obj, 'verdict', MAX_SIGNED_LENGTH)
     if (obj.assign != null) res.assign = expectString(obj, 'assign', MAX_SIGNED_LENGTH)
+    if (obj.headers != null) {
+      if (!Array.isArray(obj.headers) || obj.headers.length > MAX_PULLED_HEADERS) throw new InvalidMessageError(`headers must be a list of at most ${MAX_PULLED_HEADERS}`)
+      res.headers = obj.headers.map((h: unknown) => {
+        if (typeof h !== 'string' || h.length > MAX_HEADER_LENGTH) throw new InvalidMessageError(`each header must be a signed message of at most ${MAX_HEADER_LENGTH} characters`)
+        return h
+      })
+    }
     return res
   }
   const e = expectRecord(obj.error, 'error')
@@ -181,6 +197,7 @@ export async function serve (stream: Stream, handle: (req: MarketRequest) => Pro
       reply = await handle(req)
       if (reply?.verdict != null) response.verdict = reply.verdict
       if (reply?.assign != null) response.assign = reply.assign
+      if (reply?.headers != null) response.headers = reply.headers
     } catch (err: any) {
       const wire = errorToWire(err)
       response = { v: 1, ok: false, error: { ...wire, message: wire.message.slice(0, 1000) } }

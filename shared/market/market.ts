@@ -5,7 +5,7 @@ import { MarketRouter } from './market-router.ts'
 import { ProviderHost } from './provider-host.ts'
 import type { TaskHeader } from './market-codec.ts'
 import type { MarketRequestorComponents, MarketRequestorInit } from './market-requestor.ts'
-import type { MarketRouterComponents, MarketRouterInit } from './market-router.ts'
+import type { MarketRouterComponents, MarketRouterInit, TaskFeedStatus } from './market-router.ts'
 import type { TaskSpec } from './market-types.ts'
 import type { Provider } from './provider.ts'
 import type { ProviderHostInit } from './provider-host.ts'
@@ -73,6 +73,8 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
   get penalised (): ReadonlyMap<string, number> { return this.requestor?.penalised ?? new Map() }
   /** Task headers seen on the network, newest last. */
   get seen (): ReadonlyMap<string, TaskHeader> { return this.router.seen }
+  /** The tasks feed: subscribed, peers on the topic, the last header seen, pulls. */
+  get feed (): TaskFeedStatus { return this.router.feed }
   /** Market requests refused, by us or of ours. */
   get refusals (): number { return this.router.refusals }
 

@@ -15,6 +15,11 @@ import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@li
 export interface ProviderHostInit extends ProviderInit {
   /** The sandbox pool subtasks run in; started and stopped with the host. */
   runner: TaskRunner
+  /**
+   * While offering, a gossip silence this long makes the host ask a relay
+   * for the open tasks (MarketRouter.pullTasks), ms. @default 30_000
+   */
+  pullInterval?: number
 }
 
 export interface ProviderHostComponents {
@@ -38,9 +43,13 @@ export class ProviderHost implements Startable {
   readonly runner: TaskRunner
   private readonly components: ProviderHostComponents
   private readonly log: Logger
+  private readonly pullInterval: number
+  private pullTimer?: ReturnType<typeof setInterval>
+  private pulling?: AbortController
 
   constructor (components: ProviderHostComponents, init: ProviderHostInit) {
     this.components = components
+    this.pullInterval = init.pullInterval ?? 30_000
     this.runner = init.runner
     this.log = components.logger.forComponent('golem-clay:market')
     this.provider = new Provider(this.context(), init.runner, init)
@@ -55,13 +64,28 @@ export class ProviderHost implements Startable {
     router.handle('verdict', async (req, from) => { await this.onVerdict(req.msg, from); return undefined })
     router.addEventListener('task:header', this.onHeader)
     router.addEventListener('task:closed', this.onClosed)
+    this.pulling = new AbortController()
+    this.pullTimer = setInterval(() => { this.pullIfQuiet() }, this.pullInterval)
   }
 
   async stop (): Promise<void> {
+    clearInterval(this.pullTimer)
+    this.pulling?.abort()
     this.provider.stop()
     this.components.router.removeEventListener('task:header', this.onHeader)
     this.components.router.removeEventListener('task:closed', this.onClosed)
     await this.runner.stop()
+  }
+
+  /** Gossip may have died silently (it did once, across a relay restart): a quiet offering provider asks instead. */
+  private pullIfQuiet (): void {
+    const { router } = this.components
+    const last = router.feed.lastHeaderAt ?? 0
+    if (!this.provider.enabled || this.runner.paused || Date.now() - last < this.pullInterval || this.pulling == null) return
+    const signal = AbortSignal.any([this.pulling.signal, AbortSignal.timeout(10_000)])
+    router.pullTasks(signal).then(fresh => {
+      if (fresh > 0) this.log('gossip had not brought %d open task(s); a relay had them', fresh)
+    }, (err: Error) => { this.log('pulling tasks failed - %s', err.message) })
   }
 
   private readonly onHeader = (evt: CustomEvent<TaskHeader>): void => { void this.provider.onHeader(evt.detail) }

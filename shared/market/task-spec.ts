@@ -6,6 +6,8 @@ import type { TaskSpec } from './market-types.ts'
 export const MAX_MODULE_BYTES = 8 * 1024 * 1024
 /** Largest single subtask input. */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024
+/** Largest redundancy: each subtask goes to at most this many providers. */
+export const MAX_K = 9
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]
 
@@ -22,7 +24,7 @@ export function validateSpec (spec: TaskSpec): void {
   const int = (v: number | undefined, min: number, max: number, what: string): void => {
     if (v != null && (!Number.isInteger(v) || v < min || v > max)) throw new InvalidTaskError(`${what} must be an integer in ${min}..${max}`)
   }
-  int(spec.k, 1, 9, 'k')
+  int(spec.k, 1, MAX_K, 'k')
   int(spec.price, 0, 1e12, 'price')
   int(spec.timeout, 1_000, MAX_TASK_LIFETIME, 'timeout (ms)')
   int(spec.subtaskTimeout, 100, 3_600_000, 'subtaskTimeout (ms)')

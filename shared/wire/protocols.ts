@@ -11,8 +11,8 @@ export const SESSION_PROTOCOL = `${PROTOCOL_PREFIX}/session/1.0.0`
 export const MESSAGE_PROTOCOL = `${PROTOCOL_PREFIX}/message/1.0.0`
 export const DIRECTORY_PROTOCOL = `${PROTOCOL_PREFIX}/directory/1.0.0`
 export const PEX_PROTOCOL = `${PROTOCOL_PREFIX}/pex/1.0.0`
-/** 3.0.0: market messages are signed envelopes (shared/wire/signed.ts). */
-export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/3.0.0`
+/** 3.0.0: market messages are signed envelopes (shared/wire/signed.ts); 4.0.0: `tasks` pulls open headers from a relay. */
+export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/4.0.0`
 /** Gossipsub on our own ID, so the session gate covers it like every Golem Clay protocol. */
 export const GOSSIP_PROTOCOL = `${PROTOCOL_PREFIX}/meshsub/1.1.0`
 /** The pub/sub topic task headers and closings spread on (2: signed envelopes). */
