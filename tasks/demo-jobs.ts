@@ -4,6 +4,7 @@
  */
 import { assembleMandelbrot, createMandelbrotPixels, mandelbrotImage, placeMandelbrotTile, splitMandelbrot } from './mandelbrot/tiles.ts'
 import { decodePrimesOutput, primesInputs, sumPrimes } from './primes/ranges.ts'
+import { assertNoProblems, mandelbrotProblems, primesProblems } from './job-limits.ts'
 import type { MandelbrotImage, MandelbrotImageInit, MandelbrotTile } from './mandelbrot/tiles.ts'
 import type { PrimesRange, PrimesResult } from './primes/ranges.ts'
 
@@ -22,7 +23,9 @@ export interface MandelbrotJob {
   assemble: (outputs: Uint8Array[]) => Uint8Array
 }
 
+/** Throws InvalidJobError (every bad field, in words) before a byte of the picture is allocated. */
 export function mandelbrotJob (init: MandelbrotJobInit): MandelbrotJob {
+  assertNoProblems(mandelbrotProblems({ width: init.width, height: init.height, tile: init.tile ?? 64, maxIter: init.maxIter ?? 256 }))
   const image = mandelbrotImage(init)
   const tiles = splitMandelbrot(image, init.tile ?? 64)
   const pixels = createMandelbrotPixels(image)
@@ -46,7 +49,9 @@ export interface PrimesJob {
   combine: (outputs: Uint8Array[]) => PrimesResult
 }
 
+/** Throws InvalidJobError for a range or split the primes module does not take. */
 export function primesJob (init: PrimesJobInit): PrimesJob {
+  assertNoProblems(primesProblems({ from: init.from, to: init.to, parts: init.parts ?? 20 }))
   return {
     inputs: primesInputs({ from: init.from, to: init.to }, init.parts ?? 20),
     combine: (outputs) => sumPrimes(outputs.map(decodePrimesOutput))

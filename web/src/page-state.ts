@@ -42,7 +42,8 @@ export class PageState {
   async boot (): Promise<void> {
     const node = await this.node.boot()
     if (node == null) return
-    this.compute.attach(node.services.market)
+    // its task history is kept per identity: a reload keeps the peer ID, so it keeps the tasks
+    this.compute.attach(node.services.market, node.peerId.toString())
     // a node stopped by anything else still takes the page's timers and listeners with it
     node.addEventListener('stop', () => { void this.stop() }, { once: true, signal: this.life.signal })
   }

@@ -1,39 +1,16 @@
-import { mandelbrotJob, primesJob } from '../../../tasks/demo-jobs.ts'
-import type { MandelbrotJob, PrimesJob } from '../../../tasks/demo-jobs.ts'
-import type { Market, ProviderJob, TaskHeader } from '../../../shared/market/index.ts'
+import { TaskBoard } from './task-board.svelte.ts'
+import { saveComputeSettings } from './compute-settings.ts'
+import type { Market, ProviderJob, TaskFeedStatus, TaskHeader } from '../../../shared/market/index.ts'
 import type { TaskRunner, TaskRunnerState } from '../../../shared/compute/index.ts'
 import type { Lifetime } from '../lifetime.ts'
-import { saveComputeSettings } from './compute-settings.ts'
-import { InternalError, NotStartedError } from '../../../shared/errors.ts'
+import type { MandelbrotRequest, PrimesRequest, TaskBoardInit } from './task-board.svelte.ts'
+import type { TaskView } from './task-view.ts'
 
-export interface TileView { subtask: number, provider: string, left: number, top: number, width: number, height: number }
-
-export interface TaskView {
-  id: string
-  kind: 'mandelbrot' | 'primes'
-  name: string
-  state: 'storing' | 'running' | 'done' | 'failed'
-  total: number
-  done: number
-  running: number
-  providers: number
-  k: number
-  width?: number
-  height?: number
-  tiles: TileView[]
-  answer?: { count: number, largest: number }
-  rejected: Array<{ subtask: number, provider: string, reason: string }>
-  reassigned: number
-  error?: string
-  startedAt: number
-  finishedAt?: number
-}
-
-export interface MandelbrotRequest { width: number, height: number, tile: number, maxIter: number, k: number }
-export interface PrimesRequest { to: number, parts: number, k: number }
+export type { TaskView, TileView } from './task-view.ts'
+export type { MandelbrotRequest, PrimesRequest } from './task-board.svelte.ts'
 
 /** What the compute side needs, handed in by the page state (it knows no node state). */
-export interface ComputeInit {
+export interface ComputeInit extends Omit<TaskBoardInit, 'life'> {
   /** The sandbox pool this tab lends; the page made it, so it steers it (cores, pause) itself. */
   runner: TaskRunner
   /** Whether the visitor lends the CPU. @default true */
@@ -46,12 +23,6 @@ const MAX_JOBS = 24
 /** Least time between two redraws of the provider's job list, ms. */
 const UI_INTERVAL = 250
 
-async function fetchModule (name: string): Promise<Uint8Array> {
-  const res = await fetch(new URL(`/tasks/${name}.wasm`, window.location.href))
-  if (!res.ok) throw new InternalError(`Could not load the ${name} task module (${res.status})`)
-  return new Uint8Array(await res.arrayBuffer())
-}
-
 /** The page's side of the compute market: this tab as provider and as requestor. */
 export class ComputeState {
   jobs = $state<ProviderJob[]>([])
@@ -59,12 +30,13 @@ export class ComputeState {
   enabled = $state(true)
   accepted = $state(0)
   rejected = $state(0)
-  tasks = $state<TaskView[]>([])
   seen = $state<TaskHeader[]>([])
-  /** Bumped when a task's picture changed; canvases redraw on it. */
-  frame = $state(0)
-  /** Pixels per task, outside Svelte's proxies (large buffers). */
-  readonly pixels = new Map<string, Uint8Array>()
+  /** The node's market is up: lending means something from now on. */
+  attached = $state(false)
+  /** The tasks feed (gossip subscription, peers on the topic, last header), read every few seconds. */
+  feed = $state<TaskFeedStatus>()
+  /** The tasks this tab submitted (this tab as requestor). */
+  readonly board: TaskBoard
   private market?: Market
   private readonly life: Lifetime
   private readonly taskRunner: TaskRunner
@@ -73,17 +45,31 @@ export class ComputeState {
     this.taskRunner = init.runner
     this.enabled = init.enabled ?? true
     this.life = init.life
+    this.board = new TaskBoard(init)
   }
+
+  /** Newest first. */
+  get tasks (): TaskView[] { return this.board.tasks }
+  /** Bumped when a task's picture changed; canvases redraw on it. */
+  get frame (): number { return this.board.frame }
 
   /** Peers this tab caught with wrong results. */
   penalised (): string[] {
     return [...(this.market?.penalised.keys() ?? [])]
   }
 
-  /** Subscribes to the node's market once it runs; every listener and timer goes when the page's life ends. */
-  attach (market: Market): void {
+  /**
+   * Subscribes to the node's market once it runs, and loads the task history
+   * of `owner` (this tab's peer ID); every listener and timer goes when the
+   * page's life ends.
+   */
+  attach (market: Market, owner?: string): void {
     if (this.market != null || this.life.ended) return
     this.market = market
+    this.attached = true
+    this.feed = market.feed
+    this.life.every(5_000, () => { this.feed = market.feed })
+    void this.board.attach(market, owner)
     const { signal } = this.life
     const runner = this.taskRunner
     const provider = market.provider
@@ -152,52 +138,7 @@ export class ComputeState {
     saveComputeSettings({ enabled: on })
   }
 
-  async submitMandelbrot (req: MandelbrotRequest): Promise<TaskView> {
-    const job = mandelbrotJob({ width: req.width, height: req.height, tile: req.tile, maxIter: req.maxIter })
-    return await this.submit('mandelbrot', `Mandelbrot ${req.width}×${req.height}`, job, req.k, { width: req.width, height: req.height })
-  }
-
-  async submitPrimes (req: PrimesRequest): Promise<TaskView> {
-    const job = primesJob({ from: 0, to: req.to, parts: req.parts })
-    return await this.submit('primes', `Primes below ${req.to.toLocaleString('en')}`, job, req.k, {})
-  }
-
-  private async submit (kind: 'mandelbrot' | 'primes', name: string, job: MandelbrotJob | PrimesJob, k: number, size: { width?: number, height?: number }): Promise<TaskView> {
-    const view: TaskView = { id: crypto.randomUUID(), kind, name, state: 'storing', total: job.inputs.length, done: 0, running: 0, providers: 0, k, tiles: [], rejected: [], reassigned: 0, startedAt: Date.now(), ...size }
-    this.tasks.unshift(view)
-    const live = this.tasks[0] as TaskView
-    try {
-      const market = this.market
-      if (market == null || this.life.ended) throw new NotStartedError('The node is not running')
-      const task = await market.submit({ name, module: await fetchModule(kind), inputs: job.inputs, k })
-      live.id = task.id
-      live.state = 'running'
-      if ('place' in job) this.pixels.set(task.id, job.pixels)
-      const { signal } = this.life
-      task.addEventListener('progress', (evt) => {
-        live.done = evt.detail.done
-        live.running = evt.detail.running
-        live.providers = evt.detail.providers
-      }, { signal })
-      task.addEventListener('result', (evt) => {
-        const r = evt.detail
-        if ('place' in job) {
-          job.place(r.subtask, r.data)
-          const t = job.tiles[r.subtask]
-          if (t != null) live.tiles.push({ subtask: r.subtask, provider: r.provider, left: t.left, top: t.top, width: t.width, height: t.height })
-          this.frame++
-        }
-      }, { signal })
-      task.addEventListener('rejected', (evt) => { live.rejected.push({ ...evt.detail }) }, { signal })
-      task.addEventListener('reassigned', () => { live.reassigned++ }, { signal })
-      const results = await task.done
-      if (!('place' in job)) live.answer = job.combine(results.map(r => r.data))
-      live.state = 'done'
-    } catch (err: any) {
-      live.error = `${String(err.name ?? 'Error')}: ${String(err.message ?? err)}`
-      live.state = 'failed'
-    }
-    live.finishedAt = Date.now()
-    return $state.snapshot(live) as TaskView
-  }
+  async submitMandelbrot (req: MandelbrotRequest): Promise<TaskView> { return await this.board.submitMandelbrot(req) }
+  async submitPrimes (req: PrimesRequest): Promise<TaskView> { return await this.board.submitPrimes(req) }
+  cancel (idOrKey: string): boolean { return this.board.cancel(idOrKey) }
 }

@@ -38,7 +38,10 @@ describe('ComputeState', () => {
     const runner = fakeRunner()
     const { market, provider } = fakeMarket()
     const compute = new ComputeState({ runner, enabled: false, life: new Lifetime() })
+    // lending means nothing before the node's market is up
+    expect(compute.attached).toBe(false)
     compute.attach(market)
+    expect(compute.attached).toBe(true)
     expect(provider.enabled).toBe(false)
     expect(compute.penalised()).toEqual(['bad'])
     runner.safeDispatchEvent('runner:state', { detail: { ...STATE, running: 1 } })

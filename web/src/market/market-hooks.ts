@@ -17,6 +17,8 @@ export interface MarketHooks {
   score: (peer: string) => number | undefined
   submitMandelbrot: (req: MandelbrotRequest) => Promise<TaskView>
   submitPrimes: (req: PrimesRequest) => Promise<TaskView>
+  /** Cancels a task this tab submitted (by market ID or card key); false when it is not running. */
+  cancel: (task: string) => boolean
 }
 
 declare global {
@@ -35,11 +37,16 @@ export function exposeMarketHooks (state: ComputeState, node: NodeState): void {
   const hooks: MarketHooks = {
     tasks: () => state.tasks.map(t => JSON.parse(JSON.stringify(t))),
     jobs: () => state.jobs.map(j => ({ ...j })),
-    pixels: (task) => { const p = state.pixels.get(task); return p == null ? undefined : base64(p) },
+    pixels: (task) => {
+      const view = state.board.find(task)
+      const p = view == null ? undefined : state.board.pixels.get(view.key)
+      return p == null ? undefined : base64(p)
+    },
     penalised: () => state.penalised(),
     score: (peer) => node.score(peer),
     submitMandelbrot: async (req) => await state.submitMandelbrot(req),
-    submitPrimes: async (req) => await state.submitPrimes(req)
+    submitPrimes: async (req) => await state.submitPrimes(req),
+    cancel: (task) => state.cancel(task)
   }
   Object.defineProperty(window, 'golemClayMarket', { value: Object.freeze(hooks), configurable: false, writable: false })
 }
