@@ -3,14 +3,20 @@ import { createServer } from 'node:net'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestRelay } from '../testing/relays.ts'
 import { RELAY_NODE_FLAGS } from './node-flags.ts'
+import type { RelayNode } from '../gateway/create-relay-node.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 
-/** Runs a CLI to completion (or until `stopWhen` matches, then SIGINT). */
-async function run (script: string, args: string[], stopWhen?: RegExp): Promise<{ code: number | null, stdout: string, stderr: string }> {
+/** Runs a CLI to completion (or until `stopWhen` matches, then SIGINT); one that hangs is killed after `killAfter` ms. */
+async function run (script: string, args: string[], stopWhen?: RegExp, killAfter = 60_000): Promise<{ code: number | null, stdout: string, stderr: string, ms: number }> {
+  const started = Date.now()
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  const killer = setTimeout(() => { child.kill('SIGKILL') }, killAfter)
   let stdout = ''
   let stderr = ''
   let signalled = false
@@ -24,7 +30,14 @@ async function run (script: string, args: string[], stopWhen?: RegExp): Promise<
   })
   child.stderr.on('data', (d) => { stderr += String(d) })
   const code = await new Promise<number | null>(resolve => { child.on('exit', resolve) })
-  return { code, stdout, stderr }
+  clearTimeout(killer)
+  return { code, stdout, stderr, ms: Date.now() - started }
+}
+
+/** What a person must never see from the CLI: stack frames or objects printed as "[object …]". */
+function expectHumanOutput (output: string): void {
+  expect(output).not.toMatch(/\n\s+at /)
+  expect(output).not.toContain('[object ')
 }
 
 describe('relay CLI', () => {
@@ -95,5 +108,77 @@ describe('peer CLI', () => {
     const { code, stderr } = await run('relay/bin/peer.ts', ['--relay', '/ip4/127.0.0.1/tcp/9091'])
     expect(code).toBe(2)
     expect(stderr).toContain('must end with /p2p/<peer ID>')
+  })
+})
+
+// each case is its own peer process: run them side by side, with room for a busy machine
+describe.concurrent('peer CLI --exec', { timeout: 90_000 }, () => {
+  const running: RelayNode[] = []
+  let relay: string
+  beforeAll(async () => {
+    const node = await startTestRelay(running)
+    const addr = node.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/') && !ma.toString().includes('/ws'))
+    relay = String(addr)
+  })
+  afterAll(async () => { await Promise.all(running.map(async n => { await n.stop() })) })
+
+  const peer = async (...args: string[]): ReturnType<typeof run> => await run('relay/bin/peer.ts', ['--relay', relay, '--timeout', '30s', ...args])
+
+  it('exits 0 after the last command, quietly, reporting each change once', async () => {
+    const { code, stdout, stderr } = await peer('--exec', 'peers', '--exec', 'tasks')
+    expect(stdout).toContain('reachable through the relay')
+    expect(stdout).toContain('no open tasks seen')
+    expect(stderr).not.toContain('SIGINT')
+    expect(stderr).not.toContain('MaxListenersExceeded')
+    // a relay's state or the peer count is said once per change, not once per refresh
+    const lines = stdout.trim().split('\n')
+    expect(lines.filter((line, i) => line === lines[i - 1])).toEqual([])
+    expect(lines.filter(l => l.endsWith(': reserved'))).toHaveLength(1)
+    expectHumanOutput(stdout + stderr)
+    expect(code).toBe(0)
+  })
+
+  it.each([
+    ['frobnicate', 'unknown command "frobnicate" (try: help)'],
+    ['task run mandelbrot --size abc', 'task failed: --size takes WIDTHxHEIGHT in pixels'],
+    ['task run mandelbrot --size 99999x99999', 'task failed: --size width must be a whole number from 16 to 4,096 px, not 99,999'],
+    ['task run primes --to 10 --parts x', 'task failed: --parts must be a whole number, not "x"'],
+    ['put /nonexistent/gc-file', 'put failed: /nonexistent/gc-file: no such file or folder'],
+    ['get garbage x', /get failed: [^\n]*address/]
+  ])('exits 1 when %j fails, saying why in words', async (command, message) => {
+    const { code, stdout, stderr } = await peer('--exec', command, '--exec', 'peers')
+    expect(stdout).toMatch(message)
+    // the run stops at the failure
+    expect(stdout).not.toMatch(/no peers yet|node {2}/)
+    expectHumanOutput(stdout + stderr)
+    expect(code).toBe(1)
+  })
+
+  it('gives up on an absent peer after --timeout, exit code 1', async () => {
+    const absent = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const { code, stdout, stderr } = await run('relay/bin/peer.ts', ['--relay', relay, '--timeout', '3s', '--exec', `send ${absent} are you there?`])
+    expect(stdout).toContain(`${absent} is not reachable now`)
+    expect(stdout).toContain('send failed: gave up after 3 s (--timeout)')
+    expectHumanOutput(stdout + stderr)
+    expect(code).toBe(1)
+  })
+
+  it.each([
+    ['a URL', 'http://127.0.0.1:1', 'Relay at 127.0.0.1:1 is unreachable'],
+    ['a multiaddr', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWRuDYU4fUvFURjbr8YtjgBarrTd9L2xWyZACNFzuNb5B5', 'ECONNREFUSED']
+  ])('gives up on an unreachable relay (%s) after --timeout, exit code 1', async (_kind, unreachable, reason) => {
+    const { code, stderr, ms } = await run('relay/bin/peer.ts', ['--relay', unreachable, '--timeout', '2s', '--exec', 'peers'])
+    expect(stderr).toContain('could not join the network within 2 s (--timeout)')
+    expect(stderr).toContain(reason)
+    expectHumanOutput(stderr)
+    expect(code).toBe(1)
+    expect(ms).toBeLessThan(30_000)
+  })
+
+  it('refuses a bad --timeout with exit code 2', async () => {
+    const { code, stderr } = await run('relay/bin/peer.ts', ['--timeout', 'soon', '--exec', 'peers'])
+    expect(stderr).toContain('--timeout (GOLEM_CLAY_TIMEOUT) must be a duration like 30s, 5m or 1h')
+    expectHumanOutput(stderr)
+    expect(code).toBe(2)
   })
 })

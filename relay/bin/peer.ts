@@ -1,17 +1,15 @@
 #!/usr/bin/env -S node --import tsx
-import { Backoff, delay } from '../../shared/util/index.ts'
-import { RelayStatusError } from '../../shared/p2p-service/index.ts'
 import { join } from 'node:path'
 import { loadOrCreateKey } from '../identity/key-file.ts'
 import { fileKeeperStore } from '../peer-keeper/file-keeper-store.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
+import { resolveRelays, untilReachable } from '../node-peer/join-network.ts'
 import { parsePeerConfig, PEER_HELP } from '../node-peer/peer-config.ts'
 import { startPeerConsole } from '../node-peer/peer-console.ts'
-import { resolveRelay } from '../node-peer/resolve-relay.ts'
+import { JoinTimeoutError } from '../node-peer/peer-errors.ts'
 import { runMain } from './run-main.ts'
-import type { Multiaddr } from '@multiformats/multiaddr'
 
-await runMain('golem-clay-peer', async ({ onShutdown, print }) => {
+await runMain('golem-clay-peer', async ({ onShutdown, exit, print }) => {
   const { config, help } = parsePeerConfig(process.argv.slice(2))
   if (help) {
     process.stdout.write(PEER_HELP)
@@ -20,54 +18,56 @@ await runMain('golem-clay-peer', async ({ onShutdown, print }) => {
   const say = (event: string, data: Record<string, unknown>, text: string): void => {
     print(config.json ? JSON.stringify({ event, ...data }) : text)
   }
+  // the end of the road: an event for scripts, a line on stderr for people, exit code 1
+  const giveUp = (err: JoinTimeoutError): void => {
+    if (config.json) say('error', { message: err.message, code: err.code }, err.message)
+    process.stderr.write(`golem-clay-peer: ${err.message}\n`)
+    exit(1)
+  }
   const key = config.dataDir != null ? (await loadOrCreateKey(config.dataDir)).key : undefined
 
-  // a relay given by URL may still be starting: keep asking, with backoff
-  const relays: Multiaddr[] = []
-  for (const value of config.relays) {
-    const backoff = new Backoff({ initialDelay: 500, maxDelay: 15_000 })
-    for (;;) {
-      try {
-        relays.push(await resolveRelay(value, AbortSignal.timeout(10_000)))
-        break
-      } catch (err: any) {
-        if (!(err instanceof RelayStatusError)) throw err
-        const wait = backoff.next()
-        say('waiting', { relay: value, message: err.message, retryInMs: wait }, `${err.message}; retrying in ${(wait / 1000).toFixed(1)} s`)
-        await delay(wait)
-      }
-    }
+  // joining (finding the relay, reaching it, a reservation) is bounded by --timeout
+  const joining = { signal: config.timeout != null ? AbortSignal.timeout(config.timeout) : undefined, timeout: config.timeout }
+  let relays
+  try {
+    relays = await resolveRelays(config.relays, {
+      ...joining,
+      onWaiting: (w) => { say('waiting', { relay: w.relay, message: w.message, retryInMs: w.retryInMs }, `${w.message}; retrying in ${(w.retryInMs / 1000).toFixed(1)} s`) }
+    })
+  } catch (err) {
+    if (!(err instanceof JoinTimeoutError)) throw err
+    giveUp(err)
+    return 'serve' // exit() is under way
   }
 
   const keeperStore = config.dataDir != null ? fileKeeperStore(join(config.dataDir, 'peers.json')) : undefined
   const node = await createNodePeer({ privateKey: key, relays, keeperStore, provider: config.provide ? { cores: config.cores } : undefined })
   onShutdown(async () => { await node.stop() })
-  let announced = false
-  node.services.relays.addEventListener('relay:status', (evt) => {
-    if (!announced && evt.detail.some(r => r.state === 'reserved')) {
-      announced = true
-      say('ready', { peerId: node.peerId.toString() }, 'reachable through the relay; type "help" for commands')
-      if (config.exec.length > 0) void runScript()
-    }
-  })
   const console = startPeerConsole({
     node,
     json: config.json,
     input: process.stdin,
     output: print,
-    onQuit: () => { process.kill(process.pid, 'SIGINT') },
+    onQuit: () => { exit(0) },
     quitOnEnd: process.stdin.isTTY === true
   })
-  // --exec: the commands in order, then quit (non-zero exit when one fails)
+  // --exec: the commands in order, each bounded by --timeout; the first failure ends the run
   const runScript = async (): Promise<void> => {
-    try {
-      for (const line of config.exec) await console.run(line)
-    } catch {
-      process.exitCode = 1
+    for (const line of config.exec) {
+      try {
+        await console.run(line, { timeout: config.timeout })
+      } catch {
+        exit(1)
+        return
+      }
     }
-    process.kill(process.pid, 'SIGINT')
+    exit(0)
   }
   await node.start()
   say('started', { peerId: node.peerId.toString(), relays: relays.map(String) }, `Golem Clay peer ${node.peerId.toString()} joining via ${relays.join(', ')}`)
+  untilReachable(node, joining).then(() => {
+    say('ready', { peerId: node.peerId.toString() }, 'reachable through the relay; type "help" for commands')
+    if (config.exec.length > 0) void runScript()
+  }, giveUp)
   return 'serve'
 })

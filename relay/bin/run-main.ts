@@ -8,6 +8,8 @@ export interface MainContext {
   setShutdownTimeout: (ms: number) => void
   /** Registers work to run on SIGHUP (without it, SIGHUP ends the process as usual). */
   onReload: (fn: () => Promise<void>) => void
+  /** Stops as a signal would (cleanups, bounded) but quietly, then exits with `code`; the first stop wins. */
+  exit: (code: number) => void
   print: (line: string) => void
 }
 
@@ -22,21 +24,26 @@ export async function runMain (name: string, main: (ctx: MainContext) => Promise
   let shutdownTimeout = 10_000
   const print = (line: string): void => { process.stdout.write(`${line}\n`) }
 
-  const shutdown = (signal: string): void => {
+  // `signal` is absent for a stop the program asked for: a normal end, not worth a notice
+  const shutdown = (signal?: string, code = 0): void => {
     if (stopping) {
+      if (signal == null) return
       process.stderr.write(`${name}: second ${signal}, exiting now\n`)
       process.exit(130)
     }
     stopping = true
     // lifecycle notices go to stderr so --json output stays parseable
-    process.stderr.write(`${name}: ${signal} received, shutting down\n`)
+    if (signal != null) process.stderr.write(`${name}: ${signal} received, shutting down\n`)
     const timer = setTimeout(() => {
       process.stderr.write(`${name}: shutdown took too long, exiting\n`)
       process.exit(1)
     }, shutdownTimeout)
     timer.unref()
     Promise.all(cleanups.reverse().map(async fn => { await fn() }))
-      .then(() => { process.stderr.write(`${name}: stopped\n`); process.exit(0) })
+      .then(() => {
+        if (signal != null) process.stderr.write(`${name}: stopped\n`)
+        process.exit(code)
+      })
       .catch(err => { process.stderr.write(`${name}: error while stopping: ${err.message}\n`); process.exit(1) })
   }
 
@@ -60,7 +67,7 @@ export async function runMain (name: string, main: (ctx: MainContext) => Promise
   })
 
   try {
-    const mode = await main({ onShutdown: (fn) => { cleanups.push(fn) }, onReload, setShutdownTimeout: (ms) => { shutdownTimeout = ms }, print })
+    const mode = await main({ onShutdown: (fn) => { cleanups.push(fn) }, onReload, setShutdownTimeout: (ms) => { shutdownTimeout = ms }, exit: (code) => { shutdown(undefined, code) }, print })
     if (mode === 'exit') process.exit(0)
   } catch (err: any) {
     if (err instanceof InvalidConfigError || err instanceof KeyFileError) {
