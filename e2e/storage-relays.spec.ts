@@ -6,7 +6,7 @@ import { launchChromium } from './fixtures/chromium.ts'
 import { PeerProcess } from './fixtures/peer-process.ts'
 import { RelayProcess } from './fixtures/relay-process.ts'
 import { tcpAddrOf } from './fixtures/rogue.ts'
-import { downloadViaUi, randomFile, shareViaUi, sha256Hex, uploadViaUi, waitStorageReady } from './fixtures/storage.ts'
+import { downloadViaUi, randomFile, resolveInPage, shareViaUi, sha256Hex, uploadViaUi, waitStorageReady } from './fixtures/storage.ts'
 import { openTab, peerIdOf } from './fixtures/tab.ts'
 
 const cleanup: Array<() => Promise<unknown>> = []
@@ -76,7 +76,10 @@ test('a second relay replicates the first; a download falls back to it once the 
   // the address names both relays, the uploader's first
   expect(up.address!.indexOf(aId)).toBeGreaterThan(0)
   expect(up.address!.indexOf(bId)).toBeGreaterThan(up.address!.indexOf(aId))
-  const shared = await shareViaUi(uploader, await peerIdOf(reader))
+  // a share link is kept by the uploader's relay: the reader looks it up while A runs; the address it gets names both relays
+  await waitStorageReady(reader)
+  const shared = (await resolveInPage(reader, await shareViaUi(uploader, await peerIdOf(reader)))).address
+  expect(shared.indexOf(bId)).toBeGreaterThan(shared.indexOf(aId))
 
   await expect.poll(async () => (await b.status() as any).storage.replication.replicated.bytes, { timeout: 60_000 }).toBeGreaterThanOrEqual(f.bytes.length)
   await a.kill()

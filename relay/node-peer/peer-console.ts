@@ -1,8 +1,11 @@
 import { createInterface } from 'node:readline'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { connectionKind } from '../../shared/connection/index.ts'
+import { raceSignal } from '../../shared/util/index.ts'
 import { storageCommands } from '../storage/peer-commands.ts'
 import { taskCommands } from '../market/task-commands.ts'
+import { formatTimeout } from './peer-config.ts'
+import { CommandTimeoutError, describeCommandError } from './peer-errors.ts'
 import type { NodePeer } from './create-node-peer.ts'
 import { UsageError } from '../../shared/errors.ts'
 
@@ -16,11 +19,24 @@ export interface PeerConsoleInit {
   quitOnEnd: boolean
 }
 
+export interface RunOptions {
+  /** Fail with CommandTimeoutError after this many ms (the command is aborted). */
+  timeout?: number
+}
+
+/** One console command; `signal` aborts it (--timeout in scripted runs). */
+export type PeerCommand = (args: string[], options: { signal?: AbortSignal }) => Promise<void>
+
+export interface PeerConsole {
+  /** Runs one command line; a failure is reported and rethrown. */
+  run: (line: string, options?: RunOptions) => Promise<void>
+}
+
 /**
  * The peer's command line: reads commands from `input` and reports events,
  * as text for people or as JSON lines for scripts and tests.
  */
-export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) => Promise<void> } {
+export function startPeerConsole (init: PeerConsoleInit): PeerConsole {
   const { node, json, output } = init
   const emit = (event: string, data: Record<string, unknown>, text: string): void => {
     output(json ? JSON.stringify({ event, ...data }) : text)
@@ -30,8 +46,17 @@ export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) 
     const m = evt.detail
     emit('message', { from: m.from, id: m.id, text: m.text, kind: m.kind }, `message from ${m.from} (${m.kind}): ${m.text}`)
   })
+  // the directory refreshes often with nothing new: report only changes
+  let known = new Map<string, string>()
   node.services.directory.addEventListener('directory:update', (evt) => {
-    emit('peers', { peers: evt.detail.map(p => ({ id: p.id.toString(), role: p.role })) }, `peers known: ${evt.detail.length}`)
+    const now = new Map(evt.detail.map(p => [p.id.toString(), p.role]))
+    const joined = [...now.keys()].filter(id => !known.has(id)).length
+    const left = [...known.keys()].filter(id => !now.has(id)).length
+    const changed = joined > 0 || left > 0 || [...now].some(([id, role]) => known.get(id) !== role)
+    known = now
+    if (!changed) return
+    const delta = [joined > 0 ? `${joined} new` : '', left > 0 ? `${left} gone` : ''].filter(d => d !== '').join(', ')
+    emit('peers', { peers: [...now].map(([id, role]) => ({ id, role })) }, `peers known: ${now.size}${delta !== '' ? ` (${delta})` : ''}`)
   })
   node.services.sessions.addEventListener('session:challenge', (evt) => {
     emit('challenge', { ...evt.detail }, `proving ${evt.detail.difficulty} bits of work to ${evt.detail.peer}`)
@@ -48,8 +73,13 @@ export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) 
     const c = evt.detail
     emit('session-closed', { ...c }, `session with ${c.peer} ended: ${c.reason}${c.remote ? ' (by peer)' : ''}${c.message != null ? ` — ${c.message}` : ''}`)
   })
+  // each event lists every relay: report the ones whose state moved
+  const relayStates = new Map<string, string>()
   node.services.relays.addEventListener('relay:status', (evt) => {
     for (const r of evt.detail) {
+      const state = `${r.state} ${r.lastError ?? ''}`
+      if (relayStates.get(r.addr) === state) continue
+      relayStates.set(r.addr, state)
       emit('relay', { ...r }, `relay ${r.addr}: ${r.state}${r.lastError != null && r.state === 'waiting' ? ` (${r.lastError})` : ''}`)
     }
   })
@@ -65,15 +95,16 @@ export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) 
     emit('verdict', { ...v }, `subtask ${v.subtask} of task ${v.task}: ${v.accepted ? 'accepted' : `rejected (${v.reason})`}`)
   })
 
-  const commands: Record<string, (args: string[]) => Promise<void>> = {
+  const commands: Record<string, PeerCommand> = {
     peers: async () => {
       const list = node.services.directory.peers.map(p => {
-        const kinds = node.getConnections(p.id).map(c => connectionKind(c))
+        // two links of one kind (through two relays, or a dial race) are still one kind
+        const kinds = [...new Set(node.getConnections(p.id).map(c => connectionKind(c)))]
         return { id: p.id.toString(), role: p.role, connections: kinds }
       })
       emit('peer-list', { peers: list }, list.length === 0 ? 'no peers yet' : list.map(p => `${p.id}  ${p.role}  ${p.connections.join(',') || 'not connected'}`).join('\n'))
     },
-    send: async ([to, ...words]) => {
+    send: async ([to, ...words], { signal }) => {
       const text = words.join(' ')
       if (to == null || text === '') throw new UsageError('usage: send <peer ID> <text>')
       let peer
@@ -82,17 +113,20 @@ export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) 
       } catch {
         throw new UsageError(`"${to}" is not a valid peer ID`)
       }
-      const result = await node.services.messaging.send(peer, text)
+      const result = await node.services.messaging.send(peer, text, {
+        signal,
+        onQueued: () => { emit('queued', { to }, `${to} is not reachable now; the message waits for it${signal == null ? ' (up to 5 minutes)' : ''}`) }
+      })
       emit('sent', { to, id: result.id, rtt: result.rtt, kind: result.kind }, `delivered to ${to} in ${result.rtt} ms (${result.kind})`)
     },
     ...storageCommands(node, emit, json),
     ...taskCommands(node, emit, json),
     quit: async () => { init.onQuit() },
-    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | put <file> | get <address> <file> | grant <address> <peer ID> | stat <address> | rm <address> | task run <mandelbrot|primes|file.wasm> | tasks | provide on|off | cores <n> | quit') }
+    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | put <file> | get <address> <file> | grant <address> <peer ID|anyone> [<duration>] | stat <address> | rm <address> | task run <mandelbrot|primes|file.wasm> | tasks | provide on|off | cores <n> | quit') }
   }
 
   /** Runs one command line; failures are reported, and rethrown for scripted runs. */
-  const run = async (line: string): Promise<void> => {
+  const run = async (line: string, options: RunOptions = {}): Promise<void> => {
     const [name, ...args] = line.trim().split(/\s+/)
     if (name == null || name === '') return
     // a typed word selects code only through an own property ('constructor' is no command)
@@ -101,11 +135,17 @@ export function startPeerConsole (init: PeerConsoleInit): { run: (line: string) 
       emit('error', { command: name, message: 'unknown command' }, `unknown command "${name}" (try: help)`)
       throw new UsageError(`unknown command "${name}"`)
     }
+    const signal = options.timeout != null ? AbortSignal.timeout(options.timeout) : undefined
     try {
-      await command(args)
-    } catch (err: any) {
-      emit('error', { command: name, message: err.message }, `${name} failed: ${err.message}`)
-      throw err
+      // the race ends the wait even where a command can't stop its work at once
+      await raceSignal(command(args, { signal }), signal)
+    } catch (err: unknown) {
+      const failure = signal?.aborted === true
+        ? new CommandTimeoutError(`gave up after ${formatTimeout(options.timeout ?? 0)} (--timeout)`)
+        : err
+      const message = describeCommandError(failure)
+      emit('error', { command: name, message, ...(failure instanceof CommandTimeoutError ? { code: failure.code } : {}) }, `${name} failed: ${message}`)
+      throw failure
     }
   }
   const rl = createInterface({ input: init.input, terminal: false })

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
-import { open, rename, rm, stat } from 'node:fs/promises'
+import { open, rename, rm, stat, statfs } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import type { Hash } from 'node:crypto'
 import type { DownloadSink, UploadSource } from '../../shared/storage/index.ts'
 import type { FileHandle } from 'node:fs/promises'
 import { InternalError } from '../../shared/errors.ts'
-import { UploadIncompleteError } from '../../shared/storage/index.ts'
+import { ObjectTooLargeError, UploadIncompleteError } from '../../shared/storage/index.ts'
+import { formatBytes } from './object-meta.ts'
 
 const READ_CHUNK = 4 * 1024 * 1024
 
@@ -67,6 +69,12 @@ export async function fileSink (path: string, size: number): Promise<FileSink> {
   const partPath = `${path}.part`
   const existing = await stat(partPath).then(s => s.size, () => 0)
   const resumeFrom = existing <= size ? existing : 0
+  // say so before writing a byte, rather than fill the disk and fail at the end
+  const disk = await statfs(dirname(resolve(path))).catch(() => undefined)
+  const free = disk != null ? disk.bavail * disk.bsize : Infinity
+  if (size - resumeFrom > free) {
+    throw new ObjectTooLargeError(`The object is ${formatBytes(size)}, but the disk ${path} is on has ${formatBytes(free)} free`)
+  }
   const file = await open(partPath, resumeFrom > 0 ? 'r+' : 'w+')
   let hash = createHash('sha256')
   if (resumeFrom > 0) await hashFile(file, resumeFrom, hash)

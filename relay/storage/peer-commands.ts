@@ -1,20 +1,22 @@
 import { basename } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { parseAddress, safeFileName } from '../../shared/storage/index.ts'
+import { ANYONE, DEFAULT_SHARE_TTL, isShareLink, parseAddress, safeFileName } from '../../shared/storage/index.ts'
 import { fileSink, fileSource } from './file-io.ts'
 import { parseDuration } from './storage-config.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
-import type { TransferProgress } from '../../shared/storage/index.ts'
+import type { ObjectAddress, TransferProgress } from '../../shared/storage/index.ts'
 import { UsageError } from '../../shared/errors.ts'
 
 export type Emit = (event: string, data: Record<string, unknown>, text: string) => void
 
 export const STORAGE_COMMANDS_HELP = `  put <file> [--as <path>] [--ttl <duration>]
                            store a file on a relay, print its address
-  get <address> <file>     fetch a stored object into <file>, checking its hash
-  grant <address> <peer ID> [<duration>]
-                           print the address with a read token for that peer
-  stat <address>           what the relay knows about an object
+  get <address|link> <file>
+                           fetch a stored object into <file>, checking its hash
+  grant <address> <peer ID|anyone> [<duration>]
+                           print a share link for that peer (or anyone holding it), and
+                           until when it works (default 1d; never past the object's expiry)
+  stat <address|link>      what the relay knows about an object
   rm <address>             delete an object you stored`
 
 /** Text progress at most once a second; JSON progress at most every 250 ms. */
@@ -49,6 +51,21 @@ function options (args: string[], names: string[]): { rest: string[], values: Re
   return { rest, values }
 }
 
+/** `anyone` (any case) is the grantee of a public link. */
+function granteeOf (text: string): string {
+  return text.toLowerCase() === 'anyone' ? ANYONE : text
+}
+
+/** A share link's lifetime from the command line, in ms. */
+function shareTtl (text: string | undefined): number {
+  if (text == null) return DEFAULT_SHARE_TTL
+  try {
+    return parseDuration(text, 'duration') * 1000
+  } catch {
+    throw new UsageError(`"${text}" is not a duration: use e.g. 30m, 12h or 7d`)
+  }
+}
+
 /** The Node peer's storage commands, for its console. */
 export function storageCommands (node: NodePeer, emit: Emit, json = false): Record<string, (args: string[]) => Promise<void>> {
   return {
@@ -71,8 +88,9 @@ export function storageCommands (node: NodePeer, emit: Emit, json = false): Reco
     },
     get: async ([address, ...fileParts]) => {
       const file = fileParts.join(' ')
-      if (address == null || file === '') throw new UsageError('usage: get <address> <file>')
-      const a = parseAddress(address)
+      if (address == null || file === '') throw new UsageError('usage: get <address|link> <file>')
+      // a link is looked up first: its size (checked against the disk before anything is written) comes from the relay
+      const a: ObjectAddress = isShareLink(address) ? (await node.services.storage.resolve(address)).address : parseAddress(address)
       const sink = await fileSink(file, a.size)
       try {
         const object = await node.services.storage.get(a, sink, { onProgress: progressPrinter(emit, 'get', json) })
@@ -83,10 +101,11 @@ export function storageCommands (node: NodePeer, emit: Emit, json = false): Reco
       }
     },
     grant: async ([address, peer, duration]) => {
-      if (address == null || peer == null) throw new UsageError('usage: grant <address> <peer ID> [<duration>]')
-      const ttl = duration != null ? parseDuration(duration, 'duration') * 1000 : undefined
-      const granted = await node.services.storage.grant(address, peer, { ttl })
-      emit('granted', { address: granted, peer }, `address for ${peer}:\n${granted}`)
+      if (address == null || peer == null) throw new UsageError('usage: grant <address> <peer ID|anyone> [<duration>]')
+      const shared = await node.services.storage.share(address, { grantee: granteeOf(peer), ttl: shareTtl(duration) })
+      const who = shared.grantee === ANYONE ? 'anyone holding it' : shared.grantee
+      const until = new Date(shared.expiresAt).toISOString()
+      emit('granted', { link: shared.link, peer: shared.grantee, expiresAt: shared.expiresAt }, `share link for ${who}, works until ${until}:\n${shared.link}`)
     },
     stat: async ([address]) => {
       if (address == null) throw new UsageError('usage: stat <address>')

@@ -12,6 +12,7 @@ import { clearPendingBlob, recoverHeldUploads } from './pending-blobs.ts'
 import { PendingUploads } from './pending-uploads.ts'
 import { handlePut } from './put-handler.ts'
 import { Replication } from './replication.ts'
+import { ShareLinks } from './share-links.ts'
 import { StorageCounters } from './storage-counters.ts'
 import { shortDrive } from './storage-events.ts'
 import type { HandlerContext } from './handler-context.ts'
@@ -19,6 +20,7 @@ import type { RelayStorageEvents, StorageEmit } from './storage-events.ts'
 import type { DriveHandle } from './object-store.ts'
 import type { StorageRefusal } from './storage-counters.ts'
 import type { ReplicationFigures } from './mirror-sync.ts'
+import type { ShareLookupLimit } from './share-links.ts'
 import type { SessionManager } from '../../shared/peer-session/index.ts'
 import type { PeerKeeper } from '../../shared/peer-keeper/index.ts'
 import type { StorageRequest } from '../../shared/storage/index.ts'
@@ -56,6 +58,12 @@ export interface RelayStorageInit {
   maxUploadsPerPeer?: number
   /** ... from one network address. @default 64 */
   maxUploadsPerAddress?: number
+  /** Share links kept at once, in all. @default 100_000 */
+  maxShares?: number
+  /** ... made by one uploader. @default 1000 */
+  maxSharesPerOwner?: number
+  /** Share link lookups per network address. @default 60 a minute (a miss costs 5) */
+  shareLookups?: ShareLookupLimit
 }
 
 export interface RelayStorageComponents {
@@ -82,6 +90,8 @@ export interface StorageStatus {
   bytesIn: number
   bytesOut: number
   refusals: Record<StorageRefusal, number>
+  /** Live share links. */
+  shares: number
   replication: { replicateFrom: Array<{ relay: string, linked: boolean, drives: number, behind: { objects: number, bytes: number } }>, replicas: string[], replicated: ReplicationFigures }
 }
 
@@ -109,6 +119,7 @@ export class RelayStorage extends TypedEventEmitter<RelayStorageEvents> implemen
   private readonly store: ObjectStore
   private readonly pending: PendingUploads
   private readonly replication: Replication
+  private readonly shares: ShareLinks
   private readonly ctx: HandlerContext
   private controller = new AbortController()
   private gcTimer?: ReturnType<typeof setInterval>
@@ -132,6 +143,9 @@ export class RelayStorage extends TypedEventEmitter<RelayStorageEvents> implemen
       maxUploads: 1024,
       maxUploadsPerPeer: 16,
       maxUploadsPerAddress: 64,
+      maxShares: 100_000,
+      maxSharesPerOwner: 1000,
+      shareLookups: { points: 60, duration: 60 },
       // an option given as undefined keeps its default
       ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) as RelayStorageInit
     }
@@ -148,6 +162,16 @@ export class RelayStorage extends TypedEventEmitter<RelayStorageEvents> implemen
       selfAddrs: () => components.addressManager.getAddresses().map(ma => ma.toString()),
       log: components.logger.forComponent('golem-clay:storage-replication'),
       onError: (relay, error, drive) => { this.emit('storage:replication-error', { relay, ...(drive != null ? { drive: shortDrive(drive) } : {}), error }) }
+    })
+    this.shares = new ShareLinks({
+      dir: join(init.dir, 'shares'),
+      max: this.init.maxShares,
+      maxPerOwner: this.init.maxSharesPerOwner,
+      lookups: this.init.shareLookups,
+      log: this.log,
+      // one address: a link stays short, and the lookup's answer names every holder for the download
+      linkAddrs: (conn) => pickHolderAddrs(components.addressManager.getAddresses(), components.peerId.toString(), conn.remoteAddr).slice(0, 1),
+      onLimited: (conn) => { components.sessions.report(conn.remotePeer, 'rate-limited') }
     })
     this.ctx = {
       store: this.store,
@@ -173,6 +197,7 @@ export class RelayStorage extends TypedEventEmitter<RelayStorageEvents> implemen
     await this.store.open()
     await this.pending.open()
     await recoverHeldUploads(this.store, this.pending, this.log)
+    await this.shares.open()
     this.store.pendingBytes = (owner) => this.pending.bytes(owner)
     await this.replication.start()
     await this.components.sessions.handle(STORAGE_PROTOCOL, (stream, conn) => {
@@ -214,6 +239,7 @@ export class RelayStorage extends TypedEventEmitter<RelayStorageEvents> implemen
       bytesIn: this.counters.bytesIn,
       bytesOut: this.counters.bytesOut,
       refusals: this.counters.toJSON(),
+      shares: this.shares.store.count,
       replication: this.replication.status
     }
   }
@@ -224,6 +250,8 @@ export class RelayStorage extends TypedEventEmitter<RelayStorageEvents> implemen
     this.collecting = (async () => {
       const { objects, bytes } = await this.store.collect(now)
       const uploads = await this.pending.expire(now)
+      const shares = await this.shares.store.expire(now)
+      if (shares > 0) this.log('collected %d expired share links', shares)
       if (objects + uploads > 0) {
         this.log('collected %d expired objects and %d abandoned uploads', objects, uploads)
         this.emit('storage:expired', { objects, bytes, uploads })
@@ -309,6 +337,12 @@ export class RelayStorage extends TypedEventEmitter<RelayStorageEvents> implemen
         await fs.write(encodeControl({ v: 1, type: 'drive', drive: handle.key, relays: this.relaysFor(handle, conn) }), { signal })
         return
       }
+      case 'share':
+        await this.shares.share(this.ctx, req, fs, conn, signal)
+        return
+      case 'resolve':
+        await this.shares.resolve(this.ctx, req, fs, conn, signal)
+        return
       case 'replicate': {
         if (!this.replication.allowed(conn)) {
           this.counters.add('access-denied')

@@ -56,6 +56,15 @@ export class TooManyUploadsError extends StorageError { override name = 'TooMany
 /** No connected relay offers storage. */
 export class NoStorageRelayError extends StorageError { override name = 'NoStorageRelayError'; override readonly code = 'NO_STORAGE_RELAY'; override readonly retryable = true }
 
+/** No share link with this ID on the relay: it never existed, or it expired. */
+export class ShareNotFoundError extends StorageError { override name = 'ShareNotFoundError'; override readonly code = 'SHARE_NOT_FOUND' }
+
+/** Too many share links looked up from this network address lately: wait a minute. */
+export class TooManyLookupsError extends StorageError { override name = 'TooManyLookupsError'; override readonly code = 'TOO_MANY_LOOKUPS'; override readonly retryable = true }
+
+/** The object is larger than this client can take (a tab's memory, a disk's free space); nothing was allocated. */
+export class ObjectTooLargeError extends StorageError { override name = 'ObjectTooLargeError'; override readonly code = 'OBJECT_TOO_LARGE' }
+
 /** Every attempt (and every relay holding the object) failed; `cause` is the last error. */
 export class TransferFailedError extends StorageError { override name = 'TransferFailedError'; override readonly code = 'TRANSFER_FAILED' }
 
@@ -75,6 +84,9 @@ const TABLE = new ErrorTable([
   UploadIncompleteError,
   TooManyUploadsError,
   NoStorageRelayError,
+  ShareNotFoundError,
+  TooManyLookupsError,
+  ObjectTooLargeError,
   TransferFailedError
 ], StorageError)
 

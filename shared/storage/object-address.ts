@@ -1,6 +1,7 @@
 import { InvalidAddressError } from './errors.ts'
 import { isHex, isSha256Hex } from '../wire/index.ts'
 import { validateObjectPath } from './object-path.ts'
+import { MAX_OBJECT_SIZE } from './storage-protocol.ts'
 
 /** The scheme of a Golem Clay storage address. */
 export const ADDRESS_SCHEME = 'golem-clay:'
@@ -53,7 +54,7 @@ export function parseAddress (text: string): ObjectAddress {
   }
   const relays: string[] = []
   let sha256: string | undefined
-  let size: number | undefined
+  let size: string | undefined
   let token: string | undefined
   for (const pair of (q === -1 ? '' : rest.slice(q + 1)).split('&')) {
     if (pair === '') continue
@@ -66,13 +67,22 @@ export function parseAddress (text: string): ObjectAddress {
       throw new InvalidAddressError(`The "${key}" value is not properly escaped`)
     }
     if (key === 'sha256') sha256 = val.toLowerCase()
-    else if (key === 'size') size = Number(val)
+    else if (key === 'size') size = val
     else if (key === 'relay') relays.push(val)
     else if (key === 'token') token = val
   }
   if (!isSha256Hex(sha256)) throw new InvalidAddressError('The address needs sha256=<64 hex characters>')
-  if (size == null || !Number.isSafeInteger(size) || size < 0) throw new InvalidAddressError('The address needs size=<bytes>')
-  return { drive, path, sha256, size, relays, ...(token != null ? { token } : {}) }
+  return { drive, path, sha256, size: parseSize(size), relays, ...(token != null ? { token } : {}) }
+}
+
+/** The `size=` of an address: digits only, and no larger than any object may be. */
+function parseSize (text: string | undefined): number {
+  if (text == null || text === '') throw new InvalidAddressError('The address needs size=<bytes>')
+  const shown = text.length > 20 ? `${text.slice(0, 20)}…` : text
+  if (!/^\d+$/.test(text)) throw new InvalidAddressError(`The address's size "${shown}" is not a number of bytes`)
+  const size = Number(text)
+  if (size > MAX_OBJECT_SIZE) throw new InvalidAddressError(`The address's size (${shown} bytes) is larger than any stored object can be`)
+  return size
 }
 
 /** The address without its token (what an uploader keeps for itself). */

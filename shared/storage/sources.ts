@@ -87,19 +87,26 @@ export interface MemorySink extends DownloadSink {
   bytes: () => Uint8Array
 }
 
-/** Collects a download in one buffer of the object's size (the page's case). */
+/**
+ * Collects a download in one buffer of the object's size (the page's case).
+ * The buffer is made when the first bytes arrive, after the relay has
+ * confirmed the object: an address promising a size no relay backs up
+ * allocates nothing.
+ */
 export function memorySink (size: number): MemorySink {
-  const buffer = new Uint8Array(size)
+  let buffer: Uint8Array | undefined
+  const memory = (): Uint8Array => (buffer ??= new Uint8Array(size))
   let written = 0
   return {
     write: (offset, bytes) => {
+      const into = memory()
       // bytes placed through `region` are already where they belong
-      if (bytes.buffer !== buffer.buffer || bytes.byteOffset !== offset) buffer.set(bytes, offset)
+      if (bytes.buffer !== into.buffer || bytes.byteOffset !== offset) into.set(bytes, offset)
       written = Math.max(written, offset + bytes.byteLength)
     },
-    region: (offset, length) => buffer.subarray(offset, offset + length),
-    digest: async () => await sha256Once(buffer.subarray(0, written)),
+    region: (offset, length) => memory().subarray(offset, offset + length),
+    digest: async () => await sha256Once(buffer?.subarray(0, written) ?? new Uint8Array(0)),
     reset: () => { written = 0 },
-    bytes: () => buffer.subarray(0, written)
+    bytes: () => buffer?.subarray(0, written) ?? new Uint8Array(0)
   }
 }

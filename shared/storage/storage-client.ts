@@ -6,13 +6,15 @@ import { downloadAttempt } from './download.ts'
 import { equalBytes, fromHex } from './digest.ts'
 import { ChunkCorruptedError, ContentHashMismatchError, InvalidAddressError, NoStorageRelayError, StorageError, StorageProtocolError, TransferFailedError } from './errors.ts'
 import { formatAddress, parseAddress } from './object-address.ts'
+import { formatShareLink, isShareLink, parseShareLink } from './share-link.ts'
 import { validateObjectPath } from './object-path.ts'
 import { ProgressMeter } from './progress.ts'
 import { simpleRequest } from './simple-request.ts'
 import { STORAGE_PROTOCOL } from '../wire/index.ts'
-import { issueToken } from './transfer-token.ts'
+import { ANYONE, issueToken } from './transfer-token.ts'
 import { uploadAttempt } from './upload.ts'
 import type { ObjectAddress } from './object-address.ts'
+import type { ShareLink } from './share-link.ts'
 import type { ProgressHandler } from './progress.ts'
 import type { DownloadSink, UploadSource } from './sources.ts'
 import type { ObjectInfo, PutRequest } from './storage-codec.ts'
@@ -74,6 +76,34 @@ export interface PutResult {
   address: string
   /** The relay already held this exact content at this path. */
   deduplicated: boolean
+}
+
+/** How long a share link works unless the sharer says otherwise (it never outlives the object), ms. */
+export const DEFAULT_SHARE_TTL = 24 * 3600 * 1000
+
+export interface ShareOptions extends AbortOptions {
+  /** Who may use the link: a peer ID, or ANYONE who holds it. */
+  grantee: string
+  /** How long it works, ms. @default DEFAULT_SHARE_TTL */
+  ttl?: number
+}
+
+export interface ShareResult {
+  /** The short link: `golem-clay:share/<id>?relay=<multiaddr>`. */
+  link: string
+  /** A peer ID, or ANYONE. */
+  grantee: string
+  /** When the link stops working (the token's expiry, or the object's if sooner), ms since the epoch. */
+  expiresAt: number
+}
+
+export interface ResolvedShare {
+  /** The object's full address, with the token that reads it. */
+  address: ObjectAddress
+  object: ObjectInfo
+  /** A peer ID, or ANYONE. */
+  grantee: string
+  expiresAt: number
 }
 
 interface Target { peer: PeerId, addrs: Multiaddr[] }
@@ -186,15 +216,16 @@ export class StorageClient implements Startable {
   }
 
   /**
-   * Downloads the object at `address` into `sink`, trying the relays the
-   * address names in order and resuming at the last verified byte.
+   * Downloads the object at `address` (or behind a share link) into `sink`,
+   * trying the relays the address names in order and resuming at the last
+   * verified byte.
    */
   async get (address: string | ObjectAddress, sink: DownloadSink, options: GetOptions = {}): Promise<ObjectInfo> {
-    const a = typeof address === 'string' ? parseAddress(address) : address
     const signal = this.signal(options.signal)
+    const a = await this.addressOf(address, signal)
     const meter = new ProgressMeter('get', a.size, options.onProgress)
     meter.phase('connecting')
-    const targets = await this.targetsOf(a)
+    const targets = await this.targetsOf(a.relays)
     if (targets.length === 0) throw new NoStorageRelayError('The address names no relay, and no connected relay offers storage')
     let offset = Math.min(sink.resumeFrom ?? 0, a.size)
     let object: ObjectInfo | undefined
@@ -246,10 +277,10 @@ export class StorageClient implements Startable {
 
   /** What a relay knows about the object (size, hash, expiry, holders). */
   async stat (address: string | ObjectAddress, options: AbortOptions = {}): Promise<ObjectInfo> {
-    const a = typeof address === 'string' ? parseAddress(address) : address
     const signal = this.signal(options.signal)
+    const a = await this.addressOf(address, signal)
     let lastError: any
-    for (const target of await this.targetsOf(a)) {
+    for (const target of await this.targetsOf(a.relays)) {
       try {
         const { stream } = await this.open(target, signal)
         const reply = await simpleRequest(stream, { v: 1, op: 'stat', drive: a.drive, path: a.path, ...(a.token != null ? { token: a.token } : {}) }, signal)
@@ -267,7 +298,7 @@ export class StorageClient implements Startable {
   async remove (address: string | ObjectAddress, options: AbortOptions = {}): Promise<void> {
     const a = typeof address === 'string' ? parseAddress(address) : address
     const signal = this.signal(options.signal)
-    const target = (await this.targetsOf(a))[0]
+    const target = (await this.targetsOf(a.relays))[0]
     if (target == null) throw new NoStorageRelayError('The address names no relay')
     const { stream } = await this.open(target, signal)
     const reply = await simpleRequest(stream, { v: 1, op: 'delete', drive: a.drive, path: a.path }, signal)
@@ -298,6 +329,59 @@ export class StorageClient implements Startable {
     return formatAddress({ ...a, token })
   }
 
+  /**
+   * A short link that lets `grantee` (a peer, or ANYONE holding the link)
+   * read the object until `ttl` from now: a read token of ours, left with
+   * the relay that took the upload under a random share ID.
+   */
+  async share (address: string | ObjectAddress, options: ShareOptions): Promise<ShareResult> {
+    const a = typeof address === 'string' ? parseAddress(address) : address
+    const grantee = options.grantee.trim()
+    if (grantee !== ANYONE) {
+      try {
+        peerIdFromString(grantee)
+      } catch {
+        throw new InvalidAddressError(`"${grantee}" is not a peer ID`)
+      }
+    }
+    const signal = this.signal(options.signal)
+    const token = await issueToken(this.components.privateKey, { grantee, op: 'read', drive: a.drive, path: a.path, sha256: a.sha256, ttl: options.ttl ?? DEFAULT_SHARE_TTL })
+    // the uploader's relay is the address's first; a replica holds no shares
+    const target = (await this.targetsOf(a.relays))[0]
+    if (target == null) throw new NoStorageRelayError('The address names no relay')
+    const { stream } = await this.open(target, signal)
+    const reply = await simpleRequest(stream, { v: 1, op: 'share', drive: a.drive, path: a.path, token }, signal)
+    if (reply.type !== 'shared') throw new StorageProtocolError(`Unexpected ${reply.type} reply to share`)
+    return { link: formatShareLink({ id: reply.id, relays: reply.relays }), grantee, expiresAt: reply.expiresAt }
+  }
+
+  /** What a share link gives: the object, its full address with the token, who it is for and until when. */
+  async resolve (link: string | ShareLink, options: AbortOptions = {}): Promise<ResolvedShare> {
+    const l = typeof link === 'string' ? parseShareLink(link) : link
+    const signal = this.signal(options.signal)
+    let lastError: any
+    for (const target of await this.targetsOf(l.relays)) {
+      try {
+        const { stream } = await this.open(target, signal)
+        const reply = await simpleRequest(stream, { v: 1, op: 'resolve', id: l.id }, signal)
+        if (reply.type !== 'resolved') throw new StorageProtocolError(`Unexpected ${reply.type} reply to resolve`)
+        return { address: { ...addressOf(reply.object), token: reply.token }, object: reply.object, grantee: reply.grantee, expiresAt: reply.expiresAt }
+      } catch (err: any) {
+        lastError = err
+        // the relay's answer (unknown, not for us, too many lookups) stands; a relay out of reach does not
+        if (signal.aborted || err instanceof StorageError) throw err
+      }
+    }
+    if (lastError == null) throw new NoStorageRelayError('The link names no relay, and no connected relay offers storage')
+    throw final(lastError, 1, 'share link lookup')
+  }
+
+  /** An address, a share link (looked up), or an address already parsed. */
+  private async addressOf (address: string | ObjectAddress, signal: AbortSignal): Promise<ObjectAddress> {
+    if (typeof address !== 'string') return address
+    return isShareLink(address) ? (await this.resolve(address, { signal })).address : parseAddress(address)
+  }
+
   private signal (outer?: AbortSignal): AbortSignal {
     return outer != null ? AbortSignal.any([outer, this.controller.signal]) : this.controller.signal
   }
@@ -318,10 +402,10 @@ export class StorageClient implements Startable {
     return { peer: peerIdFromString(relay), addrs: [] }
   }
 
-  /** The address's relays, grouped by peer, in order; or connected storage relays if it names none. */
-  private async targetsOf (a: ObjectAddress): Promise<Target[]> {
+  /** Relays (multiaddrs), grouped by peer, in order; or connected storage relays if there are none. */
+  private async targetsOf (relays: string[]): Promise<Target[]> {
     const targets: Target[] = []
-    for (const text of a.relays) {
+    for (const text of relays) {
       let ma: Multiaddr
       try {
         ma = multiaddr(text)

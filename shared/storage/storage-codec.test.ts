@@ -48,6 +48,13 @@ describe('storage frames', () => {
     const end = { v: 1, type: 'end', sha256: 'ab'.repeat(32) } as const
     const e = decodeFrame(encodeControl(end))
     expect(e.kind === 'control' && decodeControl(e.bytes, validatePutEnd)).toEqual(end)
+    // share links: a share ID is 26 base32 characters, a grantee a peer ID or anyone
+    const resolve = { v: 1, op: 'resolve', id: 'a'.repeat(26) } as const
+    const r = decodeFrame(encodeControl(resolve))
+    expect(r.kind === 'control' && decodeControl(r.bytes, validateRequest)).toEqual(resolve)
+    const shared = { v: 1 as const, type: 'shared' as const, id: 'b2'.repeat(13), expiresAt: 5, relays: ['/ip4/1.2.3.4/tcp/1'] }
+    const s = decodeFrame(encodeControl(shared))
+    expect(s.kind === 'control' && decodeControl(s.bytes, validateReply)).toEqual(shared)
   })
 
   it.each([
@@ -79,6 +86,9 @@ describe('storage frames', () => {
     { v: 2, op: 'drive' },
     { v: 1, op: 'format-disk' },
     { v: 1, op: 'replicate', addrs: 'x' },
+    { v: 1, op: 'resolve', id: 'a'.repeat(25) },
+    { v: 1, op: 'resolve', id: '0'.repeat(26) },
+    { v: 1, op: 'share', drive: 'ab'.repeat(32), path: 'a' },
     [1, 2, 3]
   ])('refuses a malformed request %#', (value) => {
     expect(() => validateRequest(value)).toThrow(InvalidMessageError)

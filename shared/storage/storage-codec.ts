@@ -4,7 +4,8 @@ import { decodeJson, encodeJson, expectHex, expectInt, expectLiteral, expectNumb
 import type { Fields } from '../wire/index.ts'
 import { validateObjectPath } from './object-path.ts'
 import { DATA_HEADER_LENGTH, FRAME_CONTROL, FRAME_DATA, MAX_CHUNK_SIZE, MAX_CONTROL_FRAME, MAX_OBJECT_SIZE, MIN_CHUNK_SIZE } from './storage-protocol.ts'
-import { MAX_TOKEN_LENGTH } from './transfer-token.ts'
+import { isShareId } from './share-link.ts'
+import { ANYONE, MAX_TOKEN_LENGTH } from './transfer-token.ts'
 import type { StorageWireError } from './errors.ts'
 
 /** What the relay knows about a stored object. */
@@ -37,8 +38,12 @@ export interface DeleteRequest { v: 1, op: 'delete', drive: string, path: string
 export interface DriveRequest { v: 1, op: 'drive' }
 /** A relay asking to replicate this one. */
 export interface ReplicateRequest { v: 1, op: 'replicate', addrs: string[] }
+/** The uploader leaves a read token with the relay, to be found by a short share ID. */
+export interface ShareRequest { v: 1, op: 'share', drive: string, path: string, token: string }
+/** "What does this share ID give me?" */
+export interface ResolveRequest { v: 1, op: 'resolve', id: string }
 
-export type StorageRequest = PutRequest | GetRequest | StatRequest | DeleteRequest | DriveRequest | ReplicateRequest
+export type StorageRequest = PutRequest | GetRequest | StatRequest | DeleteRequest | DriveRequest | ReplicateRequest | ShareRequest | ResolveRequest
 
 export type StorageReply =
   | { v: 1, type: 'ready', offset: number, chunkSize: number, drive: string }
@@ -48,6 +53,10 @@ export type StorageReply =
   | { v: 1, type: 'deleted' }
   | { v: 1, type: 'drive', drive: string, relays: string[] }
   | { v: 1, type: 'replica', catalog: string, relay: string }
+  /** The share's ID, when it stops working, and the relay's addresses for a link. */
+  | { v: 1, type: 'shared', id: string, expiresAt: number, relays: string[] }
+  /** A share: its object, the token to read it with, who it is for (a peer ID, or ANYONE) and until when. */
+  | { v: 1, type: 'resolved', object: ObjectInfo, token: string, grantee: string, expiresAt: number }
   | { v: 1, type: 'error', error: StorageWireError }
 
 export interface DataFrame {
@@ -56,8 +65,8 @@ export interface DataFrame {
   bytes: Uint8Array
 }
 
-const OPS = ['put', 'get', 'stat', 'delete', 'drive', 'replicate'] as const
-const REPLY_TYPES = ['ready', 'ack', 'stored', 'object', 'deleted', 'drive', 'replica', 'error'] as const
+const OPS = ['put', 'get', 'stat', 'delete', 'drive', 'replicate', 'share', 'resolve'] as const
+const REPLY_TYPES = ['ready', 'ack', 'stored', 'object', 'deleted', 'drive', 'replica', 'shared', 'resolved', 'error'] as const
 
 /** A drive's key (a catalog's too): 32 bytes of hex. */
 function expectDrive (obj: Fields, key = 'drive'): string {
@@ -70,6 +79,16 @@ function expectSize (obj: Fields, key: string, max = MAX_OBJECT_SIZE): number {
 
 function optionalToken (obj: Fields): { token?: string } {
   return obj.token == null ? {} : { token: expectString(obj, 'token', MAX_TOKEN_LENGTH) }
+}
+
+function expectShareId (obj: Fields): string {
+  const id = expectString(obj, 'id', 64)
+  if (!isShareId(id)) throw new InvalidMessageError('"id" is not a share ID')
+  return id
+}
+
+function expectGrantee (obj: Fields): string {
+  return obj.grantee === ANYONE ? ANYONE : expectPeerId(obj, 'grantee')
 }
 
 function expectPath (obj: Fields): string {
@@ -113,6 +132,10 @@ export function validateRequest (value: unknown): StorageRequest {
       return { v: 1, op }
     case 'replicate':
       return { v: 1, op, addrs: expectAddrs(obj, 'addrs', 32) }
+    case 'share':
+      return { v: 1, op, drive: expectDrive(obj), path: expectPath(obj), token: expectString(obj, 'token', MAX_TOKEN_LENGTH) }
+    case 'resolve':
+      return { v: 1, op, id: expectShareId(obj) }
   }
 }
 
@@ -161,6 +184,10 @@ export function validateReply (value: unknown): StorageReply {
       return { v: 1, type, drive: expectDrive(obj), relays: expectAddrs(obj, 'relays', 16) }
     case 'replica':
       return { v: 1, type, catalog: expectDrive(obj, 'catalog'), relay: expectPeerId(obj, 'relay') }
+    case 'shared':
+      return { v: 1, type, id: expectShareId(obj), expiresAt: expectNumber(obj, 'expiresAt'), relays: expectAddrs(obj, 'relays', 16) }
+    case 'resolved':
+      return { v: 1, type, object: validateObjectInfo(obj.object), token: expectString(obj, 'token', MAX_TOKEN_LENGTH), grantee: expectGrantee(obj), expiresAt: expectNumber(obj, 'expiresAt') }
     case 'error': {
       const e = expectRecord(obj.error, 'error')
       const error: StorageWireError = { name: expectString(e, 'name', 64), message: expectString(e, 'message', 1024) }

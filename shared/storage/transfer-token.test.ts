@@ -4,7 +4,7 @@ import { fromString } from 'uint8arrays/from-string'
 import { toString } from 'uint8arrays/to-string'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { InvalidTokenError } from './errors.ts'
-import { decodeToken, issueToken, verifyToken } from './transfer-token.ts'
+import { ANYONE, decodeToken, issueToken, verifyToken } from './transfer-token.ts'
 import type { TokenCheck } from './transfer-token.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -67,6 +67,13 @@ describe('transfer tokens', () => {
     const payload = new TextEncoder().encode(JSON.stringify({ ...claims, sub: stranger }))
     const forged = await RecordEnvelope.seal({ domain: 'golem-clay-storage', codec: envelope.payloadType, marshal: () => payload, equals: () => false }, strangerKey)
     await expect(verifyToken(toString(forged.marshal(), 'base64url'), check({ holder: stranger }))).rejects.toThrow(/signature/)
+  })
+
+  it('a read token for anyone lets any holder read that object, and only read it', async () => {
+    const token = await issueToken(owner, { grantee: ANYONE, op: 'read', drive, path: 'a/b.bin', sha256 })
+    await expect(verifyToken(token, check({ holder: stranger }))).resolves.toMatchObject({ sub: ANYONE })
+    await expect(verifyToken(token, check({ holder: stranger, path: 'a/c.bin' }))).rejects.toThrow(/another object/)
+    await expect(issueToken(owner, { grantee: ANYONE, op: 'write', drive, path: 'a/b.bin' })).rejects.toThrow(/Only a read token/)
   })
 
   it('a read token must name the content; a write token may leave it open', async () => {

@@ -16,7 +16,7 @@ export interface TransferTokenClaims {
   v: 1
   /** Issuer's peer ID: the drive's owner, or an arbiter the relay trusts. */
   iss: string
-  /** Grantee's peer ID. */
+  /** Grantee's peer ID, or `*` (ANYONE): whoever holds the token, for a read token only. */
   sub: string
   op: TokenOperation
   /** Drive key (hex). */
@@ -36,6 +36,9 @@ export interface TransferToken {
   signed: UnverifiedSigned<TransferTokenClaims>
 }
 
+/** The grantee of a token anyone holding it may use (a public share link's): read tokens only. */
+export const ANYONE = '*'
+
 /** Longest token we parse. */
 export const MAX_TOKEN_LENGTH = 4096
 
@@ -46,6 +49,7 @@ export const TOKEN_CLOCK_SKEW = 60_000
 const TOKEN_KIND: SignedKind = { domain: 'golem-clay-storage', type: 'transfer-token' }
 
 export interface IssueTokenInit {
+  /** A peer ID, or ANYONE (read tokens only). */
   grantee: string
   op: TokenOperation
   drive: string
@@ -101,7 +105,7 @@ function validateClaims (value: unknown): TransferTokenClaims {
   const claims: TransferTokenClaims = {
     v: 1,
     iss: expectPeerId(obj, 'iss'),
-    sub: expectPeerId(obj, 'sub'),
+    sub: obj.sub === ANYONE ? ANYONE : expectPeerId(obj, 'sub'),
     op: expectLiteral(obj, 'op', ['read', 'write'] as const),
     drive: expectHex(obj, 'drive', 32),
     path: validateObjectPath(obj.path),
@@ -109,6 +113,8 @@ function validateClaims (value: unknown): TransferTokenClaims {
     iat: expectNumber(obj, 'iat')
   }
   if (obj.sha256 != null) claims.sha256 = expectSha256(obj, 'sha256')
+  // a write token for anyone would let strangers fill the owner's quota
+  if (claims.sub === ANYONE && claims.op !== 'read') throw new InvalidTokenError('Only a read token may be for anyone')
   return claims
 }
 
@@ -134,7 +140,7 @@ export async function verifyToken (text: string, check: TokenCheck): Promise<Tra
   const c = token.claims
   const now = check.now ?? Date.now()
   if (!check.issuers.includes(c.iss)) throw new InvalidTokenError('The token is not signed by the object\'s owner')
-  if (c.sub !== check.holder) throw new InvalidTokenError('The token was issued to another peer')
+  if (c.sub !== ANYONE && c.sub !== check.holder) throw new InvalidTokenError('The token was issued to another peer')
   if (c.op !== check.op) throw new InvalidTokenError(`The token allows ${c.op}, not ${check.op}`)
   if (c.drive !== check.drive || c.path !== check.path) throw new InvalidTokenError('The token is for another object')
   if (c.sha256 != null && check.sha256 != null && c.sha256 !== check.sha256) throw new InvalidTokenError('The token is for other content at this path')

@@ -17,8 +17,12 @@ export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/4.0.0`
 export const GOSSIP_PROTOCOL = `${PROTOCOL_PREFIX}/meshsub/1.1.0`
 /** The pub/sub topic task headers and closings spread on (2: signed envelopes). */
 export const TASKS_TOPIC = 'golem-clay/tasks/2'
-/** Upload, download, stat and delete of stored objects: one stream per operation. 2.0.0: transfer tokens are signed envelopes. */
-export const STORAGE_PROTOCOL = `${PROTOCOL_PREFIX}/storage/2.0.0`
+/**
+ * Upload, download, stat and delete of stored objects: one stream per operation.
+ * 2.0.0: transfer tokens are signed envelopes. 3.0.0: share links (the
+ * `share` and `resolve` requests) and read tokens for anyone (`sub: '*'`).
+ */
+export const STORAGE_PROTOCOL = `${PROTOCOL_PREFIX}/storage/3.0.0`
 /** Hypercore's own replication protocol between relays, carried as is. */
 export const STORAGE_REPLICATION_PROTOCOL = `${PROTOCOL_PREFIX}/storage-replication/1.0.0`
 

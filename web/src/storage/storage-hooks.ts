@@ -1,3 +1,5 @@
+import { NotStartedError } from '../../../shared/errors.ts'
+import { formatAddress } from '../../../shared/storage/index.ts'
 import type { DownloadView, StorageState, UploadView } from './storage-state.svelte.ts'
 
 /**
@@ -11,6 +13,8 @@ export interface StorageHooks {
   relays: () => Promise<string[]>
   /** Upload bytes made in the page (no file dialog), like the file input does. */
   uploadGenerated: (name: string, size: number, seed?: number) => Promise<UploadView>
+  /** What a share link gives this tab: the object's full address with its token, who the link is for, until when. */
+  resolve: (link: string) => Promise<{ address: string, grantee: string, expiresAt: number }>
 }
 
 declare global {
@@ -37,7 +41,13 @@ export function exposeStorageHooks (state: StorageState): void {
     uploads: () => state.uploads.map(u => JSON.parse(JSON.stringify(u))),
     downloads: () => state.downloads.map(d => JSON.parse(JSON.stringify(d))),
     relays: async () => await state.relays(),
-    uploadGenerated: async (name, size, seed = 1) => await state.upload(new File([generate(size, seed) as Uint8Array<ArrayBuffer>], name))
+    uploadGenerated: async (name, size, seed = 1) => await state.upload(new File([generate(size, seed) as Uint8Array<ArrayBuffer>], name)),
+    resolve: async (link) => {
+      const storage = state.app.node?.services.storage
+      if (storage == null) throw new NotStartedError('The node is not running yet')
+      const r = await storage.resolve(link)
+      return { address: formatAddress(r.address), grantee: r.grantee, expiresAt: r.expiresAt }
+    }
   }
   Object.defineProperty(window, 'golemClayStorage', { value: Object.freeze(hooks), configurable: false, writable: false })
 }
