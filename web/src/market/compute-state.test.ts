@@ -58,9 +58,10 @@ describe('ComputeState', () => {
     const { market, provider, emitter } = fakeMarket()
     const compute = new ComputeState({ runner, life })
     compute.attach(market)
-    // a redraw pending when the page stops
-    provider.safeDispatchEvent('job', { detail: { assignment: 'a', task: 't', taskName: 'T', requestor: 'r', subtask: 0, state: 'running' } })
+    // the task feed's poll, and a redraw pending when the page stops
     expect(vi.getTimerCount()).toBe(1)
+    provider.safeDispatchEvent('job', { detail: { assignment: 'a', task: 't', taskName: 'T', requestor: 'r', subtask: 0, state: 'running' } })
+    expect(vi.getTimerCount()).toBe(2)
     life.end()
     expect(vi.getTimerCount()).toBe(0)
     expect(runner.listenerCount('runner:state')).toBe(0)

@@ -1,6 +1,6 @@
 import type { ComputeState, MandelbrotRequest, PrimesRequest, TaskView } from './compute-state.svelte.ts'
 import type { NodeState } from '../node/node-state.svelte.ts'
-import type { ProviderJob } from '../../../shared/market/index.ts'
+import type { ProviderJob, TaskFeedStatus } from '../../../shared/market/index.ts'
 
 /**
  * `window.golemClayMarket`: a read-only view of this tab's market for tests
@@ -19,6 +19,8 @@ export interface MarketHooks {
   submitPrimes: (req: PrimesRequest) => Promise<TaskView>
   /** Cancels a task this tab submitted (by market ID or card key); false when it is not running. */
   cancel: (task: string) => boolean
+  /** The tasks feed: subscribed, peers on the topic, last header, pulls (undefined before the market runs). */
+  feed: () => TaskFeedStatus | undefined
 }
 
 declare global {
@@ -46,7 +48,8 @@ export function exposeMarketHooks (state: ComputeState, node: NodeState): void {
     score: (peer) => node.score(peer),
     submitMandelbrot: async (req) => await state.submitMandelbrot(req),
     submitPrimes: async (req) => await state.submitPrimes(req),
-    cancel: (task) => state.cancel(task)
+    cancel: (task) => state.cancel(task),
+    feed: () => state.feed == null ? undefined : { ...state.feed }
   }
   Object.defineProperty(window, 'golemClayMarket', { value: Object.freeze(hooks), configurable: false, writable: false })
 }
