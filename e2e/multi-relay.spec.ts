@@ -139,6 +139,7 @@ test('a restarted tab, and a new tab of the same browser, find their way back fr
       open.onerror = () => { resolve('open failed') }
       open.onsuccess = () => {
         const db = open.result
+        if (!db.objectStoreNames.contains('peers')) { resolve(`no peers store (version ${db.version}, stores ${JSON.stringify([...db.objectStoreNames])})`); db.close(); return }
         const tx = db.transaction('peers')
         const keys = tx.objectStore('peers').getAllKeys()
         const all = tx.objectStore('peers').getAll()
@@ -148,7 +149,8 @@ test('a restarted tab, and a new tab of the same browser, find their way back fr
         }
       }
     }), r3Id)
-    throw new Error(`no reservation on ${r3Id.slice(-6)} after the reload (peer ID ${before.slice(-6)} → ${after?.slice(-6)}); relays: ${JSON.stringify(relays)}; peers: ${JSON.stringify(peers)}; kept r3 per key: ${JSON.stringify(kept)}`, { cause: err })
+    const databases = await tab.evaluate(async () => await indexedDB.databases())
+    throw new Error(`databases: ${JSON.stringify(databases)}; no reservation on ${r3Id.slice(-6)} after the reload (peer ID ${before.slice(-6)} → ${after?.slice(-6)}); relays: ${JSON.stringify(relays)}; peers: ${JSON.stringify(peers)}; kept r3 per key: ${JSON.stringify(kept)}`, { cause: err })
   }
   const seedState = await tab.evaluate(() => window.golemClay!.relays().find(r => r.seed))
   expect(seedState?.state === 'reserved').toBe(false)
