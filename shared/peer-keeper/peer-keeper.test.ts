@@ -14,8 +14,8 @@ import type { NodeRole } from '../peer-session/index.ts'
 import type { PeerKeeperComponents } from './peer-keeper.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
-async function keeper (init: { maxPeers?: number, store?: KeeperStore, maxPerSource?: number, saveDelay?: number } = {}, events = new TypedEventEmitter(), stored?: Uint8Array): Promise<PeerKeeper> {
-  const sessions = Object.assign(new TypedEventEmitter(), { list: () => [] })
+async function keeper (init: { maxPeers?: number, store?: KeeperStore, maxPerSource?: number, saveDelay?: number } = {}, events = new TypedEventEmitter(), stored?: Uint8Array, openSessions: () => unknown[] = () => []): Promise<PeerKeeper> {
+  const sessions = Object.assign(new TypedEventEmitter(), { list: openSessions })
   const components = {
     peerId: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
     peerStore: { consumePeerRecord: async () => true, get: async () => ({ peerRecordEnvelope: stored }) },
@@ -168,6 +168,22 @@ describe('PeerKeeper', () => {
     await add(k, ['tab'])
     expect(k.get(vouched?.id ?? '')).toBeUndefined()
     for (const p of [relay, tab]) expect(k.get(p.id)).toBeDefined()
+  })
+
+  it('checks many peers for a verified relay at once as it checks one', async () => {
+    const open: unknown[] = []
+    const k = await keeper({}, new TypedEventEmitter(), undefined, () => open)
+    const relay = await add(k, ['relay'])
+    const tab = await add(k, ['tab'])
+    const dialed = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const claimant = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    // a relay we dialed that answered as one counts before its record arrives; one that dialed us does not
+    open.push({ remotePeer: dialed, dialer: true, kind: 'websocket', remoteHello: { roles: ['relay'] } })
+    open.push({ remotePeer: claimant, dialer: false, kind: 'websocket', remoteHello: { roles: ['relay'] } })
+    const check = k.verifiedRelays()
+    const ids = [relay.id, tab.id, dialed, claimant, 'someone-else']
+    expect(ids.map(check)).toEqual([true, false, true, false, false])
+    expect(ids.map(check)).toEqual(ids.map(id => k.isVerifiedRelay(id)))
   })
 
   it('keeps nothing from connections that never got a session', async () => {

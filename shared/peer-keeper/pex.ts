@@ -110,7 +110,8 @@ export class PeerExchange implements Startable {
       const now = Date.now()
       const keeper = this.components.keeper
       // we pass on only relays we verified ourselves, so poison stops here
-      const vouch = (p: KeptPeer): NodeRole[] => keeper.isVerifiedRelay(p.id) ? p.roles : p.roles.filter(r => r !== 'relay')
+      const verified = keeper.verifiedRelays()
+      const vouch = (p: KeptPeer): NodeRole[] => verified(p.id) ? p.roles : p.roles.filter(r => r !== 'relay')
       const candidates = keeper.list()
         .filter(p => p.id !== asker && p.envelope != null)
         .map(p => ({ p, roles: vouch(p) }))
@@ -131,8 +132,9 @@ export class PeerExchange implements Startable {
 
   /** Relays keep each other informed of the peers they serve (only relays they verified: their word is what counts). */
   private gossipRound (): void {
+    const verified = this.components.keeper.verifiedRelays()
     for (const session of this.components.sessions.list()) {
-      if (!this.components.keeper.isVerifiedRelay(session.remotePeer)) continue
+      if (!verified(session.remotePeer)) continue
       this.ask(session.connection, ['relay', 'tab', 'node'], 64).catch(err => { this.log('gossip with %s failed - %e', session.remotePeer, err) })
     }
   }
