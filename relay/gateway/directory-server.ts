@@ -10,6 +10,14 @@ import { ProtocolError, ShuttingDownError } from '../../shared/errors.ts'
 export interface DirectoryServerInit {
   /** Delay that batches bursts of changes into one broadcast, in ms. @default 100 */
   debounce?: number
+  /**
+   * Broadcasts are spaced by this much per subscriber (every one gets the
+   * whole list, so their cost grows with the square of the subscribers),
+   * in ms. @default 2
+   */
+  spacingPerSubscriber?: number
+  /** Longest gap between broadcasts while changes wait, in ms. @default 5_000 */
+  maxSpacing?: number
   /** Time allowed for a subscriber to send its subscribe frame, in ms. @default 10_000 */
   subscribeTimeout?: number
   /** Most peers listed in one snapshot. @default 256 */
@@ -43,8 +51,11 @@ export class DirectoryServer implements Startable {
   private readonly debounce: number
   private readonly subscribeTimeout: number
   private readonly maxListed: number
+  private readonly spacingPerSubscriber: number
+  private readonly maxSpacing: number
   private readonly subscribers = new Map<string, Subscriber>()
   private timer?: ReturnType<typeof setTimeout>
+  private lastBroadcast = 0
 
   constructor (components: DirectoryServerComponents, init: DirectoryServerInit = {}) {
     this.components = components
@@ -52,6 +63,8 @@ export class DirectoryServer implements Startable {
     this.debounce = init.debounce ?? 100
     this.subscribeTimeout = init.subscribeTimeout ?? 10_000
     this.maxListed = Math.min(init.maxListed ?? MAX_DIRECTORY_PEERS, MAX_DIRECTORY_PEERS)
+    this.spacingPerSubscriber = init.spacingPerSubscriber ?? 2
+    this.maxSpacing = init.maxSpacing ?? 5_000
   }
 
   readonly [Symbol.toStringTag] = '@golem-clay/directory-server'
@@ -69,6 +82,7 @@ export class DirectoryServer implements Startable {
 
   async stop (): Promise<void> {
     clearTimeout(this.timer)
+    this.timer = undefined
     this.components.events.removeEventListener('peer:update', this.onPeerUpdate)
     await this.components.sessions.unhandle(DIRECTORY_PROTOCOL)
     for (const sub of this.subscribers.values()) sub.stream.abort(new ShuttingDownError('Relay shutting down'))
@@ -95,6 +109,8 @@ export class DirectoryServer implements Startable {
         this.schedule()
       }
     })
+    // the newcomer gets the list at once; everyone else hears of it with the next broadcast
+    await this.send([sub], await this.snapshot())
     this.schedule()
   }
 
@@ -108,11 +124,21 @@ export class DirectoryServer implements Startable {
     }
   }
 
+  /**
+   * One broadcast for the changes of a while: `debounce` after the first
+   * change, and no sooner than the spacing the subscriber count asks for
+   * after the last broadcast (at 1,000 tabs joining and leaving, a list
+   * sent to all of them on each change was most of the relay's work).
+   */
   private schedule (): void {
-    clearTimeout(this.timer)
+    if (this.timer != null) return
+    const spacing = Math.min(this.subscribers.size * this.spacingPerSubscriber, this.maxSpacing)
+    const wait = Math.max(this.debounce, this.lastBroadcast + spacing - Date.now())
     this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.lastBroadcast = Date.now()
       this.broadcast().catch(err => { this.log.error('directory broadcast failed - %e', err) })
-    }, this.debounce)
+    }, wait)
   }
 
   private async snapshot (): Promise<DirectoryEntry[]> {
@@ -128,9 +154,12 @@ export class DirectoryServer implements Startable {
   }
 
   private async broadcast (): Promise<void> {
-    const peers = await this.snapshot()
+    await this.send([...this.subscribers.values()], await this.snapshot())
+  }
+
+  private async send (to: Subscriber[], peers: DirectoryEntry[]): Promise<void> {
     const bytes = encodeJson({ v: 1, type: 'peers', peers }, MAX_DIRECTORY_FRAME)
-    await Promise.all([...this.subscribers.values()].map(async sub => {
+    await Promise.all(to.map(async sub => {
       try {
         await sub.write(bytes)
       } catch (err: any) {
