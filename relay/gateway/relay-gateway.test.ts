@@ -53,6 +53,19 @@ describe('relay gateway', () => {
     expect((await fetch(base, { method: 'POST' })).status).toBe(405)
   })
 
+  it('reports unhealthy once it drains, and refuses new handshakes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
+    const gateway = await startRelayGateway(await configIn(dir))
+    running.push(gateway)
+    const health = new URL('/healthz', gateway.http.url.replace('localhost', '127.0.0.1'))
+    expect((await fetch(health)).status).toBe(200)
+    expect(await gateway.drain(1_000)).toMatchObject({ sessions: 0, left: 0 })
+    const res = await fetch(health)
+    expect(res.status).toBe(503)
+    expect(await res.json()).toEqual({ ok: false })
+    expect(gateway.node.services.sessions.draining).toBe(true)
+  })
+
   it('keeps its peer ID across restarts from the same data folder', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
     const first = await startRelayGateway(await configIn(dir))

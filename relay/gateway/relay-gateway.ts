@@ -102,7 +102,8 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
       status: (detailed) => relayStatus(node, startedAt, detailed),
       statusToken: config.statusToken,
       ...(tls != null ? { tls: { options: tls.options, serve: (server) => { tls.serve(server) } } } : {}),
-      healthy: () => node.status === 'started',
+      // unhealthy while draining, so a load balancer sends nobody new
+      healthy: () => node.status === 'started' && !node.services.sessions.draining,
       routes: dashboardRoutes({ series, node, startedAt })
     })
   } catch (err: any) {
