@@ -158,7 +158,7 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
    * Asks a connected relay for the open task headers they have seen, and
    * takes each as if gossip had brought it (verified the same way). Gossip
    * is the fast path; this one keeps a provider fed when its subscription
-   * died without a sound (e.g. across a relay restart). Also subscribes
+   * dies without a sound. Also subscribes
    * again if the subscription is gone.
    */
   async pullTasks (signal: AbortSignal): Promise<number> {

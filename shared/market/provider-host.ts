@@ -77,7 +77,7 @@ export class ProviderHost implements Startable {
     await this.runner.stop()
   }
 
-  /** Gossip may have died silently (it did once, across a relay restart): a quiet offering provider asks instead. */
+  /** Gossip may die without a sound (a suspect for providers seen idle once after a relay restart): a quiet offering provider asks instead. */
   private pullIfQuiet (): void {
     const { router } = this.components
     const last = router.feed.lastHeaderAt ?? 0
