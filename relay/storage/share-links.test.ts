@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { AccessDeniedError, ANYONE, bytesSource, isShareLink, memorySink, parseShareLink, ShareNotFoundError, TooManyLookupsError } from '../../shared/storage/index.ts'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
-import { until } from '../testing/wait.ts'
+import { tcpAddr, until } from '../testing/wait.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer } from '../node-peer/create-node-peer.ts'
 import type { RelayStorageInit } from './relay-storage.ts'
@@ -23,12 +23,6 @@ const running: Array<{ stop: () => Promise<void> | void }> = []
 beforeAll(async () => { relayKey = await generateKeyPair('Ed25519') })
 afterEach(async () => { await Promise.all(running.splice(0).reverse().map(async n => { await n.stop() })) })
 afterAll(async () => { if (dir != null) await rm(dir, { recursive: true, force: true }) })
-
-function tcpAddr (node: RelayNode): string {
-  const addr = node.getMultiaddrs().find(ma => ma.toString().startsWith('/ip4/127.0.0.1/tcp/') && !ma.toString().includes('/ws'))
-  if (addr == null) throw new Error('no TCP address')
-  return addr.toString()
-}
 
 async function startRelay (storage: Partial<RelayStorageInit> = {}, fresh = true): Promise<RelayNode> {
   if (fresh) dir = await mkdtemp(join(tmpdir(), 'golem-clay-shares-'))
