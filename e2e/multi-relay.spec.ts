@@ -1,14 +1,10 @@
 import { expect, test } from '@playwright/test'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium } from '@playwright/test'
-import { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium } from './fixtures/chromium.ts'
+import { launchChromium } from './fixtures/chromium.ts'
 import { PeerProcess } from './fixtures/peer-process.ts'
 import { RelayProcess } from './fixtures/relay-process.ts'
 import { tcpAddrOf } from './fixtures/rogue.ts'
 import { openTab, pageErrors, peerIdOf, waitDirect } from './fixtures/tab.ts'
-import type { Browser, BrowserContext, Page } from '@playwright/test'
+import type { Browser, Page } from '@playwright/test'
 
 // a whole small network on two cores: give it room, but every wait is on an event
 test.describe.configure({ timeout: 420_000 })
@@ -16,11 +12,9 @@ test.describe.configure({ timeout: 420_000 })
 const relays: RelayProcess[] = []
 const browsers: Browser[] = []
 const peers: PeerProcess[] = []
-const contexts: BrowserContext[] = []
 
 test.afterAll(async () => {
   await Promise.all(peers.map(async p => { await p.stop() }))
-  await Promise.all(contexts.map(async c => { await c.close() }))
   await Promise.all(browsers.map(async b => { await b.close() }))
   await Promise.all(relays.map(async r => { await r.stop() }))
 })
@@ -107,17 +101,15 @@ test('a restarted tab, and a new tab of the same browser, find their way back fr
   const r2Addr = (await r2.status()).multiaddrs.find(a => a.startsWith('/ip4/127.0.0.1/') && a.includes('/ws/'))
   // the page is served by r3 but told to use r2 as its only seed
   const url = `${r3.httpUrl}?relay=${encodeURIComponent(r2Addr ?? '')}`
-  // a browser profile on disk, as a user's is: a test context keeps IndexedDB in memory, and
-  // Chromium has been seen to come back from such a reload with the peers store empty
-  const context = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'gc-profile-')), { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
-  contexts.push(context)
+  const context = await browsers[0]!.newContext()
   const tab = await openTab(context, url)
   const r3Id = (await r3.status()).peerId
   // it learned of r3 from r2 and kept it (IndexedDB)
   await tab.waitForFunction((id) => window.golemClay!.relays().some(r => r.peerId === id && r.state === 'reserved'), r3Id, { timeout: 60_000, polling: 200 })
 
   // a verified relay is written at once; the reload waits for that write, not for luck
-  await tab.waitForFunction(async (id) => await new Promise<boolean>((resolve) => {
+  // (polled from here: waitForFunction takes a returned promise for a truthy answer)
+  await expect.poll(async () => await tab.evaluate(async (id) => await new Promise<boolean>((resolve) => {
     const open = indexedDB.open('golem-clay-peers')
     open.onerror = () => { resolve(false) }
     open.onsuccess = () => {
@@ -131,7 +123,7 @@ test('a restarted tab, and a new tab of the same browser, find their way back fr
       }
       all.onerror = () => { db.close(); resolve(false) }
     }
-  }), r3Id, { timeout: 10_000, polling: 200 })
+  }), r3Id), { timeout: 10_000, intervals: [200] }).toBe(true)
   const before = await peerIdOf(tab)
   await r2.kill()
   await tab.reload()

@@ -117,6 +117,33 @@ describe('PeerKeeper', () => {
     }
   })
 
+  it('writes a relay at once when dialing it verifies it (how a tab usually learns one)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+    try {
+      const store = memoryKeeperStore()
+      const events = new TypedEventEmitter()
+      const k = await keeper({ store, saveDelay: 60_000 }, events)
+      // heard of, not yet verified: batched
+      const heard = await add(k, [])
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(store.saved).toEqual([])
+      const sessions = (k as unknown as { components: { sessions: TypedEventEmitter<any> } }).components.sessions
+      sessions.safeDispatchEvent('session:open', { detail: { remotePeer: heard.id, dialer: true, kind: 'websocket', remoteHello: { roles: ['relay'] } } })
+      await vi.advanceTimersByTimeAsync(0)
+      expect(store.saved.find(p => p.id === heard.id)?.verified).toEqual(['relay'])
+      // a relay that only says so, having dialed us, proves nothing and waits for the batch
+      const other = await add(k, [])
+      await vi.advanceTimersByTimeAsync(0)
+      const before = store.saved.length
+      sessions.safeDispatchEvent('session:open', { detail: { remotePeer: other.id, dialer: false, kind: 'websocket', remoteHello: { roles: ['relay'] } } })
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(store.saved.length).toBe(before)
+      await k.stop()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('persists records and re-verifies them on load; damaged entries are dropped', async () => {
     const store = memoryKeeperStore()
     const first = await keeper({ store })

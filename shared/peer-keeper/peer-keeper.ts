@@ -268,6 +268,7 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
   private applySession (session: SessionView): void {
     const peer = this.peers.get(session.remotePeer)
     if (peer == null) return
+    const wasRelay = isVerifiedRelay(peer)
     const claimed = session.remoteHello.roles
     if (session.dialer && (session.kind === 'tcp' || session.kind === 'websocket')) {
       // we dialed its address and it answered: what it says it is, it is
@@ -284,7 +285,8 @@ export class PeerKeeper extends TypedEventEmitter<PeerKeeperEvents> implements S
     if (session.remoteHello.load != null) peer.load = session.remoteHello.load
     peer.score = scored(peer.score, 'session')
     peer.lastSeen = Date.now()
-    this.changed()
+    // dialing a relay and hearing it say so is how a tab usually verifies one
+    this.changed(!wasRelay && isVerifiedRelay(peer))
   }
 
   private readonly onRefused = (evt: CustomEvent<{ peer: string, reason: string, remote: boolean }>): void => {
