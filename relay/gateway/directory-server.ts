@@ -2,7 +2,7 @@ import { lpStream } from '@libp2p/utils'
 import { toString as toBase64 } from 'uint8arrays/to-string'
 import { MAX_DIRECTORY_FRAME, MAX_DIRECTORY_PEERS, validateSubscribeFrame } from '../../shared/directory/index.ts'
 import { decodeJson, DIRECTORY_PROTOCOL, encodeJson } from '../../shared/wire/index.ts'
-import type { DirectoryEntry, PeerRole } from '../../shared/directory/index.ts'
+import type { DirectoryEntry, DirectoryFrame, PeerRole } from '../../shared/directory/index.ts'
 import type { ComponentLogger, Connection, Libp2pEvents, Logger, PeerId, PeerStore, PeerUpdate, Startable, Stream, TypedEventTarget } from '@libp2p/interface'
 import type { SessionManager } from '../../shared/peer-session/index.ts'
 import { ProtocolError, ShuttingDownError } from '../../shared/errors.ts'
@@ -11,16 +11,15 @@ export interface DirectoryServerInit {
   /** Delay that batches bursts of changes into one broadcast, in ms. @default 100 */
   debounce?: number
   /**
-   * Broadcasts are spaced by this much per subscriber (every one gets the
-   * whole list, so their cost grows with the square of the subscribers),
-   * in ms. @default 2
+   * Broadcasts are spaced by this much per subscriber, so the relay writes
+   * at most 1 / spacing frames a second however many subscribe, in ms. @default 2
    */
   spacingPerSubscriber?: number
   /** Longest gap between broadcasts while changes wait, in ms. @default 5_000 */
   maxSpacing?: number
   /** Time allowed for a subscriber to send its subscribe frame, in ms. @default 10_000 */
   subscribeTimeout?: number
-  /** Most peers listed in one snapshot. @default 256 */
+  /** Most peers listed (the newest subscribers). @default 256 */
   maxListed?: number
 }
 
@@ -38,12 +37,20 @@ interface Subscriber {
   stream: Stream
   write: (bytes: Uint8Array) => Promise<void>
   since: number
+  /** Hears broadcasts once its list is on the way (frames go out in order). */
+  ready: boolean
+  /** Frames written or waiting; a subscriber that falls this far behind is dropped. */
+  backlog: number
+  sending: Promise<void>
 }
 
+/** Frames one subscriber may have waiting before it is dropped as too slow. */
+const MAX_BACKLOG = 16
+
 /**
- * The relay's peer directory: every subscribed peer gets the list of the
- * other subscribers with their signed peer records, and a fresh list whenever
- * someone joins, leaves or changes addresses.
+ * The relay's peer directory: a subscriber gets the list of the newest
+ * subscribers with their signed peer records, then what changed (who came,
+ * who left, whose addresses moved) in one shared frame per broadcast.
  */
 export class DirectoryServer implements Startable {
   private readonly components: DirectoryServerComponents
@@ -54,8 +61,14 @@ export class DirectoryServer implements Startable {
   private readonly spacingPerSubscriber: number
   private readonly maxSpacing: number
   private readonly subscribers = new Map<string, Subscriber>()
+  /** The list as every subscriber last heard it. */
+  private readonly listed = new Map<string, DirectoryEntry>()
+  /** Listed peers whose record changed since the last broadcast. */
+  private readonly updated = new Set<string>()
   private timer?: ReturnType<typeof setTimeout>
   private lastBroadcast = 0
+  /** Broadcasts run one after the other: each is a change from the list the one before left. */
+  private broadcasting = Promise.resolve()
 
   constructor (components: DirectoryServerComponents, init: DirectoryServerInit = {}) {
     this.components = components
@@ -87,6 +100,8 @@ export class DirectoryServer implements Startable {
     await this.components.sessions.unhandle(DIRECTORY_PROTOCOL)
     for (const sub of this.subscribers.values()) sub.stream.abort(new ShuttingDownError('Relay shutting down'))
     this.subscribers.clear()
+    this.listed.clear()
+    this.updated.clear()
   }
 
   private async onStream (stream: Stream, conn: Connection): Promise<void> {
@@ -100,7 +115,7 @@ export class DirectoryServer implements Startable {
     }
     const id = conn.remotePeer.toString()
     this.subscribers.get(id)?.stream.abort(new ProtocolError('Replaced by a newer subscription'))
-    const sub: Subscriber = { id, peer: conn.remotePeer, role: frame.role, stream, since: Date.now(), write: async (bytes) => { await lp.write(bytes) } }
+    const sub: Subscriber = { id, peer: conn.remotePeer, role: frame.role, stream, since: Date.now(), write: async (bytes) => { await lp.write(bytes) }, ready: false, backlog: 0, sending: Promise.resolve() }
     this.subscribers.set(id, sub)
     this.log('%p subscribed as %s', conn.remotePeer, frame.role)
     stream.addEventListener('close', () => {
@@ -109,17 +124,24 @@ export class DirectoryServer implements Startable {
         this.schedule()
       }
     })
-    // the newcomer gets the list at once; everyone else hears of it with the next broadcast
-    await this.send([sub], await this.snapshot())
+    // the newcomer gets the list at once (with its own entry: its join time
+    // there orders links); everyone else hears of it with the next broadcast
+    const own = await this.entry(sub)
+    const peers = [...this.listed.values()].filter(e => e.id !== id)
+    if (own != null) peers.unshift(own)
+    sub.ready = true
+    this.send([sub], { v: 1, type: 'peers', peers: peers.slice(0, this.maxListed) })
     this.schedule()
   }
 
   private readonly onPeerUpdate = (evt: CustomEvent<PeerUpdate>): void => {
     const { peer, previous } = evt.detail
-    if (!this.subscribers.has(peer.id.toString())) return
+    const id = peer.id.toString()
+    if (!this.subscribers.has(id)) return
     const before = previous?.peerRecordEnvelope
     const after = peer.peerRecordEnvelope
     if (before == null || after == null || before.byteLength !== after.byteLength || !before.every((b, i) => b === after[i])) {
+      this.updated.add(id)
       this.schedule()
     }
   }
@@ -127,8 +149,7 @@ export class DirectoryServer implements Startable {
   /**
    * One broadcast for the changes of a while: `debounce` after the first
    * change, and no sooner than the spacing the subscriber count asks for
-   * after the last broadcast (at 1,000 tabs joining and leaving, a list
-   * sent to all of them on each change was most of the relay's work).
+   * after the last broadcast.
    */
   private schedule (): void {
     if (this.timer != null) return
@@ -137,36 +158,54 @@ export class DirectoryServer implements Startable {
     this.timer = setTimeout(() => {
       this.timer = undefined
       this.lastBroadcast = Date.now()
-      this.broadcast().catch(err => { this.log.error('directory broadcast failed - %e', err) })
+      this.broadcasting = this.broadcasting.then(async () => { await this.broadcast() }).catch(err => { this.log.error('directory broadcast failed - %e', err) })
     }, wait)
   }
 
-  private async snapshot (): Promise<DirectoryEntry[]> {
-    const newest = [...this.subscribers.values()].sort((a, b) => b.since - a.since).slice(0, this.maxListed)
-    const entries: DirectoryEntry[] = []
-    for (const sub of newest) {
-      try {
-        const peer = await this.components.peerStore.get(sub.peer)
-        if (peer.peerRecordEnvelope != null) entries.push({ id: sub.id, role: sub.role, record: toBase64(peer.peerRecordEnvelope, 'base64'), since: sub.since })
-      } catch {}
-    }
-    return entries
+  private async entry (sub: Subscriber): Promise<DirectoryEntry | undefined> {
+    try {
+      const peer = await this.components.peerStore.get(sub.peer)
+      if (peer.peerRecordEnvelope != null) return { id: sub.id, role: sub.role, record: toBase64(peer.peerRecordEnvelope, 'base64'), since: sub.since }
+    } catch {}
   }
 
+  /** The newest subscribers are listed; the frame says how that list moved since the last one. */
   private async broadcast (): Promise<void> {
-    await this.send([...this.subscribers.values()], await this.snapshot())
+    const newest = [...this.subscribers.values()].sort((a, b) => b.since - a.since).slice(0, this.maxListed)
+    const wanted = new Set(newest.map(s => s.id))
+    const removed = [...this.listed.keys()].filter(id => !wanted.has(id) || this.listed.get(id)?.since !== this.subscribers.get(id)?.since)
+    for (const id of removed) this.listed.delete(id)
+    const added: DirectoryEntry[] = []
+    for (const sub of newest) {
+      if (this.listed.has(sub.id) && !this.updated.has(sub.id)) continue
+      const entry = await this.entry(sub)
+      if (entry == null) continue
+      this.listed.set(sub.id, entry)
+      added.push(entry)
+    }
+    this.updated.clear()
+    // a peer that left and came back within one broadcast is replaced, not removed
+    const back = new Set(added.map(e => e.id))
+    const gone = removed.filter(id => !back.has(id))
+    if (added.length === 0 && gone.length === 0) return
+    this.send([...this.subscribers.values()].filter(s => s.ready), { v: 1, type: 'changes', added, removed: gone })
   }
 
-  private async send (to: Subscriber[], peers: DirectoryEntry[]): Promise<void> {
-    const bytes = encodeJson({ v: 1, type: 'peers', peers }, MAX_DIRECTORY_FRAME)
-    await Promise.all(to.map(async sub => {
-      try {
-        await sub.write(bytes)
-      } catch (err: any) {
-        this.log('dropping subscriber %s - %e', sub.id, err)
-        sub.stream.abort(err)
+  /** Encoded once, queued per subscriber: each one's frames go out in order, and one slow reader holds up no one else. */
+  private send (to: Subscriber[], frame: DirectoryFrame): void {
+    const bytes = encodeJson(frame, MAX_DIRECTORY_FRAME)
+    for (const sub of to) {
+      if (sub.backlog >= MAX_BACKLOG) {
+        this.log('dropping subscriber %s - %d frames behind', sub.id, sub.backlog)
+        sub.stream.abort(new ProtocolError('Directory subscriber too slow'))
+        continue
       }
-    }))
+      sub.backlog++
+      sub.sending = sub.sending.then(async () => { await sub.write(bytes) }).catch((err: Error) => {
+        if (sub.stream.status === 'open') this.log('dropping subscriber %s - %e', sub.id, err)
+        sub.stream.abort(err)
+      }).finally(() => { sub.backlog-- })
+    }
   }
 }
 

@@ -4,13 +4,13 @@ import { TypedEventEmitter } from 'main-event'
 import { fromString as fromBase64 } from 'uint8arrays/from-string'
 import { openSignedPeerRecord } from '../local-node/index.ts'
 import { decodeJson, DIRECTORY_PROTOCOL, encodeJson } from '../wire/index.ts'
-import { MAX_DIRECTORY_FRAME, validatePeersFrame } from './directory-codec.ts'
-import type { DirectoryEntry, PeerRole } from './directory-codec.ts'
+import { MAX_DIRECTORY_FRAME, validateDirectoryFrame } from './directory-codec.ts'
+import type { DirectoryEntry, DirectoryFrame, PeerRole } from './directory-codec.ts'
 import type { ComponentLogger, Connection, Logger, PeerId, PeerStore, Startable, Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
 import type { SessionManager } from '../peer-session/index.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { ShuttingDownError } from '../errors.ts'
+import { ProtocolError, ShuttingDownError } from '../errors.ts'
 
 export interface DirectoryClientInit {
   /** What this node is, as announced to relays. @default 'tab' */
@@ -123,8 +123,7 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
     try {
       await lp.write(encodeJson({ v: 1, type: 'subscribe', role: this.role }, MAX_DIRECTORY_FRAME))
       while (stream.status === 'open') {
-        const frame = decodeJson(await lp.read(), validatePeersFrame)
-        await this.apply(key, frame.peers)
+        await this.apply(key, decodeJson(await lp.read(), validateDirectoryFrame))
       }
     } catch (err: any) {
       stream.abort(err)
@@ -137,26 +136,38 @@ export class DirectoryClient extends TypedEventEmitter<DirectoryClientEvents> im
     }
   }
 
-  private async apply (relay: string, entries: DirectoryEntry[]): Promise<void> {
+  /** The first frame is the whole list; later ones say what changed, so a join costs every subscriber one entry, not the list. */
+  private async apply (relay: string, frame: DirectoryFrame): Promise<void> {
+    let listed = this.byRelay.get(relay)
+    if (frame.type === 'peers' || listed == null) {
+      if (frame.type === 'changes') throw new ProtocolError('Directory changes before the list')
+      listed = new Map()
+      this.byRelay.set(relay, listed)
+    }
+    const added = frame.type === 'peers' ? frame.peers : frame.added
+    if (frame.type === 'changes') for (const id of frame.removed) listed.delete(id)
     const self = this.components.peerId.toString()
-    const verified = new Map<string, DirectoryPeer>()
-    for (const entry of entries) {
+    for (const entry of added) {
       if (entry.id === self) {
         this.joined.set(relay, entry.since)
         continue
       }
-      try {
-        const id = peerIdFromString(entry.id)
-        const bytes = fromBase64(entry.record, 'base64')
-        const record = await openSignedPeerRecord(bytes, id)
-        await this.components.peerStore.consumePeerRecord(bytes, { expectedPeer: id })
-        verified.set(entry.id, { id, role: entry.role, multiaddrs: record.multiaddrs, via: [{ relay, since: entry.since }] })
-      } catch (err) {
-        this.log.error('ignoring directory entry %s from %s - %e', entry.id, relay, err)
-      }
+      const peer = await this.verify(relay, entry)
+      if (peer != null) listed.set(entry.id, peer)
     }
-    this.byRelay.set(relay, verified)
     this.safeDispatchEvent('directory:update', { detail: this.peers })
+  }
+
+  private async verify (relay: string, entry: DirectoryEntry): Promise<DirectoryPeer | undefined> {
+    try {
+      const id = peerIdFromString(entry.id)
+      const bytes = fromBase64(entry.record, 'base64')
+      const record = await openSignedPeerRecord(bytes, id)
+      await this.components.peerStore.consumePeerRecord(bytes, { expectedPeer: id })
+      return { id, role: entry.role, multiaddrs: record.multiaddrs, via: [{ relay, since: entry.since }] }
+    } catch (err) {
+      this.log.error('ignoring directory entry %s from %s - %e', entry.id, relay, err)
+    }
   }
 
   private dropRelay (relay: string): void {

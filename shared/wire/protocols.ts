@@ -9,7 +9,8 @@ export const PROTOCOL_PREFIX = '/golem-clay'
 export const DHT_PROTOCOL = `${PROTOCOL_PREFIX}/kad/1.0.0`
 export const SESSION_PROTOCOL = `${PROTOCOL_PREFIX}/session/1.0.0`
 export const MESSAGE_PROTOCOL = `${PROTOCOL_PREFIX}/message/1.0.0`
-export const DIRECTORY_PROTOCOL = `${PROTOCOL_PREFIX}/directory/1.0.0`
+/** 2.0.0: after the first list, relays send what changed (`changes` frames), not the whole list again. */
+export const DIRECTORY_PROTOCOL = `${PROTOCOL_PREFIX}/directory/2.0.0`
 export const PEX_PROTOCOL = `${PROTOCOL_PREFIX}/pex/1.0.0`
 /** 3.0.0: market messages are signed envelopes (shared/wire/signed.ts); 4.0.0: `tasks` pulls open headers from a relay. */
 export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/4.0.0`
