@@ -46,6 +46,8 @@ interface Subscriber {
 
 /** Frames one subscriber may have waiting before it is dropped as too slow. */
 const MAX_BACKLOG = 16
+/** Subscribers written to per turn of the event loop during a broadcast. */
+const WRITE_SLICE = 64
 
 /**
  * The relay's peer directory: a subscriber gets the list of the newest
@@ -130,7 +132,7 @@ export class DirectoryServer implements Startable {
     const peers = [...this.listed.values()].filter(e => e.id !== id)
     if (own != null) peers.unshift(own)
     sub.ready = true
-    this.send([sub], { v: 1, type: 'peers', peers: peers.slice(0, this.maxListed) })
+    void this.send([sub], { v: 1, type: 'peers', peers: peers.slice(0, this.maxListed) })
     this.schedule()
   }
 
@@ -188,24 +190,33 @@ export class DirectoryServer implements Startable {
     const back = new Set(added.map(e => e.id))
     const gone = removed.filter(id => !back.has(id))
     if (added.length === 0 && gone.length === 0) return
-    this.send([...this.subscribers.values()].filter(s => s.ready), { v: 1, type: 'changes', added, removed: gone })
+    await this.send([...this.subscribers.values()].filter(s => s.ready), { v: 1, type: 'changes', added, removed: gone })
   }
 
-  /** Encoded once, queued per subscriber: each one's frames go out in order, and one slow reader holds up no one else. */
-  private send (to: Subscriber[], frame: DirectoryFrame): void {
+  /**
+   * Encoded once, queued per subscriber: each one's frames go out in order,
+   * one slow reader holds up no one else, and a broadcast to thousands is
+   * written a slice at a time so heartbeats get through in between.
+   */
+  private async send (to: Subscriber[], frame: DirectoryFrame): Promise<void> {
     const bytes = encodeJson(frame, MAX_DIRECTORY_FRAME)
-    for (const sub of to) {
-      if (sub.backlog >= MAX_BACKLOG) {
-        this.log('dropping subscriber %s - %d frames behind', sub.id, sub.backlog)
-        sub.stream.abort(new ProtocolError('Directory subscriber too slow'))
-        continue
-      }
-      sub.backlog++
-      sub.sending = sub.sending.then(async () => { await sub.write(bytes) }).catch((err: Error) => {
-        if (sub.stream.status === 'open') this.log('dropping subscriber %s - %e', sub.id, err)
-        sub.stream.abort(err)
-      }).finally(() => { sub.backlog-- })
+    for (let i = 0; i < to.length; i += WRITE_SLICE) {
+      if (i > 0) await new Promise(resolve => setImmediate(resolve))
+      for (const sub of to.slice(i, i + WRITE_SLICE)) this.queue(sub, bytes)
     }
+  }
+
+  private queue (sub: Subscriber, bytes: Uint8Array): void {
+    if (sub.backlog >= MAX_BACKLOG) {
+      this.log('dropping subscriber %s - %d frames behind', sub.id, sub.backlog)
+      sub.stream.abort(new ProtocolError('Directory subscriber too slow'))
+      return
+    }
+    sub.backlog++
+    sub.sending = sub.sending.then(async () => { await sub.write(bytes) }).catch((err: Error) => {
+      if (sub.stream.status === 'open') this.log('dropping subscriber %s - %e', sub.id, err)
+      sub.stream.abort(err)
+    }).finally(() => { sub.backlog-- })
   }
 }
 
