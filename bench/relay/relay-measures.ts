@@ -16,7 +16,7 @@ export interface ChurnCost {
   cpuMs: number
   /** Heartbeat RTTs the probes measured meanwhile: the largest, ms. */
   rttMaxMs: number
-  /** Directory snapshots the tabs received meanwhile. */
+  /** Directory frames the tabs received meanwhile. */
   snapshots: number
 }
 

@@ -1,18 +1,18 @@
 // Stand-ins for a tab's directory client and peer exchange that speak the
 // same wire protocol to the relay but skip what a tab does with the answer.
 // A real tab verifies every signed record it is sent (each directory
-// snapshot lists up to 256 peers, each PEX answer up to 64): on its own
+// list holds up to 256 peers, each PEX answer up to 64): on its own
 // machine that is its own CPU; thousands of simulated tabs on two shared
 // cores cannot all do it (150 tabs with the real clients kept one core busy
 // verifying records, so joins timed out). The relay does the same work
-// either way: the same subscriptions, snapshots, requests and answers.
+// either way: the same subscriptions, frames, requests and answers.
 import { lpStream } from '@libp2p/utils'
 import { DIRECTORY_PROTOCOL, encodeJson, PEX_PROTOCOL } from '../../shared/wire/index.ts'
 import type { SessionManager, NodeRole, PeerSession } from '../../shared/peer-session/index.ts'
 import type { AbortOptions, Connection, PeerId, Startable } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
 
-/** Large enough for any frame the relay sends (directory snapshots are capped at 512 KiB). */
+/** Large enough for any frame the relay sends (directory frames are capped at 512 KiB). */
 const MAX_FRAME = 1024 * 1024
 
 /** What the sinks received, for the tab process's report. */
@@ -30,7 +30,7 @@ interface SinkComponents {
   sessions: SessionManager
 }
 
-/** DirectoryClient's subscription (subscribe as a tab, then read every snapshot), without verifying the records. */
+/** DirectoryClient's subscription (subscribe as a tab, then read every frame), without verifying the records. */
 export class DirectorySink implements Startable {
   private topologyId?: string
   private readonly subscribed = new Set<string>()

@@ -56,11 +56,11 @@ export interface StepResult {
   /** Sessions the tabs lost over the step (dropped and rejoined), and why (" (relay)": the relay ended them). */
   sessionsLost: number
   lostWhy: Record<string, number>
-  /** Directory snapshots the tabs received over the step, and their mean size (KiB). */
+  /** Directory frames the tabs received over the step, and their mean size (KiB). */
   directoryFrames: number
   directoryFrameKiB: number
   refusals: Record<string, number>
-  /** One more tab joining once the step is measured: the directory snapshot it sets off goes to every subscriber. */
+  /** One more tab joining once the step is measured: the directory frame it sets off goes to every subscriber. */
   churn: ChurnCost
   profile?: ProfileSummary
   /** Taken while growing, when the growth was slow. */
@@ -147,7 +147,7 @@ export async function runStep (rig: Rig, target: number, base: Baseline, growTim
     ...(profile != null ? { profile } : {}),
     ...(g.profile != null ? { growProfile: g.profile } : {})
   }
-  log(`  one more tab: ${churn.cpuMs} ms of relay CPU, RTT max ${churn.rttMaxMs} ms, ${churn.snapshots} directory snapshots sent`)
+  log(`  one more tab: ${churn.cpuMs} ms of relay CPU, RTT max ${churn.rttMaxMs} ms, ${churn.snapshots} directory frames sent`)
   if (g.profile != null) log(`  relay profile while growing: ${topFunctions(g.profile)}`)
   if (profile != null) log(`  relay profile: ${topFunctions(profile)}`)
   log(`  ${result.sessions} sessions (refusals: ${JSON.stringify(refusals)}); RTT p50/p99 ${result.rtt.p50}/${result.rtt.p99} ms (${result.rtt.n} beats), while joining p99 ${result.growRttP99} ms; lag p99 ${result.lagP99Ms} ms; relay ${result.relayCores} cores (main thread ${result.relayMainCores}), ${result.relayRssMiB} MiB (${result.rssAfterGcMiB} after a full GC), ${result.rssPerSessionKiB} KiB/session (${result.rssAfterGcPerSessionKiB} after GC, ${result.heapPerSessionKiB} live heap); tabs ${result.tabCores} cores (event-loop p99 ${result.tabLagP99Ms} ms, ${result.growTabLagP99Ms} while growing), rest ${result.restCores}; sessions lost ${result.sessionsLost} ${JSON.stringify(result.lostWhy)}`)
