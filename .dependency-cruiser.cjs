@@ -24,8 +24,8 @@ module.exports = {
     {
       name: 'apps-through-the-index',
       severity: 'error',
-      comment: 'The relay, the page, benches, e2e tests and tasks use shared/ parts through their index.ts.',
-      from: { path: '^(relay|web|bench|e2e|tasks)/' },
+      comment: 'The relay, the page, the contracts\' code, benches, e2e tests and tasks use shared/ parts through their index.ts.',
+      from: { path: '^(relay|contracts|web|bench|e2e|tasks)/' },
       to: { path: '^shared/[^/]+/.+', pathNot: '^shared/[^/]+/index\\.ts$' }
     },
     {
@@ -66,7 +66,7 @@ module.exports = {
       name: 'no-test-code-in-the-product',
       severity: 'error',
       comment: 'Benches, test pages, e2e fixtures and test helpers are never part of what a visitor or a relay runs.',
-      from: { path: '^(shared|relay|web/src)/', pathNot: ['\\.test\\.ts$', '^relay/testing/', '^shared/testing/'] },
+      from: { path: '^(shared|relay|contracts|web/src)/', pathNot: ['\\.test\\.ts$', '^relay/testing/', '^shared/testing/'] },
       to: { path: ['^(bench|e2e)/', '\\.test\\.ts$', '^relay/testing/', '^shared/testing/', '^web/(bench|test-pages)/'] }
     }
   ],

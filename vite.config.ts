@@ -36,7 +36,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'web/**/*.test.ts', 'tasks/**/*.test.ts', 'tools/**/*.test.ts'],
+          include: ['shared/**/*.test.ts', 'relay/**/*.test.ts', 'contracts/**/*.test.ts', 'web/**/*.test.ts', 'tasks/**/*.test.ts', 'tools/**/*.test.ts'],
           environment: 'node'
         }
       },

@@ -5,6 +5,7 @@ import * as hashcash from './hashcash/errors.ts'
 import * as peerRecord from './local-node/peer-record.ts'
 import * as market from './market/market-errors.ts'
 import * as msgQueue from './msg-queue/msg-queue.ts'
+import * as payments from './payments/payment-errors.ts'
 import * as relayAddresses from './p2p-service/relay-addresses.ts'
 import * as relayStatus from './p2p-service/relay-status.ts'
 import * as disconnect from './peer-session/disconnect.ts'
@@ -12,7 +13,7 @@ import * as handshake from './peer-session/handshake.ts'
 import * as storage from './storage/errors.ts'
 import { ErrorTable, errorToWire } from './wire/index.ts'
 
-const modules = { base, compute, hashcash, peerRecord, market, msgQueue, relayAddresses, relayStatus, disconnect, handshake, storage }
+const modules = { base, compute, hashcash, peerRecord, market, msgQueue, payments, relayAddresses, relayStatus, disconnect, handshake, storage }
 
 /** Every error class the modules export, made with the arguments its constructor takes. */
 function errorClasses (): Array<[string, Error]> {

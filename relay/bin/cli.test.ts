@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generatePaymentKey, paymentAddressOf } from '../../shared/payments/index.ts'
 import { startTestRelay } from '../testing/relays.ts'
 import { RELAY_NODE_FLAGS } from './node-flags.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
@@ -69,6 +70,22 @@ describe('relay CLI', () => {
     expect(stderr).not.toMatch(/\n\s+at /)
   })
 
+  it('uses the payment key brought with --payment-key-file, and refuses one others may read with exit code 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gc-cli-'))
+    const file = join(dir, 'pay')
+    const key = generatePaymentKey()
+    await writeFile(file, key, { mode: 0o600 })
+    const args = ['--data', dir, '--payment-key-file', file, '--http-port', '0', '--tcp-port', '0', '--ws-port', '0', '--metrics-listen', 'off']
+    const { code, stdout } = await run('relay/bin/relay.ts', args, /relay ready at/)
+    expect(stdout).toContain(`payment    ${paymentAddressOf(key)}\n`)
+    expect(code).toBe(0)
+    await chmod(file, 0o644)
+    const refused = await run('relay/bin/relay.ts', args)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain(`chmod 600 ${file}`)
+    expectHumanOutput(refused.stderr)
+  })
+
   it('reports a taken port clearly', async () => {
     const blocker = createServer()
     await new Promise<void>(resolve => blocker.listen(0, '0.0.0.0', resolve))
@@ -88,6 +105,7 @@ describe('relay CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'gc-cli-'))
     const { code, stdout, stderr } = await run('relay/bin/relay.ts', ['--data', dir, '--http-port', '0', '--tcp-port', '0', '--ws-port', '0', '--metrics-listen', '127.0.0.1:0'], /relay ready at/)
     expect(stdout).toMatch(/peer ID\s+12D3KooW\w+ \(new identity\)/)
+    expect(stdout).toMatch(/payment\s+0x[0-9a-fA-F]{40} \(new account\)/)
     expect(stdout).toMatch(/metrics\s+http:\/\/127\.0\.0\.1:\d+\/metrics/)
     expect(stdout).toMatch(/relay ready at http:\/\/localhost:\d+\//)
     expect(stderr).toContain('SIGINT received, shutting down')

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { join } from 'node:path'
 import { loadOrCreateKey } from '../identity/key-file.ts'
+import { loadPaymentKey } from '../identity/payment-key-file.ts'
 import { fileKeeperStore } from '../peer-keeper/file-keeper-store.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
 import { resolveRelays, untilReachable } from '../node-peer/join-network.ts'
@@ -25,6 +26,7 @@ await runMain('golem-clay-peer', async ({ onShutdown, exit, print }) => {
     exit(1)
   }
   const key = config.dataDir != null ? (await loadOrCreateKey(config.dataDir)).key : undefined
+  const payment = await loadPaymentKey({ file: config.paymentKeyFile, dataDir: config.dataDir })
 
   // joining (finding the relay, reaching it, a reservation) is bounded by --timeout
   const joining = { signal: config.timeout != null ? AbortSignal.timeout(config.timeout) : undefined, timeout: config.timeout }
@@ -41,7 +43,7 @@ await runMain('golem-clay-peer', async ({ onShutdown, exit, print }) => {
   }
 
   const keeperStore = config.dataDir != null ? fileKeeperStore(join(config.dataDir, 'peers.json')) : undefined
-  const node = await createNodePeer({ privateKey: key, relays, keeperStore, provider: config.provide ? { cores: config.cores } : undefined })
+  const node = await createNodePeer({ privateKey: key, paymentKey: payment?.key, relays, keeperStore, provider: config.provide ? { cores: config.cores } : undefined })
   onShutdown(async () => { await node.stop() })
   const console = startPeerConsole({
     node,
@@ -64,7 +66,8 @@ await runMain('golem-clay-peer', async ({ onShutdown, exit, print }) => {
     exit(0)
   }
   await node.start()
-  say('started', { peerId: node.peerId.toString(), relays: relays.map(String) }, `Golem Clay peer ${node.peerId.toString()} joining via ${relays.join(', ')}`)
+  const paymentAddress = node.services.payments.address
+  say('started', { peerId: node.peerId.toString(), paymentAddress, relays: relays.map(String) }, `Golem Clay peer ${node.peerId.toString()} joining via ${relays.join(', ')}\n  payment account ${paymentAddress}${payment == null ? ' (for this run only; keep one with --data or --payment-key-file)' : payment.created ? ' (new)' : ''}`)
   untilReachable(node, joining).then(() => {
     say('ready', { peerId: node.peerId.toString() }, 'reachable through the relay; type "help" for commands')
     if (config.exec.length > 0) void runScript()

@@ -15,7 +15,7 @@ await runMain('golem-clay-relay', async ({ onShutdown, onReload, setShutdownTime
     process.stderr.write('golem-clay-relay: warning: --replication-allow-any-relay lets any peer that answers as a relay at its own address copy every stored file, private ones included; prefer --replication-allow <peer ID>\n')
   }
   const log = createRelayLog({ level: config.log.level })
-  const gateway = await startRelayGateway(config)
+  const gateway = await startRelayGateway(config, { log })
   const unlog = logRelayEvents(gateway.node, log)
   gateway.http.server.on('error', (err) => { log.error({ event: 'error', part: 'http', error: err.message, name: err.name }, 'HTTP server error') })
   gateway.tls?.addEventListener('tls:reload', (evt) => { log.info({ event: 'tls-reload', ...evt.detail }, 'certificate reloaded') })
@@ -45,11 +45,13 @@ await runMain('golem-clay-relay', async ({ onShutdown, onReload, setShutdownTime
   if (config.logLevel !== 'quiet') {
     print(`Golem Clay relay ${CLIENT_VERSION}`)
     print(`  peer ID    ${gateway.node.peerId.toString()}${gateway.keyCreated ? ' (new identity)' : ''}`)
+    print(`  payment    ${gateway.node.services.payments.address}${gateway.paymentKeyCreated ? ' (new account)' : ''}`)
     print(`  data       ${config.dataDir}`)
     for (const addr of addrs) print(`  listening  ${addr}`)
     if (gateway.metrics != null) print(`  metrics    ${gateway.metrics.url}`)
+    if (gateway.chain != null) print(`  chain      ${gateway.chain.mode} ${gateway.chain.info.chainId}, deposits at ${gateway.chain.info.deposit}${gateway.chain.faucet != null ? ', faucet' : ''} (${new URL('chain', gateway.http.url).toString()})`)
   }
-  log.info({ event: 'relay-start', peer: gateway.node.peerId.toString(), version: CLIENT_VERSION, addresses: addrs, http: gateway.http.url, ...(gateway.metrics != null ? { metrics: gateway.metrics.url } : {}), newIdentity: gateway.keyCreated }, 'relay started')
+  log.info({ event: 'relay-start', peer: gateway.node.peerId.toString(), paymentAddress: gateway.node.services.payments.address, version: CLIENT_VERSION, addresses: addrs, http: gateway.http.url, ...(gateway.metrics != null ? { metrics: gateway.metrics.url } : {}), newIdentity: gateway.keyCreated, newPaymentAccount: gateway.paymentKeyCreated }, 'relay started')
   // tests and scripts wait for this exact line
   print(`Golem Clay relay ready at ${gateway.http.url}`)
   return 'serve'

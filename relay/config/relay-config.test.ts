@@ -45,6 +45,14 @@ describe('relay configuration', () => {
     expect(() => parseRelayConfig(['--tls-key', 'k.pem'], {})).toThrow(InvalidConfigError)
   })
 
+  it('takes a payment key file from the flag, GOLEM_CLAY_PAYMENT_KEY_FILE or the config file; none means <data>/payment-key', () => {
+    expect(parseRelayConfig([], {}).config.paymentKeyFile).toBeUndefined()
+    expect(parseRelayConfig(['--payment-key-file', 'keys/pay'], {}).config.paymentKeyFile).toMatch(/\/keys\/pay$/)
+    expect(parseRelayConfig([], { GOLEM_CLAY_PAYMENT_KEY_FILE: '/etc/gc/pay' }).config.paymentKeyFile).toBe('/etc/gc/pay')
+    const read = (): string => JSON.stringify({ 'payment-key-file': '/srv/pay' })
+    expect(parseOptions(RELAY_OPTIONS, ['--config', '/etc/gc.json'], {}, read).values['payment-key-file']).toBe('/srv/pay')
+  })
+
   it('bounds the drain on shutdown', () => {
     expect(parseRelayConfig([], {}).config.drainTimeout).toBe(5)
     expect(parseRelayConfig(['--drain-timeout', '30s'], {}).config.drainTimeout).toBe(30)

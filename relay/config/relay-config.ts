@@ -5,15 +5,19 @@ import { parseCidr } from '../../shared/connection/index.ts'
 import { InvalidConfigError } from '../../shared/errors.ts'
 import { formatHelp, parseOptions } from './options.ts'
 import { parseDuration, parseStorageConfig, STORAGE_OPTIONS } from '../storage/storage-config.ts'
+import { CHAIN_OPTIONS, parseChainConfig } from '../chain/chain-config.ts'
 import { LOG_LEVELS } from '../log/index.ts'
 import type { PerAddressLimits } from '../gateway/create-relay-node.ts'
 import type { LogLevel } from '../log/index.ts'
 import type { RelayStorageInit } from '../storage/relay-storage.ts'
+import type { ChainConfig } from '../chain/chain-config.ts'
 import type { OptionSpec } from './options.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface RelayConfig {
   dataDir: string
+  /** A payment key file brought along; else `<dataDir>/payment-key`, made on first start. */
+  paymentKeyFile?: string
   host: string
   httpPort: number
   wsPort: number
@@ -49,12 +53,15 @@ export interface RelayConfig {
   metrics?: { host: string, port: number }
   /** Hyperdrive storage: quotas, lifetime, replication (see relay/storage/storage-config.ts). */
   storage: RelayStorageInit
+  /** The payments chain: off, the embedded Anvil (in `<dataDir>/chain`) or an external RPC (relay/chain/chain-config.ts). */
+  chain: ChainConfig
   /** Seconds peers get to leave on shutdown. */
   drainTimeout: number
 }
 
 export const RELAY_OPTIONS: OptionSpec[] = [
-  { name: 'data', type: 'string', env: 'GOLEM_CLAY_DATA', default: './data', placeholder: '<dir>', description: 'Data folder (peer key, later storage)' },
+  { name: 'data', type: 'string', env: 'GOLEM_CLAY_DATA', default: './data', placeholder: '<dir>', description: 'Data folder (peer key, payment key, storage)' },
+  { name: 'payment-key-file', type: 'string', env: 'GOLEM_CLAY_PAYMENT_KEY_FILE', placeholder: '<file>', description: 'The payment account\'s key (64 hex digits, mode 600) to use instead of <data>/payment-key' },
   { name: 'host', type: 'string', env: 'GOLEM_CLAY_HOST', default: '0.0.0.0', placeholder: '<ip>', description: 'Interface to listen on' },
   { name: 'http-port', type: 'port', env: 'GOLEM_CLAY_HTTP_PORT', default: 8080, placeholder: '<port>', description: 'HTTP port: web page, /status, /healthz (0 = any free port)' },
   { name: 'ws-port', type: 'port', env: 'GOLEM_CLAY_WS_PORT', default: 9090, placeholder: '<port>', description: 'libp2p WebSockets port, for tabs (0 = any free port)' },
@@ -88,6 +95,7 @@ export const RELAY_OPTIONS: OptionSpec[] = [
   { name: 'heartbeat-interval', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_INTERVAL', default: 2500, min: 100, placeholder: '<ms>', description: 'Ping a quiet session this often' },
   { name: 'heartbeat-missed', type: 'integer', env: 'GOLEM_CLAY_HEARTBEAT_MISSED', default: 3, min: 1, placeholder: '<n>', description: 'Quiet intervals before a session is dropped' },
   ...STORAGE_OPTIONS,
+  ...CHAIN_OPTIONS,
   { name: 'drain-timeout', type: 'string', env: 'GOLEM_CLAY_DRAIN_TIMEOUT', default: '5s', placeholder: '<duration>', description: 'On SIGTERM/SIGINT, peers are told the relay is shutting down and get this long to move to other relays before it stops' },
   { name: 'quiet', type: 'boolean', env: 'GOLEM_CLAY_QUIET', default: false, description: 'Only print errors' }
 ]
@@ -114,6 +122,7 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
   const { values: v, help } = parseOptions(RELAY_OPTIONS, argv, env)
   const config: RelayConfig = {
     dataDir: resolve(v.data as string),
+    ...(typeof v['payment-key-file'] === 'string' && v['payment-key-file'].trim() !== '' ? { paymentKeyFile: resolve(v['payment-key-file']) } : {}),
     host: v.host as string,
     httpPort: v['http-port'] as number,
     wsPort: v['ws-port'] as number,
@@ -148,6 +157,7 @@ export function parseRelayConfig (argv: string[], env: Record<string, string | u
     log: { level: v.quiet === true ? 'error' : parseLogLevel(v['log-level'] as string) },
     ...parseMetricsListen(v['metrics-listen'] as string),
     storage: parseStorageConfig(v, resolve(v.data as string)),
+    chain: parseChainConfig(v, resolve(v.data as string)),
     drainTimeout: parseDuration(v['drain-timeout'] as string, 'drain-timeout')
   }
   for (const seed of config.seeds) {

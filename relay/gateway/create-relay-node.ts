@@ -20,6 +20,7 @@ import { relayLimits } from './relay-limits.ts'
 import { reservationGuard } from './reservation-guard.ts'
 import type { Market } from '../../shared/market/index.ts'
 import type { BaseServices, SessionOverrides } from '../../shared/node-preset/index.ts'
+import type { Hex } from '../../shared/payments/index.ts'
 import type { RelayConnector } from '../../shared/p2p-service/index.ts'
 import type { KeeperStore, RelayProbe } from '../../shared/peer-keeper/index.ts'
 import type { RelayStorage, RelayStorageInit } from '../storage/relay-storage.ts'
@@ -34,6 +35,8 @@ import type { Libp2p, Libp2pOptions } from 'libp2p'
 
 export interface RelayNodeInit {
   privateKey: PrivateKey
+  /** Payment key (secp256k1, 0x hex), from the key file in the data folder or --payment-key-file. @default a fresh one: an account for this run only */
+  paymentKey?: Hex
   /** IPv4 or IPv6 address to listen on. @default '0.0.0.0' */
   host?: string
   /** @default 9091 */
@@ -126,6 +129,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   const node = await createLibp2p({ metrics: init.metrics, ...nodePreset<RelayServices>({
     role: 'relay',
     privateKey: init.privateKey,
+    paymentKey: init.paymentKey,
     addresses: {
       listen: [`${ip}/tcp/${init.tcpPort ?? 9091}`, `${ip}/tcp/${init.wsPort ?? 9090}/ws`, ...(init.tls != null ? [`${ip}/tcp/${init.tls.port ?? 9443}/tls/ws`] : [])],
       announce: (init.announce ?? []).map(ma => ma.toString())

@@ -43,6 +43,13 @@ export function clientOf (header: string | string[] | undefined, trusted: IpNet[
   return undefined
 }
 
+/** A plain HTTP request's client: from `X-Forwarded-For` when the socket's peer is a trusted proxy, else that peer. */
+export function requestClient (req: IncomingMessage, trusted: IpNet[]): string | undefined {
+  const peer = req.socket.remoteAddress
+  if (peer != null && isTrusted(trusted, peer)) return clientOf(req.headers['x-forwarded-for'], trusted) ?? peer
+  return peer
+}
+
 function isTrusted (trusted: IpNet[], ip: string): boolean {
   const plain = ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1')
   return trusted.some(net => { try { return net.contains(plain) } catch { return false } })

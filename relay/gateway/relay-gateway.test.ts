@@ -26,6 +26,9 @@ describe('relay gateway', () => {
 
     const status = await (await fetch(new URL('/status', base))).json() as RelayStatusReport
     expect(status.peerId).toBe(gateway.node.peerId.toString())
+    // the relay's payment account, for everyone: the address is public (offers and headers carry it too)
+    expect(status.paymentAddress).toMatch(/^0x[0-9a-fA-F]{40}$/)
+    expect(status.paymentAddress).toBe(gateway.node.services.payments.address)
     expect(status.version).toMatch(/^\d+\.\d+\.\d+$/)
     expect(status.multiaddrs.some((a: string) => a.includes('/ws/p2p/'))).toBe(true)
     expect(status.multiaddrs.some((a: string) => /\/tcp\/\d+\/p2p\//.test(a))).toBe(true)
@@ -66,16 +69,20 @@ describe('relay gateway', () => {
     expect(gateway.node.services.sessions.draining).toBe(true)
   })
 
-  it('keeps its peer ID across restarts from the same data folder', async () => {
+  it('keeps its peer ID and payment account across restarts from the same data folder', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
     const first = await startRelayGateway(await configIn(dir))
     const id = first.node.peerId.toString()
+    const address = first.node.services.payments.address
     expect(first.keyCreated).toBe(true)
+    expect(first.paymentKeyCreated).toBe(true)
     await first.stop()
     const second = await startRelayGateway(await configIn(dir))
     running.push(second)
     expect(second.keyCreated).toBe(false)
+    expect(second.paymentKeyCreated).toBe(false)
     expect(second.node.peerId.toString()).toBe(id)
+    expect(second.node.services.payments.address).toBe(address)
   })
 
   it('says which flag to change when a port is taken', async () => {

@@ -8,10 +8,13 @@ import { createRelayMetrics, startMetricsServer } from '../metrics/index.ts'
 import { dashboardRoutes, dashboardSeries } from '../dashboard/index.ts'
 import { relayStatus } from '../http/status.ts'
 import { loadOrCreateKey } from '../identity/key-file.ts'
+import { loadPaymentKey } from '../identity/payment-key-file.ts'
 import { fileKeeperStore } from '../peer-keeper/file-keeper-store.ts'
 import { tlsFiles } from '../tls/index.ts'
+import { chainHttpHandler } from '../chain/chain-http.ts'
 import { createRelayNode } from './create-relay-node.ts'
 import type { RelayConfig } from '../config/relay-config.ts'
+import type { ChainLog, RelayChain } from '../chain/relay-chain.ts'
 import type { HttpServer } from '../http/http-server.ts'
 import type { MetricsServer } from '../metrics/index.ts'
 import type { TlsFiles } from '../tls/index.ts'
@@ -24,7 +27,11 @@ export interface RelayGateway {
   http: HttpServer
   /** `GET /metrics`, when the configuration asks for it. */
   metrics?: MetricsServer
+  /** The payments chain (`--chain`), started before the node and stopped after it. */
+  chain?: RelayChain
   keyCreated: boolean
+  /** The payment key was made on this start (a new payment account). */
+  paymentKeyCreated: boolean
   /** The certificate and key in use, when the relay serves TLS itself. */
   tls?: TlsFiles
   /**
@@ -55,17 +62,22 @@ export interface DrainResult {
 export class PortInUseError extends InvalidConfigError { override name = 'PortInUseError'; override readonly code = 'PORT_IN_USE' }
 
 /** Starts the relay node and its HTTP server from one configuration. */
-export async function startRelayGateway (config: RelayConfig): Promise<RelayGateway> {
+export async function startRelayGateway (config: RelayConfig, components: { log?: ChainLog } = {}): Promise<RelayGateway> {
   await mkdir(config.dataDir, { recursive: true })
   const { key, created } = await loadOrCreateKey(config.dataDir)
+  const payment = await loadPaymentKey({ file: config.paymentKeyFile, dataDir: config.dataDir })
   const tls = config.tls != null ? tlsFiles(config.tls) : undefined
   await tls?.load()
+  // loaded only when asked for: a relay without a chain runs without the contracts' build
+  const chain = config.chain.mode === 'off' ? undefined : (await import('../chain/create-relay-chain.ts')).createRelayChain(config.chain, components)
+  await chain?.start()
   // libp2p's own metrics (connections, streams, protocols, process) and ours share one registry,
   // there with /metrics off too: the dashboard samples it
   const registry = new Registry()
   const node = await createRelayNode({
     metrics: prometheusMetrics({ registry, preserveExistingMetrics: true }),
     privateKey: key,
+    paymentKey: payment?.key,
     host: config.host,
     tcpPort: config.tcpPort,
     wsPort: config.wsPort,
@@ -89,6 +101,7 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
     await node.start()
   } catch (err: any) {
     await Promise.resolve(node.stop()).catch(() => {})
+    await chain?.stop()
     throw explainListenError(err, config)
   }
   const relayMetrics = createRelayMetrics(node, { registry, processMetrics: false })
@@ -104,10 +117,12 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
       ...(tls != null ? { tls: { options: tls.options, serve: (server) => { tls.serve(server) } } } : {}),
       // unhealthy while draining, so a load balancer sends nobody new
       healthy: () => node.status === 'started' && !node.services.sessions.draining,
-      routes: dashboardRoutes({ series, node, startedAt })
+      routes: dashboardRoutes({ series, node, startedAt }),
+      handlers: [chainHttpHandler({ chain }, { trustedProxies: config.trustedProxies })]
     })
   } catch (err: any) {
     await Promise.resolve(node.stop()).catch(() => {})
+    await chain?.stop()
     throw explainListenError(err, config)
   }
   let metrics: MetricsServer | undefined
@@ -117,6 +132,7 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
     } catch (err: any) {
       await http.close()
       await Promise.resolve(node.stop()).catch(() => {})
+    await chain?.stop()
       throw explainListenError(err, config)
     }
   }
@@ -126,8 +142,10 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
     node,
     http,
     ...(metrics != null ? { metrics } : {}),
+    ...(chain != null ? { chain } : {}),
     ...(tls != null ? { tls } : {}),
     keyCreated: created,
+    paymentKeyCreated: payment?.created ?? false,
     drain: async (timeoutMs) => await drainSessions(node, timeoutMs),
     reload: async (next) => {
       node.services.limits.apply(limitsOf(next))
@@ -140,6 +158,8 @@ export async function startRelayGateway (config: RelayConfig): Promise<RelayGate
       await metrics?.close()
       await http.close()
       await node.stop()
+      // after the relay: a last snapshot of the chain as it stops
+      await chain?.stop()
     }
   }
 }

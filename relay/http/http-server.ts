@@ -24,6 +24,14 @@ export interface HttpServerInit {
   healthy: () => boolean
   /** More JSON endpoints (e.g. the dashboard's), answered before the page. @default none */
   routes?: HttpRoute[]
+  /** Endpoints that answer any method themselves (e.g. the chain's, with POST), by path prefix. @default none */
+  handlers?: HttpHandler[]
+}
+
+/** Handles every request to `prefix` and below (`/chain`, `/chain/rpc`, …), whatever its method. */
+export interface HttpHandler {
+  prefix: string
+  handle: (req: IncomingMessage, res: ServerResponse) => void
 }
 
 /** A JSON endpoint at one exact path, for GET and HEAD. */
@@ -66,6 +74,11 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
   function route (req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]
     res.setHeader('X-Content-Type-Options', 'nosniff')
+    const handler = init.handlers?.find(h => path === h.prefix || path?.startsWith(`${h.prefix}/`) === true)
+    if (handler != null) {
+      handler.handle(req, res)
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD')
       sendJson(res, 405, { error: 'method not allowed' })

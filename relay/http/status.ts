@@ -8,6 +8,8 @@ import type { StorageStatus } from '../storage/relay-storage.ts'
 
 export interface RelayStatusReport {
   peerId: string
+  /** The relay's payment account: the Ethereum address bound to its peer ID. */
+  paymentAddress: string
   version: string
   protocolVersion: string
   multiaddrs: string[]
@@ -47,6 +49,7 @@ export function relayStatus (node: RelayNode, startedAt: number, detailed = fals
   }
   return {
     peerId: node.peerId.toString(),
+    paymentAddress: node.services.payments.address,
     version: CLIENT_VERSION,
     protocolVersion: PROTOCOL_VERSION,
     multiaddrs: node.getMultiaddrs().map(ma => ma.toString()),

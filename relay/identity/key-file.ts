@@ -7,7 +7,10 @@ import type { PrivateKey } from '@libp2p/interface'
 export const KEY_FILE_NAME = 'peer-key'
 
 /** The key file exists but can't be used; never silently replaced. */
-export class KeyFileError extends GolemClayError { override name = 'KeyFileError'; override readonly code = 'KEY_FILE' }
+export class KeyFileError extends GolemClayError { override name = 'KeyFileError'; override readonly code: string = 'KEY_FILE' }
+
+/** A private key file other users may read or write: refused until its owner alone may. */
+export class KeyFilePermissionsError extends KeyFileError { override name = 'KeyFilePermissionsError'; override readonly code = 'KEY_FILE_PERMISSIONS' }
 
 /**
  * Loads the node's Ed25519 key from `<dataDir>/peer-key`, creating it on

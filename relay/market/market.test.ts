@@ -8,8 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
 import { exchange, InvalidTaskError, signMessage } from '../../shared/market/index.ts'
-import { MARKET_PROTOCOL, TASKS_TOPIC } from '../../shared/wire/index.ts'
-import type { Assignment, TaskHeader } from '../../shared/market/index.ts'
+import { generatePaymentKey, MAX_PAYMENT_BINDING_LENGTH, PAYMENT_BINDING_KIND, paymentAccountOf, paymentProofText } from '../../shared/payments/index.ts'
+import { MARKET_PROTOCOL, signJson, TASKS_TOPIC } from '../../shared/wire/index.ts'
+import type { Assignment, Offer, TaskHeader } from '../../shared/market/index.ts'
 import type { MarketRequest } from '../../shared/market/index.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer, NodePeerInit } from '../node-peer/create-node-peer.ts'
@@ -109,9 +110,14 @@ describe('compute market between Node peers (real libp2p, storage, worker thread
     // the subscription gone without a sound: no header reaches it by gossip
     quiet.services.pubsub.unsubscribe(TASKS_TOPIC)
     expect(quiet.services.market.feed.subscribed).toBe(false)
+    const payers = new Set<string>()
+    quiet.services.market.provider?.addEventListener('job', (evt) => { payers.add(evt.detail.payer) })
     const task = await requestor.services.market.submit({ name: 'add one', module: addOne, inputs: inputs(2), timeout: 60_000 })
     const results = await task.done
     expect(results.map(res => res.provider)).toEqual([quiet.peerId.toString(), quiet.peerId.toString()])
+    // each side knows the other's payment address, from the bindings in the signed header and offer
+    expect([...payers]).toEqual([requestor.services.payments.address])
+    expect([...task.payees]).toEqual([[quiet.peerId.toString(), quiet.services.payments.address]])
     const feed = quiet.services.market.feed
     expect(feed.pulls).toBeGreaterThanOrEqual(1)
     expect(feed.pulledNew).toBeGreaterThanOrEqual(1)
@@ -159,12 +165,13 @@ describe('compute market refusals (real libp2p)', () => {
     }
     const me = rogue.peerId.toString()
     const sha = 'b'.repeat(64)
+    const payment = await rogue.services.payments.binding()
     const header: TaskHeader = {
       v: 1, type: 'task', id: 'rogue-task', requestor: me, requestorAddrs: [], name: 'rogue',
       module: { address: `golem-clay:${'c'.repeat(64)}/m.wasm?sha256=${sha}&size=10`, sha256: sha, size: 10 },
       inputs: { address: `golem-clay:${'c'.repeat(64)}/i.bin?sha256=${sha}&size=20`, sha256: sha, size: 20 },
       subtasks: 1, price: 1, deadline: Date.now() + 60_000, subtaskTimeout: 5_000,
-      requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'none', k: 1 }, createdAt: Date.now()
+      requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'none', k: 1 }, createdAt: Date.now(), payment
     }
     const signedHeader = await signMessage(key, 'task', header)
     const assignment = (over: Partial<Assignment> = {}): Assignment => ({ v: 1, type: 'assign', id: crypto.randomUUID(), task: header.id, requestor: me, provider: provider.peerId.toString(), subtask: 0, input: sha, deadline: Date.now() + 5_000, at: Date.now(), ...over })
@@ -188,14 +195,48 @@ describe('compute market refusals (real libp2p)', () => {
     expect(await refusal(assign(await signMessage(key, 'assign', assignment({ subtask: 5 }))))).toBe('InputMismatchError')
     // garbage where a signed message belongs
     expect(await refusal(assign('not.signed'))).toBe('InvalidMessageError')
+    // a header carrying another peer's payment binding: the provider would not know who pays
+    const lifted = await signMessage(key, 'task', { ...header, id: 'lifted-task', payment: await provider.services.payments.binding() })
+    expect(await refusal({ ...assign(await signMessage(key, 'assign', assignment({ task: 'lifted-task' }))), header: lifted })).toBe('PaymentBindingInvalidError')
     // a frame the codec refuses (tokens on a message that carries none) resets its stream
     expect(await refusal({ v: 1, kind: 'verdict', msg: genuine, tokens: { module: 'x', inputs: 'y' } })).toBe('StreamResetError')
-    expect(provider.services.market.refusals).toBeGreaterThanOrEqual(7)
+    expect(provider.services.market.refusals).toBeGreaterThanOrEqual(8)
 
     // the provider keeps serving honest requestors
     const requestor = await peer(r)
     const task = await requestor.services.market.submit({ name: 'after the rogue', module: addOne, inputs: inputs(2), timeout: 60_000 })
     expect((await task.done).map(res => res.provider)).toEqual([provider.peerId.toString(), provider.peerId.toString()])
+  })
+
+  it('refuses an offer whose payment binding is another peer\'s, or proves an address its maker lacks', { timeout: 90_000 }, async () => {
+    const r = await relay()
+    const requestor = await peer(r)
+    const key = await generateKeyPair('Ed25519')
+    const rogue = await createNodePeer({ privateKey: key, relays: [tcp(r)], session: FAST, maxRelays: 1 })
+    await rogue.start()
+    running.push(rogue)
+    const task = await requestor.services.market.submit({ name: 'no providers yet', module: addOne, inputs: inputs(1), timeout: 60_000 })
+    const conn = await rogue.dial(requestor.getMultiaddrs()[0] as Multiaddr)
+    await rogue.services.sessions.ensure(conn)
+    const offer = (payment: string): Offer => ({ v: 1, type: 'offer', task: task.id, provider: rogue.peerId.toString(), providerAddrs: [], runtime: 'node', cores: 1, price: 1, at: Date.now(), payment })
+    const send = async (payment: string): Promise<string> => {
+      const stream = await conn.newStream(MARKET_PROTOCOL, { runOnLimitedConnection: true })
+      return await exchange(stream, { v: 1, kind: 'offer', msg: await signMessage(key, 'offer', offer(payment)) }, AbortSignal.timeout(10_000)).then(() => 'accepted', (err: any) => err.reason ?? err.name)
+    }
+    // the requestor's own binding, lifted from its header: to pass as its account
+    expect(await send(task.header.payment)).toBe('PaymentBindingInvalidError')
+    // signed by the rogue, for an address whose key it lacks (the proof is its own wallet's)
+    const wallet = paymentAccountOf(generatePaymentKey())
+    const victim = paymentAccountOf(generatePaymentKey())
+    const me = rogue.peerId.toString()
+    const statement = { v: 1, type: 'payment-binding', peer: me, address: victim.address, at: Date.now(), proof: await wallet.signMessage({ message: paymentProofText(me) }) }
+    const claimed = await signJson(key, PAYMENT_BINDING_KIND, statement, MAX_PAYMENT_BINDING_LENGTH)
+    expect(await send(claimed)).toBe('PaymentBindingInvalidError')
+    expect(task.payees.size).toBe(0)
+    // its own binding: taken, and the requestor knows whom it would pay
+    expect(await send(await rogue.services.payments.binding())).toBe('accepted')
+    expect(task.payees.get(rogue.peerId.toString())).toBe(rogue.services.payments.address)
+    task.cancel()
   })
 
   it('rejects a result whose bytes do not match the reported hash, and reassigns it', { timeout: 90_000 }, async () => {

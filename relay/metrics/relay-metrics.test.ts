@@ -96,7 +96,8 @@ describe('relay metrics over real connections', () => {
       v: 1, type: 'task', id: 'metrics-task', requestor: a.peerId.toString(), requestorAddrs: [], name: 'counted',
       module: { address: 'golem-clay:x', sha256: 'a'.repeat(64), size: 10 }, inputs: { address: 'golem-clay:y', sha256: 'a'.repeat(64), size: 20 },
       subtasks: 1, price: 0, deadline: Date.now() + 60_000, subtaskTimeout: 1000,
-      requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'none', k: 1 }, createdAt: Date.now()
+      requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'none', k: 1 }, createdAt: Date.now(),
+      payment: await a.services.payments.binding()
     }
     // the gossip mesh forms on heartbeats: publish until the relay has it
     await until(async () => {

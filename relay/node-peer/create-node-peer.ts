@@ -8,6 +8,7 @@ import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import type { TaskRunner } from '../../shared/compute/index.ts'
 import type { MarketInit, ProviderHostInit, ProviderInit } from '../../shared/market/index.ts'
+import type { Hex } from '../../shared/payments/index.ts'
 import type { PeerServices, SessionOverrides } from '../../shared/node-preset/index.ts'
 import type { KeeperStore, PeerFinderInit } from '../../shared/peer-keeper/index.ts'
 import type { ChallengeSolver } from '../../shared/peer-session/index.ts'
@@ -19,6 +20,8 @@ import type { Libp2p } from 'libp2p'
 export interface NodePeerInit {
   /** Persistent key; a fresh one is made when absent. */
   privateKey?: PrivateKey
+  /** Payment key (secp256k1, 0x hex), e.g. from a key file (relay/identity); a fresh one is made when absent. */
+  paymentKey?: Hex
   /** Relays to join through (TCP or WebSocket multiaddrs with /p2p/). */
   relays: Array<string | Multiaddr>
   /** Session layer overrides; defaults in SESSION_DEFAULTS.node. */
@@ -53,6 +56,7 @@ export async function createNodePeer (init: NodePeerInit): Promise<NodePeer> {
   return await createLibp2p(peerPreset<NodePeerServices>({
     role: 'node',
     privateKey: init.privateKey,
+    paymentKey: init.paymentKey,
     transports: [tcp(), webSockets()],
     relays: init.relays,
     maxRelays: init.maxRelays,

@@ -24,6 +24,12 @@ describe('peer --timeout', () => {
     expect(parsePeerConfig(['--timeout', '0'], { GOLEM_CLAY_TIMEOUT: '10s' }).config.timeout).toBeUndefined()
   })
 
+  it('takes a payment key file from the flag or GOLEM_CLAY_PEER_PAYMENT_KEY_FILE', () => {
+    expect(parsePeerConfig([], {}).config.paymentKeyFile).toBeUndefined()
+    expect(parsePeerConfig(['--payment-key-file', '/k/pay'], {}).config.paymentKeyFile).toBe('/k/pay')
+    expect(parsePeerConfig([], { GOLEM_CLAY_PEER_PAYMENT_KEY_FILE: '/k/env' }).config.paymentKeyFile).toBe('/k/env')
+  })
+
   it('is said back in words', () => {
     expect(formatTimeout(250)).toBe('250 ms')
     expect(formatTimeout(3000)).toBe('3 s')

@@ -1,6 +1,8 @@
 /** The compute market: signed task headers, offers, assignments, reports and verdicts; requestor, provider and router. */
 export * from './market-errors.ts'
-export type { Assignment, TaskHeader } from './market-codec.ts'
+export { openHeader, openOffer } from './bound-messages.ts'
+export type { Bound, VerifiedHeader } from './bound-messages.ts'
+export type { Assignment, Offer, TaskHeader } from './market-codec.ts'
 export { marketPubsub } from './market-gossip.ts'
 export type { TaskSpec } from './market-types.ts'
 export { exchange, MarketRefusedError } from './market-wire.ts'

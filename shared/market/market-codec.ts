@@ -1,5 +1,6 @@
 import { InvalidMessageError } from '../errors.ts'
 import { expectBoolean, expectInt, expectList, expectLiteral, expectPeerId, expectRecord, expectSha256, expectString, expectStringList, literalItem } from '../wire/index.ts'
+import { MAX_PAYMENT_BINDING_LENGTH } from '../payments/index.ts'
 import type { Fields } from '../wire/index.ts'
 
 /** How a provider runs subtasks. */
@@ -42,9 +43,23 @@ export interface TaskHeader {
   requirements: { runtimes: Runtime[], memoryMB: number }
   verification: { mode: VerificationMode, k: number }
   createdAt: number
+  /** The requestor's payment binding (shared/payments): who pays for the work. */
+  payment: string
 }
 
-export interface Offer { v: 1, type: 'offer', task: string, provider: string, providerAddrs: string[], runtime: Runtime, cores: number, price: number, at: number }
+export interface Offer {
+  v: 1
+  type: 'offer'
+  task: string
+  provider: string
+  providerAddrs: string[]
+  runtime: Runtime
+  cores: number
+  price: number
+  at: number
+  /** The provider's payment binding (shared/payments): whom the requestor pays. */
+  payment: string
+}
 
 export interface Assignment {
   v: 1
@@ -125,7 +140,8 @@ export function validateHeader (value: unknown): TaskHeader {
       subtaskTimeout: expectInt(obj, 'subtaskTimeout', 100, MAX_SUBTASK_WINDOW),
       requirements: { runtimes, memoryMB: expectInt(req, 'memoryMB', 1, 4096) },
       verification: { mode: expectLiteral(ver, 'mode', ['redundancy', 'none'] as const), k: expectInt(ver, 'k', 1, 9) },
-      createdAt
+      createdAt,
+      payment: expectString(obj, 'payment', MAX_PAYMENT_BINDING_LENGTH)
     }
   })
 }
@@ -138,7 +154,8 @@ export function validateOffer (value: unknown): Offer {
     runtime: expectLiteral(obj, 'runtime', RUNTIMES),
     cores: expectInt(obj, 'cores', 1, 1024),
     price: expectInt(obj, 'price', 0, 1e12),
-    at: expectTime(obj, 'at')
+    at: expectTime(obj, 'at'),
+    payment: expectString(obj, 'payment', MAX_PAYMENT_BINDING_LENGTH)
   }))
 }
 

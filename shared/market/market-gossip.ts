@@ -1,7 +1,9 @@
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub'
 import { decodeJson, encodeJson, expectLiteral, expectRecord, expectString, GOSSIP_PROTOCOL } from '../wire/index.ts'
-import { validateClosed, validateHeader } from './market-codec.ts'
+import { openHeader } from './bound-messages.ts'
+import { validateClosed } from './market-codec.ts'
 import { MAX_SIGNED_LENGTH, openMessage } from './signed.ts'
+import type { Bound } from './bound-messages.ts'
 import type { TaskClosed, TaskHeader } from './market-codec.ts'
 import type { Opened } from './signed.ts'
 import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
@@ -20,7 +22,7 @@ export function marketPubsub (init: Partial<GossipsubOpts> = {}): ReturnType<typ
   })
 }
 
-export type GossipItem = { kind: 'task', opened: Opened<TaskHeader> } | { kind: 'closed', opened: Opened<TaskClosed> }
+export type GossipItem = { kind: 'task', opened: Bound<TaskHeader> } | { kind: 'closed', opened: Opened<TaskClosed> }
 
 export function encodeGossip (kind: 'task' | 'closed', msg: string): Uint8Array {
   return encodeJson({ v: 1, kind, msg }, 2 * MAX_SIGNED_LENGTH)
@@ -33,11 +35,12 @@ export async function openGossip (data: Uint8Array): Promise<GossipItem> {
     expectLiteral(obj, 'v', [1])
     return { kind: expectLiteral(obj, 'kind', ['task', 'closed'] as const), msg: expectString(obj, 'msg', MAX_SIGNED_LENGTH) }
   })
-  if (frame.kind === 'task') return { kind: 'task', opened: await openMessage(frame.msg, 'task', validateHeader, h => h.requestor) }
+  // a header travels only with its requestor's payment binding
+  if (frame.kind === 'task') return { kind: 'task', opened: await openHeader(frame.msg) }
   return { kind: 'closed', opened: await openMessage(frame.msg, 'closed', validateClosed, c => c.requestor) }
 }
 
-/** Lets only well-formed, correctly signed, unexpired headers travel on. */
+/** Lets only well-formed, correctly signed (binding included), unexpired headers travel on. */
 export function installValidator (pubsub: GossipSub, topic: string): void {
   pubsub.topicValidators.set(topic, async (_peer, message) => {
     try {

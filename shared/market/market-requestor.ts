@@ -1,7 +1,8 @@
 import { bytesSource, sha256Hex } from '../storage/index.ts'
 import { packInputs } from './input-bundle.ts'
 import { InvalidSignatureError, UnknownTaskError } from './market-errors.ts'
-import { validateAssignment, validateHeader, validateOffer, validateReport } from './market-codec.ts'
+import { openOffer } from './bound-messages.ts'
+import { validateAssignment, validateHeader, validateReport } from './market-codec.ts'
 import { unref } from '../util/index.ts'
 import { RequestorTask } from './requestor-task.ts'
 import { readTokenIssuer } from './read-token-issuer.ts'
@@ -12,6 +13,7 @@ import type { MarketRouter } from './market-router.ts'
 import type { TaskSpec } from './market-types.ts'
 import type { MarketReply, MarketRequest } from './market-wire.ts'
 import type { RequestorContext } from './requestor-task.ts'
+import type { PaymentAccount } from '../payments/index.ts'
 import type { PeerKeeper } from '../peer-keeper/index.ts'
 import type { StorageClient } from '../storage/index.ts'
 import type { AddressManager } from '@libp2p/interface-internal'
@@ -35,6 +37,8 @@ export interface MarketRequestorComponents {
   storage: StorageClient
   keeper?: PeerKeeper
   router: MarketRouter
+  /** Binds this node's payment account into its task headers. */
+  payments: Pick<PaymentAccount, 'binding'>
 }
 
 /** A finished task answers late reports with UnknownTaskError for this long, then is forgotten, ms. */
@@ -85,7 +89,7 @@ export class MarketRequestor implements Startable {
     const id = crypto.randomUUID()
     const ttl = Math.ceil((spec.timeout ?? 600_000) / 1000) + 3600
     const bundle = packInputs(spec.inputs)
-    const [moduleSha, bundleSha, inputHashes] = await Promise.all([sha256Hex(spec.module), sha256Hex(bundle), Promise.all(spec.inputs.map(sha256Hex))])
+    const [moduleSha, bundleSha, inputHashes, payment] = await Promise.all([sha256Hex(spec.module), sha256Hex(bundle), Promise.all(spec.inputs.map(sha256Hex)), this.components.payments.binding()])
     const mod = await storage.put(bytesSource(spec.module), { path: `tasks/${id}/module.wasm`, relay: spec.relay, ttl, signal: options.signal })
     const inp = await storage.put(bytesSource(bundle), { path: `tasks/${id}/inputs.bin`, relay: spec.relay, ttl, signal: options.signal })
     const now = Date.now()
@@ -97,7 +101,8 @@ export class MarketRequestor implements Startable {
       subtaskTimeout: spec.subtaskTimeout ?? 60_000,
       requirements: { runtimes: spec.runtimes ?? ['browser', 'node'], memoryMB: spec.memoryMB ?? 256 },
       verification: { mode: (spec.k ?? 1) > 1 ? 'redundancy' : 'none', k: spec.k ?? 1 },
-      createdAt: now
+      createdAt: now,
+      payment
     }
     validateHeader(header)
     const text = await signMessage(this.components.privateKey, 'task', header)
@@ -116,11 +121,12 @@ export class MarketRequestor implements Startable {
   }
 
   private readonly onOffer = async (req: MarketRequest, from: string): Promise<undefined> => {
-    const offer = await openMessage(req.msg, 'offer', validateOffer, o => o.provider)
+    // with the provider's payment binding: whom we pay for its work
+    const offer = await openOffer(req.msg)
     if (offer.signer !== from) throw new InvalidSignatureError('The offer was signed by another peer than its sender')
     const task = this.tasks.get(offer.body.task)
     if (task == null || task.isFinished) throw new UnknownTaskError(`No open task ${offer.body.task} here`)
-    task.onOffer(offer.body)
+    task.onOffer(offer.body, offer.account.address)
     return undefined
   }
 

@@ -3,12 +3,13 @@ import { RateLimiter } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { MarketRateLimitedError, UnknownTaskError } from './market-errors.ts'
+import { openHeader } from './bound-messages.ts'
 import { encodeGossip, installValidator, openGossip } from './market-gossip.ts'
-import { validateHeader } from './market-codec.ts'
 import { MARKET_PROTOCOL, MarketRefusedError, MarketStreamPool, MAX_PULLED_HEADERS, TASKS_TOPIC, serve } from './market-wire.ts'
-import { openMessage } from './signed.ts'
 import { delay } from '../util/index.ts'
+import type { VerifiedHeader } from './bound-messages.ts'
 import type { TaskClosed, TaskHeader } from './market-codec.ts'
+import type { Address } from '../payments/index.ts'
 import type { MarketReply, MarketRequest, MarketResponse, OpenMarketStream, RequestKind } from './market-wire.ts'
 import type { SessionManager } from '../peer-session/index.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -36,8 +37,8 @@ export interface MarketRouterComponents {
 export interface MarketRouterEvents {
   /** A valid task header was seen on the network for the first time. */
   'task:seen': CustomEvent<TaskHeader>
-  /** Every valid task header gossip brings, repeats included (a provider offers again on them). */
-  'task:header': CustomEvent<TaskHeader>
+  /** Every valid task header gossip brings, repeats included (a provider offers again on them), with its payer. */
+  'task:header': CustomEvent<VerifiedHeader>
   'task:closed': CustomEvent<TaskClosed>
   /** A market request was refused (bad signature, replay, malformed…). */
   'market:refused': CustomEvent<{ from: string, kind: string, error: string }>
@@ -76,6 +77,8 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
   headers = 0
   /** The signed text of each header in `seen`, for peers that pull. */
   private readonly signed = new Map<string, string>()
+  /** The verified payment address of each header's requestor in `seen`. */
+  private readonly payers = new Map<string, Address>()
   private lastHeaderAt?: number
   private pulls = 0
   private pulledNew = 0
@@ -108,12 +111,20 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
   openTasks (): TaskHeader[] {
     const now = Date.now()
     for (const [id, h] of this.seen) {
-      if (h.deadline < now) {
-        this.seen.delete(id)
-        this.signed.delete(id)
-      }
+      if (h.deadline < now) this.forget(id)
     }
     return [...this.seen.values()]
+  }
+
+  /** The payment address of the requestor of a task in `seen`, from its verified binding. */
+  payerOf (task: string): Address | undefined {
+    return this.payers.get(task)
+  }
+
+  private forget (task: string): void {
+    this.seen.delete(task)
+    this.signed.delete(task)
+    this.payers.delete(task)
   }
 
   async start (): Promise<void> {
@@ -176,10 +187,10 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
         const res = await this.request(relay, [], { v: 1, kind: 'tasks', msg: '' }, signal)
         this.pulls++
         for (const text of res.headers ?? []) {
-          const opened = await openMessage(text, 'task', validateHeader, h => h.requestor).catch(() => undefined)
+          const opened = await openHeader(text).catch(() => undefined)
           if (opened == null || opened.body.deadline < Date.now()) continue
           if (!this.seen.has(opened.body.id)) { fresh++; this.pulledNew++ }
-          this.accept(opened.body, text)
+          this.accept(opened.body, text, opened.account.address)
         }
       } catch (err: any) {
         this.log('pulling tasks from %s failed - %s', relay, err.message)
@@ -195,19 +206,16 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
   }
 
   /** A valid header, by gossip or pull: kept, and handed to the provider. */
-  private accept (header: TaskHeader, text: string): void {
+  private accept (header: TaskHeader, text: string, payer: Address): void {
     this.lastHeaderAt = Date.now()
     if (!this.seen.has(header.id)) {
       this.seen.set(header.id, header)
       this.signed.set(header.id, text)
-      if (this.seen.size > MAX_SEEN) {
-        const oldest = this.seen.keys().next().value as string
-        this.seen.delete(oldest)
-        this.signed.delete(oldest)
-      }
+      this.payers.set(header.id, payer)
+      if (this.seen.size > MAX_SEEN) this.forget(this.seen.keys().next().value as string)
       this.safeDispatchEvent('task:seen', { detail: header })
     }
-    this.safeDispatchEvent('task:header', { detail: header })
+    this.safeDispatchEvent('task:header', { detail: { header, payer } })
   }
 
   async stop (): Promise<void> {
@@ -263,10 +271,9 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
     openGossip(evt.detail.data).then(item => {
       if (item.kind === 'task') {
         this.headers++
-        this.accept(item.opened.body, item.opened.text)
+        this.accept(item.opened.body, item.opened.text, item.opened.account.address)
       } else {
-        this.seen.delete(item.opened.body.task)
-        this.signed.delete(item.opened.body.task)
+        this.forget(item.opened.body.task)
         this.safeDispatchEvent('task:closed', { detail: item.opened.body })
       }
     }).catch(err => { this.log('bad gossip - %s', err.message) })

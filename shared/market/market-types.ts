@@ -1,4 +1,5 @@
 import type { Runtime } from './market-codec.ts'
+import type { Address } from '../payments/index.ts'
 
 /** What a requestor submits. */
 export interface TaskSpec {
@@ -44,7 +45,8 @@ export interface TaskProgress {
 export interface RequestorTaskEvents {
   stored: CustomEvent<{ module: string, inputs: string }>
   published: CustomEvent<{ task: string }>
-  offer: CustomEvent<{ provider: string, runtime: Runtime, cores: number }>
+  /** A provider's first offer; `payee` is its payment address, from the binding its offer carried. */
+  offer: CustomEvent<{ provider: string, runtime: Runtime, cores: number, payee: Address }>
   assigned: CustomEvent<{ subtask: number, provider: string, assignment: string }>
   result: CustomEvent<SubtaskResult>
   /** A provider's result lost the vote or failed its hash check. */

@@ -4,6 +4,7 @@ import { InputMismatchError, InvalidSignatureError, InvalidTaskError, MarketRate
 import type { WireError } from '../wire/index.ts'
 import { lpStream } from '@libp2p/utils'
 import { toString } from 'uint8arrays/to-string'
+import { PaymentBindingInvalidError } from '../payments/index.ts'
 import { MAX_TOKEN_LENGTH } from '../storage/index.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
 import { MAX_SIGNED_LENGTH } from './signed.ts'
@@ -115,7 +116,7 @@ export function validateResponse (value: unknown): MarketResponse {
 /** Errors a market peer may refuse a request with. */
 const REFUSALS = new ErrorTable([
   InvalidSignatureError, ReplayedMessageError, InvalidTaskError, InputMismatchError, ResultMismatchError,
-  UnknownTaskError, TaskDeadlineError, NoProvidersError, MarketRateLimitedError, InvalidMessageError
+  UnknownTaskError, TaskDeadlineError, NoProvidersError, MarketRateLimitedError, InvalidMessageError, PaymentBindingInvalidError
 ])
 
 /** The remote refused a request: `cause` is its typed error, rebuilt; `reason` that error's name. */

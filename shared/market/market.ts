@@ -11,6 +11,7 @@ import type { Provider } from './provider.ts'
 import type { ProviderHostInit } from './provider-host.ts'
 import type { RequestorTask } from './requestor-task.ts'
 import type { TaskRunner } from '../compute/index.ts'
+import type { Address } from '../payments/index.ts'
 import type { StorageClient } from '../storage/index.ts'
 import type { AbortOptions, Startable } from '@libp2p/interface'
 
@@ -81,6 +82,9 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
   /** Tasks seen on the network that are still open. */
   openTasks (): TaskHeader[] { return this.router.openTasks() }
 
+  /** Who pays for a task seen on the network: its requestor's payment address, from the binding in its signed header. */
+  payerOf (task: string): Address | undefined { return this.router.payerOf(task) }
+
   async start (): Promise<void> {
     // the parts take their kinds of request before the protocol handler opens
     await this.host?.start()
@@ -108,11 +112,11 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
 export function market (init: MarketInit = {}): (components: MarketComponents) => Market {
   return (components) => {
     const router = new MarketRouter(components, init)
-    const { peerId, privateKey, addressManager, events, logger, storage } = components
+    const { peerId, privateKey, addressManager, events, logger, storage, payments } = components
     const requestor = init.requestor === false || storage == null
       ? undefined
-      : new MarketRequestor({ peerId, privateKey, addressManager, events, logger, storage, keeper: components.keeper, router }, init)
-    const host = init.provider == null ? undefined : new ProviderHost({ peerId, privateKey, addressManager, logger, storage, router }, init.provider)
+      : new MarketRequestor({ peerId, privateKey, addressManager, events, logger, storage, keeper: components.keeper, router, payments }, init)
+    const host = init.provider == null ? undefined : new ProviderHost({ peerId, privateKey, addressManager, logger, storage, router, payments }, init.provider)
     return new Market({ router, requestor, host })
   }
 }

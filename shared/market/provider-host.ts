@@ -1,13 +1,16 @@
 import { getBytes } from '../storage/index.ts'
 import { InvalidSignatureError, InvalidTaskError, UnknownTaskError } from './market-errors.ts'
-import { validateAssignment, validateHeader, validateReport, validateVerdict } from './market-codec.ts'
+import { openHeader } from './bound-messages.ts'
+import { validateAssignment, validateReport, validateVerdict } from './market-codec.ts'
 import { Provider } from './provider.ts'
 import { openMessage, signMessage } from './signed.ts'
-import type { TaskClosed, TaskHeader } from './market-codec.ts'
+import type { VerifiedHeader } from './bound-messages.ts'
+import type { TaskClosed } from './market-codec.ts'
 import type { MarketRouter } from './market-router.ts'
 import type { MarketRequest } from './market-wire.ts'
 import type { ProviderContext, ProviderInit } from './provider.ts'
 import type { TaskRunner } from '../compute/index.ts'
+import type { PaymentAccount } from '../payments/index.ts'
 import type { StorageClient } from '../storage/index.ts'
 import type { AddressManager } from '@libp2p/interface-internal'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
@@ -30,6 +33,8 @@ export interface ProviderHostComponents {
   /** Fetches the tasks' modules and inputs. */
   storage?: StorageClient
   router: MarketRouter
+  /** Binds this node's payment account into its offers. */
+  payments: Pick<PaymentAccount, 'binding'>
 }
 
 /**
@@ -88,22 +93,22 @@ export class ProviderHost implements Startable {
     }, (err: Error) => { this.log('pulling tasks failed - %s', err.message) })
   }
 
-  private readonly onHeader = (evt: CustomEvent<TaskHeader>): void => { void this.provider.onHeader(evt.detail) }
+  private readonly onHeader = (evt: CustomEvent<VerifiedHeader>): void => { void this.provider.onHeader(evt.detail) }
   private readonly onClosed = (evt: CustomEvent<TaskClosed>): void => { this.provider.onClosed(evt.detail) }
 
   private readonly onAssign = async (req: MarketRequest, from: string): Promise<undefined> => {
-    const header = await openMessage(req.header, 'task', validateHeader, h => h.requestor)
+    const header = await openHeader(req.header)
     const a = await openMessage(req.msg, 'assign', validateAssignment, x => x.requestor)
-    this.provider.onAssign(a.body, a.text, header.body, from, req.tokens)
+    this.provider.onAssign(a.body, a.text, { header: header.body, payer: header.account.address }, from, req.tokens)
     return undefined
   }
 
   /** The next assignment, in the answer to our report: checked against the task header we already hold, like any assignment. */
   private async onAnsweredAssignment (text: string, from: string): Promise<void> {
     const a = await openMessage(text, 'assign', validateAssignment, x => x.requestor)
-    const header = this.provider.knownHeader(a.body.task)
-    if (header == null) throw new UnknownTaskError(`No header for task ${a.body.task} here`)
-    this.provider.onAssign(a.body, a.text, header, from)
+    const task = this.provider.known(a.body.task)
+    if (task == null) throw new UnknownTaskError(`No header for task ${a.body.task} here`)
+    this.provider.onAssign(a.body, a.text, task, from)
   }
 
   /** A signed verdict from `from`, sent on its own or in the answer to our report. */
@@ -116,12 +121,13 @@ export class ProviderHost implements Startable {
   }
 
   private context (): ProviderContext {
-    const { privateKey, router, addressManager } = this.components
+    const { privateKey, router, addressManager, payments } = this.components
     return {
       self: this.components.peerId.toString(),
       log: this.log,
       addrs: () => addressManager.getAddresses().map(ma => ma.toString()).slice(0, 16),
       sign: async (kind, body) => await signMessage(privateKey, kind, body),
+      payment: async () => await payments.binding(),
       request: async (peer, addrs, req, signal) => {
         const res = await router.request(peer, addrs, req, signal)
         // our next assignment and the requestor's verdict on our report, when they came with the answer (the work first)

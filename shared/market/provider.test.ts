@@ -14,6 +14,8 @@ import type { SubtaskJob, TaskRunner } from '../compute/index.ts'
 const REQUESTOR = 'requestor'
 const SELF = 'provider'
 const TASK = 'task-1'
+/** The requestor's payment address, as the header's verified binding gives it (bindings have tests of their own). */
+const PAYER = '0x000000000000000000000000000000000000dEaD'
 
 /** Echoes the input back: enough to produce a result to report. */
 function echoRunner (): TaskRunner {
@@ -34,7 +36,7 @@ async function fixture (request: (provider: Provider, req: MarketRequest, signal
   const header: TaskHeader = {
     v: 1, type: 'task', id: TASK, requestor: REQUESTOR, requestorAddrs: [], name: 'echo',
     module: await ref(module, 'module'), inputs: await ref(bundle, 'inputs'), subtasks: 1, price: 0,
-    deadline: now + 60_000, subtaskTimeout: 10_000, requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'redundancy', k: 1 }, createdAt: now
+    deadline: now + 60_000, subtaskTimeout: 10_000, requirements: { runtimes: ['node'], memoryMB: 16 }, verification: { mode: 'redundancy', k: 1 }, createdAt: now, payment: 'binding'
   }
   const assignment: Assignment = { v: 1, type: 'assign', id: 'a-1', task: header.id, requestor: REQUESTOR, provider: SELF, subtask: 0, input: toHex(await sha256Once(input)), deadline: now + 30_000, at: now }
   const ctx: ProviderContext = {
@@ -42,6 +44,7 @@ async function fixture (request: (provider: Provider, req: MarketRequest, signal
     log: logger('golem-clay:provider-test'),
     addrs: () => [],
     sign: async (kind, body) => JSON.stringify({ kind, body }),
+    payment: async () => 'binding',
     request: async (_peer, _addrs, req, signal) => { request(provider, req, signal) },
     fetch: async (address) => parseAddress(address).path === 'module' ? module : bundle
   }
@@ -61,11 +64,13 @@ describe('provider', () => {
       provider.onClosed({ v: 1, type: 'closed', task: TASK, requestor: REQUESTOR, reason: 'done', at: Date.now() })
       signal.throwIfAborted()
     })
-    provider.onAssign(assignment, JSON.stringify(assignment), header, REQUESTOR, { module: 't', inputs: 't' })
+    provider.onAssign(assignment, JSON.stringify(assignment), { header, payer: PAYER }, REQUESTOR, { module: 't', inputs: 't' })
     const job = await finished
     expect(sent.map(r => r.kind)).toEqual(['report'])
     expect(job.error).toBeUndefined()
     expect(job.state).toBe('done')
+    // whoever pays for the work, as the header's binding said
+    expect(job.payer).toBe(PAYER)
   })
 
   it('gives up a report on the way when the provider stops', async () => {
@@ -73,7 +78,7 @@ describe('provider', () => {
       provider.stop()
       signal.throwIfAborted()
     })
-    provider.onAssign(assignment, JSON.stringify(assignment), header, REQUESTOR, { module: 't', inputs: 't' })
+    provider.onAssign(assignment, JSON.stringify(assignment), { header, payer: PAYER }, REQUESTOR, { module: 't', inputs: 't' })
     const job = await finished
     expect(job.state).toBe('failed')
     expect(job.error).toMatch(/report not delivered/)
@@ -88,22 +93,25 @@ describe('provider', () => {
       log: logger('golem-clay:provider-test'),
       addrs: () => [],
       sign: async (kind, body) => JSON.stringify({ kind, body }),
+      payment: async () => 'binding',
       request: async (_peer, _addrs, req) => { offers.push(req) },
       fetch: async (address) => { fetched.push(address); throw new Error('must not fetch') }
     }, echoRunner(), { runtime: 'node', maxModuleBytes: 1024 })
     // a 64 MiB "module": the header says so, and so does its address
     const huge = { ...header.module, size: 64 * 1024 * 1024, address: formatAddress({ ...parseAddress(header.module.address), size: 64 * 1024 * 1024 }) }
-    await guarded.onHeader({ ...header, module: huge })
+    await guarded.onHeader({ header: { ...header, module: huge }, payer: PAYER })
     expect(offers).toEqual([])
-    expect(() => { guarded.onAssign(assignment, JSON.stringify(assignment), { ...header, module: huge }, REQUESTOR, { module: 't', inputs: 't' }) }).toThrow(InvalidTaskError)
+    expect(() => { guarded.onAssign(assignment, JSON.stringify(assignment), { header: { ...header, module: huge }, payer: PAYER }, REQUESTOR, { module: 't', inputs: 't' }) }).toThrow(InvalidTaskError)
     // a small header whose address names 64 MiB
     const lying = { ...header.module, address: huge.address }
-    await guarded.onHeader({ ...header, module: lying })
+    await guarded.onHeader({ header: { ...header, module: lying }, payer: PAYER })
     expect(offers).toEqual([])
     expect(fetched).toEqual([])
     // the honest header is offered for
-    await guarded.onHeader(header)
+    await guarded.onHeader({ header, payer: PAYER })
     expect(offers.map(o => o.kind)).toEqual(['offer'])
+    // the offer carries this provider's payment binding
+    expect(JSON.parse(offers[0]?.msg ?? '{}').body.payment).toBe('binding')
     provider.stop()
     guarded.stop()
   })

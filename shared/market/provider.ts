@@ -4,9 +4,11 @@ import { unpackInputs } from './input-bundle.ts'
 import { InputMismatchError, InvalidSignatureError, InvalidTaskError, ReplayedMessageError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_MODULE_BYTES, TaskOutputTooLargeError } from '../compute/index.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
+import type { VerifiedHeader } from './bound-messages.ts'
 import type { Assignment, Offer, Report, Runtime, TaskClosed, TaskHeader, Verdict } from './market-codec.ts'
 import type { MarketRequest, ReadTokens } from './market-wire.ts'
 import type { TaskRunner } from '../compute/index.ts'
+import type { Address } from '../payments/index.ts'
 import type { Logger } from '@libp2p/interface'
 import { unref } from '../util/index.ts'
 
@@ -29,6 +31,8 @@ export interface ProviderContext {
   log: Logger
   addrs: () => string[]
   sign: (kind: string, body: object) => Promise<string>
+  /** This node's payment binding, carried in its offers. */
+  payment: () => Promise<string>
   request: (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal) => Promise<void>
   /** Downloads a storage object (address + token) and checks its hash. */
   fetch: (address: string, token: string, signal: AbortSignal) => Promise<Uint8Array>
@@ -41,6 +45,8 @@ export interface ProviderJob {
   task: string
   taskName: string
   requestor: string
+  /** The requestor's payment address, from the binding in its signed header: who pays for this work. */
+  payer: Address
   subtask: number
   state: JobState
   fraction?: number
@@ -54,8 +60,7 @@ export interface ProviderEvents {
   offer: CustomEvent<{ task: string, requestor: string }>
 }
 
-interface KnownTask {
-  header: TaskHeader
+interface KnownTask extends VerifiedHeader {
   controller: AbortController
   offeredAt: number
   /** The requestor's read tokens for the module and inputs: they come with assignments sent as requests, not with those in answers. */
@@ -86,15 +91,19 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     this.init = init
   }
 
-  /** The verified header of a task this provider knows, to check an assignment that came without one. */
-  knownHeader (task: string): TaskHeader | undefined { return this.tasks.get(task)?.header }
+  /** The verified header (and payer) of a task this provider knows, to check an assignment that came without one. */
+  known (task: string): VerifiedHeader | undefined {
+    const known = this.tasks.get(task)
+    return known == null ? undefined : { header: known.header, payer: known.payer }
+  }
 
   get enabled (): boolean { return this.init.enabled !== false }
   set enabled (on: boolean) { this.init.enabled = on }
   get activeJobs (): ProviderJob[] { return [...this.jobs.values()] }
 
   /** A task header arrived by gossip: offer when it suits us. */
-  async onHeader (header: TaskHeader): Promise<void> {
+  async onHeader (task: VerifiedHeader): Promise<void> {
+    const { header } = task
     if (header.requestor === this.ctx.self || !this.enabled || this.runner.paused) return
     if (!header.requirements.runtimes.includes(this.init.runtime) || header.price < (this.init.minPrice ?? 0)) return
     if (header.requirements.memoryMB > (this.init.maxMemoryMB ?? 512) || header.deadline < Date.now() + 1000) return
@@ -103,12 +112,12 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
       this.ctx.log('not offering for %s: %s', header.id, misfit)
       return
     }
-    const known = this.remember(header)
+    const known = this.remember(task)
     const working = this.activeJobs.some(j => j.task === header.id)
     if (known.offeredAt > 0 && (working || Date.now() - known.offeredAt < REOFFER_AFTER)) return
     known.offeredAt = Date.now()
-    const offer: Offer = { v: 1, type: 'offer', task: header.id, provider: this.ctx.self, providerAddrs: this.ctx.addrs(), runtime: this.init.runtime, cores: Math.max(1, this.runner.cores), price: header.price, at: Date.now() }
     try {
+      const offer: Offer = { v: 1, type: 'offer', task: header.id, provider: this.ctx.self, providerAddrs: this.ctx.addrs(), runtime: this.init.runtime, cores: Math.max(1, this.runner.cores), price: header.price, at: Date.now(), payment: await this.ctx.payment() }
       const msg = await this.ctx.sign('offer', offer)
       await this.ctx.request(header.requestor, header.requestorAddrs, { v: 1, kind: 'offer', msg }, AbortSignal.any([known.controller.signal, AbortSignal.timeout(15_000)]))
       this.safeDispatchEvent('offer', { detail: { task: header.id, requestor: header.requestor } })
@@ -123,7 +132,8 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
    * `tokens` come with an assignment sent as a request; one in the answer to
    * a report uses those the task already holds.
    */
-  onAssign (assignment: Assignment, text: string, header: TaskHeader, from: string, tokens?: ReadTokens): void {
+  onAssign (assignment: Assignment, text: string, task: VerifiedHeader, from: string, tokens?: ReadTokens): void {
+    const { header } = task
     if (assignment.provider !== this.ctx.self) throw new InvalidSignatureError('The assignment is for another provider')
     if (assignment.requestor !== header.requestor || from !== header.requestor || assignment.task !== header.id) throw new InvalidSignatureError('The assignment and its task header disagree')
     if (this.seenAssignments.has(assignment.id)) throw new ReplayedMessageError(`Assignment ${assignment.id} was already received`)
@@ -135,9 +145,9 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     if (tokens == null && this.tasks.get(header.id)?.tokens == null) throw new UnknownTaskError(`No read tokens for task ${header.id} here`)
     this.seenAssignments.add(assignment.id)
     if (this.seenAssignments.size > 100_000) this.seenAssignments.clear()
-    const known = this.remember(header)
+    const known = this.remember(task)
     if (tokens != null) known.tokens = tokens
-    const job: ProviderJob = { assignment: assignment.id, task: header.id, taskName: header.name, requestor: header.requestor, subtask: assignment.subtask, state: 'fetching' }
+    const job: ProviderJob = { assignment: assignment.id, task: header.id, taskName: header.name, requestor: header.requestor, payer: known.payer, subtask: assignment.subtask, state: 'fetching' }
     this.jobs.set(assignment.id, job)
     this.update(job)
     void this.work(known, assignment, text, job)
@@ -165,10 +175,10 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     this.tasks.clear()
   }
 
-  private remember (header: TaskHeader): KnownTask {
+  private remember ({ header, payer }: VerifiedHeader): KnownTask {
     let known = this.tasks.get(header.id)
     if (known == null) {
-      known = { header, controller: new AbortController(), offeredAt: 0 }
+      known = { header, payer, controller: new AbortController(), offeredAt: 0 }
       this.tasks.set(header.id, known)
       // nobody works for a requestor past its deadline, connected or not
       const t = known

@@ -7,6 +7,7 @@ import { openMessage } from './signed.ts'
 import type { Assignment, Offer, Report, TaskHeader } from './market-codec.ts'
 import type { RequestorTaskEvents, SubtaskResult } from './market-types.ts'
 import type { MarketReply, MarketRequest } from './market-wire.ts'
+import type { Address } from '../payments/index.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What a running task needs from the market service. */
@@ -33,6 +34,8 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   readonly signedHeader: string
   readonly inputHashes: string[]
   readonly results: Array<SubtaskResult | undefined>
+  /** Providers that offered, and the payment address of each (from its verified binding, the latest offer's): whom this task pays. */
+  readonly payees = new Map<string, Address>()
   readonly done: Promise<SubtaskResult[]>
   private readonly ctx: RequestorContext
   private readonly scheduler: Scheduler
@@ -74,8 +77,10 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     this.fail(new TaskCancelledError(`Task ${this.id} was cancelled`), 'cancelled')
   }
 
-  onOffer (offer: Offer): void {
+  /** A verified offer; `payee` is the provider's payment address, from its binding. */
+  onOffer (offer: Offer, payee: Address): void {
     if (this.finished || this.scheduler.isExcluded(offer.provider) || this.ctx.distrusted(offer.provider) || !this.header.requirements.runtimes.includes(offer.runtime)) return
+    this.payees.set(offer.provider, payee)
     const known = this.providers.get(offer.provider)
     // one job queued behind each core hides the report → assign round trip
     const slots = Math.max(1, offer.cores) + 1
@@ -84,7 +89,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
       known.addrs = offer.providerAddrs
     } else {
       this.providers.set(offer.provider, { id: offer.provider, addrs: offer.providerAddrs, slots, busy: 0 })
-      this.safeDispatchEvent('offer', { detail: { provider: offer.provider, runtime: offer.runtime, cores: offer.cores } })
+      this.safeDispatchEvent('offer', { detail: { provider: offer.provider, runtime: offer.runtime, cores: offer.cores, payee } })
     }
     this.pump()
   }

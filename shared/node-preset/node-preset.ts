@@ -6,11 +6,13 @@ import { yamux } from '@libp2p/yamux'
 import { verifySolution } from '../hashcash/index.ts'
 import { marketPubsub } from '../market/index.ts'
 import { createConnectionGater } from '../p2p-service/index.ts'
+import { paymentAccount } from '../payments/index.ts'
 import { dhtConfig, peerExchange, peerKeeper } from '../peer-keeper/index.ts'
 import { BanList, gatedServices, PROTOCOL_RATE_LIMITS, SESSION_DEFAULTS, sessionManager } from '../peer-session/index.ts'
 import { CLIENT_VERSION } from '../version.ts'
 import { ROLE_PRESETS } from './role-presets.ts'
 import type { GaterInit } from '../p2p-service/index.ts'
+import type { Hex, PaymentAccount } from '../payments/index.ts'
 import type { KeeperStore, PeerExchange, PeerKeeper } from '../peer-keeper/index.ts'
 import type { ChallengeSolver, NodeRole, SessionManager, SessionManagerInit } from '../peer-session/index.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -27,6 +29,8 @@ export interface NodePresetInit {
   role: NodeRole
   /** The node's key; libp2p makes a fresh one when absent. */
   privateKey?: PrivateKey
+  /** The node's payment key (secp256k1, 0x hex), bound to its peer ID. @default a fresh one: an account for this run only */
+  paymentKey?: Hex
   addresses: Libp2pOptions['addresses']
   /** The platform's transports (TCP and WebSockets on Node, WebSockets and WebRTC in a tab); Noise and Yamux are added. */
   transports: NonNullable<Libp2pOptions['transports']>
@@ -49,6 +53,7 @@ export interface NodePresetInit {
 /** The services every Golem Clay node runs, whatever its role. */
 export type BaseServices = {
   sessions: SessionManager
+  payments: PaymentAccount
   identify: Identify
   identifyPush: IdentifyPush
   ping: Ping
@@ -87,6 +92,8 @@ export function nodePreset<T extends BaseServices> (init: NodePresetInit, servic
     perProtocol: PROTOCOL_RATE_LIMITS
   })
   const shared = {
+    // before the market, which takes it from the components as it is made
+    payments: paymentAccount({ privateKey: init.paymentKey }),
     identify: identify(),
     identifyPush: identifyPush(),
     // the connection monitor, kad's contact checks and our RTT probes may ping at once

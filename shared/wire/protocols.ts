@@ -12,12 +12,15 @@ export const MESSAGE_PROTOCOL = `${PROTOCOL_PREFIX}/message/1.0.0`
 /** 2.0.0: after the first list, relays send what changed (`changes` frames), not the whole list again. */
 export const DIRECTORY_PROTOCOL = `${PROTOCOL_PREFIX}/directory/2.0.0`
 export const PEX_PROTOCOL = `${PROTOCOL_PREFIX}/pex/1.0.0`
-/** 3.0.0: market messages are signed envelopes (shared/wire/signed.ts); 4.0.0: `tasks` pulls open headers from a relay. */
-export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/4.0.0`
+/**
+ * 3.0.0: market messages are signed envelopes (shared/wire/signed.ts); 4.0.0: `tasks` pulls open headers from a relay;
+ * 5.0.0: offers and task headers carry their author's payment binding (shared/payments).
+ */
+export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/5.0.0`
 /** Gossipsub on our own ID, so the session gate covers it like every Golem Clay protocol. */
 export const GOSSIP_PROTOCOL = `${PROTOCOL_PREFIX}/meshsub/1.1.0`
-/** The pub/sub topic task headers and closings spread on (2: signed envelopes). */
-export const TASKS_TOPIC = 'golem-clay/tasks/2'
+/** The pub/sub topic task headers and closings spread on (2: signed envelopes; 3: headers carry the requestor's payment binding). */
+export const TASKS_TOPIC = 'golem-clay/tasks/3'
 /**
  * Upload, download, stat and delete of stored objects: one stream per operation.
  * 2.0.0: transfer tokens are signed envelopes. 3.0.0: share links (the

@@ -10,6 +10,7 @@ import { createBrowserTaskRunner } from '../compute/browser-task-runner.ts'
 import type { TaskRunner } from '../../../shared/compute/index.ts'
 import type { PeerServices, SessionOverrides } from '../../../shared/node-preset/index.ts'
 import type { DirectDialer } from '../../../shared/p2p-service/index.ts'
+import type { Hex } from '../../../shared/payments/index.ts'
 import type { KeeperStore } from '../../../shared/peer-keeper/index.ts'
 import type { ChallengeSolver } from '../../../shared/peer-session/index.ts'
 import type { StorageClientInit } from '../../../shared/storage/index.ts'
@@ -18,6 +19,8 @@ import type { Libp2p } from 'libp2p'
 
 export interface BrowserNodeInit {
   privateKey: PrivateKey
+  /** The tab's payment key (secp256k1, 0x hex), kept beside its identity (payment-key-store.ts). @default a fresh one: an account for this page only */
+  paymentKey?: Hex
   /** Lending this tab's CPU: subtasks at once, whether to offer at all, and the runner. @default cores - 1, on, sandboxed Web Workers */
   compute?: { cores?: number, enabled?: boolean, runner?: TaskRunner }
   /** Storage client options (retries, timeouts, a transfer tap). */
@@ -49,6 +52,7 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
   return await createLibp2p(peerPreset<BrowserServices>({
     role: 'tab',
     privateKey: init.privateKey,
+    paymentKey: init.paymentKey,
     // WebRTC on top of the reservations
     listen: ['/webrtc'],
     transports: [webSockets(), webRTC({ rtcConfiguration: { iceServers: init.iceServers ?? [] } })],

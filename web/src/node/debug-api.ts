@@ -12,6 +12,8 @@ import type { ChatMessage, NodeState, Notice, PeerView, SessionView, WorkState }
 export interface DebugApi {
   phase: () => string
   peerId: () => string | undefined
+  /** This tab's payment account (an Ethereum address, bound to the peer ID); never its key. */
+  paymentAddress: () => string | undefined
   connections: () => ConnectionInfo[]
   relays: () => RelayStatus[]
   /** Attempts to read the serving relay's /status before the node starts. */
@@ -43,6 +45,7 @@ export function exposeDebugApi (state: NodeState, stop: () => Promise<void>): vo
   const api: DebugApi = {
     phase: () => state.phase,
     peerId: () => state.peerId,
+    paymentAddress: () => state.paymentAddress,
     connections: () => state.connections(),
     relays: () => state.relays.map(r => ({ ...r })),
     locate: () => ({ attempts: state.locate.attempts, error: state.locate.error }),

@@ -21,6 +21,7 @@ import type { BrowserNode, BrowserNodeInit } from './create-browser-node.ts'
 import type { Lifetime } from '../lifetime.ts'
 import { InvalidConfigError, NotStartedError, ShuttingDownError } from '../../../shared/errors.ts'
 import type { StorageClientInit } from '../../../shared/storage/index.ts'
+import { paymentAddressOf } from '../../../shared/payments/index.ts'
 
 /** 'stopped': the page ended its node (closing tab, or the debug API's stop). */
 export type Phase = 'identity' | 'locating' | 'starting' | 'running' | 'failed' | 'stopped'
@@ -113,6 +114,8 @@ export class NodeState {
   phase = $state<Phase>('identity')
   peerId = $state<string>()
   identityCreated = $state(false)
+  /** This tab's payment account: the Ethereum address bound to its peer ID. */
+  paymentAddress = $state<string>()
   failure = $state<string>()
   /** What the visitor can do about the failure, when we know. */
   failureHint = $state<string>()
@@ -161,6 +164,7 @@ export class NodeState {
       this.alive()
       this.peerId = identity.privateKey.publicKey.toString()
       this.identityCreated = identity.created
+      this.paymentAddress = paymentAddressOf(identity.paymentKey)
       await this.restoreMessages(this.peerId)
       this.alive()
       const config = readPageConfig()
@@ -172,6 +176,7 @@ export class NodeState {
       this.solver = createBrowserHashcashSolver()
       const node = await createBrowserNode({
         privateKey: identity.privateKey,
+        paymentKey: identity.paymentKey,
         relays,
         iceServers: config.iceServers,
         solver: this.solver,

@@ -1,0 +1,139 @@
+import { defaultLogger } from '@libp2p/logger'
+import { checkChequeProgress, verifyCheque } from './cheque.ts'
+import { SerialByKey } from './serial-by-key.ts'
+import type { SignedCheque } from './cheque.ts'
+import type { DepositDeployment } from './deposit-typed-data.ts'
+import type { PaymentStore } from './payment-store.ts'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
+import type { Address } from 'viem'
+
+/** What the provider keeps per requestor. */
+export interface ChequeWalletEntry {
+  /** The highest valid cheque received. */
+  cheque?: SignedCheque
+  /** What the contract has paid us from this requestor in all (the pair's P), as the chain last said. */
+  paidOut: bigint
+  /** The highest drawn note's seq (the pair's D): a cheque below it cannot be cashed. */
+  drawnSeq: bigint
+}
+
+export interface ChequeWalletInit {
+  /** The deployment we cash on. */
+  deployment: DepositDeployment
+  /** Our payment address: cheques must pay it. */
+  beneficiary: Address
+  /** Where entries go; a cheque counts as received only once saved. */
+  store: PaymentStore<ChequeWalletEntry>
+  /** @default defaultLogger() */
+  logger?: ComponentLogger
+}
+
+/** What a cheque received changed. */
+export interface ChequeReceipt {
+  /** How much more the requestor owes us than the cheque held said: the price of what it pays for. */
+  added: bigint
+  /** What we are owed and the contract has not paid: the cheque's cumulative − paid out. */
+  uncashed: bigint
+}
+
+/**
+ * The provider's side: per requestor, the highest valid cheque received
+ * and what the contract already paid (which callers read from the chain
+ * and tell it). It says which cheques are worth cashing; cashing is the
+ * caller's (a transaction, or a relay that cashes in batches).
+ */
+export class ChequeWallet {
+  private readonly deployment: DepositDeployment
+  private readonly beneficiary: Address
+  private readonly store: PaymentStore<ChequeWalletEntry>
+  private readonly log: Logger
+  private readonly serial = new SerialByKey()
+  private entries?: Promise<Map<string, ChequeWalletEntry>>
+
+  constructor (init: ChequeWalletInit) {
+    this.deployment = init.deployment
+    this.beneficiary = init.beneficiary
+    this.store = init.store
+    this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
+  }
+
+  /**
+   * Verifies a cheque from `requestor` (the address its payment binding
+   * names: verifyCheque's refusals), checks it is higher than the one held
+   * and than what was paid out, with no lower seq (ChequeNotHigherError,
+   * ChequeSeqBackwardsError), and keeps it once saved.
+   */
+  async receive (signed: SignedCheque, requestor: Address): Promise<ChequeReceipt> {
+    verifyCheque(signed, { deployment: this.deployment, requestor, beneficiary: this.beneficiary })
+    return await this.change(requestor, async (entry) => {
+      checkChequeProgress(signed.cheque, entry.cheque?.cheque, entry.paidOut)
+      // C counts every assignment at its price, drawn notes' too: what it adds is the price of the assignments it adds
+      const receipt = { added: signed.cheque.cumulative - (entry.cheque?.cheque.cumulative ?? 0n), uncashed: signed.cheque.cumulative - entry.paidOut }
+      return [{ ...entry, cheque: signed }, receipt]
+    })
+  }
+
+  /**
+   * What the chain says of the pair: paid out (P) and the highest drawn
+   * note's seq (D), after a cashout or a NoteDrawn event. Both only grow
+   * on chain, so an older reading never lowers them.
+   */
+  async chainState (requestor: Address, paidOut: bigint, drawnSeq = 0n): Promise<void> {
+    await this.change(requestor, async (entry) => [{
+      ...entry,
+      paidOut: paidOut > entry.paidOut ? paidOut : entry.paidOut,
+      drawnSeq: drawnSeq > entry.drawnSeq ? drawnSeq : entry.drawnSeq
+    }, undefined])
+  }
+
+  /** The cheque held from `requestor`. */
+  async held (requestor: Address): Promise<SignedCheque | undefined> {
+    return (await this.load()).get(requestor.toLowerCase())?.cheque
+  }
+
+  /** What `requestor` owes us and the contract has not paid yet. */
+  async uncashed (requestor: Address): Promise<bigint> {
+    const entry = (await this.load()).get(requestor.toLowerCase())
+    return entry == null ? 0n : uncashedOf(entry)
+  }
+
+  /**
+   * The cheques worth cashing now: `threshold` or more uncashed, and not
+   * behind a drawn note (the contract would refuse: ChequeBehindNote).
+   * Largest first.
+   */
+  async toCash (threshold = 1n): Promise<SignedCheque[]> {
+    const worth: Array<{ cheque: SignedCheque, uncashed: bigint }> = []
+    for (const entry of (await this.load()).values()) {
+      const uncashed = uncashedOf(entry)
+      if (entry.cheque == null || uncashed < threshold || uncashed === 0n || entry.cheque.cheque.seq < entry.drawnSeq) continue
+      worth.push({ cheque: entry.cheque, uncashed })
+    }
+    return worth.sort((a, b) => (a.uncashed < b.uncashed ? 1 : a.uncashed > b.uncashed ? -1 : 0)).map(w => w.cheque)
+  }
+
+  private async change<T> (requestor: Address, fn: (entry: ChequeWalletEntry) => Promise<[ChequeWalletEntry, T]>): Promise<T> {
+    const key = requestor.toLowerCase()
+    return await this.serial.run(key, async () => {
+      const entries = await this.load()
+      const [next, result] = await fn(entries.get(key) ?? { paidOut: 0n, drawnSeq: 0n })
+      await this.store.save(key, next)
+      entries.set(key, next)
+      this.log.trace('cheque wallet %s: held %s, paid out %s', key, next.cheque?.cheque.cumulative ?? 0n, next.paidOut)
+      return result
+    })
+  }
+
+  private async load (): Promise<Map<string, ChequeWalletEntry>> {
+    this.entries ??= this.store.load().then(loaded => new Map(loaded), (err: Error) => {
+      this.entries = undefined
+      throw err
+    })
+    return await this.entries
+  }
+}
+
+function uncashedOf ({ cheque, paidOut }: ChequeWalletEntry): bigint {
+  const cumulative = cheque?.cheque.cumulative ?? 0n
+  return cumulative > paidOut ? cumulative - paidOut : 0n
+}

@@ -1,0 +1,41 @@
+/**
+ * Payments: every node's payment account (a secp256k1 key, an Ethereum
+ * address) and the binding that ties it to the peer ID, carried in offers
+ * and task headers so a requestor knows whom it pays and a provider who
+ * pays it; the deposit contract's EIP-712 messages; cumulative cheques and
+ * promissory notes, signed and checked exactly as the contract does; and
+ * the ledgers of both sides (the requestor's ChequeBook, the provider's
+ * ChequeWallet).
+ */
+export { PaymentAccount, paymentAccount } from './payment-account.ts'
+export type { PaymentAccountComponents, PaymentAccountInit } from './payment-account.ts'
+export { createPaymentBinding, MAX_PAYMENT_BINDING_LENGTH, openPaymentBinding, PAYMENT_BINDING_KIND, paymentProofText } from './payment-binding.ts'
+export type { BindingSigner, OpenPaymentBindingOptions, PaymentBinding, PaymentBindingStatement } from './payment-binding.ts'
+export {
+  ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, InsufficientDepositError, InvalidPaymentKeyError, NoteInvalidError, NoteReplayedError,
+  PaymentBindingInvalidError, PaymentRefusedError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError
+} from './payment-errors.ts'
+export { generatePaymentKey, parsePaymentKey, paymentAccountOf, paymentAddressOf } from './payment-key.ts'
+export {
+  cashoutTypes, chequeTypes, DEPOSIT_DOMAIN_NAME, DEPOSIT_DOMAIN_VERSION, depositDomain, MAX_AMOUNT, MAX_SEQ, promissoryNoteTypes, sameDeployment
+} from './deposit-typed-data.ts'
+export type { CashoutAuthorization, Cheque, DepositDeployment, PromissoryNote } from './deposit-typed-data.ts'
+export { checkChequeProgress, checkChequeTerms, chequeDigest, signCheque, verifyCheque } from './cheque.ts'
+export type { ChequeExpectations, PaymentSigner, SignedCheque } from './cheque.ts'
+export { checkNoteTerms, noteDigest, signNote, subtaskId, verifyNote } from './promissory-note.ts'
+export type { NoteExpectations, SignedNote } from './promissory-note.ts'
+export { chequeFromWire, chequeToWire, noteFromWire, noteToWire } from './payment-wire.ts'
+export type { ChequeWire, NoteWire } from './payment-wire.ts'
+export { isSignedBy, signatureParts } from './signature-check.ts'
+export type { SignatureParts } from './signature-check.ts'
+export { ChequeBook } from './cheque-book.ts'
+export type { ChequeBookEntry, ChequeBookInit } from './cheque-book.ts'
+export { ChequeWallet } from './cheque-wallet.ts'
+export type { ChequeReceipt, ChequeWalletEntry, ChequeWalletInit } from './cheque-wallet.ts'
+export { checkDepositCover } from './deposit-cover.ts'
+export type { DepositState } from './deposit-cover.ts'
+export { NoteGuard } from './note-guard.ts'
+export type { NoteGuardInit } from './note-guard.ts'
+export { MemoryPaymentStore } from './payment-store.ts'
+export type { PaymentStore } from './payment-store.ts'
+export type { Address, Hex } from 'viem'

@@ -1,0 +1,27 @@
+/**
+ * Where a ledger (ChequeBook, ChequeWallet) keeps its entries: one per
+ * counterparty address (lowercase), written through on every change. A
+ * tab's store is IndexedDB, a Node peer's a file; entries hold bigints and
+ * signed cheques, which structured clone keeps as they are (JSON needs them
+ * as strings: see chequeToWire).
+ */
+export interface PaymentStore<T> {
+  /** Every entry, once, when the ledger is first used. */
+  load: () => Promise<Iterable<[string, T]>>
+  /** Resolves once `entry` is durable: a ledger hands nothing out before. */
+  save: (key: string, entry: T) => Promise<void>
+}
+
+/** Entries in memory only, for tests and benches: nothing survives the process. */
+export class MemoryPaymentStore<T> implements PaymentStore<T> {
+  readonly entries = new Map<string, T>()
+
+  async load (): Promise<Iterable<[string, T]>> {
+    return [...this.entries].map(([key, entry]) => [key, structuredClone(entry)])
+  }
+
+  async save (key: string, entry: T): Promise<void> {
+    // a copy, as a real store's would be: the ledger's later changes are not saved by accident
+    this.entries.set(key, structuredClone(entry))
+  }
+}

@@ -1,0 +1,132 @@
+import { getAddress } from 'viem'
+import { InvalidMessageError } from '../errors.ts'
+import { expectInt, expectLiteral, expectRecord, expectString } from '../wire/index.ts'
+import { MAX_AMOUNT } from './deposit-typed-data.ts'
+import { ChequeInvalidError, NoteInvalidError } from './payment-errors.ts'
+import type { SignedCheque } from './cheque.ts'
+import type { DepositDeployment } from './deposit-typed-data.ts'
+import type { SignedNote } from './promissory-note.ts'
+import type { Fields } from '../wire/index.ts'
+import type { Address, Hex } from 'viem'
+
+/**
+ * Cheques and notes as JSON, inside market messages: amounts as decimal
+ * strings (JSON numbers lose precision past 2^53), seq as a number (a
+ * requestor's assignments to one provider never get near 2^53), addresses
+ * checksummed, hex lowercase. The deployment travels along so a cheque for
+ * another chain or a redeployed contract is told apart from a forgery.
+ * Only the form is checked here: verifyCheque and verifyNote check the rest.
+ */
+
+/** The fields both carry: the deployment and the signature. */
+interface WireBase {
+  v: 1
+  chainId: number
+  contract: Address
+  /** The deployment's salt: 32 bytes, lowercase 0x hex. */
+  salt: Hex
+  requestor: Address
+  beneficiary: Address
+  seq: number
+  /** 65 bytes r‖s‖v, lowercase 0x hex. */
+  signature: Hex
+}
+
+export interface ChequeWire extends WireBase {
+  /** Decimal, in the token's base units. */
+  cumulative: string
+}
+
+export interface NoteWire extends WireBase {
+  /** 32 bytes, lowercase 0x hex. */
+  subtask: Hex
+  /** Decimal, in the token's base units. */
+  amount: string
+}
+
+const HEX32 = /^0x[0-9a-f]{64}$/
+const SIGNATURE = /^0x[0-9a-f]{130}$/
+/** 1..2^128-1 without leading zeros (39 digits at most). */
+const AMOUNT = /^[1-9][0-9]{0,38}$/
+
+function wireBase (deployment: DepositDeployment, requestor: Address, beneficiary: Address, seq: bigint, signature: Hex): WireBase {
+  if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidMessageError(`A seq of ${seq} is beyond what the wire form carries (2^53-1)`)
+  return { v: 1, chainId: deployment.chainId, contract: getAddress(deployment.address), salt: deployment.salt.toLowerCase() as Hex, requestor: getAddress(requestor), beneficiary: getAddress(beneficiary), seq: Number(seq), signature: signature.toLowerCase() as Hex }
+}
+
+export function chequeToWire ({ deployment, cheque, signature }: SignedCheque): ChequeWire {
+  return { ...wireBase(deployment, cheque.requestor, cheque.beneficiary, cheque.seq, signature), cumulative: cheque.cumulative.toString() }
+}
+
+export function noteToWire ({ deployment, note, signature }: SignedNote): NoteWire {
+  return { ...wireBase(deployment, note.requestor, note.beneficiary, note.seq, signature), subtask: note.subtask.toLowerCase() as Hex, amount: note.amount.toString() }
+}
+
+/** A cheque from its wire form; ChequeInvalidError naming the field when malformed. */
+export function chequeFromWire (value: unknown): SignedCheque {
+  return mapped(ChequeInvalidError, () => {
+    const obj = expectRecord(value, 'cheque')
+    const { deployment, requestor, beneficiary, seq, signature } = readBase(obj)
+    return { deployment, cheque: { requestor, beneficiary, cumulative: expectAmount(obj, 'cumulative'), seq }, signature }
+  })
+}
+
+/** A note from its wire form; NoteInvalidError naming the field when malformed. */
+export function noteFromWire (value: unknown): SignedNote {
+  return mapped(NoteInvalidError, () => {
+    const obj = expectRecord(value, 'note')
+    const { deployment, requestor, beneficiary, seq, signature } = readBase(obj)
+    const subtask = expectPattern(obj, 'subtask', HEX32, 66, '32 bytes of lowercase 0x hex')
+    return { deployment, note: { requestor, beneficiary, subtask, seq, amount: expectAmount(obj, 'amount') }, signature }
+  })
+}
+
+/** Malformed input is InvalidMessageError from the validators; here it is the payment's own error. */
+function mapped<T> (ErrorClass: new (message: string) => Error, read: () => T): T {
+  try {
+    return read()
+  } catch (err) {
+    if (err instanceof InvalidMessageError) throw new ErrorClass(err.message)
+    throw err
+  }
+}
+
+function readBase (obj: Fields): { deployment: DepositDeployment, requestor: Address, beneficiary: Address, seq: bigint, signature: Hex } {
+  expectLiteral(obj, 'v', [1])
+  const deployment = { chainId: expectInt(obj, 'chainId', 1, Number.MAX_SAFE_INTEGER), address: expectAddress(obj, 'contract'), salt: expectPattern(obj, 'salt', HEX32, 66, '32 bytes of lowercase 0x hex') }
+  return {
+    deployment,
+    requestor: expectAddress(obj, 'requestor'),
+    beneficiary: expectAddress(obj, 'beneficiary'),
+    seq: BigInt(expectInt(obj, 'seq', 1, Number.MAX_SAFE_INTEGER)),
+    signature: expectPattern(obj, 'signature', SIGNATURE, 132, '65 bytes of lowercase 0x hex')
+  }
+}
+
+/** An Ethereum address, checksummed (EIP-55). */
+function expectAddress (obj: Fields, key: string): Address {
+  const text = expectString(obj, key, 42)
+  let address: Address
+  try {
+    address = getAddress(text)
+  } catch {
+    throw new InvalidMessageError(`"${key}" is not an Ethereum address`)
+  }
+  if (address !== text) throw new InvalidMessageError(`"${key}" must be checksummed (EIP-55)`)
+  return address
+}
+
+function expectPattern (obj: Fields, key: string, pattern: RegExp, maxLength: number, what: string): Hex {
+  const text = expectString(obj, key, maxLength)
+  if (!pattern.test(text)) throw new InvalidMessageError(`"${key}" must be ${what}`)
+  return text as Hex
+}
+
+/** An amount in 1..2^128-1 as a decimal string. */
+function expectAmount (obj: Fields, key: string): bigint {
+  const text = expectString(obj, key, 39)
+  if (!AMOUNT.test(text)) throw new InvalidMessageError(`"${key}" must be a positive decimal integer`)
+  const amount = BigInt(text)
+  if (amount > MAX_AMOUNT) throw new InvalidMessageError(`"${key}" is above 2^128-1`)
+  return amount
+}
