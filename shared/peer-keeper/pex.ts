@@ -1,10 +1,9 @@
 import { lpStream } from '@libp2p/utils'
 import { fromString as fromBase64 } from 'uint8arrays/from-string'
-import { toString as toBase64 } from 'uint8arrays/to-string'
 import { decodeJson, encodeJson, PEX_PROTOCOL } from '../wire/index.ts'
 import { MAX_PEX_FRAME, MAX_PEX_PEERS, validatePexRequest, validatePexResponse } from './pex-codec.ts'
 import { answeredAsRelay } from './kept-peer.ts'
-import type { KeptPeer } from './kept-peer.ts'
+import { PexAnswers } from './pex-answers.ts'
 import type { PeerKeeper } from './peer-keeper.ts'
 import type { PeerSession } from '../peer-session/index.ts'
 import type { SessionManager } from '../peer-session/index.ts'
@@ -45,6 +44,7 @@ export class PeerExchange implements Startable {
   private readonly gossipInterval?: number
   private gossip?: ReturnType<typeof setInterval>
   private readonly asked = new Map<string, number>()
+  private readonly answers: PexAnswers
 
   constructor (components: PeerExchangeComponents, init: PeerExchangeInit = {}) {
     this.components = components
@@ -54,6 +54,7 @@ export class PeerExchange implements Startable {
     this.timeout = init.timeout ?? 10_000
     this.maxAge = init.maxAge ?? 120_000
     this.gossipInterval = init.gossipInterval
+    this.answers = new PexAnswers(components.keeper, { maxAge: this.maxAge })
   }
 
   readonly [Symbol.toStringTag] = '@golem-clay/pex'
@@ -63,12 +64,14 @@ export class PeerExchange implements Startable {
       this.serve(stream, conn).catch(err => { this.log('pex request from %p failed - %e', conn.remotePeer, err) })
     }, { maxInboundStreams: 2 })
     this.components.sessions.addEventListener('session:open', this.onSession)
+    this.components.keeper.addEventListener('keeper:update', this.answers.clear)
     if (this.gossipInterval != null) this.gossip = setInterval(() => { this.gossipRound() }, this.gossipInterval)
   }
 
   async stop (): Promise<void> {
     clearInterval(this.gossip)
     this.components.sessions.removeEventListener('session:open', this.onSession)
+    this.components.keeper.removeEventListener('keeper:update', this.answers.clear)
     await this.components.sessions.unhandle(PEX_PROTOCOL)
   }
 
@@ -106,21 +109,9 @@ export class PeerExchange implements Startable {
     const lp = lpStream(stream, { maxDataLength: MAX_PEX_FRAME })
     try {
       const request = decodeJson(await lp.read({ signal }), validatePexRequest)
-      const asker = conn.remotePeer.toString()
       const now = Date.now()
-      const keeper = this.components.keeper
-      // we pass on only relays we verified ourselves, so poison stops here
-      const verified = keeper.verifiedRelays()
-      const vouch = (p: KeptPeer): NodeRole[] => verified(p.id) ? p.roles : p.roles.filter(r => r !== 'relay')
-      const candidates = keeper.list()
-        .filter(p => p.id !== asker && p.envelope != null)
-        .map(p => ({ p, roles: vouch(p) }))
-        .filter(({ roles }) => roles.length > 0 && (request.roles.length === 0 || roles.some(r => request.roles.includes(r))))
-        // relays are long-lived; a tab not seen lately has probably left
-        .filter(({ p, roles }) => roles.includes('relay') || now - p.lastSeen <= this.maxAge)
-        .sort((a, b) => b.p.lastSeen - a.p.lastSeen)
-        .slice(0, Math.min(request.max, MAX_PEX_PEERS))
-      const peers = candidates.map(({ p, roles }) => ({ roles, record: toBase64(p.envelope as Uint8Array, 'base64'), age: Math.max(0, now - p.lastSeen) }))
+      const peers = this.answers.answer(conn.remotePeer.toString(), request.roles, request.max)
+        .map(c => ({ roles: c.roles, record: c.record, age: Math.max(0, now - c.lastSeen) }))
       await lp.write(encodeJson({ v: 1, type: 'peers', peers }, MAX_PEX_FRAME), { signal })
       await stream.close({ signal })
     } catch (err: any) {
