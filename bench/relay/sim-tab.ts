@@ -45,7 +45,6 @@ export async function createSimTab (init: SimTabInit): Promise<SimTab> {
     role: 'tab',
     transports: [boundWebSockets(init.localAddress)],
     // as a page does (create-browser-node.ts)
-    connectionMonitor: { pingInterval: 5_000 },
     relays: [init.relay],
     maxRelays: init.maxRelays ?? 1,
     acceptAddr: (ma) => WebSockets.matches(ma),

@@ -136,6 +136,9 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
     },
     transports: [tcp(), relayWebSockets(init)],
     capabilities: ['relay', 'dht', 'directory', ...(init.storage != null ? ['storage'] : [])],
+    // session heartbeats check every peer both ways already; libp2p's monitor
+    // would open a ping stream to each connection every 10 s on top
+    connectionMonitor: { enabled: false },
     cores: availableParallelism(),
     // relays dial each other too; workers start only when a challenge comes
     solver: createNodeHashcashSolver(),

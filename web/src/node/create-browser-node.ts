@@ -56,7 +56,6 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
     // WebRTC on top of the reservations
     listen: ['/webrtc'],
     transports: [webSockets(), webRTC({ rtcConfiguration: { iceServers: init.iceServers ?? [] } })],
-    connectionMonitor: { pingInterval: 5_000 },
     relays: init.relays,
     maxRelays: init.maxRelays,
     // a page can only open WebSockets (secure ones from an https page)
