@@ -3,6 +3,7 @@ import { NodeState } from './node/node-state.svelte.ts'
 import { ComputeState } from './market/compute-state.svelte.ts'
 import { loadComputeSettings } from './market/compute-settings.ts'
 import { StorageState } from './storage/storage-state.svelte.ts'
+import { WalletState } from './wallet/wallet-state.svelte.ts'
 import { createBrowserTaskRunner } from './compute/browser-task-runner.ts'
 import type { TaskRunner } from '../../shared/compute/index.ts'
 import type { StorageClientInit } from '../../shared/storage/index.ts'
@@ -17,13 +18,14 @@ export interface PageOptions {
 
 /**
  * The page's one state, made once by startApp: this tab's node, its side of
- * the compute market and its storage. One Lifetime holds every timer and
- * listener of the three; `stop()` ends it and the node, once.
+ * the compute market, its storage and its wallet. One Lifetime holds every timer and
+ * listener of them all; `stop()` ends it and the node, once.
  */
 export class PageState {
   readonly node: NodeState
   readonly compute: ComputeState
   readonly storage: StorageState
+  readonly wallet: WalletState
   private readonly life = new Lifetime()
   private stopping?: Promise<void>
 
@@ -34,12 +36,15 @@ export class PageState {
     this.node = new NodeState({ compute: { ...settings, runner }, storage: options.storage, life: this.life })
     this.compute = new ComputeState({ runner, enabled: settings.enabled, life: this.life })
     this.storage = new StorageState(this.node)
+    this.wallet = new WalletState(this.node, this.life)
   }
 
   /** Aborted when the page stops: for listeners that must go with it (the page's own `pagehide`). */
   get signal (): AbortSignal { return this.life.signal }
 
   async boot (): Promise<void> {
+    // the relay's payments chain, if it runs one: asked beside the node's start, not after it
+    void this.wallet.start()
     const node = await this.node.boot()
     if (node == null) return
     // its task history is kept per identity: a reload keeps the peer ID, so it keeps the tasks
