@@ -3,7 +3,7 @@ import { getAddress } from 'viem'
 import { checkChequeTerms, signCheque } from './cheque.ts'
 import { ChequeInvalidError } from './payment-errors.ts'
 import { signNote } from './promissory-note.ts'
-import { SerialByKey } from './serial-by-key.ts'
+import { SavedEntries } from './saved-entries.ts'
 import type { PaymentSigner, SignedCheque } from './cheque.ts'
 import type { DepositDeployment } from './deposit-typed-data.ts'
 import type { PaymentStore } from './payment-store.ts'
@@ -44,15 +44,13 @@ export interface ChequeBookInit {
 export class ChequeBook {
   private readonly deployment: DepositDeployment
   private readonly signer: PaymentSigner
-  private readonly store: PaymentStore<ChequeBookEntry>
   private readonly log: Logger
-  private readonly serial = new SerialByKey()
-  private entries?: Promise<Map<string, ChequeBookEntry>>
+  private readonly entries: SavedEntries<ChequeBookEntry>
 
   constructor (init: ChequeBookInit) {
     this.deployment = init.deployment
     this.signer = init.signer
-    this.store = init.store
+    this.entries = new SavedEntries(init.store, () => ({ assigned: 0n, cumulative: 0n }))
     this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
 
@@ -93,32 +91,17 @@ export class ChequeBook {
 
   /** The last cheque signed for `beneficiary`, to send again (after a restart, a lost answer). */
   async last (beneficiary: Address): Promise<SignedCheque | undefined> {
-    return (await this.load()).get(beneficiary.toLowerCase())?.last
+    return (await this.entries.get(beneficiary))?.last
   }
 
   /** What the requestor owes `beneficiary` in all (cashed or not). */
   async owed (beneficiary: Address): Promise<bigint> {
-    return (await this.load()).get(beneficiary.toLowerCase())?.cumulative ?? 0n
+    return (await this.entries.get(beneficiary))?.cumulative ?? 0n
   }
 
-  /** Runs `fn` on the entry alone, saves what it returns, then keeps it and hands out the result. */
   private async change<T> (beneficiary: Address, fn: (entry: ChequeBookEntry) => Promise<[ChequeBookEntry, T]>): Promise<T> {
-    const key = beneficiary.toLowerCase()
-    return await this.serial.run(key, async () => {
-      const entries = await this.load()
-      const [next, result] = await fn(entries.get(key) ?? { assigned: 0n, cumulative: 0n })
-      await this.store.save(key, next)
-      entries.set(key, next)
-      this.log.trace('cheque book %s: assigned %s, owed %s', key, next.assigned, next.cumulative)
-      return result
-    })
-  }
-
-  private async load (): Promise<Map<string, ChequeBookEntry>> {
-    this.entries ??= this.store.load().then(loaded => new Map(loaded), (err: Error) => {
-      this.entries = undefined
-      throw err
-    })
-    return await this.entries
+    const [next, result] = await this.entries.change(beneficiary, fn)
+    this.log.trace('cheque book %s: assigned %s, owed %s', beneficiary, next.assigned, next.cumulative)
+    return result
   }
 }

@@ -1,6 +1,6 @@
 import { defaultLogger } from '@libp2p/logger'
 import { checkChequeProgress, verifyCheque } from './cheque.ts'
-import { SerialByKey } from './serial-by-key.ts'
+import { SavedEntries } from './saved-entries.ts'
 import type { SignedCheque } from './cheque.ts'
 import type { DepositDeployment } from './deposit-typed-data.ts'
 import type { PaymentStore } from './payment-store.ts'
@@ -45,15 +45,13 @@ export interface ChequeReceipt {
 export class ChequeWallet {
   private readonly deployment: DepositDeployment
   private readonly beneficiary: Address
-  private readonly store: PaymentStore<ChequeWalletEntry>
   private readonly log: Logger
-  private readonly serial = new SerialByKey()
-  private entries?: Promise<Map<string, ChequeWalletEntry>>
+  private readonly entries: SavedEntries<ChequeWalletEntry>
 
   constructor (init: ChequeWalletInit) {
     this.deployment = init.deployment
     this.beneficiary = init.beneficiary
-    this.store = init.store
+    this.entries = new SavedEntries(init.store, () => ({ paidOut: 0n, drawnSeq: 0n }))
     this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
 
@@ -88,12 +86,12 @@ export class ChequeWallet {
 
   /** The cheque held from `requestor`. */
   async held (requestor: Address): Promise<SignedCheque | undefined> {
-    return (await this.load()).get(requestor.toLowerCase())?.cheque
+    return (await this.entries.get(requestor))?.cheque
   }
 
   /** What `requestor` owes us and the contract has not paid yet. */
   async uncashed (requestor: Address): Promise<bigint> {
-    const entry = (await this.load()).get(requestor.toLowerCase())
+    const entry = (await this.entries.get(requestor))
     return entry == null ? 0n : uncashedOf(entry)
   }
 
@@ -104,7 +102,7 @@ export class ChequeWallet {
    */
   async toCash (threshold = 1n): Promise<SignedCheque[]> {
     const worth: Array<{ cheque: SignedCheque, uncashed: bigint }> = []
-    for (const entry of (await this.load()).values()) {
+    for (const entry of (await this.entries.all())) {
       const uncashed = uncashedOf(entry)
       if (entry.cheque == null || uncashed < threshold || uncashed === 0n || entry.cheque.cheque.seq < entry.drawnSeq) continue
       worth.push({ cheque: entry.cheque, uncashed })
@@ -113,23 +111,9 @@ export class ChequeWallet {
   }
 
   private async change<T> (requestor: Address, fn: (entry: ChequeWalletEntry) => Promise<[ChequeWalletEntry, T]>): Promise<T> {
-    const key = requestor.toLowerCase()
-    return await this.serial.run(key, async () => {
-      const entries = await this.load()
-      const [next, result] = await fn(entries.get(key) ?? { paidOut: 0n, drawnSeq: 0n })
-      await this.store.save(key, next)
-      entries.set(key, next)
-      this.log.trace('cheque wallet %s: held %s, paid out %s', key, next.cheque?.cheque.cumulative ?? 0n, next.paidOut)
-      return result
-    })
-  }
-
-  private async load (): Promise<Map<string, ChequeWalletEntry>> {
-    this.entries ??= this.store.load().then(loaded => new Map(loaded), (err: Error) => {
-      this.entries = undefined
-      throw err
-    })
-    return await this.entries
+    const [next, result] = await this.entries.change(requestor, fn)
+    this.log.trace('cheque wallet %s: held %s, paid out %s', requestor, next.cheque?.cheque.cumulative ?? 0n, next.paidOut)
+    return result
   }
 }
 
