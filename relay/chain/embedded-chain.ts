@@ -171,9 +171,8 @@ export class EmbeddedChain extends TypedEventEmitter<EmbeddedChainEvents> implem
     return await this.sender.sendRaw(raw, options)
   }
 
-  /** The relay's own account on this chain (the owner), to send with. */
-  get txSender (): TxSender {
-    if (this.sender == null) throw new NotStartedError('the chain is not started')
+  /** The relay's own account on this chain (the owner), to send with; undefined unless started. */
+  get txSender (): TxSender | undefined {
     return this.sender
   }
 

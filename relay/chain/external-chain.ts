@@ -31,6 +31,8 @@ export interface ExternalChainInit {
 export class ExternalChain implements RelayChain {
   readonly mode = 'external'
   readonly faucet = undefined
+  /** The relay has no account of its own here: it cashes nothing. */
+  readonly txSender = undefined
   private readonly init: ExternalChainInit
   private readonly log: ChainLog
   private checked?: RelayChainInfo

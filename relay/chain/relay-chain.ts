@@ -1,4 +1,5 @@
 import type { Faucet } from './faucet.ts'
+import type { TxSender } from './tx-sender.ts'
 import type { Address, Hex } from 'viem'
 
 /** Where a relay's chain log lines go: the relay's pino log fits. */
@@ -41,6 +42,12 @@ export interface RelayChain {
   readonly rpcUrl: string
   /** Test tokens and gas for new accounts: the embedded chain only. */
   readonly faucet?: Faucet
+  /**
+   * The relay's own account on the chain, which sends (and pays the gas of)
+   * what the relay does there, such as cashing cheques for its peers. The
+   * embedded chain's once started; none on an external chain.
+   */
+  readonly txSender?: TxSender
   /** Sends a transaction someone signed (a tab's deposit); the chain's refusal is a JsonRpcError. */
   sendRawTransaction: (raw: Hex, options?: { signal?: AbortSignal }) => Promise<Hex>
   start: (options?: { signal?: AbortSignal }) => Promise<void>

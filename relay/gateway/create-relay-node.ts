@@ -23,6 +23,8 @@ import type { BaseServices, SessionOverrides } from '../../shared/node-preset/in
 import type { Hex } from '../../shared/payments/index.ts'
 import type { RelayConnector } from '../../shared/p2p-service/index.ts'
 import type { KeeperStore, RelayProbe } from '../../shared/peer-keeper/index.ts'
+import type { ChainServer, ChainServerInit } from '../chain/chain-server.ts'
+import type { RelayChain } from '../chain/relay-chain.ts'
 import type { RelayStorage, RelayStorageInit } from '../storage/relay-storage.ts'
 import type { SecureContextTarget } from '../tls/index.ts'
 import type { DirectoryServer } from './directory-server.ts'
@@ -76,6 +78,10 @@ export interface RelayNodeInit {
   storage?: RelayStorageInit
   /** libp2p's metrics (e.g. @libp2p/prometheus-metrics). @default none */
   metrics?: Libp2pOptions['metrics']
+  /** The payments chain (started already): served to peers on `/golem-clay/chain/1.0.0`. @default none */
+  chain?: RelayChain
+  /** How the chain is served (cheque batches, caches, timeouts). */
+  chainServer?: Omit<ChainServerInit, 'chain'>
 }
 
 export interface RelayTlsInit {
@@ -107,6 +113,7 @@ export type RelayServices = BaseServices & {
   seeds: RelayConnector
   storage?: RelayStorage
   market: Market
+  chain?: ChainServer
 }
 
 export type RelayNode = Libp2p<RelayServices>
@@ -126,6 +133,8 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   let guard: ReservationGuard | undefined
   // one object the gater reads on each connection, so SIGHUP can change it
   const inboundGuard = { addresses, addressBans, counters, maxPendingPerAddress: init.perAddress?.pendingConnections }
+  // loaded only with a chain: the contracts' build comes with it
+  const chainService = init.chain != null ? (await import('../chain/chain-server.ts')).chainServer({ ...init.chainServer, chain: init.chain }) : undefined
   const node = await createLibp2p({ metrics: init.metrics, ...nodePreset<RelayServices>({
     role: 'relay',
     privateKey: init.privateKey,
@@ -135,7 +144,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
       announce: (init.announce ?? []).map(ma => ma.toString())
     },
     transports: [tcp(), relayWebSockets(init)],
-    capabilities: ['relay', 'dht', 'directory', ...(init.storage != null ? ['storage'] : [])],
+    capabilities: ['relay', 'dht', 'directory', ...(init.storage != null ? ['storage'] : []), ...(chainService != null ? ['chain'] : [])],
     // session heartbeats check every peer both ways already; libp2p's monitor
     // would open a ping stream to each connection every 10 s on top
     connectionMonitor: { enabled: false },
@@ -179,7 +188,8 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
     seeds: relayConnector({ relays: init.seeds ?? [], acceptAddr: (ma) => TCP.exactMatch(ma) }),
     // relays carry task headers between tabs and Node peers; they neither submit nor compute
     market: marketRouter(),
-    ...(init.storage != null ? { storage: relayStorage(init.storage) } : {})
+    ...(init.storage != null ? { storage: relayStorage(init.storage) } : {}),
+    ...(chainService != null ? { chain: chainService } : {})
   }) })
   guard = node.services.reservationGuard
   return node

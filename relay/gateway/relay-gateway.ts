@@ -94,7 +94,8 @@ export async function startRelayGateway (config: RelayConfig, components: { log?
     relayDataLimit: config.relayDataLimit,
     relayDurationLimit: config.relayDurationLimit,
     session: config.session,
-    storage: config.storage
+    storage: config.storage,
+    ...(chain != null ? { chain } : {})
   })
   const startedAt = Date.now()
   try {

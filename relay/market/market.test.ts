@@ -16,6 +16,7 @@ import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer, NodePeerInit } from '../node-peer/create-node-peer.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { tcpAddr as tcp, until } from '../testing/wait.ts'
+import { addOneModule, inputs, plusOne } from '../testing/add-one.ts'
 import { cheatingRunner, mismatchingTap } from '../../shared/testing/index.ts'
 import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 
@@ -24,29 +25,9 @@ const running: Array<{ stop: () => Promise<void> | void }> = []
 let dir: string
 let addOne: Uint8Array
 
-// test module: output = input with every byte + 1 (result block at 4: length, then the bytes in place)
-const ADD_ONE = `(module
-  (import "env" "memory" (memory 1))
-  (func (export "alloc") (param $len i32) (result i32)
-    (local $need i32)
-    (local.set $need (i32.add (local.get $len) (i32.const 8)))
-    (if (i32.gt_u (local.get $need) (i32.mul (memory.size) (i32.const 65536)))
-      (then (drop (memory.grow (i32.add (i32.div_u (local.get $need) (i32.const 65536)) (i32.const 1))))))
-    (i32.const 8))
-  (func (export "run") (param $ptr i32) (param $len i32) (result i32)
-    (local $i i32)
-    (i32.store (i32.const 4) (local.get $len))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
-      (i32.store8 (i32.add (local.get $ptr) (local.get $i)) (i32.add (i32.load8_u (i32.add (local.get $ptr) (local.get $i))) (i32.const 1)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $next)))
-    (i32.const 4)))`
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'golem-clay-market-'))
-  const wabt = await wabtInit()
-  addOne = new Uint8Array(wabt.parseWat('add-one.wat', ADD_ONE).toBinary({}).buffer)
+  addOne = await addOneModule()
 })
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
@@ -66,8 +47,6 @@ async function peer (r: RelayNode, provider?: NodePeerInit['provider'], market?:
   return node
 }
 
-const inputs = (n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => new TextEncoder().encode(`subtask ${i} `.repeat(i + 1)))
-const plusOne = (b: Uint8Array): Uint8Array => b.map(x => (x + 1) & 0xff)
 
 describe('compute market between Node peers (real libp2p, storage, worker threads)', () => {
   it('runs every subtask on providers, verifies by majority and penalises a cheat', { timeout: 90_000 }, async () => {

@@ -8,7 +8,7 @@ import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import type { TaskRunner } from '../../shared/compute/index.ts'
 import type { MarketInit, ProviderHostInit, ProviderInit } from '../../shared/market/index.ts'
-import type { Hex } from '../../shared/payments/index.ts'
+import type { Hex, ProviderPaymentsInit } from '../../shared/payments/index.ts'
 import type { PeerServices, SessionOverrides } from '../../shared/node-preset/index.ts'
 import type { KeeperStore, PeerFinderInit } from '../../shared/peer-keeper/index.ts'
 import type { ChallengeSolver } from '../../shared/peer-session/index.ts'
@@ -35,11 +35,11 @@ export interface NodePeerInit {
   /** Overrides for finding peers on other relays (intervals). */
   finder?: PeerFinderInit
   /** Run other people's subtasks on worker threads. @default off */
-  provider?: Omit<ProviderInit, 'runtime'> & Pick<ProviderHostInit, 'pullInterval'> & { cores?: number, runner?: TaskRunner }
+  provider?: Omit<ProviderInit, 'runtime'> & Pick<ProviderHostInit, 'pullInterval'> & { cores?: number, runner?: TaskRunner, payments?: ProviderPaymentsInit }
   /** Storage client options (retries, timeouts, a transfer tap). */
   storage?: StorageClientInit
-  /** Market options beyond the provider (a request tap). */
-  market?: Pick<MarketInit, 'tap'>
+  /** Market options beyond the provider (a request tap, where the payment ledgers are kept). */
+  market?: Pick<MarketInit, 'tap' | 'ledgers' | 'spending'>
 }
 
 export type NodePeerServices = PeerServices

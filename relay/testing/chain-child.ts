@@ -39,6 +39,8 @@ process.once('SIGTERM', () => {
 
 const { rpcUrl, token } = { rpcUrl: chain.rpcUrl, token: chain.info.token }
 const client = createPublicClient({ transport: http(rpcUrl) })
+const sender = chain.txSender
+if (sender == null) throw new Error('the chain is not started')
 const tab = privateKeyToAccount((process.env.CHAIN_CHILD_TAB_KEY ?? generatePrivateKey()) as Hex)
 if (await client.getBalance({ address: tab.address }) === 0n) await chain.faucet?.grant(tab.address)
 out('ready', JSON.stringify({ rpcUrl, token, deposit: chain.info.deposit, salt: chain.info.salt, events }))
@@ -50,7 +52,7 @@ loop = (async () => {
     if (i % 2 === 0) {
       // the relay's own: a mint from the owner, through the journal
       const data = encodeFunctionData({ abi: clayTestTokenAbi, functionName: 'mint', args: [to, BigInt(i)] })
-      const receipt = await chain.txSender.submit({ kind: 'test', to: token, data })
+      const receipt = await sender.submit({ kind: 'test', to: token, data })
       out('sent', 'mint', receipt.transactionHash, to, i)
     } else {
       // a tab's: signed elsewhere, sent through the relay's proxy path

@@ -34,7 +34,7 @@ export interface TaskHeader {
   /** The per-subtask inputs, packed in one bundle (see input-bundle.ts). */
   inputs: ObjectRef
   subtasks: number
-  /** Credits per accepted subtask. */
+  /** Paid per accepted subtask, in the token's base units (of a paid task: see `pay`). */
   price: number
   /** ms since the epoch: after this nobody works on the task. */
   deadline: number
@@ -45,6 +45,21 @@ export interface TaskHeader {
   createdAt: number
   /** The requestor's payment binding (shared/payments): who pays for the work. */
   payment: string
+  /** Where and how much it pays: absent for an unpaid task (no chain). */
+  pay?: PayTerms
+}
+
+/**
+ * A paid task's terms: the deposit contract that pays (chain, contract,
+ * salt: what its cheques and notes name) and its budget, the most its
+ * notes promise in all (subtasks × k × price plus reassignments), in the
+ * token's base units.
+ */
+export interface PayTerms {
+  chainId: number
+  contract: string
+  salt: string
+  budget: string
 }
 
 export interface Offer {
@@ -135,15 +150,31 @@ export function validateHeader (value: unknown): TaskHeader {
       module: objectRef(obj.module, 'module'),
       inputs: objectRef(obj.inputs, 'inputs'),
       subtasks: expectInt(obj, 'subtasks', 1, MAX_SUBTASKS),
-      price: expectInt(obj, 'price', 0, 1e12),
+      price: expectInt(obj, 'price', 0, Number.MAX_SAFE_INTEGER),
       deadline: expectDeadline(obj, createdAt, MAX_TASK_LIFETIME),
       subtaskTimeout: expectInt(obj, 'subtaskTimeout', 100, MAX_SUBTASK_WINDOW),
       requirements: { runtimes, memoryMB: expectInt(req, 'memoryMB', 1, 4096) },
       verification: { mode: expectLiteral(ver, 'mode', ['redundancy', 'none'] as const), k: expectInt(ver, 'k', 1, 9) },
       createdAt,
-      payment: expectString(obj, 'payment', MAX_PAYMENT_BINDING_LENGTH)
+      payment: expectString(obj, 'payment', MAX_PAYMENT_BINDING_LENGTH),
+      ...(obj.pay != null ? { pay: payTerms(obj.pay) } : {})
     }
   })
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+const SALT = /^0x[0-9a-f]{64}$/
+const BUDGET = /^[1-9][0-9]{0,38}$/
+
+function payTerms (value: unknown): PayTerms {
+  const obj = expectRecord(value, 'pay')
+  const contract = expectString(obj, 'contract', 42)
+  const salt = expectString(obj, 'salt', 66)
+  const budget = expectString(obj, 'budget', 39)
+  if (!ADDRESS.test(contract)) throw new InvalidMessageError('"pay.contract" must be an address')
+  if (!SALT.test(salt)) throw new InvalidMessageError('"pay.salt" must be 32 bytes of lowercase 0x hex')
+  if (!BUDGET.test(budget)) throw new InvalidMessageError('"pay.budget" must be a positive decimal amount')
+  return { chainId: expectInt(obj, 'chainId', 1, Number.MAX_SAFE_INTEGER), contract, salt, budget }
 }
 
 export function validateOffer (value: unknown): Offer {
@@ -153,7 +184,7 @@ export function validateOffer (value: unknown): Offer {
     providerAddrs: expectStringList(obj, 'providerAddrs', 16, 1024),
     runtime: expectLiteral(obj, 'runtime', RUNTIMES),
     cores: expectInt(obj, 'cores', 1, 1024),
-    price: expectInt(obj, 'price', 0, 1e12),
+    price: expectInt(obj, 'price', 0, Number.MAX_SAFE_INTEGER),
     at: expectTime(obj, 'at'),
     payment: expectString(obj, 'payment', MAX_PAYMENT_BINDING_LENGTH)
   }))

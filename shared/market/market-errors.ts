@@ -29,3 +29,6 @@ export class NoProvidersError extends GolemClayError { override name = 'NoProvid
 
 /** A peer sent more market requests than this node takes per second. */
 export class MarketRateLimitedError extends GolemClayError { override name = 'MarketRateLimitedError'; override readonly code = 'MARKET_RATE_LIMITED'; override readonly retryable = true }
+
+/** A paid task used up its budget (every assignment it may pay a note for) before every subtask was decided. */
+export class BudgetExhaustedError extends GolemClayError { override name = 'BudgetExhaustedError'; override readonly code = 'BUDGET_EXHAUSTED' }

@@ -7,13 +7,14 @@ import { unref } from '../util/index.ts'
 import { RequestorTask } from './requestor-task.ts'
 import { readTokenIssuer } from './read-token-issuer.ts'
 import { openMessage, signMessage } from './signed.ts'
-import { validateSpec } from './task-spec.ts'
+import { maxAssignments, taskBudget, validateSpec } from './task-spec.ts'
+import { ChainUnavailableError } from '../payments/index.ts'
 import type { TaskHeader } from './market-codec.ts'
 import type { MarketRouter } from './market-router.ts'
 import type { TaskSpec } from './market-types.ts'
 import type { MarketReply, MarketRequest } from './market-wire.ts'
-import type { RequestorContext } from './requestor-task.ts'
-import type { PaymentAccount } from '../payments/index.ts'
+import type { RequestorContext, TaskPay } from './requestor-task.ts'
+import type { DepositDeployment, PaymentAccount, RequestorPayments, TaskTerms } from '../payments/index.ts'
 import type { PeerKeeper } from '../peer-keeper/index.ts'
 import type { StorageClient } from '../storage/index.ts'
 import type { AddressManager } from '@libp2p/interface-internal'
@@ -39,6 +40,8 @@ export interface MarketRequestorComponents {
   router: MarketRouter
   /** Binds this node's payment account into its task headers. */
   payments: Pick<PaymentAccount, 'binding'>
+  /** Checks the deposit, signs notes and cheques for paid tasks. @default none: every task is unpaid */
+  spending?: RequestorPayments
 }
 
 /** A finished task answers late reports with UnknownTaskError for this long, then is forgotten, ms. */
@@ -54,6 +57,8 @@ export class MarketRequestor implements Startable {
   readonly penalised = new Map<string, number>()
   private readonly components: MarketRequestorComponents
   private readonly init: MarketRequestorInit
+  /** Deposit checks, notes and cheques of paid tasks. */
+  get spending (): RequestorPayments | undefined { return this.components.spending }
   private readonly log: Logger
   private timer?: ReturnType<typeof setInterval>
 
@@ -84,9 +89,23 @@ export class MarketRequestor implements Startable {
    * starts assigning; await `task.done` for the verified results.
    */
   async submit (spec: TaskSpec, options: AbortOptions = {}): Promise<RequestorTask> {
-    const { storage } = this.components
+    const { spending } = this.components
     validateSpec(spec)
     const id = crypto.randomUUID()
+    // paid when a connected relay runs a chain (and there is a price), unless told otherwise; the deposit is checked before anything is stored
+    const deployment = spec.paid === false || (spec.price ?? 1) < 1 ? undefined : await spending?.deployment(options)
+    if (spec.paid === true && deployment == null) throw new ChainUnavailableError('A paid task needs a connected relay that runs a chain')
+    const terms = deployment != null && spending != null ? await spending.reserve(id, taskBudget(spec), deployment, options) : undefined
+    try {
+      return await this.publish(id, spec, terms, options)
+    } catch (err) {
+      spending?.release(id)
+      throw err
+    }
+  }
+
+  private async publish (id: string, spec: TaskSpec, terms: TaskTerms | undefined, options: AbortOptions): Promise<RequestorTask> {
+    const { storage } = this.components
     const ttl = Math.ceil((spec.timeout ?? 600_000) / 1000) + 3600
     const bundle = packInputs(spec.inputs)
     const [moduleSha, bundleSha, inputHashes, payment] = await Promise.all([sha256Hex(spec.module), sha256Hex(bundle), Promise.all(spec.inputs.map(sha256Hex)), this.components.payments.binding()])
@@ -102,13 +121,16 @@ export class MarketRequestor implements Startable {
       requirements: { runtimes: spec.runtimes ?? ['browser', 'node'], memoryMB: spec.memoryMB ?? 256 },
       verification: { mode: (spec.k ?? 1) > 1 ? 'redundancy' : 'none', k: spec.k ?? 1 },
       createdAt: now,
-      payment
+      payment,
+      ...(terms != null ? { pay: { chainId: terms.deployment.chainId, contract: terms.deployment.address, salt: terms.deployment.salt, budget: terms.budget.toString() } } : {})
     }
     validateHeader(header)
     const text = await signMessage(this.components.privateKey, 'task', header)
-    const task = new RequestorTask(this.context(), header, text, inputHashes)
+    const pay = terms != null ? this.taskPay(id, header.price, terms.deployment, maxAssignments(header.subtasks, header.verification.k, spec.reassignments)) : undefined
+    const task = new RequestorTask(this.context(pay), header, text, inputHashes)
     this.tasks.set(id, task)
     const forget = (): void => {
+      this.components.spending?.release(id)
       unref(setTimeout(() => { this.tasks.delete(id) }, FORGET_AFTER))
     }
     task.addEventListener('done', forget)
@@ -157,14 +179,25 @@ export class MarketRequestor implements Startable {
     }
   }
 
+  /** A paid task's notes and cheques, on its deployment at its price. */
+  private taskPay (task: string, price: number, deployment: DepositDeployment, max: number): TaskPay {
+    const spending = this.components.spending as RequestorPayments
+    return {
+      maxAssignments: max,
+      note: async (payee, subtask) => await spending.note(deployment, payee, task, subtask, BigInt(price)),
+      cheque: async (payee, seq) => await spending.cheque(deployment, payee, BigInt(price), seq)
+    }
+  }
+
   /** One task's view of the requestor; its read tokens live as long as the task. */
-  private context (): RequestorContext {
+  private context (pay?: TaskPay): RequestorContext {
     const { privateKey, router } = this.components
     const self = this.components.peerId.toString()
     const tokens = readTokenIssuer(privateKey, { ttl: this.init.readTokenTtl })
     return {
       self,
       log: this.log,
+      ...(pay != null ? { pay } : {}),
       sign: async (kind, body) => await signMessage(privateKey, kind, body),
       request: async (peer, addrs, req, signal) => { await router.request(peer, addrs, req, signal) },
       readToken: async (grantee, ref) => await tokens.get(grantee, ref),

@@ -9,8 +9,17 @@ export interface TaskSpec {
   module: Uint8Array
   /** One input per subtask. */
   inputs: Uint8Array[]
-  /** Credits per accepted subtask. @default 1 */
+  /** Paid per accepted subtask, in the token's base units (a paid task). @default 1 */
   price?: number
+  /**
+   * Pay for the work through the deposit contract on the relay's chain: the
+   * requestor's deposit must hold twice the budgets of its open tasks.
+   * `false` publishes an unpaid task (for volunteers).
+   * @default true when a connected relay runs a chain, else unpaid
+   */
+  paid?: boolean
+  /** Assignments beyond subtasks × k that the budget pays notes for (reassignments after timeouts, failures). @default a quarter of subtasks × k, at least k */
+  reassignments?: number
   /** Redundancy: each subtask goes to k providers and the majority decides. @default 1 */
   k?: number
   /** Time for the whole task from now, ms. @default 600_000 */

@@ -4,7 +4,11 @@ import { InputMismatchError, InvalidSignatureError, InvalidTaskError, MarketRate
 import type { WireError } from '../wire/index.ts'
 import { lpStream } from '@libp2p/utils'
 import { toString } from 'uint8arrays/to-string'
-import { PaymentBindingInvalidError } from '../payments/index.ts'
+import {
+  ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, DepositTooSmallError, InsufficientDepositError, NoteInvalidError, NoteReplayedError,
+  PayerDefaultedError, PaymentBindingInvalidError, PaymentRefusedError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError
+} from '../payments/index.ts'
+import type { ChequeWire, NoteWire } from '../payments/index.ts'
 import { MAX_TOKEN_LENGTH } from '../storage/index.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
 import { MAX_SIGNED_LENGTH } from './signed.ts'
@@ -40,6 +44,10 @@ export interface MarketRequest {
   tokens?: ReadTokens
   /** With `report`: the result bytes (their hash is in the signed report). */
   data?: Uint8Array
+  /** With `assign` of a paid task: the requestor's promissory note for it (EIP-712, self-authenticating: shared/payments). */
+  note?: NoteWire
+  /** With an accepted `verdict` of a paid task: the requestor's next cumulative cheque to the provider. */
+  cheque?: ChequeWire
 }
 
 export interface ReadTokens { module: string, inputs: string }
@@ -54,6 +62,10 @@ export interface MarketResponse {
   assign?: string
   /** Answering `tasks`: signed task headers, each verified by the asker as if gossip had brought it. */
   headers?: string[]
+  /** With `assign`: its promissory note (a paid task). */
+  note?: NoteWire
+  /** With an accepted `verdict`: its cheque (a paid task). */
+  cheque?: ChequeWire
 }
 
 /** What a request handler may add to its `ok` answer. */
@@ -61,6 +73,8 @@ export interface MarketReply {
   verdict?: string
   assign?: string
   headers?: string[]
+  note?: NoteWire
+  cheque?: ChequeWire
   /** Called when the answer could not be written. */
   undelivered?: () => void
 }
@@ -88,6 +102,15 @@ export function validateRequest (value: unknown): MarketRequest {
   }
   // the frame cap bounds the bytes; the signed report says how many there must be
   if (obj.data != null) req.data = expectBase64(obj, 'data', Math.floor(MAX_MARKET_FRAME * 3 / 4))
+  // their form and signatures are the payment parts' to check (noteFromWire, chequeFromWire)
+  if (obj.note != null) {
+    if (req.kind !== 'assign') throw new InvalidMessageError('Only an assignment carries a promissory note')
+    req.note = expectRecord(obj.note, 'note') as unknown as NoteWire
+  }
+  if (obj.cheque != null) {
+    if (req.kind !== 'verdict') throw new InvalidMessageError('Only a verdict carries a cheque')
+    req.cheque = expectRecord(obj.cheque, 'cheque') as unknown as ChequeWire
+  }
   return req
 }
 
@@ -98,6 +121,8 @@ export function validateResponse (value: unknown): MarketResponse {
     const res: MarketResponse = { v: 1, ok: true }
     if (obj.verdict != null) res.verdict = expectString(obj, 'verdict', MAX_SIGNED_LENGTH)
     if (obj.assign != null) res.assign = expectString(obj, 'assign', MAX_SIGNED_LENGTH)
+    if (obj.note != null) res.note = expectRecord(obj.note, 'note') as unknown as NoteWire
+    if (obj.cheque != null) res.cheque = expectRecord(obj.cheque, 'cheque') as unknown as ChequeWire
     if (obj.headers != null) {
       if (!Array.isArray(obj.headers) || obj.headers.length > MAX_PULLED_HEADERS) throw new InvalidMessageError(`headers must be a list of at most ${MAX_PULLED_HEADERS}`)
       res.headers = obj.headers.map((h: unknown) => {
@@ -116,7 +141,9 @@ export function validateResponse (value: unknown): MarketResponse {
 /** Errors a market peer may refuse a request with. */
 const REFUSALS = new ErrorTable([
   InvalidSignatureError, ReplayedMessageError, InvalidTaskError, InputMismatchError, ResultMismatchError,
-  UnknownTaskError, TaskDeadlineError, NoProvidersError, MarketRateLimitedError, InvalidMessageError, PaymentBindingInvalidError
+  UnknownTaskError, TaskDeadlineError, NoProvidersError, MarketRateLimitedError, InvalidMessageError, PaymentBindingInvalidError,
+  PaymentRefusedError, ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, NoteInvalidError, NoteReplayedError, WrongDeploymentError,
+  WrongSignerError, WrongRequestorError, WrongBeneficiaryError, InsufficientDepositError, DepositTooSmallError, PayerDefaultedError
 ])
 
 /** The remote refused a request: `cause` is its typed error, rebuilt; `reason` that error's name. */
@@ -199,6 +226,8 @@ export async function serve (stream: Stream, handle: (req: MarketRequest) => Pro
       if (reply?.verdict != null) response.verdict = reply.verdict
       if (reply?.assign != null) response.assign = reply.assign
       if (reply?.headers != null) response.headers = reply.headers
+      if (reply?.note != null) response.note = reply.note
+      if (reply?.cheque != null) response.cheque = reply.cheque
     } catch (err: any) {
       const wire = errorToWire(err)
       response = { v: 1, ok: false, error: { ...wire, message: wire.message.slice(0, 1000) } }

@@ -11,19 +11,28 @@ import type { Provider } from './provider.ts'
 import type { ProviderHostInit } from './provider-host.ts'
 import type { RequestorTask } from './requestor-task.ts'
 import type { TaskRunner } from '../compute/index.ts'
-import type { Address } from '../payments/index.ts'
+import { ProviderPayments, RequestorPayments } from '../payments/index.ts'
+import type { Address, ChainClient, PaymentAccount, LedgerStores, ProviderPaymentsInit, RequestorPaymentsInit } from '../payments/index.ts'
 import type { StorageClient } from '../storage/index.ts'
 import type { AbortOptions, Startable } from '@libp2p/interface'
 
 export interface MarketInit extends MarketRouterInit, MarketRequestorInit {
   /** Run subtasks for others with this runner; relays only route gossip. */
-  provider?: ProviderHostInit
+  provider?: ProviderHostInit & { payments?: ProviderPaymentsInit }
   /** Submit tasks (needs the `storage` client service). @default true */
   requestor?: boolean
+  /** How a requestor's deposit must cover its open tasks. */
+  spending?: RequestorPaymentsInit
+  /** Where the cheque book and the cheque wallet are kept (a tab: IndexedDB, a Node peer: files). @default memory: one run only */
+  ledgers?: LedgerStores
 }
 
-export interface MarketComponents extends MarketRouterComponents, Omit<MarketRequestorComponents, 'storage' | 'router'> {
+export interface MarketComponents extends MarketRouterComponents, Omit<MarketRequestorComponents, 'storage' | 'router' | 'spending' | 'payments'> {
   storage?: StorageClient
+  /** This node's payment account: the binding in its messages, the signer of its notes and cheques. */
+  payments: Pick<PaymentAccount, 'binding' | 'address' | 'account'>
+  /** The relay's chain: paid tasks need it. @default none: every task is unpaid */
+  chain?: ChainClient
 }
 
 export interface MarketEvents {
@@ -70,6 +79,10 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
   get runner (): TaskRunner | undefined { return this.host?.runner }
   /** The tasks this node submitted (finished ones for a minute). */
   get tasks (): ReadonlyMap<string, RequestorTask> { return this.requestor?.tasks ?? new Map() }
+  /** The requestor's payments: deposit checks, notes and cheques of paid tasks. */
+  get spending (): RequestorPayments | undefined { return this.requestor?.spending }
+  /** The provider's payments: cheques held, cashing, what it earned. */
+  get earnings (): ProviderPayments | undefined { return this.host?.earnings }
   /** Providers caught with wrong results, and when. */
   get penalised (): ReadonlyMap<string, number> { return this.requestor?.penalised ?? new Map() }
   /** Task headers seen on the network, newest last. */
@@ -112,11 +125,14 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
 export function market (init: MarketInit = {}): (components: MarketComponents) => Market {
   return (components) => {
     const router = new MarketRouter(components, init)
-    const { peerId, privateKey, addressManager, events, logger, storage, payments } = components
-    const requestor = init.requestor === false || storage == null
+    const { peerId, privateKey, addressManager, events, logger, storage, payments, chain } = components
+    const ledgers = init.ledgers
+    const spending = init.requestor === false || storage == null ? undefined : new RequestorPayments({ payments, chain, ledgers, logger }, init.spending)
+    const requestor = spending == null || storage == null
       ? undefined
-      : new MarketRequestor({ peerId, privateKey, addressManager, events, logger, storage, keeper: components.keeper, router, payments }, init)
-    const host = init.provider == null ? undefined : new ProviderHost({ peerId, privateKey, addressManager, logger, storage, router, payments }, init.provider)
+      : new MarketRequestor({ peerId, privateKey, addressManager, events, logger, storage, keeper: components.keeper, router, payments, spending }, init)
+    const earnings = init.provider == null ? undefined : new ProviderPayments({ payments, chain, ledgers, logger }, init.provider.payments)
+    const host = init.provider == null ? undefined : new ProviderHost({ peerId, privateKey, addressManager, logger, storage, router, payments, earnings }, init.provider)
     return new Market({ router, requestor, host })
   }
 }

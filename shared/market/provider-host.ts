@@ -10,7 +10,8 @@ import type { MarketRouter } from './market-router.ts'
 import type { MarketRequest } from './market-wire.ts'
 import type { ProviderContext, ProviderInit } from './provider.ts'
 import type { TaskRunner } from '../compute/index.ts'
-import type { PaymentAccount } from '../payments/index.ts'
+import { paidTask } from '../payments/index.ts'
+import type { PaidTask, PaymentAccount, ProviderPayments } from '../payments/index.ts'
 import type { StorageClient } from '../storage/index.ts'
 import type { AddressManager } from '@libp2p/interface-internal'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
@@ -35,7 +36,12 @@ export interface ProviderHostComponents {
   router: MarketRouter
   /** Binds this node's payment account into its offers. */
   payments: Pick<PaymentAccount, 'binding'>
+  /** Checks deposits, notes and cheques of paid tasks, and cashes. @default none: this provider takes unpaid tasks only */
+  earnings?: ProviderPayments
 }
+
+/** Paid tasks' terms kept for their late verdicts (a task's close may overtake them). */
+const MAX_PAID_TASKS = 256
 
 /**
  * The provider side of a node: takes assignments and verdicts from the
@@ -47,10 +53,13 @@ export class ProviderHost implements Startable {
   readonly provider: Provider
   readonly runner: TaskRunner
   private readonly components: ProviderHostComponents
+  /** Deposit checks, notes, cheques and cashing of paid tasks. */
+  get earnings (): ProviderPayments | undefined { return this.components.earnings }
   private readonly log: Logger
   private readonly pullInterval: number
   private pullTimer?: ReturnType<typeof setInterval>
   private pulling?: AbortController
+  private readonly paidTasks = new Map<string, PaidTask>()
 
   constructor (components: ProviderHostComponents, init: ProviderHostInit) {
     this.components = components
@@ -66,7 +75,7 @@ export class ProviderHost implements Startable {
     await this.runner.start()
     const { router } = this.components
     router.handle('assign', this.onAssign)
-    router.handle('verdict', async (req, from) => { await this.onVerdict(req.msg, from); return undefined })
+    router.handle('verdict', async (req, from) => { await this.onVerdict(req.msg, from, req.cheque); return undefined })
     router.addEventListener('task:header', this.onHeader)
     router.addEventListener('task:closed', this.onClosed)
     this.pulling = new AbortController()
@@ -79,6 +88,7 @@ export class ProviderHost implements Startable {
     this.provider.stop()
     this.components.router.removeEventListener('task:header', this.onHeader)
     this.components.router.removeEventListener('task:closed', this.onClosed)
+    this.components.earnings?.stop()
     await this.runner.stop()
   }
 
@@ -99,25 +109,44 @@ export class ProviderHost implements Startable {
   private readonly onAssign = async (req: MarketRequest, from: string): Promise<undefined> => {
     const header = await openHeader(req.header)
     const a = await openMessage(req.msg, 'assign', validateAssignment, x => x.requestor)
-    this.provider.onAssign(a.body, a.text, { header: header.body, payer: header.account.address }, from, req.tokens)
+    const task = { header: header.body, payer: header.account.address }
+    this.checkPay(task, a.body.subtask, req.note)
+    this.provider.onAssign(a.body, a.text, task, from, req.tokens)
     return undefined
   }
 
   /** The next assignment, in the answer to our report: checked against the task header we already hold, like any assignment. */
-  private async onAnsweredAssignment (text: string, from: string): Promise<void> {
+  private async onAnsweredAssignment (text: string, from: string, note: unknown): Promise<void> {
     const a = await openMessage(text, 'assign', validateAssignment, x => x.requestor)
     const task = this.provider.known(a.body.task)
     if (task == null) throw new UnknownTaskError(`No header for task ${a.body.task} here`)
+    this.checkPay(task, a.body.subtask, note)
     this.provider.onAssign(a.body, a.text, task, from)
   }
 
-  /** A signed verdict from `from`, sent on its own or in the answer to our report. */
-  private async onVerdict (text: string, from: string): Promise<void> {
+  /** A paid task's assignment must carry a valid promissory note for it, from a requestor that still pays (typed refusals). */
+  private checkPay (task: VerifiedHeader, subtask: number, note: unknown): void {
+    const paid = paidTask(task.header.id, task.payer, task.header.price, task.header.pay)
+    if (paid == null) return
+    const earnings = this.components.earnings
+    if (earnings == null) throw new InvalidTaskError('This provider reaches no chain to be paid on')
+    earnings.takeNote(paid, subtask, note)
+    this.paidTasks.delete(paid.task)
+    this.paidTasks.set(paid.task, paid)
+    if (this.paidTasks.size > MAX_PAID_TASKS) this.paidTasks.delete(this.paidTasks.keys().next().value as string)
+  }
+
+  /** A signed verdict from `from`, sent on its own or in the answer to our report; an accepted one of a paid task brings its cheque. */
+  private async onVerdict (text: string, from: string, cheque?: unknown): Promise<void> {
     const verdict = await openMessage(text, 'verdict', validateVerdict, v => v.requestor)
     const report = await openMessage(verdict.body.report, 'report', validateReport, r => r.provider)
     const a = await openMessage(report.body.assignment, 'assign', validateAssignment, x => x.requestor)
     if (verdict.signer !== from || a.body.requestor !== from) throw new InvalidSignatureError('The verdict was not made by the assignment\'s requestor')
     this.provider.onVerdict(verdict.body, report.body, a.body)
+    const paid = this.paidTasks.get(a.body.task)
+    if (verdict.body.accepted && paid != null && a.body.provider === this.components.peerId.toString()) {
+      await this.components.earnings?.takeCheque(paid, cheque)
+    }
   }
 
   private context (): ProviderContext {
@@ -128,15 +157,21 @@ export class ProviderHost implements Startable {
       addrs: () => addressManager.getAddresses().map(ma => ma.toString()).slice(0, 16),
       sign: async (kind, body) => await signMessage(privateKey, kind, body),
       payment: async () => await payments.binding(),
+      mayOffer: async ({ header, payer }, signal) => {
+        const earnings = this.components.earnings
+        const paid = paidTask(header.id, payer, header.price, header.pay)
+        if (earnings == null) return paid == null ? undefined : 'it is paid, and this provider reaches no chain'
+        return await earnings.mayOffer(paid, { signal }).catch((err: Error) => `its requestor's deposit could not be checked: ${err.message}`)
+      },
       request: async (peer, addrs, req, signal) => {
         const res = await router.request(peer, addrs, req, signal)
         // our next assignment and the requestor's verdict on our report, when they came with the answer (the work first)
         if (res.assign != null) {
           // refused here (paused, past its deadline…), it runs out its deadline at the requestor, like work stopped by a pause
-          await this.onAnsweredAssignment(res.assign, peer).catch((err: Error) => { router.refused(peer, 'assign', err.message) })
+          await this.onAnsweredAssignment(res.assign, peer, res.note).catch((err: Error) => { router.refused(peer, 'assign', err.message) })
         }
         if (res.verdict != null) {
-          await this.onVerdict(res.verdict, peer).catch((err: Error) => { router.refused(peer, 'verdict', err.message) })
+          await this.onVerdict(res.verdict, peer, res.cheque).catch((err: Error) => { router.refused(peer, 'verdict', err.message) })
         }
       },
       fetch: async (address, token, signal) => {

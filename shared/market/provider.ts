@@ -36,6 +36,8 @@ export interface ProviderContext {
   request: (peer: string, addrs: string[], req: MarketRequest, signal: AbortSignal) => Promise<void>
   /** Downloads a storage object (address + token) and checks its hash. */
   fetch: (address: string, token: string, signal: AbortSignal) => Promise<Uint8Array>
+  /** Why not to offer for a task that suits us otherwise (its pay: a covering deposit), or undefined. @default always offer */
+  mayOffer?: (task: VerifiedHeader, signal: AbortSignal) => Promise<string | undefined>
 }
 
 export type JobState = 'fetching' | 'queued' | 'running' | 'reporting' | 'done' | 'failed'
@@ -58,6 +60,8 @@ export interface ProviderEvents {
   job: CustomEvent<ProviderJob>
   verdict: CustomEvent<{ task: string, subtask: number, accepted: boolean, reason: string }>
   offer: CustomEvent<{ task: string, requestor: string }>
+  /** A task that suits this provider otherwise was not offered for: why (its requestor's deposit, its pay). */
+  declined: CustomEvent<{ task: string, requestor: string, reason: string }>
 }
 
 interface KnownTask extends VerifiedHeader {
@@ -117,6 +121,12 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     if (known.offeredAt > 0 && (working || Date.now() - known.offeredAt < REOFFER_AFTER)) return
     known.offeredAt = Date.now()
     try {
+      const why = await this.ctx.mayOffer?.(task, AbortSignal.any([known.controller.signal, AbortSignal.timeout(15_000)]))
+      if (why != null) {
+        this.ctx.log('not offering for %s: %s', header.id, why)
+        this.safeDispatchEvent('declined', { detail: { task: header.id, requestor: header.requestor, reason: why } })
+        return
+      }
       const offer: Offer = { v: 1, type: 'offer', task: header.id, provider: this.ctx.self, providerAddrs: this.ctx.addrs(), runtime: this.init.runtime, cores: Math.max(1, this.runner.cores), price: header.price, at: Date.now(), payment: await this.ctx.payment() }
       const msg = await this.ctx.sign('offer', offer)
       await this.ctx.request(header.requestor, header.requestorAddrs, { v: 1, kind: 'offer', msg }, AbortSignal.any([known.controller.signal, AbortSignal.timeout(15_000)]))

@@ -1,13 +1,13 @@
 import { TypedEventEmitter } from 'main-event'
 import { sha256Hex } from '../storage/index.ts'
-import { InvalidSignatureError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskCancelledError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
+import { BudgetExhaustedError, InvalidSignatureError, NoProvidersError, ReplayedMessageError, ResultMismatchError, TaskCancelledError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
 import { validateAssignment } from './market-codec.ts'
 import { Scheduler } from './scheduler.ts'
 import { openMessage } from './signed.ts'
 import type { Assignment, Offer, Report, TaskHeader } from './market-codec.ts'
 import type { RequestorTaskEvents, SubtaskResult } from './market-types.ts'
 import type { MarketReply, MarketRequest } from './market-wire.ts'
-import type { Address } from '../payments/index.ts'
+import type { Address, ChequeWire, NoteWire } from '../payments/index.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What a running task needs from the market service. */
@@ -22,6 +22,16 @@ export interface RequestorContext {
   penalise: (peer: string) => void
   /** Providers caught cheating (in this or an earlier task) get no work. */
   distrusted: (peer: string) => boolean
+  /** A paid task's payments (RequestorPayments bound to its terms); absent for an unpaid task. */
+  pay?: TaskPay
+}
+
+/** How a paid task pays: a note with each assignment, a cheque with each accepted verdict. */
+export interface TaskPay {
+  /** Assignments the budget pays notes for. */
+  maxAssignments: number
+  note: (payee: Address, subtask: number) => Promise<{ note: NoteWire, seq: bigint }>
+  cheque: (payee: Address, seq: bigint) => Promise<ChequeWire>
 }
 
 interface Provider { id: string, addrs: string[], slots: number, busy: number }
@@ -41,6 +51,10 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   private readonly scheduler: Scheduler
   private readonly providers = new Map<string, Provider>()
   private readonly running = new Map<string, Running>()
+  /** A paid task's assignments: whom each pays and its seq, which the cheque for it names. */
+  private readonly paid = new Map<string, { payee: Address, seq: bigint }>()
+  /** Assignments made: a paid task makes no more than its budget pays notes for. */
+  private issued = 0
   /** Reported bytes kept until their subtask is decided. */
   private readonly pending = new Map<string, { data: Uint8Array, computeMs: number, provider: string }>()
   private readonly controller = new AbortController()
@@ -106,7 +120,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   private pump (): void {
     if (this.finished) return
     for (const p of [...this.providers.values()].sort((a, b) => a.busy - b.busy)) {
-      while (p.busy < p.slots) {
+      while (p.busy < p.slots && this.affordable()) {
         const subtask = this.scheduler.next(p.id)
         if (subtask == null) break
         void this.assign(p, subtask)
@@ -115,9 +129,15 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     this.progress()
   }
 
+  /** Whether the budget pays for another assignment (an unpaid task: always). */
+  private affordable (): boolean {
+    return this.ctx.pay == null || this.issued < this.ctx.pay.maxAssignments
+  }
+
   /** Books `subtask` for `p` (scheduler, slot, deadline timer); the assignment is signed and sent next. */
   private reserve (p: Provider, subtask: number): { id: string, subtask: number, deadline: number } {
     const id = crypto.randomUUID()
+    this.issued++
     this.scheduler.assigned(id, subtask, p.id)
     p.busy++
     const deadline = Math.min(this.header.deadline, Date.now() + this.header.subtaskTimeout)
@@ -135,12 +155,23 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     return await this.ctx.sign('assign', body)
   }
 
+  /** The promissory note for assignment `id` of a paid task (undefined: unpaid), remembered for its cheque. */
+  private async note (id: string, provider: string, subtask: number): Promise<NoteWire | undefined> {
+    const pay = this.ctx.pay
+    if (pay == null) return undefined
+    const payee = this.payees.get(provider)
+    if (payee == null) throw new InvalidSignatureError(`No payment address for ${provider}`)
+    const { note, seq } = await pay.note(payee, subtask)
+    this.paid.set(id, { payee, seq })
+    return note
+  }
+
   private async assign (p: Provider, subtask: number): Promise<void> {
     const booked = this.reserve(p, subtask)
     const id = booked.id
     try {
-      const [msg, module, inputs] = await Promise.all([this.signAssignment(p, booked), this.ctx.readToken(p.id, this.header.module), this.ctx.readToken(p.id, this.header.inputs)])
-      await this.ctx.request(p.id, p.addrs, { v: 1, kind: 'assign', msg, header: this.signedHeader, tokens: { module, inputs } }, AbortSignal.any([this.controller.signal, AbortSignal.timeout(15_000)]))
+      const [msg, module, inputs, note] = await Promise.all([this.signAssignment(p, booked), this.ctx.readToken(p.id, this.header.module), this.ctx.readToken(p.id, this.header.inputs), this.note(id, p.id, subtask)])
+      await this.ctx.request(p.id, p.addrs, { v: 1, kind: 'assign', msg, header: this.signedHeader, tokens: { module, inputs }, ...(note != null ? { note } : {}) }, AbortSignal.any([this.controller.signal, AbortSignal.timeout(15_000)]))
       this.safeDispatchEvent('assigned', { detail: { subtask, provider: p.id, assignment: id } })
     } catch (err: any) {
       if (this.finished) return
@@ -206,7 +237,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     }
     // the slot this report freed: book the provider's next subtask before pump() hands it to anyone
     const p = this.providers.get(from)
-    const nextSubtask = p != null && !this.finished && p.busy < p.slots ? this.scheduler.next(from) : undefined
+    const nextSubtask = p != null && !this.finished && p.busy < p.slots && this.affordable() ? this.scheduler.next(from) : undefined
     const booked = p != null && nextSubtask != null ? this.reserve(p, nextSubtask) : undefined
     this.pump()
     this.checkFinished()
@@ -215,14 +246,18 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     await Promise.all([
       own == null
         ? undefined
-        : this.signVerdict(a.id, own.accepted, own.reason).then(v => { reply.verdict = v?.msg }, (err: Error) => {
+        : this.signVerdict(a.id, own.accepted, own.reason).then(v => {
+          reply.verdict = v?.msg
+          if (v?.cheque != null) reply.cheque = v.cheque
+        }, (err: Error) => {
           this.ctx.log('verdict for %s not signed - %s', a.id, err.message)
         }),
       booked == null || p == null
         ? undefined
-        : this.signAssignment(p, booked).then(msg => {
+        : Promise.all([this.signAssignment(p, booked), this.note(booked.id, p.id, booked.subtask)]).then(([msg, note]) => {
           if (this.finished) throw new UnknownTaskError(`Task ${this.id} is over`)
           reply.assign = msg
+          if (note != null) reply.note = note
           reply.undelivered = () => { this.unbook(booked.id) }
           this.safeDispatchEvent('assigned', { detail: { subtask: booked.subtask, provider: p.id, assignment: booked.id } })
         }).catch((err: Error) => {
@@ -256,7 +291,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     const accepted = decision.winners.includes(id)
     if (!accepted) this.punish(from, decision.subtask, 'outvoted by the majority')
     const verdict = await this.signVerdict(id, accepted, accepted ? 'accepted' : 'outvoted by the majority')
-    return verdict != null ? { verdict: verdict.msg } : {}
+    return verdict != null ? { verdict: verdict.msg, ...(verdict.cheque != null ? { cheque: verdict.cheque } : {}) } : {}
   }
 
   /** A booked assignment that never reached its provider: the subtask goes back to the pool, not counted as a try. */
@@ -274,15 +309,30 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     this.pendingReports.set(assignmentId, text)
   }
 
-  /** Takes the report and result kept for assignment `id` and signs the verdict on them; undefined when there is nothing left to judge. */
-  private async signVerdict (id: string, accepted: boolean, reason: string): Promise<{ msg: string, provider: string } | undefined> {
+  /**
+   * Takes the report and result kept for assignment `id` and signs the
+   * verdict on them, with the cheque that pays for it when accepted (a paid
+   * task); undefined when there is nothing left to judge.
+   */
+  private async signVerdict (id: string, accepted: boolean, reason: string): Promise<{ msg: string, provider: string, cheque?: ChequeWire } | undefined> {
     const report = this.pendingReports.get(id)
     const entry = this.pending.get(id)
+    const paid = this.paid.get(id)
     this.pending.delete(id)
     this.pendingReports.delete(id)
+    this.paid.delete(id)
     if (report == null || entry == null) return undefined
-    const msg = await this.ctx.sign('verdict', { v: 1, type: 'verdict', report, requestor: this.ctx.self, accepted, reason, at: Date.now() })
-    return { msg, provider: entry.provider }
+    const [msg, cheque] = await Promise.all([
+      this.ctx.sign('verdict', { v: 1, type: 'verdict', report, requestor: this.ctx.self, accepted, reason, at: Date.now() }),
+      accepted && paid != null && this.ctx.pay != null
+        ? this.ctx.pay.cheque(paid.payee, paid.seq).catch((err: Error) => {
+          // the verdict goes anyway; the provider sees the short payment and stops working for us
+          this.ctx.log.error('cheque for %s not signed - %s', id, err.message)
+          return undefined
+        })
+        : undefined
+    ])
+    return { msg, provider: entry.provider, ...(cheque != null ? { cheque } : {}) }
   }
 
   /** A verdict decided later than its report (redundancy): sent on its own. */
@@ -291,7 +341,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
       const signed = await this.signVerdict(id, accepted, reason)
       if (signed == null) return
       const addrs = this.providers.get(signed.provider)?.addrs ?? []
-      await this.ctx.request(signed.provider, addrs, { v: 1, kind: 'verdict', msg: signed.msg }, AbortSignal.timeout(10_000))
+      await this.ctx.request(signed.provider, addrs, { v: 1, kind: 'verdict', msg: signed.msg, ...(signed.cheque != null ? { cheque: signed.cheque } : {}) }, AbortSignal.timeout(10_000))
     } catch (err: any) {
       this.ctx.log('verdict for %s not delivered - %s', id, err.message)
     }
@@ -332,6 +382,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     }
     const failed = this.scheduler.failedSubtasks
     if (failed.length > 0) this.fail(new NoProvidersError(`Subtasks ${failed.join(', ')} failed on every provider tried`), 'cancelled')
+    else if (!this.affordable() && this.running.size === 0) this.fail(new BudgetExhaustedError(`Task ${this.id} made the ${this.issued} assignments its budget pays for with ${this.scheduler.doneCount}/${this.header.subtasks} subtasks decided`), 'cancelled')
   }
 
   private finish (): void {

@@ -25,9 +25,26 @@ export function validateSpec (spec: TaskSpec): void {
     if (v != null && (!Number.isInteger(v) || v < min || v > max)) throw new InvalidTaskError(`${what} must be an integer in ${min}..${max}`)
   }
   int(spec.k, 1, MAX_K, 'k')
-  int(spec.price, 0, 1e12, 'price')
+  int(spec.price, 0, Number.MAX_SAFE_INTEGER, 'price')
+  int(spec.reassignments, 0, MAX_SUBTASKS * MAX_K, 'reassignments')
+  if (spec.paid === true && (spec.price ?? 1) < 1) throw new InvalidTaskError('A paid task needs a price of at least 1 (base unit)')
   int(spec.timeout, 1_000, MAX_TASK_LIFETIME, 'timeout (ms)')
   int(spec.subtaskTimeout, 100, 3_600_000, 'subtaskTimeout (ms)')
   int(spec.memoryMB, 1, 4096, 'memoryMB')
   if (spec.runtimes != null && (spec.runtimes.length === 0 || spec.runtimes.some(r => r !== 'browser' && r !== 'node'))) throw new InvalidTaskError('runtimes must list browser and/or node')
+}
+
+/** How many assignments a task may make: every subtask k times, plus its reassignments (a quarter of those, at least k, by default). */
+export function maxAssignments (subtasks: number, k: number, reassignments?: number): number {
+  return subtasks * k + (reassignments ?? Math.max(k, Math.ceil(subtasks * k / 4)))
+}
+
+/**
+ * What a paid task may cost at most, in the token's base units: a note for
+ * each assignment it may make, at its price. The requestor's deposit must
+ * hold twice this (with its other open tasks' budgets); providers check it
+ * holds this much before offering.
+ */
+export function taskBudget (spec: Pick<TaskSpec, 'inputs' | 'k' | 'price' | 'reassignments'>): bigint {
+  return BigInt(spec.price ?? 1) * BigInt(maxAssignments(spec.inputs.length, spec.k ?? 1, spec.reassignments))
 }

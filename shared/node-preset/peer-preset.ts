@@ -2,6 +2,7 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { directoryClient } from '../directory/index.ts'
 import { market } from '../market/index.ts'
 import { messaging } from '../messaging/index.ts'
+import { chainClient } from '../payments/index.ts'
 import { pacedRandomWalk, relayConnector } from '../p2p-service/index.ts'
 import { peerFinder } from '../peer-keeper/index.ts'
 import { storageClient } from '../storage/index.ts'
@@ -11,6 +12,7 @@ import type { BaseServices, NodePresetInit, RoleServices } from './node-preset.t
 import type { DirectoryClient } from '../directory/index.ts'
 import type { Market, MarketInit } from '../market/index.ts'
 import type { Messaging } from '../messaging/index.ts'
+import type { ChainClient } from '../payments/index.ts'
 import type { RelayConnector } from '../p2p-service/index.ts'
 import type { PeerFinder, PeerFinderInit } from '../peer-keeper/index.ts'
 import type { StorageClient, StorageClientInit } from '../storage/index.ts'
@@ -42,6 +44,7 @@ export type PeerServices = BaseServices & {
   finder: PeerFinder
   relays: RelayConnector
   storage: StorageClient
+  chain: ChainClient
   market: Market
 }
 
@@ -62,6 +65,8 @@ export function peerPreset<T extends PeerServices> (init: PeerPresetInit, servic
     finder: peerFinder(finder),
     relays: relayConnector({ relays, maxRelays, acceptAddr }),
     storage: storageClient(storage),
+    // before the market, which takes it from the components as it is made
+    chain: chainClient(),
     market: market(marketInit)
   }
   return nodePreset<T>({

@@ -5,7 +5,7 @@ import type { SignedCheque } from './cheque.ts'
 import type { DepositDeployment } from './deposit-typed-data.ts'
 import type { PaymentStore } from './payment-store.ts'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
-import type { Address } from 'viem'
+import type { Address, Hex } from 'viem'
 
 /** What the provider keeps per requestor. */
 export interface ChequeWalletEntry {
@@ -15,7 +15,21 @@ export interface ChequeWalletEntry {
   paidOut: bigint
   /** The highest drawn note's seq (the pair's D): a cheque below it cannot be cashed. */
   drawnSeq: bigint
+  /** What the requestor's accepted verdicts promised in all: the prices of the work it accepted. A held cheque below it is a short payment. */
+  owed: bigint
+  /** The last cashouts, newest last. */
+  cashouts: CashoutRecord[]
 }
+
+/** One cheque cashed: the transaction and what it paid. */
+export interface CashoutRecord {
+  tx: Hex
+  amount: bigint
+  at: number
+}
+
+/** Cashouts kept per requestor. */
+const MAX_CASHOUTS = 20
 
 export interface ChequeWalletInit {
   /** The deployment we cash on. */
@@ -51,7 +65,7 @@ export class ChequeWallet {
   constructor (init: ChequeWalletInit) {
     this.deployment = init.deployment
     this.beneficiary = init.beneficiary
-    this.entries = new SavedEntries(init.store, () => ({ paidOut: 0n, drawnSeq: 0n }))
+    this.entries = new SavedEntries(init.store, () => ({ paidOut: 0n, drawnSeq: 0n, owed: 0n, cashouts: [] }))
     this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
 
@@ -82,6 +96,28 @@ export class ChequeWallet {
       paidOut: paidOut > entry.paidOut ? paidOut : entry.paidOut,
       drawnSeq: drawnSeq > entry.drawnSeq ? drawnSeq : entry.drawnSeq
     }, undefined])
+  }
+
+  /** Work of ours `requestor` accepted at `price`: what its cheques must cover from now on. Returns what it owes in all. */
+  async accrue (requestor: Address, price: bigint): Promise<bigint> {
+    return await this.change(requestor, async (entry) => {
+      const owed = (entry.owed ?? 0n) + price
+      return [{ ...entry, owed }, owed]
+    })
+  }
+
+  /** A cashout of the cheque from `requestor`: the chain's new paid-out counter, and the record for the history. */
+  async cashed (requestor: Address, record: CashoutRecord, paidOut: bigint): Promise<void> {
+    await this.change(requestor, async (entry) => [{
+      ...entry,
+      paidOut: paidOut > entry.paidOut ? paidOut : entry.paidOut,
+      cashouts: [...(entry.cashouts ?? []), record].slice(-MAX_CASHOUTS)
+    }, undefined])
+  }
+
+  /** Every entry, by requestor address (lowercase): for a wallet's view. */
+  async entriesByRequestor (): Promise<Array<[string, ChequeWalletEntry]>> {
+    return await this.entries.list()
   }
 
   /** The cheque held from `requestor`. */

@@ -42,8 +42,26 @@ export class NoteReplayedError extends PaymentRefusedError { override name = 'No
 /** The requestor's deposit does not cover what it owes us uncashed: the contract would refuse the cheque. */
 export class InsufficientDepositError extends PaymentRefusedError {
   override name = 'InsufficientDepositError'
-  override readonly code = 'INSUFFICIENT_DEPOSIT'
+  override readonly code: string = 'INSUFFICIENT_DEPOSIT'
   constructor (message: string, readonly available = 0n, readonly needed = 0n) {
     super(message)
   }
 }
+
+/** No connected relay runs a chain (or none cashes cheques): payments wait, work already accepted is kept. */
+export class ChainUnavailableError extends GolemClayError { override name = 'ChainUnavailableError'; override readonly code = 'CHAIN_UNAVAILABLE' }
+
+/** The relay's chain refused a call: `rpcCode` is its JSON-RPC code, `data` what it added (a contract error's name). */
+export class ChainCallError extends GolemClayError {
+  override name = 'ChainCallError'
+  override readonly code = 'CHAIN_CALL'
+  constructor (message: string, readonly rpcCode: number, readonly data?: unknown) {
+    super(message)
+  }
+}
+
+/** A task's payments stopped: the requestor stopped paying as agreed (a missing or short cheque), so this provider takes no more of its work. */
+export class PayerDefaultedError extends PaymentRefusedError { override name = 'PayerDefaultedError'; override readonly code = 'PAYER_DEFAULTED' }
+
+/** A task would lock more than the requestor's deposit allows (2× its open budgets), or the deposit is being withdrawn. */
+export class DepositTooSmallError extends InsufficientDepositError { override name = 'DepositTooSmallError'; override readonly code = 'DEPOSIT_TOO_SMALL' }

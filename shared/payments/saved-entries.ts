@@ -25,6 +25,10 @@ export class SavedEntries<T> {
     return (await this.load()).values()
   }
 
+  async list (): Promise<Array<[string, T]>> {
+    return [...(await this.load()).entries()]
+  }
+
   /** Runs `fn` on the entry alone, saves what it returns, then keeps it and hands out the result. */
   async change<R> (address: string, fn: (entry: T) => Promise<[T, R]>): Promise<[T, R]> {
     const key = address.toLowerCase()

@@ -1,4 +1,4 @@
-import { DIRECTORY_PROTOCOL, MARKET_PROTOCOL, MESSAGE_PROTOCOL } from '../wire/index.ts'
+import { CHAIN_PROTOCOL, DIRECTORY_PROTOCOL, MARKET_PROTOCOL, MESSAGE_PROTOCOL } from '../wire/index.ts'
 import type { SessionManagerInit } from './session-manager-init.ts'
 import type { NodeRole } from './session-codec.ts'
 
@@ -44,5 +44,7 @@ export const PROTOCOL_RATE_LIMITS: SessionManagerInit['perProtocol'] = {
   [MESSAGE_PROTOCOL]: { points: 20, duration: 1 },
   [DIRECTORY_PROTOCOL]: { points: 5, duration: 10 },
   // offers, assignments, reports and verdicts: a few per subtask
-  [MARKET_PROTOCOL]: { points: 60, duration: 1 }
+  [MARKET_PROTOCOL]: { points: 60, duration: 1 },
+  // deposit checks (cached by the asker), deposits' transactions, cashing
+  [CHAIN_PROTOCOL]: { points: 20, duration: 1 }
 }

@@ -14,19 +14,22 @@ export const DIRECTORY_PROTOCOL = `${PROTOCOL_PREFIX}/directory/2.0.0`
 export const PEX_PROTOCOL = `${PROTOCOL_PREFIX}/pex/1.0.0`
 /**
  * 3.0.0: market messages are signed envelopes (shared/wire/signed.ts); 4.0.0: `tasks` pulls open headers from a relay;
- * 5.0.0: offers and task headers carry their author's payment binding (shared/payments).
+ * 5.0.0: offers and task headers carry their author's payment binding (shared/payments);
+ * 6.0.0: paid tasks: assignments carry promissory notes, accepted verdicts cheques.
  */
-export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/5.0.0`
+export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/6.0.0`
 /** Gossipsub on our own ID, so the session gate covers it like every Golem Clay protocol. */
 export const GOSSIP_PROTOCOL = `${PROTOCOL_PREFIX}/meshsub/1.1.0`
-/** The pub/sub topic task headers and closings spread on (2: signed envelopes; 3: headers carry the requestor's payment binding). */
-export const TASKS_TOPIC = 'golem-clay/tasks/3'
+/** The pub/sub topic task headers and closings spread on (2: signed envelopes; 3: headers carry the requestor's payment binding; 4: and a paid task's terms). */
+export const TASKS_TOPIC = 'golem-clay/tasks/4'
 /**
  * Upload, download, stat and delete of stored objects: one stream per operation.
  * 2.0.0: transfer tokens are signed envelopes. 3.0.0: share links (the
  * `share` and `resolve` requests) and read tokens for anyone (`sub: '*'`).
  */
 export const STORAGE_PROTOCOL = `${PROTOCOL_PREFIX}/storage/3.0.0`
+/** A relay's chain for tabs and Node peers: reads, deposits' transactions, deposit checks and cashing cheques (shared/payments/chain-wire.ts). */
+export const CHAIN_PROTOCOL = `${PROTOCOL_PREFIX}/chain/1.0.0`
 /** Hypercore's own replication protocol between relays, carried as is. */
 export const STORAGE_REPLICATION_PROTOCOL = `${PROTOCOL_PREFIX}/storage-replication/1.0.0`
 
@@ -60,6 +63,8 @@ export const RELAYED_LINKS: Readonly<Record<string, RelayedLinkRule>> = Object.f
   // bulk transfers: a relayed link's data limit would cut them
   [STORAGE_PROTOCOL]: 'direct-only',
   [STORAGE_REPLICATION_PROTOCOL]: 'direct-only',
+  // relays serve it; a relay's chain is asked of the relay itself
+  [CHAIN_PROTOCOL]: 'direct-only',
   // kad's own default; circuit addresses never cross the DHT (dht-config.ts)
   [DHT_PROTOCOL]: 'direct-only'
 })

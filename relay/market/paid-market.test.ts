@@ -1,0 +1,164 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { pEvent } from 'p-event'
+import { createPublicClient, http } from 'viem'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createEmbeddedChain } from '../chain/index.ts'
+import { createRelayNode } from '../gateway/create-relay-node.ts'
+import { createNodePeer } from '../node-peer/create-node-peer.ts'
+import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
+import { addOneModule, inputs } from '../testing/add-one.ts'
+import { tcpAddr as tcp, until } from '../testing/wait.ts'
+import { signMessage } from '../../shared/market/index.ts'
+import { DepositActionError, DepositTooSmallError, depositClients, depositTokens, TOKEN_ABI, unlockDeposit, withdrawDeposit } from '../../shared/payments/index.ts'
+import { bytesSource } from '../../shared/storage/index.ts'
+import { cheatingRunner } from '../../shared/testing/index.ts'
+import type { EmbeddedChain } from '../chain/index.ts'
+import type { RelayNode } from '../gateway/create-relay-node.ts'
+import type { NodePeer, NodePeerInit } from '../node-peer/create-node-peer.ts'
+import type { TaskHeader } from '../../shared/market/index.ts'
+import type { Address, PublicClient } from 'viem'
+
+const FAST = { difficulty: { base: 4, max: 6 } }
+/** A thousandth of a token per subtask. */
+const PRICE = 10n ** 15n
+/** High enough that nothing is cashed before a test asks. */
+const NEVER = 10n ** 30n
+
+let dir: string
+let chain: EmbeddedChain
+let relay: RelayNode
+let client: PublicClient
+let addOne: Uint8Array
+const running: Array<{ stop: () => Promise<void> | void }> = []
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gc-paid-market-'))
+  chain = createEmbeddedChain({}, { dir: join(dir, 'chain'), snapshotIntervalMs: 3600_000 })
+  await chain.start()
+  client = createPublicClient({ transport: http(chain.rpcUrl) })
+  relay = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, session: FAST, storage: { dir: join(dir, 'storage') }, chain, chainServer: { casher: { batchWindowMs: 200 } } })
+  await relay.start()
+  addOne = await addOneModule()
+}, 60_000)
+
+afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
+
+afterAll(async () => {
+  await relay?.stop()
+  await chain?.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function peer (provider?: NodePeerInit['provider'], privateKey?: NodePeerInit['privateKey']): Promise<NodePeer> {
+  const node = await createNodePeer({ privateKey, relays: [tcp(relay)], session: FAST, maxRelays: 1, provider: provider == null ? undefined : { cores: 1, ...provider, payments: { cashThreshold: NEVER, ...provider.payments } } })
+  await node.start()
+  running.push(node)
+  await until(() => node.services.relays.status.some(s => s.state === 'reserved'), 'a reservation')
+  return node
+}
+
+/** A requestor with test tokens from the faucet, `amount` of them in its deposit (sent over the chain protocol, signed by its payment key). */
+async function requestor (amount: bigint, privateKey?: NodePeerInit['privateKey']): Promise<NodePeer> {
+  const node = await peer(undefined, privateKey)
+  await chain.faucet?.grant(node.services.payments.address)
+  if (amount > 0n) await depositTokens(clientsOf(node), chain.info, amount)
+  return node
+}
+
+function clientsOf (node: NodePeer): ReturnType<typeof depositClients> {
+  return depositClients(node.services.chain.transport(), node.services.payments.account, chain.info.chainId)
+}
+
+async function tokens (address: Address): Promise<bigint> {
+  return await client.readContract({ address: chain.info.token, abi: TOKEN_ABI, functionName: 'balanceOf', args: [address] })
+}
+
+describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worker threads)', () => {
+  it('pays every accepted subtask with cheques that providers cash in one batch; an outvoted provider is not paid', { timeout: 120_000 }, async () => {
+    const honest = [await peer({}), await peer({})]
+    const cheat = await peer({ runner: cheatingRunner(createNodeTaskRunner({ cores: 1 })) })
+    const alice = await requestor(10n ** 18n)
+    const bob = await requestor(10n ** 18n)
+
+    // k = 3: the cheat is outvoted on every subtask it gets; k = 1 from a second requestor: whoever computes is paid
+    const voted = await alice.services.market.submit({ name: 'voted', module: addOne, inputs: inputs(4), k: 3, price: Number(PRICE), timeout: 60_000, subtaskTimeout: 20_000 })
+    expect(voted.header.pay?.budget).toBe(String(PRICE * BigInt(4 * 3 + 3)))
+    await voted.done
+    const single = await bob.services.market.submit({ name: 'single', module: addOne, inputs: inputs(3), price: Number(PRICE), timeout: 60_000, runtimes: ['node'] })
+    const singles = await single.done
+
+    // each verdict the providers heard, and what they hold, before cashing: with 3 providers and k = 3 every
+    // subtask went to each, the honest pair won them all and the cheat none; the single task's go to whoever computed them
+    const acceptedOf = (n: NodePeer): number => n.services.market.provider?.accepted ?? 0
+    const expected = (n: NodePeer): number => (n === cheat ? 0 : 4) + singles.filter(r => r.provider === n.peerId.toString()).length
+    await until(() => [...honest, cheat].every(p => acceptedOf(p) === expected(p)), 'every accepted verdict to reach its provider')
+    expect(cheat.services.market.provider?.rejected).toBeGreaterThan(0)
+    for (const p of [...honest, cheat]) {
+      const summary = await p.services.market.earnings?.summary()
+      expect(summary?.uncashed).toBe(PRICE * BigInt(acceptedOf(p)))
+      expect(summary?.cashed).toBe(0n)
+    }
+
+    // cashing: a provider paid by both requestors cashes both cheques in one transaction
+    for (const p of [...honest, cheat]) {
+      const before = await tokens(p.services.payments.address)
+      const cashed = await p.services.market.earnings?.cash() ?? []
+      expect(new Set(cashed.map(c => c.tx)).size).toBeLessThanOrEqual(1)
+      expect(await tokens(p.services.payments.address) - before).toBe(PRICE * BigInt(acceptedOf(p)))
+      const summary = await p.services.market.earnings?.summary()
+      expect(summary?.uncashed).toBe(0n)
+      expect(summary?.history.length).toBe(cashed.length)
+    }
+    const both = honest.find(h => singles.some(r => r.provider === h.peerId.toString()))
+    if (both != null) expect((await both.services.market.earnings?.summary())?.payers).toHaveLength(2)
+    // what the requestors owe is what they paid
+    expect(await alice.services.market.spending?.owed(await alice.services.chain.deployment() as any, honest[0]?.services.payments.address as Address)).toBe(PRICE * 4n)
+  })
+
+  it('refuses to publish without a covering deposit, and providers make no offer to a requestor that skipped the check', { timeout: 60_000 }, async () => {
+    const provider = await peer({})
+    const key = await generateKeyPair('Ed25519')
+    const poor = await requestor(0n, key)
+    await expect(poor.services.market.submit({ name: 'unfunded', module: addOne, inputs: inputs(2), price: Number(PRICE), timeout: 30_000 })).rejects.toThrow(DepositTooSmallError)
+    // a requestor that skips its own check: a header with terms, published by hand
+    const deployment = await poor.services.chain.deployment()
+    if (deployment == null) throw new Error('no deployment')
+    const header: TaskHeader = {
+      v: 1, type: 'task', id: crypto.randomUUID(), requestor: poor.peerId.toString(), requestorAddrs: [], name: 'unfunded', module: { address: 'x', sha256: '0'.repeat(64), size: 1 },
+      inputs: { address: 'x', sha256: '0'.repeat(64), size: 1 }, subtasks: 2, price: Number(PRICE), deadline: Date.now() + 30_000, subtaskTimeout: 10_000,
+      requirements: { runtimes: ['node'], memoryMB: 64 }, verification: { mode: 'none', k: 1 }, createdAt: Date.now(), payment: await poor.services.payments.binding(),
+      pay: { chainId: deployment.chainId, contract: deployment.address, salt: deployment.salt, budget: String(PRICE * 4n) }
+    }
+    // the header passes for its resources too: real addresses of real objects
+    const mod = await poor.services.storage.put(bytesSource(addOne), { path: 'm.wasm' })
+    header.module = { address: mod.address, sha256: mod.object.sha256, size: addOne.byteLength }
+    header.inputs = { ...header.module }
+    const declined = pEvent(provider.services.market.provider as any, 'declined', { filter: (e: CustomEvent) => e.detail.task === header.id, timeout: 20_000 })
+    await poor.services.market.router.publish('task', await signMessage(key, 'task', header))
+    const { detail } = await declined as CustomEvent<{ reason: string }>
+    expect(detail.reason).toMatch(/deposit of 0 is below/)
+  })
+
+  it('a requestor withdrawing its deposit: refused before the delay, providers offer no more and cash at once', { timeout: 90_000 }, async () => {
+    const provider = await peer({})
+    const carol = await requestor(10n ** 18n)
+    const task = await carol.services.market.submit({ name: 'then leave', module: addOne, inputs: inputs(2), price: Number(PRICE), timeout: 30_000 })
+    await task.done
+    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === PRICE * 2n, 'the cheques to be held')
+    await unlockDeposit(clientsOf(carol), chain.info)
+    await expect(withdrawDeposit(clientsOf(carol), chain.info)).rejects.toMatchObject({ name: DepositActionError.name, reason: 'WithdrawTooEarly' })
+    await expect(carol.services.market.submit({ name: 'more', module: addOne, inputs: inputs(2), price: Number(PRICE), timeout: 30_000 })).rejects.toThrow(/being withdrawn/)
+    // the provider's check before its next offer sees the unlock: it offers no more and cashes what it holds at once
+    const cashed = pEvent(provider.services.market.earnings as any, 'cashed', { timeout: 30_000 })
+    const deployment = await carol.services.chain.deployment()
+    if (deployment == null) throw new Error('no deployment')
+    const next = { task: 'next', payer: carol.services.payments.address, price: PRICE, deployment, budget: PRICE }
+    // a deposit read is kept for 5 s: the unlock shows within that
+    await until(async () => /withdrawing/.test(await provider.services.market.earnings?.mayOffer(next) ?? ''), 'the provider to see the unlock', 15_000)
+    await cashed
+    expect(await tokens(provider.services.payments.address)).toBe(PRICE * 2n)
+  })
+})

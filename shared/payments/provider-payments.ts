@@ -1,0 +1,278 @@
+import { defaultLogger } from '@libp2p/logger'
+import { TypedEventEmitter } from 'main-event'
+import { getAddress } from 'viem'
+import { ChequeWallet } from './cheque-wallet.ts'
+import { checkDepositCover } from './deposit-cover.ts'
+import { sameDeployment } from './deposit-typed-data.ts'
+import { deploymentNamespace, memoryLedgerStores } from './ledger-stores.ts'
+import { NoteGuard } from './note-guard.ts'
+import { ChequeNotHigherError, NoteInvalidError, PayerDefaultedError, WrongDeploymentError } from './payment-errors.ts'
+import { chequeFromWire, noteFromWire } from './payment-wire.ts'
+import { subtaskId, verifyNote } from './promissory-note.ts'
+import type { ChainClient } from './chain-client.ts'
+import type { CashoutRecord } from './cheque-wallet.ts'
+import type { DepositDeployment } from './deposit-typed-data.ts'
+import type { LedgerStores } from './ledger-stores.ts'
+import type { PaymentAccount } from './payment-account.ts'
+import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
+import type { Address, Hex } from 'viem'
+
+export interface ProviderPaymentsInit {
+  /** Offer for paid tasks only. @default false: unpaid tasks (a relay without a chain) are volunteered for */
+  paidOnly?: boolean
+  /** Cash a requestor's cheque once this much of it is uncashed, in the token's base units. @default 10^17 (0.1 of an 18-decimal token) */
+  cashThreshold?: bigint
+  /** First wait before cashing again after the chain could not be reached, ms; doubles up to a minute. @default 5_000 */
+  retryMs?: number
+  /** How long a requestor that stopped paying gets no work, ms. @default 600_000 */
+  defaultedFor?: number
+}
+
+export interface ProviderPaymentsComponents {
+  payments: Pick<PaymentAccount, 'address'>
+  chain?: Pick<ChainClient, 'deployment' | 'account' | 'cash'>
+  ledgers?: LedgerStores
+  logger?: ComponentLogger
+}
+
+/** What a paid task promises its providers, from its verified header. */
+export interface PaidTask {
+  task: string
+  payer: Address
+  price: bigint
+  deployment: DepositDeployment
+  budget: bigint
+}
+
+export interface ProviderPaymentsEvents {
+  /** An accepted verdict's cheque was taken: `total` is what the requestor's held cheque pays us in all. */
+  earned: CustomEvent<{ payer: Address, amount: bigint, total: bigint }>
+  /** A cheque was cashed on chain. */
+  cashed: CustomEvent<{ payer: Address, tx: Hex, amount: bigint }>
+  /** A requestor stopped paying as agreed: no more work for it for a while. */
+  defaulted: CustomEvent<{ payer: Address, reason: string }>
+}
+
+/** A wallet's view: per requestor and in all. */
+export interface EarningsSummary {
+  deployment?: DepositDeployment
+  /** What valid cheques held pay in all. */
+  earned: bigint
+  /** What the contract paid us. */
+  cashed: bigint
+  uncashed: bigint
+  payers: Array<{ payer: Address, earned: bigint, cashed: bigint, uncashed: bigint }>
+  history: Array<CashoutRecord & { payer: Address }>
+}
+
+/**
+ * The provider's side of payments: offers only to requestors whose deposit
+ * covers the task (and is not being withdrawn), checks each assignment's
+ * promissory note and each accepted verdict's cheque at once (signature,
+ * amount, deposit cover), keeps the latest cheque per requestor (its
+ * ChequeWallet, saved) and has the relay cash them in batches: past a
+ * threshold, on demand, and at once when a requestor starts to withdraw.
+ * A requestor that stops paying gets no more work.
+ */
+export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> {
+  private readonly components: ProviderPaymentsComponents
+  private readonly init: ProviderPaymentsInit
+  private readonly ledgers: LedgerStores
+  private readonly log: Logger
+  private readonly guard = new NoteGuard()
+  private readonly wallets = new Map<string, ChequeWallet>()
+  private readonly defaulted = new Map<string, { at: number, reason: string }>()
+  private cashing?: Promise<void>
+  private retryTimer?: ReturnType<typeof setTimeout>
+  private retryMs: number
+  private stopped = false
+
+  constructor (components: ProviderPaymentsComponents, init: ProviderPaymentsInit = {}) {
+    super()
+    this.components = components
+    this.init = init
+    this.ledgers = components.ledgers ?? memoryLedgerStores()
+    this.retryMs = init.retryMs ?? 5_000
+    this.log = (components.logger ?? defaultLogger()).forComponent('golem-clay:payments')
+  }
+
+  get address (): Address { return this.components.payments.address }
+
+  stop (): void {
+    this.stopped = true
+    clearTimeout(this.retryTimer)
+  }
+
+  /** Why not to offer for a task (undefined: offer). Unpaid tasks are for volunteers; paid ones need a covering deposit on our chain. */
+  async mayOffer (task: PaidTask | undefined, options: AbortOptions = {}): Promise<string | undefined> {
+    if (task == null) return this.init.paidOnly === true ? 'it is unpaid, and this provider takes paid tasks only' : undefined
+    const why = this.isDefaulted(task.payer)
+    if (why != null) return `its requestor stopped paying (${why})`
+    const ours = await this.components.chain?.deployment(options).catch(() => undefined)
+    if (ours == null) return 'it is paid on a chain this provider does not reach'
+    if (!sameDeployment(ours, task.deployment)) return 'it is paid on another deployment than this provider\'s relay runs'
+    const state = await this.components.chain?.account(task.payer, this.address, options)
+    if (state == null) return 'the requestor\'s deposit could not be read'
+    if (state.unlockAt !== 0) {
+      this.cashSoon('the requestor is withdrawing its deposit')
+      return 'its requestor is withdrawing its deposit'
+    }
+    if (state.deposit < task.budget) return `its requestor's deposit of ${state.deposit} is below the task's budget of ${task.budget}`
+    return undefined
+  }
+
+  /** Checks the promissory note that came with assignment of `subtask`; throws the typed refusal. */
+  takeNote (task: PaidTask, subtask: number, wire: unknown): void {
+    const why = this.isDefaulted(task.payer)
+    if (why != null) throw new PayerDefaultedError(`This provider takes no more work from ${task.payer}: ${why}`)
+    if (wire == null) throw new NoteInvalidError('A paid task\'s assignment must carry its promissory note')
+    const signed = noteFromWire(wire)
+    verifyNote(signed, { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, subtask: subtaskId(task.task, subtask), amount: task.price })
+    this.guard.check(signed.note)
+  }
+
+  /**
+   * An accepted verdict of a paid task, and the cheque it carried: it must
+   * bring what the requestor owes us in all (held cheque ≥ the prices of
+   * all work it accepted) within a deposit that covers it. Otherwise the
+   * requestor defaulted (PayerDefaultedError; the work is kept on record).
+   */
+  async takeCheque (task: PaidTask, wire: unknown): Promise<void> {
+    const wallet = this.wallet(task.deployment)
+    const owed = await wallet.accrue(task.payer, task.price)
+    if (wire != null) {
+      try {
+        const signed = chequeFromWire(wire)
+        // receive() verifies it: signer, deployment, beneficiary
+        await wallet.receive(signed, task.payer)
+      } catch (err: any) {
+        // a later cheque overtook this one on the way: the held one already pays for it
+        if (!(err instanceof ChequeNotHigherError)) return this.default(task.payer, `its cheque was refused: ${err.message}`)
+      }
+    }
+    const held = (await wallet.held(task.payer))?.cheque.cumulative ?? 0n
+    if (held < owed) return this.default(task.payer, `its cheques pay ${held} for work worth ${owed}`)
+    this.safeDispatchEvent('earned', { detail: { payer: task.payer, amount: task.price, total: held } })
+    const state = await this.components.chain?.account(task.payer, this.address).catch(() => undefined)
+    if (state == null) return
+    try {
+      checkDepositCover({ cumulative: held }, state)
+    } catch (err: any) {
+      this.cashSoon('a deposit no longer covers its cheque')
+      return this.default(task.payer, err.message)
+    }
+    if (state.unlockAt !== 0) this.cashSoon('the requestor is withdrawing its deposit')
+    else if (held - state.paidOut >= (this.init.cashThreshold ?? 10n ** 17n)) this.cashSoon('past the cashing threshold')
+  }
+
+  /**
+   * Has the relay cash every cheque worth cashing, in batches; resolves once
+   * done. The chain out of reach: tried again with backoff (nothing is lost,
+   * the cheques stay held).
+   */
+  async cash (options: AbortOptions = {}): Promise<Array<{ payer: Address, tx: Hex, amount: bigint }>> {
+    const chain = this.components.chain
+    const deployment = await chain?.deployment(options)
+    if (chain == null || deployment == null) return []
+    const wallet = this.wallet(deployment)
+    const done: Array<{ payer: Address, tx: Hex, amount: bigint }> = []
+    const cheques = await wallet.toCash(1n)
+    for (let i = 0; i < cheques.length; i += 20) {
+      const batch = cheques.slice(i, i + 20)
+      const results = await chain.cash(batch, options)
+      for (const [j, result] of results.entries()) {
+        const signed = batch[j]
+        if (signed == null) continue
+        const payer = getAddress(signed.cheque.requestor)
+        if (result.ok) {
+          const amount = BigInt(result.payout)
+          await wallet.cashed(payer, { tx: result.tx, amount, at: Date.now() }, signed.cheque.cumulative)
+          this.guard.settle(payer, this.address, signed.cheque.seq)
+          done.push({ payer, tx: result.tx, amount })
+          this.safeDispatchEvent('cashed', { detail: { payer, tx: result.tx, amount } })
+          continue
+        }
+        this.log('cheque of %s not cashed - %s: %s', payer, result.error.name, result.error.message)
+        // the chain knows better: paid out by someone else's cashout, or behind a drawn note
+        const state = await chain.account(payer, this.address, { ...options, maxAgeMs: 0 }).catch(() => undefined)
+        if (state != null) await wallet.chainState(payer, state.paidOut, state.drawnSeq)
+        if (result.error.name === 'InsufficientDeposit') this.default(payer, 'its deposit does not cover its cheque')
+      }
+    }
+    return done
+  }
+
+  /** What this provider earned, cashed and holds uncashed on its relay's deployment, with the last cashouts. */
+  async summary (options: AbortOptions = {}): Promise<EarningsSummary> {
+    const deployment = await this.components.chain?.deployment(options).catch(() => undefined)
+    const out: EarningsSummary = { earned: 0n, cashed: 0n, uncashed: 0n, payers: [], history: [] }
+    if (deployment == null) return out
+    out.deployment = deployment
+    for (const [key, entry] of await this.wallet(deployment).entriesByRequestor()) {
+      const payer = getAddress(key)
+      const earned = entry.cheque?.cheque.cumulative ?? 0n
+      const cashed = entry.paidOut
+      const uncashed = earned > cashed ? earned - cashed : 0n
+      out.payers.push({ payer, earned, cashed, uncashed })
+      out.earned += earned
+      out.cashed += cashed
+      out.uncashed += uncashed
+      for (const c of entry.cashouts ?? []) out.history.push({ ...c, payer })
+    }
+    out.history.sort((a, b) => a.at - b.at)
+    return out
+  }
+
+  /** Cashes in the background (one run at a time), trying again with backoff when the chain is out of reach. */
+  cashSoon (why: string): void {
+    if (this.cashing != null || this.stopped) return
+    this.log('cashing: %s', why)
+    this.cashing = this.cash().then(() => {
+      this.retryMs = this.init.retryMs ?? 5_000
+    }, (err: Error) => {
+      this.log('cashing failed, trying again in %d ms - %s', this.retryMs, err.message)
+      clearTimeout(this.retryTimer)
+      this.retryTimer = setTimeout(() => { this.cashSoon('trying again') }, this.retryMs)
+      ;(this.retryTimer as { unref?: () => void }).unref?.()
+      this.retryMs = Math.min(this.retryMs * 2, 60_000)
+    }).finally(() => { this.cashing = undefined })
+  }
+
+  private isDefaulted (payer: Address): string | undefined {
+    const d = this.defaulted.get(payer.toLowerCase())
+    if (d == null) return undefined
+    if (Date.now() - d.at > (this.init.defaultedFor ?? 600_000)) {
+      this.defaulted.delete(payer.toLowerCase())
+      return undefined
+    }
+    return d.reason
+  }
+
+  private default (payer: Address, reason: string): void {
+    this.log('requestor %s defaulted - %s', payer, reason)
+    this.defaulted.set(payer.toLowerCase(), { at: Date.now(), reason })
+    this.safeDispatchEvent('defaulted', { detail: { payer, reason } })
+  }
+
+  private wallet (deployment: DepositDeployment): ChequeWallet {
+    const ns = deploymentNamespace(deployment)
+    let wallet = this.wallets.get(ns)
+    if (wallet == null) {
+      wallet = new ChequeWallet({ deployment, beneficiary: this.address, store: this.ledgers.wallet(ns), logger: this.components.logger })
+      this.wallets.set(ns, wallet)
+    }
+    return wallet
+  }
+}
+
+/** A header's terms as a provider checks them: undefined for an unpaid task; WrongDeploymentError for terms that don't parse. */
+export function paidTask (task: string, payer: Address, price: number, pay: { chainId: number, contract: string, salt: string, budget: string } | undefined): PaidTask | undefined {
+  if (pay == null) return undefined
+  let contract: Address
+  try {
+    contract = getAddress(pay.contract)
+  } catch {
+    throw new WrongDeploymentError('The task names no valid deposit contract')
+  }
+  return { task, payer, price: BigInt(price), deployment: { chainId: pay.chainId, address: contract, salt: pay.salt as Hex }, budget: BigInt(pay.budget) }
+}
