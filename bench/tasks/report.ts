@@ -89,7 +89,8 @@ export const PATH_NAMES = {
   tab: 'requestor tab → provider tab, WebRTC',
   node: 'Node requestor → provider tab, through a relay',
   tabBare: 'requestor tab → UI-less provider page, WebRTC',
-  nodeBare: 'Node requestor → UI-less provider page, through a relay'
+  nodeBare: 'Node requestor → UI-less provider page, through a relay',
+  nodePaid: 'Node requestor → provider tab, through a relay, payments on'
 } as const
 
 export type PathKey = keyof typeof PATH_NAMES
@@ -118,6 +119,17 @@ export function tasksSection (r: TasksBenchResult): string {
   }
   lines.push('')
   lines.push(`Efficiency is direct wall time / network wall time for the same ${r.subtasks} subtasks on the same ${r.cores} cores; overhead per subtask is (network − direct) × ${r.cores} / ${r.subtasks}, the core time the market costs per subtask. Both are taken per round, each network run against the direct run of its own round (minutes apart, the machine's pace drifts), and the median over the clean rounds is shown; subtasks/s are from the median wall times. Extra CPU per subtask is the CPU time all our processes (relays, Node requestor, the Chromiums) used in a network run beyond a direct run, per subtask, and CPU efficiency the ratio of their CPU time in the two runs: these hardly depend on how the machine's other jobs were scheduled, and are the figures to trust when the rounds were disturbed. Target: efficiency ≥ 0.9 for 100 ms subtasks.`)
+  const paid = r.sizes.find(s => s.paths.nodePaid != null)
+  if (paid?.paths.nodePaid != null) {
+    const off = paid.paths.node
+    const on = paid.paths.nodePaid
+    const perRound = (p: PathResult): number[] => paid.used.map(i => (paid.direct[i]?.wallMs ?? Number.NaN) / (p.runs[i]?.wallMs ?? Number.NaN))
+    const spread = perRound(off)
+    const lo = Math.min(...spread)
+    const hi = Math.max(...spread)
+    lines.push('')
+    lines.push(`**Payments** (${paid.subtaskMs} ms subtasks, the same rounds): the Node requestor's tasks paid through relay A's embedded chain (a promissory note signed with each assignment and checked by the provider, a cumulative cheque signed with each accepted verdict and checked by the provider against the requestor's deposit, read through the relay) reach efficiency **${on.efficiency}** against ${off.efficiency} unpaid, whose rounds spread over ${lo.toFixed(3)}–${hi.toFixed(3)}: ${on.efficiency >= lo ? 'within' : 'below'} that spread. Extra CPU per subtask ${on.extraCpuMsPerSubtask} ms paid against ${off.extraCpuMsPerSubtask} ms unpaid: payments cost ${(on.extraCpuMsPerSubtask - off.extraCpuMsPerSubtask).toFixed(1)} ms of CPU per subtask over all processes (target ≤ 2 ms); by process (relays / Node requestor / provider tab), ${(on.cpuMsPerSubtask.relays - off.cpuMsPerSubtask.relays).toFixed(1)} / ${(on.cpuMsPerSubtask.node - off.cpuMsPerSubtask.node).toFixed(1)} / ${(on.cpuMsPerSubtask.provider - off.cpuMsPerSubtask.provider).toFixed(1)} ms.`)
+  }
   lines.push('')
   lines.push('CPU time per subtask by process, ms (relays / Node requestor / provider tab\'s Chromium / UI-less provider\'s Chromium / bench page\'s Chromium), medians:')
   lines.push('')
@@ -132,7 +144,7 @@ export function tasksSection (r: TasksBenchResult): string {
   lines.push('')
   lines.push(`Every round, wall ms (cores used by relays / Node requestor / provider tab / UI-less provider / bench page / the rest of the machine); a round is clean when the rest stayed at or under ${r.quietCores} cores in each of its runs:`)
   lines.push('')
-  const short: Record<PathKey, string> = { tab: 'tab', node: 'Node', tabBare: 'tab → UI-less', nodeBare: 'Node → UI-less' }
+  const short: Record<PathKey, string> = { tab: 'tab', node: 'Node', tabBare: 'tab → UI-less', nodeBare: 'Node → UI-less', nodePaid: 'Node paid' }
   for (const s of r.sizes) {
     const rounds = s.direct.map((d, i) => {
       const runs = PATHS.flatMap(path => {
@@ -158,6 +170,7 @@ const METHOD = [
   '- **Direct** is timed from handing all N inputs at once to the bench page\'s pool (`createBrowserTaskRunner({ cores: 2 })`: the provider\'s runner code, worker script and CSP; module compiled in the warm-up) until the last output is back.',
   '- **Network** is timed from `market.submit()` returning until `task.done` resolves: the header\'s gossip, the offer, assignments, the provider fetching module and inputs from relay A, the runs, reports carrying the results, hash and signature checks, verdicts. Upload + publish (`market.submit()` itself: hashing, storing module and inputs on relay A, signing and gossiping the header) is reported beside it and not included. Every network result is compared byte for byte with the direct run\'s.',
   '- **Rounds.** Per size: a direct run, then the same inputs from the requestor tab and from the Node requestor (at the headline size also both to the UI-less provider); repeated until three rounds were clean (other processes, i.e. other jobs on this shared machine, used at most the threshold in each run, read from /proc) or six were tried. Medians over the clean rounds (over all of them when fewer than two were clean). A warm-up task per requestor goes first.',
+  '- **Payments.** Relay A runs the embedded chain (`--chain embedded`, its own Anvil child process, counted with the relays), and the Node requestor holds a deposit there (faucet, then approve and deposit through the chain protocol). At the headline size each round adds a paid run of the same inputs from the Node requestor to the app tab (`paid: true`, a price of 10^15 base units): the provider checks the requestor\'s deposit through relay A before offering (a read kept for 5 s), each assignment carries a promissory note the provider verifies, each accepted verdict a cumulative cheque the provider verifies and checks against the deposit; nothing is cashed during the run. The unpaid runs say `paid: false`. A paid warm-up task goes first.',
   '- **CPU** per process tree from /proc (utime + stime): the relays, the bench process (the Node requestor and the mostly idle Playwright driver), each Chromium (renderer with its Workers, browser, GPU and network-service processes). Not timed: page loads, node start-up, joining, calibration, waiting for a quiet machine.',
   '- **Per subtask, the market sends two messages:** the provider\'s report (signed, nesting its signed assignment, with the result bytes) and its answer, which carries the requestor\'s signed verdict when it could decide at once (k = 1) and the provider\'s next signed assignment; in steady state only a provider\'s first assignments in a task (cores + 1) and reassigned subtasks travel as requests of their own, with the signed header and the read tokens (kept beside the assignment, not inside it, so the nesting stays small: about 1.5 KB for a report and 3 KB for its answer). Market streams stay open between requests, and a signature already verified, or made by the node itself (the header with every assignment, assignments nested in reports and verdicts), is not verified again. Bare ping round trips on the same connections (`BENCH_TASKS_PING=1 node --import tsx bench/tasks/profile.ts`) put the floor at about 3.8 ms of CPU (relays, Node, Chromium together) per round trip on the relayed path and 2.3 ms over WebRTC, on an open stream; a fresh stream per request costs about 27 ms and 15 ms.',
   '- **What moved the figures** (at ~120 ms subtasks, from 0.84 with 21.6 ms of extra CPU per subtask to the table\'s): two patches of libp2p packages (`patches/`, applied on `npm install`) and smaller messages. Yamux sent a window update for every data frame it received; on the relayed path each one crossed both Noise sessions and the relay. It now grants credit once half the window is used, as go-yamux and rust-yamux do: a relayed ping round trip went from 9.7 to 3.8 ms of CPU in a back-to-back comparison. The WebRTC transport sent every frame\'s length prefix as a data channel message of its own, and each `RTCDataChannel.send` is a thread hop in Chromium (about 0.25 ms of the main thread here); prefix and frame now go as one message. The read tokens left the signed assignment (each report nested them and each verdict nested them again, in base64 of base64: about 10 KB per subtask on the wire, now about 4.5 KB), and a tab imports its signing key into WebCrypto once instead of on every signature. `node --import tsx bench/tasks/threads.ts` shows where the remaining CPU goes, thread by thread: the provider tab\'s main thread (about 3 ms per subtask: receiving, checking and answering messages, the sandbox pool, the page), Chromium\'s WebRTC and network-service threads (about 3 ms over both tabs) and the requestor\'s main thread (about 1 ms).'

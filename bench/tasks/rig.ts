@@ -5,6 +5,7 @@ import { tcpAddrOf } from '../../e2e/fixtures/rogue.ts'
 import { openTab, peerIdOf } from '../../e2e/fixtures/tab.ts'
 import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import { timedSubmit } from './timed-submit.ts'
+import { depositClients, depositTokens } from '../../shared/payments/index.ts'
 import { loadDemoTask } from '../../tasks/load-demo-task.ts'
 import { until } from '../../relay/testing/wait.ts'
 import { coresBetween, groupSnapshot, launchChromiumWithPid, round, withTimeout } from '../common/index.ts'
@@ -101,7 +102,8 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     // two relays, as the network runs: a tab keeps reservations on two, and
     // with fewer it keeps searching for another (see BENCHMARKS.md)
     log('bench: starting two relay processes, the second seeded with the first')
-    const relay = await RelayProcess.start()
+    // relay A runs the embedded chain the paid runs pay on
+    const relay = await RelayProcess.start({ extraArgs: ['--chain', 'embedded'] })
     killOnExit(relay)
     closers.push(async () => { await stopRelay(relay) })
     const status = await relay.status()
@@ -152,6 +154,7 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     await until(() => requestor.getMultiaddrs().filter(a => a.toString().includes('/p2p-circuit')).length >= 2, 'the requestor\'s reservations', 60_000, 50)
     await until(async () => (await requestor.services.storage.relays()).includes(status.peerId), 'the relay\'s storage', 30_000, 50)
     closers.push(async () => { await call(bench, 'stop', undefined, 10_000) })
+    await fundRequestor(requestor, relay.httpUrl)
     const module = (await loadDemoTask('primes')).module
     return {
       relay,
@@ -178,6 +181,16 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
   }
 }
 
+/** Test tokens from relay A's faucet, and a deposit far above what the paid runs' budgets need. */
+async function fundRequestor (requestor: NodePeer, httpUrl: string): Promise<void> {
+  const res = await fetch(new URL('/chain/faucet', httpUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: requestor.services.payments.address }) })
+  if (!res.ok) throw new Error(`the faucet said ${res.status}: ${await res.text()}`)
+  await until(async () => (await requestor.services.chain.chainInfo()) != null, 'the relay\'s chain', 30_000, 100)
+  const info = await requestor.services.chain.chainInfo()
+  if (info == null) throw new Error('relay A runs no chain')
+  await depositTokens(depositClients(requestor.services.chain.transport(), requestor.services.payments.account, info.chainId), info, 50n * 10n ** 18n)
+}
+
 /** The ranges through the bench page's own Worker pool, all at once. */
 export async function direct (rig: Rig, rs: Range[]): Promise<DirectSample & { outputs: string[] }> {
   const a = groupSnapshot(rig.pids)
@@ -201,12 +214,12 @@ export async function choose (rig: Rig, kind: ProviderKind): Promise<void> {
 }
 
 /** One task of these ranges (k = 1) from the Node requestor or the bench page's node to the `provider`, until its verified results. */
-export async function network (rig: Rig, from: Requestor, rs: Range[], expected?: string[], provider: ProviderKind = 'app'): Promise<NetworkSample> {
+export async function network (rig: Rig, from: Requestor, rs: Range[], expected?: string[], provider: ProviderKind = 'app', paid = false): Promise<NetworkSample> {
   await choose(rig, provider)
   const a = groupSnapshot(rig.pids)
   const run = from === 'tab'
     ? await call(rig.bench, 'submit', { ranges: rs, relay: rig.relayId })
-    : await timedSubmit(rig.requestor.services.market, rig.module, rs, rig.relayId)
+    : await timedSubmit(rig.requestor.services.market, rig.module, rs, rig.relayId, paid)
   const cpu = split(coresBetween(a, groupSnapshot(rig.pids)))
   if (expected != null) {
     const wrong = run.outputs.filter((o, i) => o !== expected[i]).length

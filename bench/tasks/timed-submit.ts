@@ -21,10 +21,17 @@ export interface SubmitRun {
   outputs: string[]
 }
 
-/** Submits `ranges` as one task (k = 1) storing its resources on `relay`, and waits for every verified result. */
-export async function timedSubmit (market: Market, module: Uint8Array, ranges: Range[], relay: string): Promise<SubmitRun> {
+/** A paid run's price per subtask, in the token's base units (a thousandth of an 18-decimal token). */
+export const PAID_PRICE = 10 ** 15
+
+/**
+ * Submits `ranges` as one task (k = 1) storing its resources on `relay`, and
+ * waits for every verified result; `paid` pays for it through the relay's
+ * chain (a note per assignment, a cheque per verdict), otherwise it is unpaid.
+ */
+export async function timedSubmit (market: Market, module: Uint8Array, ranges: Range[], relay: string, paid = false): Promise<SubmitRun> {
   const t0 = performance.now()
-  const task = await market.submit({ name: `bench primes x${ranges.length}`, module, inputs: ranges.map(([from, to]) => encodePrimesInput({ from, to })), k: 1, timeout: 900_000, subtaskTimeout: 120_000, relay })
+  const task = await market.submit({ name: `bench primes x${ranges.length}`, module, inputs: ranges.map(([from, to]) => encodePrimesInput({ from, to })), k: 1, timeout: 900_000, subtaskTimeout: 120_000, relay, paid, ...(paid ? { price: PAID_PRICE } : {}) })
   const t1 = performance.now()
   let firstAssigned = Number.NaN
   let firstResult = Number.NaN

@@ -30,6 +30,7 @@ const NEVER = 10n ** 30n
 let dir: string
 let chain: EmbeddedChain
 let relay: RelayNode
+let relayKey: Awaited<ReturnType<typeof generateKeyPair>>
 let client: PublicClient
 let addOne: Uint8Array
 const running: Array<{ stop: () => Promise<void> | void }> = []
@@ -39,10 +40,17 @@ beforeAll(async () => {
   chain = createEmbeddedChain({}, { dir: join(dir, 'chain'), snapshotIntervalMs: 3600_000 })
   await chain.start()
   client = createPublicClient({ transport: http(chain.rpcUrl) })
-  relay = await createRelayNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', tcpPort: 0, wsPort: 0, session: FAST, storage: { dir: join(dir, 'storage') }, chain, chainServer: { casher: { batchWindowMs: 200 } } })
-  await relay.start()
+  relayKey = await generateKeyPair('Ed25519')
+  relay = await startRelay(0)
   addOne = await addOneModule()
 }, 60_000)
+
+/** The relay on `tcpPort` (0: any), with the chain and storage in the test's folder. */
+async function startRelay (tcpPort: number): Promise<RelayNode> {
+  const node = await createRelayNode({ privateKey: relayKey, host: '127.0.0.1', tcpPort, wsPort: 0, session: FAST, storage: { dir: join(dir, 'storage') }, chain, chainServer: { casher: { batchWindowMs: 200 } } })
+  await node.start()
+  return node
+}
 
 afterEach(async () => { await Promise.all(running.splice(0).map(async n => { await n.stop() })) })
 
@@ -160,5 +168,33 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     await until(async () => /withdrawing/.test(await provider.services.market.earnings?.mayOffer(next) ?? ''), 'the provider to see the unlock', 15_000)
     await cashed
     expect(await tokens(provider.services.payments.address)).toBe(PRICE * 2n)
+  })
+
+  // last: it replaces the relay and its chain
+  it('a relay restart (its chain too) keeps balances and the cheques providers hold uncashed', { timeout: 120_000 }, async () => {
+    const provider = await peer({})
+    const dave = await requestor(10n ** 18n)
+    const task = await dave.services.market.submit({ name: 'before the restart', module: addOne, inputs: inputs(3), price: Number(PRICE), timeout: 30_000 })
+    await task.done
+    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === PRICE * 3n, 'the cheques to be held')
+    const deposit = async (): Promise<bigint> => (await client.readContract({ address: chain.info.deposit, abi: [{ type: 'function', name: 'deposits', stateMutability: 'view', inputs: [{ type: 'address' }], outputs: [{ type: 'uint128' }, { type: 'uint64' }] }] as const, functionName: 'deposits', args: [dave.services.payments.address] }))[0]
+    const before = await deposit()
+
+    const port = Number(tcp(relay).toString().split('/')[4])
+    await relay.stop()
+    await chain.stop()
+    chain = createEmbeddedChain({}, { dir: join(dir, 'chain'), snapshotIntervalMs: 3600_000 })
+    await chain.start()
+    client = createPublicClient({ transport: http(chain.rpcUrl) })
+    relay = await startRelay(port)
+    expect(await deposit()).toBe(before)
+
+    // the provider finds the relay again by itself, and cashes what it held across the restart
+    await until(() => provider.services.relays.status.some(s => s.state === 'reserved'), 'the provider to rejoin', 60_000)
+    await until(async () => (await provider.services.chain.relays()).length > 0, 'the relay\'s chain to be known again', 30_000)
+    const cashed = await provider.services.market.earnings?.cash() ?? []
+    expect(cashed.reduce((sum, c) => sum + c.amount, 0n)).toBe(PRICE * 3n)
+    expect(await tokens(provider.services.payments.address)).toBe(PRICE * 3n)
+    expect(await deposit()).toBe(before - PRICE * 3n)
   })
 })
