@@ -162,7 +162,8 @@ describe.concurrent('peer CLI --exec', { timeout: 90_000 }, () => {
     ['task run mandelbrot --size 99999x99999', 'task failed: --size width must be a whole number from 16 to 4,096 px, not 99,999'],
     ['task run primes --to 10 --parts x', 'task failed: --parts must be a whole number, not "x"'],
     ['put /nonexistent/gc-file', 'put failed: /nonexistent/gc-file: no such file or folder'],
-    ['get garbage x', /get failed: [^\n]*address/]
+    ['get garbage x', /get failed: [^\n]*address/],
+    ['deposit 1', 'deposit failed: this peer\'s relays run no chain']
   ])('exits 1 when %j fails, saying why in words', async (command, message) => {
     const { code, stdout, stderr } = await peer('--exec', command, '--exec', 'peers')
     expect(stdout).toMatch(message)

@@ -4,6 +4,7 @@ import { loadOrCreateKey } from '../identity/key-file.ts'
 import { loadPaymentKey } from '../identity/payment-key-file.ts'
 import { fileKeeperStore } from '../peer-keeper/file-keeper-store.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
+import { checkLedgerFiles, fileLedgerStores } from '../node-peer/file-ledger-stores.ts'
 import { resolveRelays, untilReachable } from '../node-peer/join-network.ts'
 import { parsePeerConfig, PEER_HELP } from '../node-peer/peer-config.ts'
 import { startPeerConsole } from '../node-peer/peer-console.ts'
@@ -43,7 +44,17 @@ await runMain('golem-clay-peer', async ({ onShutdown, exit, print }) => {
   }
 
   const keeperStore = config.dataDir != null ? fileKeeperStore(join(config.dataDir, 'peers.json')) : undefined
-  const node = await createNodePeer({ privateKey: key, paymentKey: payment?.key, relays, keeperStore, provider: config.provide ? { cores: config.cores } : undefined })
+  // cheques signed and received: in the data folder, or lost with the process
+  const ledgers = config.dataDir != null ? join(config.dataDir, 'ledgers') : undefined
+  if (config.dataDir != null) await checkLedgerFiles(config.dataDir)
+  const node = await createNodePeer({
+    privateKey: key,
+    paymentKey: payment?.key,
+    relays,
+    keeperStore,
+    provider: config.provide ? { cores: config.cores } : undefined,
+    market: config.dataDir != null ? { ledgers: fileLedgerStores(config.dataDir) } : undefined
+  })
   onShutdown(async () => { await node.stop() })
   const console = startPeerConsole({
     node,
@@ -67,7 +78,9 @@ await runMain('golem-clay-peer', async ({ onShutdown, exit, print }) => {
   }
   await node.start()
   const paymentAddress = node.services.payments.address
-  say('started', { peerId: node.peerId.toString(), paymentAddress, relays: relays.map(String) }, `Golem Clay peer ${node.peerId.toString()} joining via ${relays.join(', ')}\n  payment account ${paymentAddress}${payment == null ? ' (for this run only; keep one with --data or --payment-key-file)' : payment.created ? ' (new)' : ''}`)
+  say('started', { peerId: node.peerId.toString(), paymentAddress, relays: relays.map(String), ledgers: ledgers ?? null },
+    `Golem Clay peer ${node.peerId.toString()} joining via ${relays.join(', ')}\n  payment account ${paymentAddress}${payment == null ? ' (for this run only; keep one with --data or --payment-key-file)' : payment.created ? ' (new)' : ''}` +
+    `\n  cheques ${ledgers != null ? `kept in ${ledgers}` : 'in memory for this run only (keep them with --data)'}`)
   untilReachable(node, joining).then(() => {
     say('ready', { peerId: node.peerId.toString() }, 'reachable through the relay; type "help" for commands')
     if (config.exec.length > 0) void runScript()

@@ -4,6 +4,7 @@ import { formatHelp, parseOptions } from '../config/options.ts'
 import type { OptionSpec } from '../config/options.ts'
 import { STORAGE_COMMANDS_HELP } from '../storage/peer-commands.ts'
 import { TASK_COMMANDS_HELP } from '../market/task-commands.ts'
+import { WALLET_COMMANDS_HELP } from '../market/wallet-commands.ts'
 
 export interface PeerConfig {
   relays: string[]
@@ -43,6 +44,7 @@ and talks to tabs through it. Type commands on standard input:
   send <peer ID> <text>    send a direct message
 ${STORAGE_COMMANDS_HELP}
 ${TASK_COMMANDS_HELP}
+${WALLET_COMMANDS_HELP}
   quit                     leave the network
 
 With --exec the commands run in order once the peer is reachable, and the

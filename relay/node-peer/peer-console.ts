@@ -4,6 +4,7 @@ import { connectionKind } from '../../shared/connection/index.ts'
 import { raceSignal } from '../../shared/util/index.ts'
 import { storageCommands } from '../storage/peer-commands.ts'
 import { taskCommands } from '../market/task-commands.ts'
+import { walletCommands } from '../market/wallet-commands.ts'
 import { formatTimeout } from './peer-config.ts'
 import { CommandTimeoutError, describeCommandError } from './peer-errors.ts'
 import type { NodePeer } from './create-node-peer.ts'
@@ -121,8 +122,9 @@ export function startPeerConsole (init: PeerConsoleInit): PeerConsole {
     },
     ...storageCommands(node, emit, json),
     ...taskCommands(node, emit, json),
+    ...walletCommands(node, emit),
     quit: async () => { init.onQuit() },
-    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | put <file> | get <address> <file> | grant <address> <peer ID|anyone> [<duration>] | stat <address> | rm <address> | task run <mandelbrot|primes|file.wasm> | tasks | provide on|off | cores <n> | quit') }
+    help: async () => { emit('help', {}, 'commands: peers | send <peer ID> <text> | put <file> | get <address> <file> | grant <address> <peer ID|anyone> [<duration>] | stat <address> | rm <address> | task run <mandelbrot|primes|file.wasm> [--price <tokens>] | tasks | provide on|off | cores <n> | wallet | deposit <amount> | unlock | withdraw | cheques | cash | quit') }
   }
 
   /** Runs one command line; failures are reported, and rethrown for scripted runs. */
