@@ -49,6 +49,8 @@ export class PageState {
     if (node == null) return
     // its task history is kept per identity: a reload keeps the peer ID, so it keeps the tasks
     this.compute.attach(node.services.market, node.peerId.toString())
+    // the cheques this tab holds as a provider (kept across reloads), for the wallet card
+    this.wallet.earnings.attach(node.services.market.earnings)
     // a node stopped by anything else still takes the page's timers and listeners with it
     node.addEventListener('stop', () => { void this.stop() }, { once: true, signal: this.life.signal })
   }

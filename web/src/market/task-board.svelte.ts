@@ -3,6 +3,7 @@ import { HISTORY_MAX, imagesToKeep, openTaskHistory, restoredView } from './task
 import { isFinal, livePhase } from './task-phase.ts'
 import { encodePng } from './png.ts'
 import { TaskCancelledError } from '../../../shared/market/index.ts'
+import { ChainUnavailableError, DepositTooSmallError } from '../../../shared/payments/index.ts'
 import { InternalError, NotStartedError } from '../../../shared/errors.ts'
 import type { MandelbrotJob, PrimesJob } from '../../../tasks/demo-jobs.ts'
 import type { Market, RequestorTask } from '../../../shared/market/index.ts'
@@ -11,8 +12,9 @@ import type { EncodePng } from './png.ts'
 import type { TaskHistory } from './task-history.ts'
 import type { TaskView } from './task-view.ts'
 
-export interface MandelbrotRequest { width: number, height: number, tile: number, maxIter: number, k: number }
-export interface PrimesRequest { to: number, parts: number, k: number }
+/** `price`: per accepted subtask in the token's base units, when the relay runs a chain (a paid task). */
+export interface MandelbrotRequest { width: number, height: number, tile: number, maxIter: number, k: number, price?: number }
+export interface PrimesRequest { to: number, parts: number, k: number, price?: number }
 
 export interface TaskBoardInit {
   life: Lifetime
@@ -45,6 +47,8 @@ export class TaskBoard {
   tasks = $state<TaskView[]>([])
   /** Bumped when a task's picture changed; canvases redraw on it. */
   frame = $state(0)
+  /** What this tab's open paid tasks may still cost in all, base units: their deposit must hold twice it. */
+  openBudgets = $state(0n)
   /** Pixels of running and the newest finished pictures, by task key, outside Svelte's proxies (large buffers). */
   readonly pixels = new Map<string, Uint8Array>()
   /** Finished pictures as PNG, by task key: what is kept and downloaded. */
@@ -115,15 +119,15 @@ export class TaskBoard {
   /** Throws InvalidJobError for values the job does not take, before anything is allocated. */
   async submitMandelbrot (req: MandelbrotRequest): Promise<TaskView> {
     const job = mandelbrotJob({ width: req.width, height: req.height, tile: req.tile, maxIter: req.maxIter })
-    return await this.submit('mandelbrot', `Mandelbrot ${req.width}×${req.height}`, job, req.k, { width: req.width, height: req.height })
+    return await this.submit('mandelbrot', `Mandelbrot ${req.width}×${req.height}`, job, req, { width: req.width, height: req.height })
   }
 
   async submitPrimes (req: PrimesRequest): Promise<TaskView> {
     const job = primesJob({ from: 0, to: req.to, parts: req.parts })
-    return await this.submit('primes', `Primes below ${req.to.toLocaleString('en')}`, job, req.k, {})
+    return await this.submit('primes', `Primes below ${req.to.toLocaleString('en')}`, job, req, {})
   }
 
-  private async submit (kind: TaskView['kind'], name: string, job: MandelbrotJob | PrimesJob, k: number, size: { width?: number, height?: number }): Promise<TaskView> {
+  private async submit (kind: TaskView['kind'], name: string, job: MandelbrotJob | PrimesJob, { k, price }: { k: number, price?: number }, size: { width?: number, height?: number }): Promise<TaskView> {
     const now = Date.now()
     const key = crypto.randomUUID()
     this.tasks.unshift({ key, id: '', kind, name, state: 'storing', total: job.inputs.length, done: 0, running: 0, providers: 0, k, tiles: [], rejected: [], reassigned: 0, startedAt: now, lastActivityAt: now, ...size })
@@ -136,7 +140,8 @@ export class TaskBoard {
     try {
       const market = this.market
       if (market == null || this.init.life.ended) throw new NotStartedError('The node is not running')
-      const task = await market.submit({ name, module: await this.module(kind), inputs: job.inputs, k }, { signal: handle.abort.signal })
+      const task = await market.submit({ name, module: await this.module(kind), inputs: job.inputs, k, ...(price != null ? { price } : {}) }, { signal: handle.abort.signal })
+      this.openBudgets = market.spending?.openBudgets ?? 0n
       handle.task = task
       live.id = task.id
       this.follow(live, task, job)
@@ -146,6 +151,11 @@ export class TaskBoard {
       if (!('place' in job)) live.answer = job.combine(results.map(r => r.data))
       live.state = 'done'
     } catch (err: any) {
+      if (err instanceof DepositTooSmallError || err instanceof ChainUnavailableError) {
+        // refused before anything was published: no task to show, the form says why and what to do
+        this.drop(key)
+        throw err
+      }
       if (handle.abort.signal.aborted || err instanceof TaskCancelledError) {
         live.state = 'cancelled'
       } else {
@@ -154,6 +164,7 @@ export class TaskBoard {
       }
     }
     this.handles.delete(key)
+    this.openBudgets = this.market?.spending?.openBudgets ?? 0n
     live.running = 0
     live.finishedAt = Date.now()
     if (live.state === 'done' && 'place' in job && live.width != null && live.height != null) {
@@ -197,6 +208,14 @@ export class TaskBoard {
     touch()
     phase()
     this.tick()
+  }
+
+  /** Forgets a task that never started. */
+  private drop (key: string): void {
+    this.handles.delete(key)
+    this.pixels.delete(key)
+    this.tasks = this.tasks.filter(t => t.key !== key)
+    void this.persist()
   }
 
   /** Waiting and stalled change with time alone: live tasks are looked at once a second, and no timer runs without one. */

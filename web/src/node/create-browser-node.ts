@@ -10,7 +10,7 @@ import { createBrowserTaskRunner } from '../compute/browser-task-runner.ts'
 import type { TaskRunner } from '../../../shared/compute/index.ts'
 import type { PeerServices, SessionOverrides } from '../../../shared/node-preset/index.ts'
 import type { DirectDialer } from '../../../shared/p2p-service/index.ts'
-import type { Hex } from '../../../shared/payments/index.ts'
+import type { Hex, LedgerStores } from '../../../shared/payments/index.ts'
 import type { KeeperStore } from '../../../shared/peer-keeper/index.ts'
 import type { ChallengeSolver } from '../../../shared/peer-session/index.ts'
 import type { StorageClientInit } from '../../../shared/storage/index.ts'
@@ -35,6 +35,8 @@ export interface BrowserNodeInit {
   maxRelays?: number
   /** Session layer overrides; defaults in SESSION_DEFAULTS.tab. */
   session?: Omit<SessionOverrides, 'solver'>
+  /** Where the cheque book and cheque wallet are kept (idb-ledger-stores.ts). @default memory: this page only */
+  ledgers?: LedgerStores
 }
 
 export type BrowserServices = PeerServices & {
@@ -67,7 +69,7 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
     keeperStore: init.keeperStore,
     storage: init.storage,
     // other people's subtasks run in sandboxed Workers: no network, DOM, storage or keys
-    market: { provider: { runtime: 'browser', enabled: init.compute?.enabled ?? true, runner: init.compute?.runner ?? createBrowserTaskRunner({ cores: init.compute?.cores }) } }
+    market: { ledgers: init.ledgers, provider: { runtime: 'browser', enabled: init.compute?.enabled ?? true, runner: init.compute?.runner ?? createBrowserTaskRunner({ cores: init.compute?.cores }) } }
   }, {
     dialer: directDialer()
   }))

@@ -4,6 +4,7 @@ import { Backoff, delay, describeError } from '../../../shared/util/index.ts'
 import { createBrowserNode } from './create-browser-node.ts'
 import { claimIdentity } from './identity-store.ts'
 import { idbKeeperStore } from './idb-keeper-store.ts'
+import { openTabLedgers } from './idb-ledger-stores.ts'
 import { networkGraph } from './network-graph.ts'
 import type { NetworkGraph } from './network-graph.ts'
 import { fetchServingRelay, readPageConfig } from './page-config.ts'
@@ -116,6 +117,8 @@ export class NodeState {
   identityCreated = $state(false)
   /** This tab's payment account: the Ethereum address bound to its peer ID. */
   paymentAddress = $state<string>()
+  /** The cheque book and wallet are in IndexedDB (false: memory only, lost with the page). */
+  ledgersDurable = $state(true)
   failure = $state<string>()
   /** What the visitor can do about the failure, when we know. */
   failureHint = $state<string>()
@@ -172,6 +175,11 @@ export class NodeState {
       this.phase = 'locating'
       const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
       this.alive()
+      // kept per identity slot, like the payment key they pay from and to
+      const ledgers = await openTabLedgers(identity.slot)
+      this.ledgersDurable = ledgers.durable
+      if (!ledgers.durable) this.notify(this.peerId ?? '', 'warn', `(this tab) keeps its payments in memory only: ${ledgers.reason ?? 'storage refused'}; cheques not cashed before this page closes are lost`)
+      this.alive()
       this.phase = 'starting'
       this.solver = createBrowserHashcashSolver()
       const node = await createBrowserNode({
@@ -181,6 +189,7 @@ export class NodeState {
         iceServers: config.iceServers,
         solver: this.solver,
         keeperStore: idbKeeperStore(identity.slot),
+        ledgers: ledgers.ledgers,
         compute: this.init.compute,
         ...(this.init.storage != null ? { storage: this.init.storage } : {})
       })

@@ -1,45 +1,16 @@
 import {
   BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, defineChain, formatUnits, getAddress, http, HttpRequestError,
-  InsufficientFundsError, isAddress, isAddressEqual, parseAbi, parseUnits, TimeoutError
+  InsufficientFundsError, isAddress, isAddressEqual, parseUnits, TimeoutError
 } from 'viem'
 import { untrack } from 'svelte'
+// the page's calls are the CLI's: one human-readable ABI, no dependency on the contracts' build
+import { DEPOSIT_ABI, TOKEN_ABI } from '../../../shared/payments/index.ts'
+import { EarningsState } from './earnings-state.svelte.ts'
 import { readPageConfig } from '../node/page-config.ts'
 import type { Address, Chain, Hex, PublicClient, Transport, WalletClient } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 import type { NodeState } from '../node/node-state.svelte.ts'
 import type { Lifetime } from '../lifetime.ts'
-
-/**
- * The few calls the card makes, as human-readable signatures: the page does
- * not import `contracts/` (its typed ABIs are generated into dist/contracts
- * by the same build step that runs after the page's), and these never change.
- */
-export const TOKEN_ABI = parseAbi([
-  'function balanceOf(address account) view returns (uint256)',
-  'function allowance(address owner, address spender) view returns (uint256)',
-  'function approve(address spender, uint256 amount) returns (bool)',
-  'function decimals() view returns (uint8)',
-  'function symbol() view returns (string)',
-  'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
-  'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)'
-])
-
-export const DEPOSIT_ABI = parseAbi([
-  'function deposits(address requestor) view returns (uint128 amount, uint64 unlockAt)',
-  'function deposit(uint256 amount)',
-  'function unlock()',
-  'function withdraw(address to)',
-  'function withdrawDelay() view returns (uint64)',
-  'function maxDeposit() view returns (uint128)',
-  'error ZeroAmount()',
-  'error DepositTooLarge(uint256 balance, uint256 maxDeposit)',
-  'error AlreadyUnlocking(uint256 unlockAt)',
-  'error NotUnlocking()',
-  'error WithdrawTooEarly(uint256 unlockAt)',
-  'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
-  'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
-  'error SafeERC20FailedOperation(address token)'
-])
 
 /** What `GET /chain` says (relay/chain/chain-http.ts). */
 export interface ChainInfo {
@@ -121,6 +92,8 @@ export class WalletState {
   error = $state<string>()
   /** What the last action did, for the visitor. */
   done = $state<string>()
+  /** What this tab earned as a provider, and its cashouts. */
+  readonly earnings: EarningsState
   private publicClient?: PublicClient<Transport, Chain>
   private walletClient?: WalletClient<Transport, Chain, PrivateKeyAccount>
   private transport?: Transport
@@ -128,6 +101,8 @@ export class WalletState {
   private reading?: Promise<void>
 
   constructor (private readonly app: NodeState, private readonly life: Lifetime, private readonly url: () => string = chainInfoUrl) {
+    // a cashout pays this tab's address: its token balance changes
+    this.earnings = new EarningsState(life, () => { void this.refresh(true) })
     // balances are read as soon as both the chain and this tab's address are known
     $effect.root(() => {
       $effect(() => {

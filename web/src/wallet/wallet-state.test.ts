@@ -1,7 +1,8 @@
 import { BaseError, ContractFunctionRevertedError, encodeErrorResult, HttpRequestError, InsufficientFundsError, InternalRpcError, RpcRequestError } from 'viem'
 import { describe, expect, it } from 'vitest'
 import { Lifetime } from '../lifetime.ts'
-import { DEPOSIT_ABI, formatAmount, parseAmount, WalletError, WalletState } from './wallet-state.svelte.ts'
+import { DEPOSIT_ABI } from '../../../shared/payments/index.ts'
+import { formatAmount, parseAmount, WalletError, WalletState } from './wallet-state.svelte.ts'
 import type { NodeState } from '../node/node-state.svelte.ts'
 
 describe('the wallet card\'s amounts', () => {

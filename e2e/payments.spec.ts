@@ -1,0 +1,163 @@
+import AxeBuilder from '@axe-core/playwright'
+import { expect, test } from '@playwright/test'
+import { launchChromium } from './fixtures/chromium.ts'
+import { waitProvider } from './fixtures/compute.ts'
+import { RelayProcess } from './fixtures/relay-process.ts'
+import { openTab, pageErrors, waitReserved } from './fixtures/tab.ts'
+import type { Browser, BrowserContext, Page } from '@playwright/test'
+
+// A paid task between tabs, on a relay that runs its own chain (`--chain
+// embedded`, as `npm start` does; it needs dist/contracts from `npm run
+// build`): a requestor tab takes test tokens, is told in words that its
+// deposit is too small, deposits, and runs the Mandelbrot demo at 0.001 a
+// tile; two provider tabs are paid with cheques (their wallet cards show
+// them uncashed), one cashes them through the relay and its balance on the
+// chain rises by exactly what its accepted tiles earned, and the other,
+// reloaded, still holds its cheques (IndexedDB).
+const TOKEN = 10n ** 18n
+/** 0.001 of an 18-decimal token: the form's default price. */
+const PRICE = TOKEN / 1000n
+/** 256 × 256 px in 64 px tiles, k = 1. */
+const TILES = 16
+/** What the task may cost: a note for each assignment it may make (16 tiles + a quarter of them reassigned). */
+const BUDGET = 20n * PRICE
+
+let relay: RelayProcess
+let browser: Browser
+const contexts: BrowserContext[] = []
+
+test.beforeAll(async () => {
+  relay = await RelayProcess.start({ extraArgs: ['--chain', 'embedded'] })
+  browser = await launchChromium()
+})
+test.afterAll(async () => {
+  await Promise.all(contexts.splice(0).map(async c => { await c.close() }))
+  await browser?.close()
+  await relay?.stop()
+})
+
+/** Each tab in a context of its own: its own IndexedDB, so its own identity and payment account. */
+async function tab (): Promise<Page> {
+  const context = await browser.newContext()
+  contexts.push(context)
+  const page = await openTab(context, relay.httpUrl)
+  await waitProvider(page)
+  return page
+}
+
+async function value (page: Page, testId: string): Promise<bigint> {
+  const raw = await page.getByTestId(testId).getAttribute('data-value') ?? ''
+  return raw === '' ? -1n : BigInt(raw)
+}
+
+/** Subtasks of this tab's the requestor accepted, as its compute card counts them. */
+async function accepted (page: Page): Promise<number> {
+  const text = await page.getByTestId('compute-stats').textContent() ?? ''
+  return Number(/(\d+) accepted/.exec(text)?.[1] ?? NaN)
+}
+
+/** Reads the chain apart from the page: the relay's JSON-RPC proxy, as anyone would. */
+async function rpc (method: string, params: unknown[]): Promise<any> {
+  const res = await fetch(new URL('/chain/rpc', relay.httpUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  return (await res.json() as { result: unknown }).result
+}
+
+async function tokenBalance (address: string): Promise<bigint> {
+  const info = await (await fetch(new URL('/chain', relay.httpUrl))).json() as { token: string }
+  const balanceOf = `0x70a08231${address.slice(2).toLowerCase().padStart(64, '0')}`
+  return BigInt(await rpc('eth_call', [{ to: info.token, data: balanceOf }, 'latest']) as string)
+}
+
+test('a paid Mandelbrot task: deposit, two providers earn cheques, one cashes them on chain, the other keeps them across a reload', async () => {
+  test.setTimeout(300_000)
+  const [requestor, providerA, providerB] = [await tab(), await tab(), await tab()] as [Page, Page, Page]
+  // the requestor lends nothing: only the two providers work
+  await requestor.getByTestId('compute-enabled').uncheck()
+
+  // test tokens for the requestor, from the wallet card's faucet
+  const wallet = requestor.getByTestId('wallet-card')
+  await wallet.getByTestId('wallet-faucet').click()
+  await expect(wallet.getByTestId('wallet-tokens')).toHaveAttribute('data-value', String(100n * TOKEN))
+
+  // the form asks a price in tokens and says what the task may cost and lock
+  await requestor.getByTestId('task-size').fill('256')
+  await requestor.getByTestId('task-tile').fill('64')
+  await requestor.getByTestId('task-k').fill('1')
+  await expect(requestor.getByTestId('task-price')).toHaveValue('0.001')
+  const cost = requestor.getByTestId('task-cost')
+  await expect(cost).toHaveAttribute('data-cost', String(BUDGET))
+  await expect(cost).toHaveAttribute('data-locks', String(2n * BUDGET))
+  await expect(cost).toContainText('Costs up to 0.02 tCLAY')
+  await expect(cost).toContainText('Locks 0.04 tCLAY of your deposit')
+  await expect(requestor.getByTestId('task-deposit-short')).toContainText('0.04 tCLAY short')
+
+  // no deposit yet: the submit is refused in words, with what to do, and no task is published
+  await requestor.getByTestId('task-submit').click()
+  await expect(requestor.getByTestId('task-submit-error')).toContainText('Deposit at least 0.04 tCLAY more in the Wallet card')
+  await expect(requestor.getByTestId('task')).toHaveCount(0)
+
+  await wallet.getByTestId('wallet-deposit-amount').fill('1')
+  await wallet.getByTestId('wallet-deposit-submit').click()
+  await expect(wallet.getByTestId('wallet-deposit')).toHaveAttribute('data-value', String(TOKEN))
+  await expect(requestor.getByTestId('task-deposit-short')).toHaveCount(0)
+
+  // the relay answers deposit reads from a one-second cache: a submit right after the deposit may be told to wait a moment
+  await expect(async () => {
+    await requestor.getByTestId('task-submit').click()
+    // past 'storing': the deposit check comes first, and a refused task leaves the list again
+    await expect(requestor.getByTestId('task').first()).toHaveAttribute('data-state', /^(waiting|running|stalled|done)$/, { timeout: 5_000 })
+  }).toPass({ intervals: [500], timeout: 15_000 })
+  await expect(requestor.getByTestId('task').first()).toHaveAttribute('data-state', 'done', { timeout: 180_000 })
+  await expect(requestor.getByTestId('task-canvas')).toHaveAttribute('data-tiles', String(TILES))
+
+  // every accepted tile was paid for, at its price, to the tab that computed it; both tabs earned
+  const earned = async (page: Page): Promise<{ earned: bigint, uncashed: bigint, owed: bigint }> =>
+    ({ earned: await value(page, 'earnings-earned'), uncashed: await value(page, 'earnings-uncashed'), owed: BigInt(await accepted(page)) * PRICE })
+  for (const page of [providerA, providerB]) {
+    await expect.poll(async () => { const e = await earned(page); return e.earned > 0n && e.earned === e.owed && e.uncashed === e.earned }, { timeout: 30_000 }).toBe(true)
+  }
+  expect(await value(providerA, 'earnings-earned') + await value(providerB, 'earnings-earned')).toBe(BigInt(TILES) * PRICE)
+  const requestorAddress = await requestor.evaluate(() => window.golemClay!.paymentAddress()) as string
+  await expect(providerA.getByTestId('earnings-payer')).toHaveAttribute('data-payer', requestorAddress)
+
+  // provider A cashes now: the relay sends the cashout, A's tokens on chain rise by exactly what it earned
+  const addressA = await providerA.evaluate(() => window.golemClay!.paymentAddress()) as string
+  const owedA = (await earned(providerA)).earned
+  const before = await tokenBalance(addressA)
+  await providerA.getByTestId('earnings-cash').click()
+  await expect(providerA.getByTestId('earnings-done')).toContainText('Cashed 0.0', { timeout: 60_000 })
+  await expect(providerA.getByTestId('earnings-error')).toHaveCount(0)
+  expect(await tokenBalance(addressA) - before).toBe(owedA)
+  expect(owedA).toBe(BigInt(await accepted(providerA)) * PRICE)
+  await expect(providerA.getByTestId('earnings-uncashed')).toHaveAttribute('data-value', '0')
+  await expect(providerA.getByTestId('earnings-cashed')).toHaveAttribute('data-value', String(owedA))
+  await expect(providerA.getByTestId('wallet-tokens')).toHaveAttribute('data-value', String(before + owedA))
+  // the cashout's transaction, shortened on the card, whole on hover; the chain mined it
+  const cashout = providerA.getByTestId('earnings-cashout')
+  await expect(cashout).toHaveCount(1)
+  await expect(cashout).toHaveAttribute('data-amount', String(owedA))
+  const tx = await cashout.getAttribute('data-tx') as string
+  expect(tx).toMatch(/^0x[0-9a-f]{64}$/)
+  await expect(cashout.getByRole('button')).toHaveAttribute('title', new RegExp(tx))
+  await expect(cashout.getByRole('button')).toContainText(`${tx.slice(0, 10)}…${tx.slice(-6)}`)
+  expect((await rpc('eth_getTransactionReceipt', [tx]) as { status: string }).status).toBe('0x1')
+  // the filled-in earnings fit a 390 px phone, with no serious axe finding
+  await providerA.setViewportSize({ width: 390, height: 844 })
+  const overflowing = await providerA.evaluate(() => [...document.querySelectorAll('[data-testid="earnings"] *')]
+    .filter(el => el.getBoundingClientRect().right > 390.5).map(el => `${el.tagName.toLowerCase()}.${el.className}`))
+  expect(overflowing).toEqual([])
+  const { violations } = await new AxeBuilder({ page: providerA }).include('[data-testid="earnings"]').analyze()
+  expect(violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id)).toEqual([])
+
+  // provider B, reloaded, is the same account and still holds its cheques
+  const addressB = await providerB.evaluate(() => window.golemClay!.paymentAddress())
+  const uncashedB = await value(providerB, 'earnings-uncashed')
+  await providerB.reload()
+  await waitReserved(providerB)
+  expect(await providerB.evaluate(() => window.golemClay!.paymentAddress())).toBe(addressB)
+  await expect(providerB.getByTestId('earnings-uncashed')).toHaveAttribute('data-value', String(uncashedB), { timeout: 30_000 })
+  await expect(providerB.getByTestId('earnings-payer')).toHaveAttribute('data-payer', requestorAddress)
+  await expect(providerB.getByTestId('earnings-cash')).toBeEnabled()
+
+  for (const page of [requestor, providerA, providerB]) expect(pageErrors.get(page) ?? []).toEqual([])
+})

@@ -1,0 +1,63 @@
+import { TypedEventEmitter } from 'main-event'
+import { describe, expect, it } from 'vitest'
+import { Lifetime } from '../lifetime.ts'
+import { cashError, EarningsState, shortHash } from './earnings-state.svelte.ts'
+import type { EarningsSummary, ProviderPayments, ProviderPaymentsEvents } from '../../../shared/payments/index.ts'
+
+const PAYER = '0x00000000000000000000000000000000000000aa'
+const TX = `0x${'ab'.repeat(32)}` as const
+
+/** A provider's payments as the card sees them: a summary, cash(), the events. */
+class FakeEarnings extends TypedEventEmitter<ProviderPaymentsEvents> {
+  earned = 0n
+  cashed = 0n
+  async summary (): Promise<EarningsSummary> {
+    const uncashed = this.earned - this.cashed
+    return {
+      deployment: { chainId: 31337, address: PAYER, salt: '0x00' },
+      earned: this.earned,
+      cashed: this.cashed,
+      uncashed,
+      payers: this.earned > 0n ? [{ payer: PAYER, earned: this.earned, cashed: this.cashed, uncashed }] : [],
+      history: this.cashed > 0n ? [{ payer: PAYER, tx: TX, amount: this.cashed, at: 1 }] : []
+    }
+  }
+
+  async cash (): Promise<Array<{ payer: `0x${string}`, tx: `0x${string}`, amount: bigint }>> {
+    const amount = this.earned - this.cashed
+    this.cashed = this.earned
+    this.safeDispatchEvent('cashed', { detail: { payer: PAYER, tx: TX, amount } })
+    return [{ payer: PAYER, tx: TX, amount }]
+  }
+}
+
+describe('the wallet card\'s earnings', () => {
+  it('reads the summary on attach and on every cheque, cashes on demand and tells the wallet', async () => {
+    const life = new Lifetime()
+    const fake = new FakeEarnings()
+    let walletRefreshed = 0
+    const state = new EarningsState(life, () => { walletRefreshed++ })
+    state.attach(fake as unknown as ProviderPayments)
+    await state.refresh()
+    expect(state.summary?.earned).toBe(0n)
+
+    fake.earned = 3n
+    fake.safeDispatchEvent('earned', { detail: { payer: PAYER, amount: 3n, total: 3n } })
+    await expect.poll(() => state.summary?.uncashed).toBe(3n)
+    expect(state.summary?.payers.map(p => p.payer)).toEqual([PAYER])
+
+    await state.cash()
+    expect(state.done).toEqual({ count: 1, amount: 3n })
+    expect(state.error).toBeUndefined()
+    expect(state.summary?.uncashed).toBe(0n)
+    expect(state.summary?.history.map(h => h.tx)).toEqual([TX])
+    expect(walletRefreshed).toBe(1)
+    life.end()
+  })
+
+  it('says why a cashout failed, in words', () => {
+    expect(cashError(Object.assign(new Error('x'), { name: 'ChainUnavailableError' }))).toMatch(/^No relay this tab is connected to cashes cheques/)
+    expect(cashError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toMatch(/did not answer in time/)
+    expect(shortHash(TX)).toBe('0xabababab…ababab')
+  })
+})
