@@ -6,7 +6,7 @@ import { checkDepositCover } from './deposit-cover.ts'
 import { sameDeployment } from './deposit-typed-data.ts'
 import { deploymentNamespace, memoryLedgerStores } from './ledger-stores.ts'
 import { NoteGuard } from './note-guard.ts'
-import { ChequeNotHigherError, NoteInvalidError, PayerDefaultedError, WrongDeploymentError } from './payment-errors.ts'
+import { ChainUnavailableError, ChequeNotHigherError, NoteInvalidError, PayerDefaultedError, WrongDeploymentError } from './payment-errors.ts'
 import { chequeFromWire, noteFromWire } from './payment-wire.ts'
 import { subtaskId, verifyNote } from './promissory-note.ts'
 import type { ChainClient } from './chain-client.ts'
@@ -167,13 +167,13 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
 
   /**
    * Has the relay cash every cheque worth cashing, in batches; resolves once
-   * done. The chain out of reach: tried again with backoff (nothing is lost,
-   * the cheques stay held).
+   * done. ChainUnavailableError when no connected relay runs a chain (the
+   * cheques stay held; in the background, cashing is tried again with backoff).
    */
   async cash (options: AbortOptions = {}): Promise<Array<{ payer: Address, tx: Hex, amount: bigint }>> {
     const chain = this.components.chain
     const deployment = await chain?.deployment(options)
-    if (chain == null || deployment == null) return []
+    if (chain == null || deployment == null) throw new ChainUnavailableError('No connected relay runs a chain to cash cheques on: they stay held until one does')
     const wallet = this.wallet(deployment)
     const done: Array<{ payer: Address, tx: Hex, amount: bigint }> = []
     const cheques = await wallet.toCash(1n)
