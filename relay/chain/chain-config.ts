@@ -9,7 +9,7 @@ import type { Address } from 'viem'
 export type ChainConfig =
   | { mode: 'off' }
   | { mode: 'embedded', dir: string, chainId: number, snapshotIntervalMs: number }
-  | { mode: 'external', rpcUrl: string, chainId: number, token: Address, deposit: Address }
+  | { mode: 'external', rpcUrl: string, chainId: number, token: Address, deposit: Address, dir: string }
 
 /** The embedded chain's ID unless `--chain-id` says otherwise (Anvil's usual one). */
 export const EMBEDDED_CHAIN_ID = 31337
@@ -45,7 +45,7 @@ export function parseChainConfig (v: OptionValues, dataDir: string): ChainConfig
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidConfigError(`--chain-rpc must be an http(s) URL, got "${rpc}"`)
   if (chainId == null) throw new InvalidConfigError('--chain-rpc needs --chain-id (e.g. 137 for Polygon): the relay refuses to start on another chain')
-  return { mode, rpcUrl: rpc, chainId, token: address(v.token, 'token'), deposit: address(v['deposit-contract'], 'deposit-contract') }
+  return { mode, rpcUrl: rpc, chainId, token: address(v.token, 'token'), deposit: address(v['deposit-contract'], 'deposit-contract'), dir: join(dataDir, 'chain') }
 }
 
 function address (value: unknown, flag: string): Address {

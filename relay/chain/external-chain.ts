@@ -1,8 +1,13 @@
-import { createPublicClient, getAddress, http, parseTransaction } from 'viem'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createPublicClient, defineChain, formatEther, getAddress, http, parseTransaction } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { clayDepositAbi } from '../../contracts/index.ts'
 import { InvalidConfigError, NotStartedError } from '../../shared/errors.ts'
 import { JsonRpcError, jsonRpc } from './json-rpc.ts'
 import { SILENT_CHAIN_LOG } from './relay-chain.ts'
+import { JOURNAL_FILE_NAME, TxJournal } from './tx-journal.ts'
+import { TxSender } from './tx-sender.ts'
 import type { ChainLog, RelayChain, RelayChainComponents, RelayChainInfo } from './relay-chain.ts'
 import type { Address, Hex } from 'viem'
 
@@ -20,7 +25,18 @@ export interface ExternalChainInit {
   deposit: Address
   /** How long each check at start may take, in ms. @default 15000 */
   timeoutMs?: number
+  /**
+   * The relay's account on this chain (its payment key), which cashes
+   * providers' cheques and pays the gas: the operator funds it with the
+   * chain's coin (POL on Polygon). @default none: the relay cashes nothing
+   */
+  privateKey?: Hex
+  /** Where the journal of the relay's own transactions is kept (with `privateKey`). */
+  dir?: string
 }
+
+/** Blocks after which a mined transaction leaves the journal: far past any reorganisation. */
+const FINAL_AFTER = 256
 
 /**
  * A real chain (Polygon in production) the relay reads and sends to through
@@ -31,9 +47,9 @@ export interface ExternalChainInit {
 export class ExternalChain implements RelayChain {
   readonly mode = 'external'
   readonly faucet = undefined
-  /** The relay has no account of its own here: it cashes nothing. */
-  readonly txSender = undefined
   private readonly init: ExternalChainInit
+  private sender?: TxSender
+  private journal?: TxJournal
   private readonly log: ChainLog
   private checked?: RelayChainInfo
 
@@ -49,6 +65,11 @@ export class ExternalChain implements RelayChain {
 
   get rpcUrl (): string {
     return this.init.rpcUrl
+  }
+
+  /** The relay's account, when it has one here (`privateKey`): it cashes cheques. */
+  get txSender (): TxSender | undefined {
+    return this.sender
   }
 
   async start (options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -80,6 +101,30 @@ export class ExternalChain implements RelayChain {
     if (getAddress(token) !== getAddress(this.init.token)) throw new ExternalChainError(`--deposit-contract ${this.init.deposit} holds deposits in ${token}, not --token ${this.init.token}`)
     this.checked = { mode: 'external', chainId, token: getAddress(this.init.token), deposit: getAddress(this.init.deposit), salt }
     this.log.info({ event: 'chain-start', mode: 'external', chainId, rpc: redact(rpcUrl), deposit: this.checked.deposit, token: this.checked.token }, 'external chain checked')
+    if (this.init.privateKey != null) await this.startSender(this.init.privateKey, options.signal)
+  }
+
+  /** The relay's own transactions (cashing), journaled like the embedded chain's; what a restart finds unsent goes again. */
+  private async startSender (privateKey: Hex, signal?: AbortSignal): Promise<void> {
+    const { rpcUrl, chainId } = this.init
+    if (this.init.dir == null) throw new ExternalChainError('An external chain with a relay account needs a folder for its journal')
+    await mkdir(this.init.dir, { recursive: true, mode: 0o700 })
+    const journal = new TxJournal(join(this.init.dir, JOURNAL_FILE_NAME))
+    await journal.open()
+    const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } })
+    const client = createPublicClient({ chain, transport: http(rpcUrl, { retryCount: 1 }) })
+    const sender = new TxSender({ client, journal }, { rpcUrl, chainId, privateKey, receiptTimeoutMs: 120_000 })
+    const { resubmitted, dropped } = await sender.resubmit({ signal })
+    if (resubmitted > 0 || dropped > 0) this.log.warn({ event: 'chain-resubmit', resubmitted, dropped }, 'sent again the transactions the chain had lost')
+    const block = Number(await client.getBlockNumber())
+    if (block > FINAL_AFTER) await sender.prune(block - FINAL_AFTER)
+    this.journal = journal
+    this.sender = sender
+    const address = privateKeyToAccount(privateKey).address
+    const balance = await client.getBalance({ address })
+    // a relay without gas refuses to cash (clay_cash answers each cheque's failure); the operator must know why
+    if (balance === 0n) this.log.warn({ event: 'chain-no-gas', address }, 'the relay\'s account holds none of the chain\'s coin: it cannot cash cheques until it is funded')
+    else this.log.info({ event: 'chain-account', address, balance: formatEther(balance) }, 'the relay cashes cheques from its payment account')
   }
 
   /** Passes a signed transaction on, if it is for this chain. */
@@ -96,6 +141,9 @@ export class ExternalChain implements RelayChain {
 
   async stop (): Promise<void> {
     this.checked = undefined
+    this.sender = undefined
+    await this.journal?.close()
+    this.journal = undefined
   }
 }
 

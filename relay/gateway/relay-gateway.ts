@@ -69,7 +69,7 @@ export async function startRelayGateway (config: RelayConfig, components: { log?
   const tls = config.tls != null ? tlsFiles(config.tls) : undefined
   await tls?.load()
   // loaded only when asked for: a relay without a chain runs without the contracts' build
-  const chain = config.chain.mode === 'off' ? undefined : (await import('../chain/create-relay-chain.ts')).createRelayChain(config.chain, components)
+  const chain = config.chain.mode === 'off' ? undefined : (await import('../chain/create-relay-chain.ts')).createRelayChain(config.chain, components, payment?.key)
   await chain?.start()
   // libp2p's own metrics (connections, streams, protocols, process) and ours share one registry,
   // there with /metrics off too: the dashboard samples it

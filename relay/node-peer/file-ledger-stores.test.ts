@@ -21,8 +21,7 @@ describe('fileLedgerStores', () => {
     const seq = await book.nextSeq(provider.address)
     const cheque = await book.pay(provider.address, 10n ** 30n, seq)
     const wallet = new ChequeWallet({ deployment, beneficiary: provider.address, store: fileLedgerStores(dir).wallet(NS) })
-    await wallet.accrue(requestor.address, 10n ** 30n)
-    await wallet.receive(cheque, requestor.address)
+    expect(await wallet.credit(requestor.address, 10n ** 30n, cheque)).toEqual({ owed: 10n ** 30n, held: 10n ** 30n })
     await wallet.cashed(requestor.address, { tx: `0x${'12'.repeat(32)}`, amount: 5n, at: 1700000000000 }, 5n)
 
     // a second process: new stores on the same folder

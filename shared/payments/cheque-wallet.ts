@@ -1,5 +1,6 @@
 import { defaultLogger } from '@libp2p/logger'
 import { checkChequeProgress, verifyCheque } from './cheque.ts'
+import { ChequeNotHigherError } from './payment-errors.ts'
 import { SavedEntries } from './saved-entries.ts'
 import type { SignedCheque } from './cheque.ts'
 import type { DepositDeployment } from './deposit-typed-data.ts'
@@ -98,11 +99,35 @@ export class ChequeWallet {
     }, undefined])
   }
 
-  /** Work of ours `requestor` accepted at `price`: what its cheques must cover from now on. Returns what it owes in all. */
-  async accrue (requestor: Address, price: bigint): Promise<bigint> {
+  /**
+   * Work of ours `requestor` accepted at `price`, and the cheque that came
+   * with the verdict, in one saved change: adds the price to what it owes
+   * us, and keeps the cheque when it is valid and higher than the one held.
+   * Returns what it owes in all and the cumulative of the cheque held
+   * after; `refused` is why the cheque was not kept (one overtaken on the
+   * way by a higher one is no refusal: the held one pays for it).
+   */
+  async credit (requestor: Address, price: bigint, signed?: SignedCheque): Promise<{ owed: bigint, held: bigint, refused?: Error }> {
+    let refused: Error | undefined
+    if (signed != null) {
+      try {
+        verifyCheque(signed, { deployment: this.deployment, requestor, beneficiary: this.beneficiary })
+      } catch (err: any) {
+        refused = err
+      }
+    }
     return await this.change(requestor, async (entry) => {
       const owed = (entry.owed ?? 0n) + price
-      return [{ ...entry, owed }, owed]
+      let cheque = entry.cheque
+      if (signed != null && refused == null) {
+        try {
+          checkChequeProgress(signed.cheque, entry.cheque?.cheque, entry.paidOut)
+          cheque = signed
+        } catch (err: any) {
+          if (!(err instanceof ChequeNotHigherError) || (entry.cheque?.cheque.cumulative ?? 0n) < signed.cheque.cumulative) refused = err
+        }
+      }
+      return [{ ...entry, owed, ...(cheque != null ? { cheque } : {}) }, { owed, held: cheque?.cheque.cumulative ?? 0n, ...(refused != null ? { refused } : {}) }]
     })
   }
 

@@ -34,6 +34,13 @@ export interface NoteExpectations {
   seq?: bigint
   /** The assignment's price, when known. @default not checked */
   amount?: bigint
+  /**
+   * Check the signature too. A provider takes a note's terms at once and
+   * its signature when the note is needed (its cheque did not come): only
+   * the requestor can hand it the note, over the requestor's own stream.
+   * @default true
+   */
+  signature?: boolean
 }
 
 const SUBTASK = /^0x[0-9a-f]{64}$/
@@ -99,6 +106,7 @@ function checkNote (signed: SignedNote, expected: NoteExpectations): SignedNote 
   if (expected.seq != null && note.seq !== expected.seq) throw new NoteInvalidError(`The note's seq is ${note.seq}, the assignment's ${expected.seq}`)
   if (expected.amount != null && note.amount !== expected.amount) throw new NoteInvalidError(`The note is for ${note.amount}, the assignment's price is ${expected.amount}`)
   if (signatureParts(signature) == null) throw new NoteInvalidError('The note\'s signature is not 65 bytes r‖s‖v with v 27 or 28 and a low s, in lowercase hex')
+  if (expected.signature === false) return signed
   if (!isSignedBy(noteDigest(expected.deployment, note), signature, note.requestor)) throw new WrongSignerError(`The note's signature is not ${note.requestor}'s over its terms`)
   return signed
 }

@@ -6,11 +6,13 @@ import { checkDepositCover } from './deposit-cover.ts'
 import { sameDeployment } from './deposit-typed-data.ts'
 import { deploymentNamespace, memoryLedgerStores } from './ledger-stores.ts'
 import { NoteGuard } from './note-guard.ts'
-import { ChainUnavailableError, ChequeNotHigherError, NoteInvalidError, PayerDefaultedError, WrongDeploymentError } from './payment-errors.ts'
+import { ChainUnavailableError, NoteInvalidError, PayerDefaultedError, WrongDeploymentError } from './payment-errors.ts'
 import { chequeFromWire, noteFromWire } from './payment-wire.ts'
 import { subtaskId, verifyNote } from './promissory-note.ts'
 import type { ChainClient } from './chain-client.ts'
+import type { SignedCheque } from './cheque.ts'
 import type { CashoutRecord } from './cheque-wallet.ts'
+import type { SignedNote } from './promissory-note.ts'
 import type { DepositDeployment } from './deposit-typed-data.ts'
 import type { LedgerStores } from './ledger-stores.ts'
 import type { PaymentAccount } from './payment-account.ts'
@@ -34,6 +36,9 @@ export interface ProviderPaymentsComponents {
   ledgers?: LedgerStores
   logger?: ComponentLogger
 }
+
+/** Unpaid notes kept per requestor (the oldest out first). */
+const MAX_NOTES = 4096
 
 /** What a paid task promises its providers, from its verified header. */
 export interface PaidTask {
@@ -82,6 +87,8 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
   private readonly guard = new NoteGuard()
   private readonly wallets = new Map<string, ChequeWallet>()
   private readonly defaulted = new Map<string, { at: number, reason: string }>()
+  /** Notes not yet paid for by a cheque, per requestor (lowercase) and seq: what Concent will be shown. */
+  private readonly notes = new Map<string, Map<bigint, SignedNote>>()
   private cashing?: Promise<void>
   private retryTimer?: ReturnType<typeof setTimeout>
   private retryMs: number
@@ -121,14 +128,46 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     return undefined
   }
 
-  /** Checks the promissory note that came with assignment of `subtask`; throws the typed refusal. */
+  /**
+   * Checks the promissory note that came with assignment of `subtask`;
+   * throws the typed refusal. Its terms are checked at once, its signature
+   * when it is needed (the cheque for it did not come: notesOf()): only the
+   * requestor can hand a note to us, over its own stream, and one that pays
+   * by cheque never needs its notes, so a signature check per assignment
+   * would be CPU spent for nothing.
+   */
   takeNote (task: PaidTask, subtask: number, wire: unknown): void {
     const why = this.isDefaulted(task.payer)
     if (why != null) throw new PayerDefaultedError(`This provider takes no more work from ${task.payer}: ${why}`)
     if (wire == null) throw new NoteInvalidError('A paid task\'s assignment must carry its promissory note')
     const signed = noteFromWire(wire)
-    verifyNote(signed, { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, subtask: subtaskId(task.task, subtask), amount: task.price })
+    verifyNote(signed, { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, subtask: subtaskId(task.task, subtask), amount: task.price, signature: false })
     this.guard.check(signed.note)
+    const notes = this.notes.get(task.payer.toLowerCase()) ?? new Map<bigint, SignedNote>()
+    notes.set(signed.note.seq, signed)
+    if (notes.size > MAX_NOTES) notes.delete(notes.keys().next().value as bigint)
+    this.notes.set(task.payer.toLowerCase(), notes)
+  }
+
+  /**
+   * The notes of `payer` that no cheque has paid for yet, signatures
+   * checked now (what an arbiter would be shown); forged ones are dropped
+   * and counted.
+   */
+  notesOf (payer: Address): { valid: SignedNote[], forged: number } {
+    const notes = this.notes.get(payer.toLowerCase()) ?? new Map<bigint, SignedNote>()
+    const valid: SignedNote[] = []
+    let forged = 0
+    for (const [seq, signed] of notes) {
+      try {
+        verifyNote(signed, { deployment: signed.deployment, requestor: payer, beneficiary: this.address })
+        valid.push(signed)
+      } catch {
+        forged++
+        notes.delete(seq)
+      }
+    }
+    return { valid, forged }
   }
 
   /**
@@ -139,19 +178,21 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
    */
   async takeCheque (task: PaidTask, wire: unknown): Promise<void> {
     const wallet = this.wallet(task.deployment)
-    const owed = await wallet.accrue(task.payer, task.price)
-    if (wire != null) {
-      try {
-        const signed = chequeFromWire(wire)
-        // receive() verifies it: signer, deployment, beneficiary
-        await wallet.receive(signed, task.payer)
-      } catch (err: any) {
-        // a later cheque overtook this one on the way: the held one already pays for it
-        if (!(err instanceof ChequeNotHigherError)) return this.default(task.payer, `its cheque was refused: ${err.message}`)
-      }
+    let signed: SignedCheque | undefined
+    let malformed: Error | undefined
+    try {
+      if (wire != null) signed = chequeFromWire(wire)
+    } catch (err: any) {
+      malformed = err
     }
-    const held = (await wallet.held(task.payer))?.cheque.cumulative ?? 0n
+    // one saved change: the price owed and the cheque kept (verified there)
+    const { owed, held, refused } = await wallet.credit(task.payer, task.price, signed)
+    const bad = malformed ?? refused
+    if (bad != null) return this.default(task.payer, `its cheque was refused: ${bad.message}`)
     if (held < owed) return this.default(task.payer, `its cheques pay ${held} for work worth ${owed}`)
+    // paid by cheque up to its seq: those notes will never be needed
+    const notes = this.notes.get(task.payer.toLowerCase())
+    if (notes != null && signed != null) for (const seq of notes.keys()) if (seq <= signed.cheque.seq) notes.delete(seq)
     this.safeDispatchEvent('earned', { detail: { payer: task.payer, amount: task.price, total: held } })
     const state = await this.components.chain?.account(task.payer, this.address).catch(() => undefined)
     if (state == null) return
@@ -249,7 +290,8 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
   }
 
   private default (payer: Address, reason: string): void {
-    this.log('requestor %s defaulted - %s', payer, reason)
+    const { valid, forged } = this.notesOf(payer)
+    this.log('requestor %s defaulted - %s; %d unpaid note(s) held%s', payer, reason, valid.length, forged > 0 ? `, ${forged} forged` : '')
     this.defaulted.set(payer.toLowerCase(), { at: Date.now(), reason })
     this.safeDispatchEvent('defaulted', { detail: { payer, reason } })
   }

@@ -1,6 +1,9 @@
 import type { Address, EarningsSummary, Hex, ProviderPayments } from '../../../shared/payments/index.ts'
 import type { Lifetime } from '../lifetime.ts'
 
+/** How long the card waits after an 'earned' event before reading the summary, ms: events in between are taken together. */
+const EARNED_REFRESH_MS = 1000
+
 /** What this tab earned as a provider: the card's view of `services.market.earnings`. */
 export type EarningsView = Omit<EarningsSummary, 'deployment'>
 
@@ -39,7 +42,13 @@ export class EarningsState {
     this.earnings = earnings
     const { signal } = this.life
     const refresh = (): void => { void this.refresh() }
-    earnings.addEventListener('earned', refresh, { signal })
+    // a cheque arrives with every accepted subtask: the card reads the summary at most once a second for them
+    let soon = false
+    earnings.addEventListener('earned', () => {
+      if (soon) return
+      soon = true
+      this.life.after(EARNED_REFRESH_MS, () => { soon = false; refresh() })
+    }, { signal })
     earnings.addEventListener('cashed', () => {
       refresh()
       // the tokens arrived at this tab's address: the wallet's balances change too
