@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import { generatePaymentKey, paymentAccountOf } from './payment-key.ts'
+import { memoryLedgerStores } from './ledger-stores.ts'
+import { NoteInvalidError, NoteReplayedError, PayerDefaultedError } from './payment-errors.ts'
+import { chequeToWire, noteToWire } from './payment-wire.ts'
+import { ProviderPayments } from './provider-payments.ts'
+import { RequestorPayments } from './requestor-payments.ts'
+import { signCheque } from './cheque.ts'
+import type { AccountState } from './chain-client.ts'
+import type { PaidTask } from './provider-payments.ts'
+import type { Hex } from 'viem'
+
+// the chain's answers, as a relay would give them (the real chain: relay/market/paid-market.test.ts)
+const deployment = { chainId: 31337, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3' as const, salt: `0x${'11'.repeat(32)}` as Hex }
+const PRICE = 1000n
+
+function setUp (state: Partial<AccountState> = {}): { requestor: RequestorPayments, provider: ProviderPayments, task: PaidTask, defaulted: string[], forger: ReturnType<typeof paymentAccountOf> } {
+  const payer = paymentAccountOf(generatePaymentKey())
+  const me = paymentAccountOf(generatePaymentKey())
+  const account = { deposit: 10n ** 18n, unlockAt: 0, paidOut: 0n, settledSeq: 0n, drawnSeq: 0n, block: 1, ...state }
+  const chain = { deployment: async () => deployment, account: async () => account, cash: async () => [] }
+  const requestor = new RequestorPayments({ payments: { address: payer.address, account: payer }, chain, ledgers: memoryLedgerStores() })
+  const provider = new ProviderPayments({ payments: { address: me.address }, chain, ledgers: memoryLedgerStores() }, { cashThreshold: 10n ** 30n })
+  const defaulted: string[] = []
+  provider.addEventListener('defaulted', (evt) => { defaulted.push(evt.detail.reason) })
+  return { requestor, provider, task: { task: 't1', payer: payer.address, price: PRICE, deployment, budget: PRICE * 10n }, defaulted, forger: paymentAccountOf(generatePaymentKey()) }
+}
+
+describe('ProviderPayments', () => {
+  it('takes notes and cheques that pay what was accepted, and holds the highest cheque', async () => {
+    const { requestor, provider, task, defaulted } = setUp()
+    const a = await requestor.note(deployment, provider.address, 't1', 0, PRICE)
+    const b = await requestor.note(deployment, provider.address, 't1', 1, PRICE)
+    provider.takeNote(task, 0, a.note)
+    provider.takeNote(task, 1, b.note)
+    expect(provider.notesOf(task.payer)).toMatchObject({ forged: 0, valid: [{}, {}] })
+    // the cheques overtake each other on the way: the higher pays for both
+    const first = await requestor.cheque(deployment, provider.address, PRICE, a.seq)
+    const second = await requestor.cheque(deployment, provider.address, PRICE, b.seq)
+    await provider.takeCheque(task, second)
+    await provider.takeCheque(task, first)
+    expect(defaulted).toEqual([])
+    expect(await provider.summary()).toMatchObject({ earned: 2n * PRICE, uncashed: 2n * PRICE, cashed: 0n })
+    // paid by cheque: those notes are no longer kept
+    expect(provider.notesOf(task.payer).valid).toEqual([])
+  })
+
+  it('refuses a note with other terms or a replayed seq at once; a forged one is found when it is needed', async () => {
+    const { requestor, provider, task, forger } = setUp()
+    const note = await requestor.note(deployment, provider.address, 't1', 0, PRICE)
+    expect(() => { provider.takeNote({ ...task, price: PRICE + 1n }, 0, note.note) }).toThrow(NoteInvalidError)
+    expect(() => { provider.takeNote(task, 1, note.note) }).toThrow(NoteInvalidError)
+    expect(() => { provider.takeNote(task, 0, undefined) }).toThrow(NoteInvalidError)
+    expect(() => { provider.takeNote(task, 0, { ...note.note, amount: 'lots' }) }).toThrow(NoteInvalidError)
+    provider.takeNote(task, 0, note.note)
+    // the same seq with another subtask: one of the two could never be drawn
+    const other = await requestor.note(deployment, provider.address, 't1', 5, PRICE)
+    expect(() => { provider.takeNote(task, 5, { ...other.note, seq: note.note.seq, signature: note.note.signature }) }).toThrow(NoteReplayedError)
+    // a signature by someone else over the right terms passes the terms, and is dropped when the notes are shown
+    const forged = noteToWire({ deployment, note: { requestor: task.payer, beneficiary: provider.address, subtask: other.note.subtask, seq: BigInt(other.note.seq), amount: PRICE }, signature: (await forger.signMessage({ message: 'x' })).toLowerCase() as Hex })
+    provider.takeNote(task, 5, forged)
+    expect(provider.notesOf(task.payer)).toMatchObject({ forged: 1, valid: [{ note: { seq: BigInt(note.note.seq) } }] })
+  })
+
+  it('stops working for a requestor whose cheque is missing, short, forged, or beyond its deposit', async () => {
+    for (const [what, make] of [
+      ['missing', async () => undefined],
+      ['forged', async ({ forger, provider }: ReturnType<typeof setUp>) => chequeToWire(await signCheque(forger, deployment, { requestor: forger.address, beneficiary: provider.address, cumulative: PRICE, seq: 1n }))],
+      ['short', async ({ requestor, provider }: ReturnType<typeof setUp>) => await requestor.cheque(deployment, provider.address, PRICE - 1n, (await requestor.note(deployment, provider.address, 't1', 0, PRICE)).seq)]
+    ] as const) {
+      const setup = setUp()
+      await setup.provider.takeCheque(setup.task, await make(setup))
+      expect(setup.defaulted, what).toHaveLength(1)
+      expect(() => { setup.provider.takeNote(setup.task, 1, {}) }, what).toThrow(PayerDefaultedError)
+      expect(await setup.provider.mayOffer(setup.task), what).toMatch(/stopped paying/)
+    }
+    const poor = setUp({ deposit: PRICE - 1n })
+    await poor.provider.takeCheque(poor.task, await poor.requestor.cheque(deployment, poor.provider.address, PRICE, (await poor.requestor.note(deployment, poor.provider.address, 't1', 0, PRICE)).seq))
+    expect(poor.defaulted[0]).toMatch(/does not cover/)
+  })
+
+  it('offers only on its own deployment, to a locked deposit that holds the budget, or for unpaid tasks unless paid-only', async () => {
+    const { provider, task } = setUp()
+    expect(await provider.mayOffer(task)).toBeUndefined()
+    expect(await provider.mayOffer(undefined)).toBeUndefined()
+    expect(await provider.mayOffer({ ...task, deployment: { ...deployment, salt: `0x${'22'.repeat(32)}` } })).toMatch(/another deployment/)
+    expect(await provider.mayOffer({ ...task, budget: 10n ** 19n })).toMatch(/below the task's budget/)
+    expect(await setUp({ unlockAt: 1 }).provider.mayOffer(task)).toMatch(/withdrawing/)
+    const strict = new ProviderPayments({ payments: { address: provider.address } }, { paidOnly: true })
+    expect(await strict.mayOffer(undefined)).toMatch(/paid tasks only/)
+  })
+})
