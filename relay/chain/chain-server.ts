@@ -23,7 +23,7 @@ export interface ChainServerInit {
   casher?: ChequeCasherInit
   /** The forwarded calls' limits (the same whitelist as `POST /chain/rpc`). */
   proxy?: RpcProxyInit
-  /** How long one pair's `clay_account` is answered from memory, in ms. @default 1000 */
+  /** How long one pair's `clay_account` at one block is answered from memory, in ms (a new block, a deposit mined, is read afresh). @default 1000 */
   accountCacheMs?: number
   /** How long a stream may take to send its call, in ms. @default 10000 */
   readTimeoutMs?: number
@@ -151,9 +151,14 @@ export class ChainServer implements Startable {
     return { mode, chainId, token, deposit, salt, cashes: this.init.chain.txSender != null }
   }
 
-  /** A requestor's deposit and one pair's counters at one block, kept a moment (tabs ask before every assignment). */
+  /**
+   * A requestor's deposit and one pair's counters at the newest block, kept
+   * a moment for that block: many providers ask about one requestor, and a
+   * deposit just mined is never answered from before it.
+   */
   private async account (requestor: Address, beneficiary: Address): Promise<AccountWire> {
-    const key = pairKey(requestor, beneficiary)
+    const blockNumber = await this.client().getBlockNumber({ cacheTime: 0 })
+    const key = `${pairKey(requestor, beneficiary)}@${blockNumber}`
     const now = Date.now()
     const ttl = this.init.accountCacheMs ?? 1000
     const hit = this.accounts.get(key)
@@ -161,7 +166,7 @@ export class ChainServer implements Startable {
     if (this.accounts.size >= MAX_CACHED_ACCOUNTS) {
       for (const [k, v] of this.accounts) if (now - v.at >= ttl) this.accounts.delete(k)
     }
-    const value = this.readAccount(requestor, beneficiary)
+    const value = this.readAccount(requestor, beneficiary, blockNumber)
     const entry = { at: now, value }
     this.accounts.set(key, entry)
     // a failed read is not kept
@@ -169,10 +174,9 @@ export class ChainServer implements Startable {
     return await value
   }
 
-  private async readAccount (requestor: Address, beneficiary: Address): Promise<AccountWire> {
+  private async readAccount (requestor: Address, beneficiary: Address, blockNumber: bigint): Promise<AccountWire> {
     const client = this.client()
     const address = this.init.chain.info.deposit
-    const blockNumber = await client.getBlockNumber({ cacheTime: 0 })
     const [[deposit, unlockAt], [paidOut, settledSeq, drawnSeq]] = await Promise.all([
       client.readContract({ address, abi: clayDepositAbi, functionName: 'deposits', args: [requestor], blockNumber }),
       client.readContract({ address, abi: clayDepositAbi, functionName: 'accounts', args: [requestor, beneficiary], blockNumber })
@@ -200,9 +204,8 @@ export class ChainServer implements Startable {
       }
       return signed
     })
+    // what was just paid is read fresh next time: its block is a new one
     const results = await casher.cash(cheques, { signal })
-    // what was just paid is read fresh next time
-    for (const { cheque } of cheques) this.accounts.delete(pairKey(cheque.requestor, cheque.beneficiary))
     this.log('%p cashed %d of %d cheques', conn.remotePeer, results.filter(r => r.ok).length, results.length)
     return results
   }
