@@ -110,7 +110,6 @@ describe('peer CLI wallet commands on a relay with a chain', () => {
   it('deposits, runs a paid task, cashes its cheques, refuses an early withdrawal and keeps the cheques across a restart', { timeout: 120_000 }, async () => {
     const requestor = await dataFolder('requestor')
     const provider = await dataFolder('provider')
-    await chain.faucet?.grant(requestor.address)
     const client = createPublicClient({ transport: http(chain.rpcUrl) })
     const tokensOf = async (a: Address): Promise<bigint> => await client.readContract({ address: chain.info.token, abi: TOKEN_ABI, functionName: 'balanceOf', args: [a] })
 
@@ -121,10 +120,12 @@ describe('peer CLI wallet commands on a relay with a chain', () => {
     await prov.next(e => e.event === 'ready')
 
     const req = new PeerProcess(['--relay', relayAddr, '--data', requestor.dir, '--timeout', '60s',
-      '--exec', 'deposit 1', '--exec', 'task run mandelbrot --size 128x128 --tile 64 --price 0.001', '--exec', 'wallet'])
+      '--exec', 'faucet', '--exec', 'deposit 1', '--exec', 'task run mandelbrot --size 128x128 --tile 64 --price 0.001', '--exec', 'wallet'])
     peers.push(req)
     expect(await req.exited, req.stderr + JSON.stringify(req.events)).toBe(0)
     const of = (name: string): Event | undefined => req.events.find(e => e.event === name)
+    // test tokens and gas from the relay's faucet, over the chain protocol
+    expect(of('faucet')).toMatchObject({ tokens: String(100n * 10n ** 18n) })
     expect(of('deposited')).toMatchObject({ amount: String(10n ** 18n), deposit: String(10n ** 18n) })
     // 4 tiles at k = 1: 5 assignments budgeted (one reassignment), twice that locked
     expect(of('task-cost')).toMatchObject({ paid: true, price: String(PRICE), assignments: 5, budget: String(PRICE * 5n), locks: String(PRICE * 10n) })

@@ -140,6 +140,16 @@ describe('the relay\'s chain over libp2p (/golem-clay/chain/1.0.0)', { timeout: 
     expect(await errorOf('anvil_mine')).toMatchObject({ code: -32601 })
   })
 
+  it('gives test tokens and gas from its faucet, once per address', async () => {
+    const newcomer = privateKeyToAccount(generatePrivateKey()).address
+    expect(await result('clay_faucet', [newcomer])).toMatchObject({ address: newcomer, tokens: String(100n * TOKEN) })
+    expect(await client.getBalance({ address: newcomer })).toBeGreaterThan(0n)
+    // the faucet's own limit per address, as over HTTP
+    expect(await errorOf('clay_faucet', [newcomer])).toMatchObject({ code: -32005, data: { name: 'FaucetRateLimitedError' } })
+    expect((await errorOf('clay_faucet', ['0x12'])).code).toBe(-32602)
+    expect((await errorOf('clay_faucet', [])).code).toBe(-32602)
+  })
+
   it('reads a deposit made through it', async () => {
     requestor = await requestorWith(50n * TOKEN)
     const beneficiary = someone()

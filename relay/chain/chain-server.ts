@@ -4,11 +4,14 @@ import { clayDepositAbi } from '../../contracts/index.ts'
 import { GolemClayError, MessageTooLargeError, ShuttingDownError } from '../../shared/errors.ts'
 import { CHAIN_ERRORS, chequeFromWire, MAX_CASH_BATCH, MAX_CHAIN_FRAME, sameDeployment, validateChainCall } from '../../shared/payments/index.ts'
 import { CHAIN_PROTOCOL, decodeJson, encodeJson } from '../../shared/wire/index.ts'
+import { AddressKeys } from '../../shared/connection/index.ts'
 import { ChequeCasher } from './cheque-casher.ts'
+import { RateLimit } from './rate-limit.ts'
 import { JsonRpcError } from './json-rpc.ts'
 import { RPC_ERRORS, RpcProxy } from './rpc-proxy.ts'
 import type { ChequeCasherInit } from './cheque-casher.ts'
 import type { RelayChain } from './relay-chain.ts'
+import type { RateLimitInit } from './rate-limit.ts'
 import type { RpcProxyInit } from './rpc-proxy.ts'
 import type { TxSender } from './tx-sender.ts'
 import type { SessionManager } from '../../shared/peer-session/index.ts'
@@ -23,6 +26,8 @@ export interface ChainServerInit {
   casher?: ChequeCasherInit
   /** The forwarded calls' limits (the same whitelist as `POST /chain/rpc`). */
   proxy?: RpcProxyInit
+  /** `clay_faucet` per remote network address (IPv4, IPv6 /64), on top of the faucet's own limits. @default 3, then one every 20 minutes: as over HTTP */
+  faucetRate?: RateLimitInit
   /** How long one pair's `clay_account` at one block is answered from memory, in ms (a new block, a deposit mined, is read afresh). @default 1000 */
   accountCacheMs?: number
   /** How long a stream may take to send its call, in ms. @default 10000 */
@@ -43,8 +48,8 @@ const MAX_CACHED_ACCOUNTS = 1024
 
 /**
  * The relay's side of `/golem-clay/chain/1.0.0`: one JSON-RPC call per
- * stream, one length-prefixed frame each way. `clay_info`, `clay_account`
- * and `clay_cash` are the relay's own (shared/payments/chain-wire.ts);
+ * stream, one length-prefixed frame each way. `clay_info`, `clay_account`,
+ * `clay_cash` and `clay_faucet` are the relay's own (shared/payments/chain-wire.ts);
  * anything else goes to the RpcProxy, with the HTTP proxy's whitelist
  * (`eth_sendRawTransaction` through the journal). The session layer gates
  * and rate-limits the streams.
@@ -56,6 +61,8 @@ export class ChainServer implements Startable {
   private readonly proxy: RpcProxy
   private readonly accounts = new Map<string, { at: number, value: Promise<AccountWire> }>()
   private readonly active = new Set<Stream>()
+  private readonly faucetRate: RateLimit
+  private readonly addressKeys = new AddressKeys()
   private controller = new AbortController()
   private reader?: { rpcUrl: string, client: PublicClient }
   private casher?: { sender: TxSender, casher: ChequeCasher }
@@ -65,6 +72,7 @@ export class ChainServer implements Startable {
     this.init = init
     this.log = components.logger.forComponent('golem-clay:chain')
     this.proxy = new RpcProxy({ chain: init.chain }, init.proxy)
+    this.faucetRate = new RateLimit(init.faucetRate ?? { perSecond: 1 / 1200, burst: 3 })
   }
 
   readonly [Symbol.toStringTag] = '@golem-clay/chain-server'
@@ -138,11 +146,31 @@ export class ChainServer implements Startable {
       }
       case 'clay_cash':
         return await this.cash(call.params, signal, conn)
+      case 'clay_faucet':
+        return await this.faucet(call.params, conn)
       default: {
         // the whitelist, checks and errors of the HTTP proxy
         const answer = await this.proxy.call(call, signal)
         return answer.error != null ? throwRpc(answer.error) : answer.result
       }
+    }
+  }
+
+  /** Test tokens and gas for an address (the embedded chain's faucet), for Node peers as `POST /chain/faucet` is for tabs. */
+  private async faucet (params: unknown[], conn: Connection): Promise<unknown> {
+    const faucet = this.init.chain.faucet
+    if (faucet == null) throw new JsonRpcError(CHAIN_ERRORS.unavailable, 'this relay has no faucet (a real chain: bring your own tokens and gas)')
+    if (params.length !== 1) throw new JsonRpcError(RPC_ERRORS.invalidParams, 'clay_faucet takes [address]')
+    const to = address(params[0], 'address')
+    const wait = this.faucetRate.take(this.addressKeys.keyOf(conn.remoteAddr) ?? conn.remotePeer.toString())
+    if (wait > 0) throw new JsonRpcError(CHAIN_ERRORS.rateLimited, `too many faucet requests from your address: try again in ${Math.ceil(wait / 60_000)} min`, { name: 'FaucetRateLimitedError', retryAfterMs: wait })
+    try {
+      const grant = await faucet.grant(to)
+      return { ...grant, tokens: String(grant.tokens), gas: String(grant.gas) }
+    } catch (err: any) {
+      // the faucet's own refusals by code, in words; the rest stays the generic internal error
+      if (err?.code === 'FAUCET_RATE_LIMITED' || err?.code === 'FAUCET_REFUSED') throw new JsonRpcError(err.code === 'FAUCET_REFUSED' ? RPC_ERRORS.invalidParams : CHAIN_ERRORS.rateLimited, String(err.message), { name: err.name })
+      throw err
     }
   }
 

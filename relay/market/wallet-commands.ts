@@ -11,7 +11,8 @@ export const WALLET_COMMANDS_HELP = `  wallet                   payment address,
   unlock                   start the deposit's withdrawal delay (paid tasks stop until you deposit again)
   withdraw                 take the whole deposit back once the delay has passed
   cheques                  what each requestor paid this provider: earned, cashed, uncashed, cashouts
-  cash                     have the relay cash every uncashed cheque now`
+  cash                     have the relay cash every uncashed cheque now
+  faucet                   test tokens and gas for this account (a relay's embedded chain only)`
 
 type Command = (args: string[], options?: { signal?: AbortSignal }) => Promise<void>
 
@@ -99,6 +100,10 @@ export function walletCommands (node: NodePeer, emit: Emit): Record<string, Comm
         payers: s.payers.map(p => ({ payer: p.payer, earned: String(p.earned), cashed: String(p.cashed), uncashed: String(p.uncashed) })),
         history: s.history.map(h => ({ payer: h.payer, tx: h.tx, amount: String(h.amount), at: h.at }))
       }, lines.join('\n'))
+    }),
+    faucet: withChain(async (access, _args, signal) => {
+      const grant = await node.services.chain.faucet(me, { signal })
+      emit('faucet', { tokens: String(grant.tokens), gas: String(grant.gas) }, `the faucet sent ${tokens(grant.tokens, access)} and ${formatEther(grant.gas)} of the chain's coin for gas to ${me}`)
     }),
     cash: withChain(async (access, _args, signal) => {
       const done = await earnings().cash({ signal })

@@ -140,6 +140,14 @@ export class ChainClient implements Startable {
     return validateCashResults(raw, cheques.length)
   }
 
+  /** Test tokens and gas for `address` from the relay's faucet (an embedded chain only); amounts in base units. */
+  async faucet (address: Address, options: AbortOptions = {}): Promise<{ tokens: bigint, gas: bigint }> {
+    const grant = await this.call('clay_faucet', [address], options) as { tokens?: unknown, gas?: unknown } | null
+    if (typeof grant?.tokens !== 'string' || typeof grant.gas !== 'string' || !/^\d{1,78}$/.test(grant.tokens) || !/^\d{1,78}$/.test(grant.gas)) throw new ChainCallError('The faucet answered something else than a grant', -32603)
+    this.accounts.clear()
+    return { tokens: BigInt(grant.tokens), gas: BigInt(grant.gas) }
+  }
+
   /** A viem transport over the relay's chain: reads and raw transactions (deposits signed locally). */
   transport (): CustomTransport {
     return custom({

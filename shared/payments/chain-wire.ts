@@ -13,6 +13,7 @@ import type { Address, Hex } from 'viem'
  * - `clay_info` [] → ChainInfoWire: the deployment, and whether the relay cashes cheques.
  * - `clay_account` [requestor, beneficiary] → AccountWire: a deposit and one pair's counters, read in one call.
  * - `clay_cash` [ChequeWire[]] → CashResultWire[]: the relay cashes them in one batch and pays the gas.
+ * - `clay_faucet` [address] → { tokens, gas, transactions }: test tokens and gas on an embedded chain (rate-limited per network address).
  */
 
 /** What a relay with a chain says of it. */
