@@ -1,6 +1,7 @@
-import { hashTypedData, isAddressEqual } from 'viem'
+import { isAddressEqual } from 'viem'
 import { GolemClayError } from '../errors.ts'
-import { chequeTypes, depositDomain, MAX_AMOUNT, MAX_SEQ, sameDeployment } from './deposit-typed-data.ts'
+import { MAX_AMOUNT, MAX_SEQ, sameDeployment } from './deposit-typed-data.ts'
+import { chequeTypedDigest } from './typed-digest.ts'
 import { ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError } from './payment-errors.ts'
 import { isSignedBy, signatureParts } from './signature-check.ts'
 import type { Cheque, DepositDeployment } from './deposit-typed-data.ts'
@@ -21,8 +22,8 @@ export interface SignedCheque {
   signature: Hex
 }
 
-/** What signs payments: a payment account's viem local account (`PaymentAccount.account`). */
-export type PaymentSigner = Pick<LocalAccount, 'address' | 'signTypedData'>
+/** What signs payments: a payment account's viem local account (`PaymentAccount.account`), signing the EIP-712 digest. */
+export type PaymentSigner = Pick<LocalAccount, 'address'> & { sign: NonNullable<LocalAccount['sign']> }
 
 /** What a beneficiary checks a cheque against. */
 export interface ChequeExpectations {
@@ -36,7 +37,7 @@ export interface ChequeExpectations {
 
 /** The EIP-712 digest the requestor signs and the contract recovers from. */
 export function chequeDigest (deployment: DepositDeployment, cheque: Cheque): Hex {
-  return hashTypedData({ domain: depositDomain(deployment), types: chequeTypes, primaryType: 'Cheque', message: cheque })
+  return chequeTypedDigest(deployment, cheque)
 }
 
 /** ChequeInvalidError unless the amounts are ones the contract could pay: 1 ≤ cumulative < 2^128, 1 ≤ seq < 2^64. */
@@ -49,7 +50,7 @@ export function checkChequeTerms (cheque: Cheque): void {
 export async function signCheque (signer: PaymentSigner, deployment: DepositDeployment, cheque: Cheque): Promise<SignedCheque> {
   if (!isAddressEqual(signer.address, cheque.requestor)) throw new ChequeInvalidError(`A cheque of ${cheque.requestor} cannot be signed by ${signer.address}`)
   checkChequeTerms(cheque)
-  const signature = await signer.signTypedData({ domain: depositDomain(deployment), types: chequeTypes, primaryType: 'Cheque', message: cheque })
+  const signature = await signer.sign({ hash: chequeDigest(deployment, cheque) })
   return { deployment, cheque, signature: signature.toLowerCase() as Hex }
 }
 

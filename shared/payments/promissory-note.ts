@@ -1,6 +1,7 @@
-import { encodeAbiParameters, hashTypedData, isAddressEqual, keccak256 } from 'viem'
+import { encodeAbiParameters, isAddressEqual, keccak256 } from 'viem'
 import { GolemClayError } from '../errors.ts'
-import { depositDomain, MAX_AMOUNT, MAX_SEQ, promissoryNoteTypes, sameDeployment } from './deposit-typed-data.ts'
+import { MAX_AMOUNT, MAX_SEQ, sameDeployment } from './deposit-typed-data.ts'
+import { noteTypedDigest } from './typed-digest.ts'
 import { NoteInvalidError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError } from './payment-errors.ts'
 import { isSignedBy, signatureParts } from './signature-check.ts'
 import type { PaymentSigner } from './cheque.ts'
@@ -57,7 +58,7 @@ export function subtaskId (taskId: string, index: number): Hex {
 
 /** The EIP-712 digest the requestor signs and the contract recovers from. */
 export function noteDigest (deployment: DepositDeployment, note: PromissoryNote): Hex {
-  return hashTypedData({ domain: depositDomain(deployment), types: promissoryNoteTypes, primaryType: 'PromissoryNote', message: note })
+  return noteTypedDigest(deployment, note)
 }
 
 /** NoteInvalidError unless the contract could draw it: a 32-byte subtask in lowercase hex, 1 ≤ seq < 2^64, 1 ≤ amount < 2^128. */
@@ -71,7 +72,7 @@ export function checkNoteTerms (note: PromissoryNote): void {
 export async function signNote (signer: PaymentSigner, deployment: DepositDeployment, note: PromissoryNote): Promise<SignedNote> {
   if (!isAddressEqual(signer.address, note.requestor)) throw new NoteInvalidError(`A note of ${note.requestor} cannot be signed by ${signer.address}`)
   checkNoteTerms(note)
-  const signature = await signer.signTypedData({ domain: depositDomain(deployment), types: promissoryNoteTypes, primaryType: 'PromissoryNote', message: note })
+  const signature = await signer.sign({ hash: noteDigest(deployment, note) })
   return { deployment, note, signature: signature.toLowerCase() as Hex }
 }
 
