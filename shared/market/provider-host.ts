@@ -110,8 +110,9 @@ export class ProviderHost implements Startable {
     const header = await openHeader(req.header)
     const a = await openMessage(req.msg, 'assign', validateAssignment, x => x.requestor)
     const task = { header: header.body, payer: header.account.address }
-    this.checkPay(task, a.body.subtask, req.note)
+    const taken = this.checkPay(task, a.body.subtask, req.note)
     this.provider.onAssign(a.body, a.text, task, from, req.tokens)
+    taken()
     return undefined
   }
 
@@ -120,20 +121,29 @@ export class ProviderHost implements Startable {
     const a = await openMessage(text, 'assign', validateAssignment, x => x.requestor)
     const task = this.provider.known(a.body.task)
     if (task == null) throw new UnknownTaskError(`No header for task ${a.body.task} here`)
-    this.checkPay(task, a.body.subtask, note)
+    const taken = this.checkPay(task, a.body.subtask, note)
     this.provider.onAssign(a.body, a.text, task, from)
+    taken()
   }
 
-  /** A paid task's assignment must carry a valid promissory note for it, from a requestor that still pays (typed refusals). */
-  private checkPay (task: VerifiedHeader, subtask: number, note: unknown): void {
+  /**
+   * A paid task's assignment must carry a valid promissory note for it,
+   * from a requestor that still pays (typed refusals). Returns what to do
+   * once the provider took the assignment: keep the note and the task's
+   * terms (an assignment refused for another reason is no work owed).
+   */
+  private checkPay (task: VerifiedHeader, subtask: number, note: unknown): () => void {
     const paid = paidTask(task.header.id, task.payer, task.header.price, task.header.pay)
-    if (paid == null) return
+    if (paid == null) return () => {}
     const earnings = this.components.earnings
     if (earnings == null) throw new InvalidTaskError('This provider reaches no chain to be paid on')
-    earnings.takeNote(paid, subtask, note)
-    this.paidTasks.delete(paid.task)
-    this.paidTasks.set(paid.task, paid)
-    if (this.paidTasks.size > MAX_PAID_TASKS) this.paidTasks.delete(this.paidTasks.keys().next().value as string)
+    const signed = earnings.checkNote(paid, subtask, note)
+    return () => {
+      earnings.keepNote(paid, signed)
+      this.paidTasks.delete(paid.task)
+      this.paidTasks.set(paid.task, paid)
+      if (this.paidTasks.size > MAX_PAID_TASKS) this.paidTasks.delete(this.paidTasks.keys().next().value as string)
+    }
   }
 
   /** A signed verdict from `from`, sent on its own or in the answer to our report; an accepted one of a paid task brings its cheque. */

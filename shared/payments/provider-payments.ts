@@ -137,12 +137,22 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
    * would be CPU spent for nothing.
    */
   takeNote (task: PaidTask, subtask: number, wire: unknown): void {
+    this.keepNote(task, this.checkNote(task, subtask, wire))
+  }
+
+  /** takeNote's checks alone: the note, for keepNote once the assignment is taken (one refused for another reason is not work owed). */
+  checkNote (task: PaidTask, subtask: number, wire: unknown): SignedNote {
     const why = this.isDefaulted(task.payer)
     if (why != null) throw new PayerDefaultedError(`This provider takes no more work from ${task.payer}: ${why}`)
     if (wire == null) throw new NoteInvalidError('A paid task\'s assignment must carry its promissory note')
     const signed = noteFromWire(wire)
     verifyNote(signed, { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, subtask: subtaskId(task.task, subtask), amount: task.price, signature: false })
     this.guard.check(signed.note)
+    return signed
+  }
+
+  /** Keeps a checked note until a cheque pays for its seq. */
+  keepNote (task: PaidTask, signed: SignedNote): void {
     const notes = this.notes.get(task.payer.toLowerCase()) ?? new Map<bigint, SignedNote>()
     notes.set(signed.note.seq, signed)
     if (notes.size > MAX_NOTES) notes.delete(notes.keys().next().value as bigint)
