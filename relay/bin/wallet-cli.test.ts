@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEmbeddedChain } from '../chain/index.ts'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { FAST_SESSION } from '../testing/relays.ts'
-import { tcpAddr } from '../testing/wait.ts'
+import { tcpAddr, until } from '../testing/wait.ts'
 import { generatePaymentKey, paymentAddressOf, TOKEN_ABI } from '../../shared/payments/index.ts'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import type { EmbeddedChain } from '../chain/index.ts'
@@ -135,10 +135,10 @@ describe('peer CLI wallet commands on a relay with a chain', () => {
 
     // the provider holds the cheque (its last verdict may still be on its way)
     let cheques: Event | undefined
-    for (let i = 0; i < 50 && cheques?.uncashed !== String(PRICE * 4n); i++) {
+    await until(async () => {
       cheques = await prov.command('cheques', 'cheques')
-      if (cheques.uncashed !== String(PRICE * 4n)) await new Promise(resolve => setTimeout(resolve, 200))
-    }
+      return cheques.uncashed === String(PRICE * 4n)
+    }, 'the provider to hold the cheque', 10_000, 200)
     expect(cheques).toMatchObject({ earned: String(PRICE * 4n), cashed: '0', uncashed: String(PRICE * 4n), payers: [{ payer: requestor.address, uncashed: String(PRICE * 4n) }] })
 
     // cashing, and the requestor's early withdrawal, side by side

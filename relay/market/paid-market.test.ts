@@ -12,7 +12,7 @@ import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 import { addOneModule, inputs } from '../testing/add-one.ts'
 import { tcpAddr as tcp, until } from '../testing/wait.ts'
 import { signMessage } from '../../shared/market/index.ts'
-import { DepositActionError, DepositTooSmallError, depositClients, depositTokens, TOKEN_ABI, unlockDeposit, withdrawDeposit } from '../../shared/payments/index.ts'
+import { DEPOSIT_ABI, DepositActionError, DepositTooSmallError, depositClients, depositTokens, TOKEN_ABI, unlockDeposit, withdrawDeposit } from '../../shared/payments/index.ts'
 import { bytesSource } from '../../shared/storage/index.ts'
 import { cheatingRunner } from '../../shared/testing/index.ts'
 import type { EmbeddedChain } from '../chain/index.ts'
@@ -78,6 +78,14 @@ async function requestor (amount: bigint, privateKey?: NodePeerInit['privateKey'
 
 function clientsOf (node: NodePeer): ReturnType<typeof depositClients> {
   return depositClients(node.services.chain.transport(), node.services.payments.account, chain.info.chainId)
+}
+
+/** A paid task of `subtasks` from `from`, done, and its cheques held uncashed by `provider` (its only provider). */
+async function paidTask (from: NodePeer, provider: NodePeer, subtasks: number): Promise<{ id: string }> {
+  const task = await from.services.market.submit({ name: 'paid', module: addOne, inputs: inputs(subtasks), price: Number(PRICE), timeout: 30_000 })
+  await task.done
+  await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === PRICE * BigInt(subtasks), 'the cheques to be held')
+  return task
 }
 
 async function tokens (address: Address): Promise<bigint> {
@@ -153,9 +161,7 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
   it('a requestor withdrawing its deposit: refused before the delay, providers offer no more and cash at once', { timeout: 90_000 }, async () => {
     const provider = await peer({})
     const carol = await requestor(10n ** 18n)
-    const task = await carol.services.market.submit({ name: 'then leave', module: addOne, inputs: inputs(2), price: Number(PRICE), timeout: 30_000 })
-    await task.done
-    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === PRICE * 2n, 'the cheques to be held')
+    const task = await paidTask(carol, provider, 2)
     await unlockDeposit(clientsOf(carol), chain.info)
     await expect(withdrawDeposit(clientsOf(carol), chain.info)).rejects.toMatchObject({ name: DepositActionError.name, reason: 'WithdrawTooEarly' })
     await expect(carol.services.market.submit({ name: 'more', module: addOne, inputs: inputs(2), price: Number(PRICE), timeout: 30_000 })).rejects.toThrow(/being withdrawn/)
@@ -174,10 +180,8 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
   it('a relay restart (its chain too) keeps balances and the cheques providers hold uncashed', { timeout: 120_000 }, async () => {
     const provider = await peer({})
     const dave = await requestor(10n ** 18n)
-    const task = await dave.services.market.submit({ name: 'before the restart', module: addOne, inputs: inputs(3), price: Number(PRICE), timeout: 30_000 })
-    await task.done
-    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === PRICE * 3n, 'the cheques to be held')
-    const deposit = async (): Promise<bigint> => (await client.readContract({ address: chain.info.deposit, abi: [{ type: 'function', name: 'deposits', stateMutability: 'view', inputs: [{ type: 'address' }], outputs: [{ type: 'uint128' }, { type: 'uint64' }] }] as const, functionName: 'deposits', args: [dave.services.payments.address] }))[0]
+    await paidTask(dave, provider, 3)
+    const deposit = async (): Promise<bigint> => (await client.readContract({ address: chain.info.deposit, abi: DEPOSIT_ABI, functionName: 'deposits', args: [dave.services.payments.address] }))[0]
     const before = await deposit()
 
     const port = Number(tcp(relay).toString().split('/')[4])
