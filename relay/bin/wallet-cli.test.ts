@@ -138,7 +138,7 @@ describe('peer CLI wallet commands on a relay with a chain', () => {
     await until(async () => {
       cheques = await prov.command('cheques', 'cheques')
       return cheques.uncashed === String(PRICE * 4n)
-    }, 'the provider to hold the cheque', 10_000, 200)
+    }, 'the provider to hold the cheque', 10_000, 200).catch((err: Error) => { throw new Error(`${err.message}; it holds ${JSON.stringify(cheques)}`) })
     expect(cheques).toMatchObject({ earned: String(PRICE * 4n), cashed: '0', uncashed: String(PRICE * 4n), payers: [{ payer: requestor.address, uncashed: String(PRICE * 4n) }] })
 
     // cashing, and the requestor's early withdrawal, side by side

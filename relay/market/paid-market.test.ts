@@ -12,13 +12,14 @@ import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 import { addOneModule, inputs } from '../testing/add-one.ts'
 import { tcpAddr as tcp, until } from '../testing/wait.ts'
 import { signMessage } from '../../shared/market/index.ts'
-import { DEPOSIT_ABI, DepositActionError, DepositTooSmallError, depositClients, depositTokens, TOKEN_ABI, unlockDeposit, withdrawDeposit } from '../../shared/payments/index.ts'
+import { DEPOSIT_ABI, DepositActionError, DepositTooSmallError, depositClients, depositTokens, memoryLedgerStores, TOKEN_ABI, unlockDeposit, withdrawDeposit } from '../../shared/payments/index.ts'
 import { bytesSource } from '../../shared/storage/index.ts'
 import { cheatingRunner } from '../../shared/testing/index.ts'
 import type { EmbeddedChain } from '../chain/index.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer, NodePeerInit } from '../node-peer/create-node-peer.ts'
 import type { TaskHeader } from '../../shared/market/index.ts'
+import type { LedgerStores } from '../../shared/payments/index.ts'
 import type { Address, PublicClient } from 'viem'
 
 const FAST = { difficulty: { base: 4, max: 6 } }
@@ -60,8 +61,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function peer (provider?: NodePeerInit['provider'], privateKey?: NodePeerInit['privateKey']): Promise<NodePeer> {
-  const node = await createNodePeer({ privateKey, relays: [tcp(relay)], session: FAST, maxRelays: 1, provider: provider == null ? undefined : { cores: 1, ...provider, payments: { cashThreshold: NEVER, ...provider.payments } } })
+async function peer (provider?: NodePeerInit['provider'], privateKey?: NodePeerInit['privateKey'], market?: NodePeerInit['market']): Promise<NodePeer> {
+  const node = await createNodePeer({ privateKey, market, relays: [tcp(relay)], session: FAST, maxRelays: 1, provider: provider == null ? undefined : { cores: 1, ...provider, payments: { cashThreshold: NEVER, ...provider.payments } } })
   await node.start()
   running.push(node)
   await until(() => node.services.relays.status.some(s => s.state === 'reserved'), 'a reservation')
@@ -69,8 +70,8 @@ async function peer (provider?: NodePeerInit['provider'], privateKey?: NodePeerI
 }
 
 /** A requestor with test tokens from the faucet, `amount` of them in its deposit (sent over the chain protocol, signed by its payment key). */
-async function requestor (amount: bigint, privateKey?: NodePeerInit['privateKey']): Promise<NodePeer> {
-  const node = await peer(undefined, privateKey)
+async function requestor (amount: bigint, privateKey?: NodePeerInit['privateKey'], market?: NodePeerInit['market']): Promise<NodePeer> {
+  const node = await peer(undefined, privateKey, market)
   await chain.faucet?.grant(node.services.payments.address)
   if (amount > 0n) await depositTokens(clientsOf(node), chain.info, amount)
   return node
@@ -177,6 +178,27 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
   })
 
   // last: it replaces the relay and its chain
+  it('a requestor stopped the moment its task is done still hands over the last cheque: the stop lets the answer out first', { timeout: 60_000 }, async () => {
+    const provider = await peer({})
+    // a slow disk under the cheque book: the last verdict's cheque is still being saved when the task completes
+    const memory = memoryLedgerStores()
+    const slow: LedgerStores = {
+      wallet: memory.wallet,
+      book: (ns) => {
+        const store = memory.book(ns)
+        return { load: async () => await store.load(), save: async (key, entry) => { await new Promise(resolve => setTimeout(resolve, 300)); await store.save(key, entry) } }
+      }
+    }
+    const alice = await requestor(10n ** 18n, undefined, { ledgers: slow })
+    const defaults: string[] = []
+    provider.services.market.earnings?.addEventListener('defaulted', (e) => { defaults.push(e.detail.reason) })
+    const task = await alice.services.market.submit({ name: 'stopping', module: addOne, inputs: inputs(2), price: Number(PRICE), timeout: 30_000 })
+    await task.done
+    await alice.stop()
+    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === 2n * PRICE, 'the last cheque to be held', 5_000)
+    expect(defaults).toEqual([])
+  })
+
   it('a relay restart (its chain too) keeps balances and the cheques providers hold uncashed', { timeout: 120_000 }, async () => {
     const provider = await peer({})
     const dave = await requestor(10n ** 18n)

@@ -78,6 +78,11 @@ export class MarketRequestor implements Startable {
     this.timer = setInterval(() => { for (const t of this.tasks.values()) if (!t.isFinished) void this.announce(t) }, this.init.announceInterval ?? 3_000)
   }
 
+  /** Waits until the verdicts our tasks send on their own have gone out, or `signal` aborts. */
+  async drain (signal: AbortSignal): Promise<void> {
+    await Promise.all([...this.tasks.values()].map(async t => { await t.sending.idle(signal) }))
+  }
+
   stop (): void {
     clearInterval(this.timer)
     for (const t of this.tasks.values()) t.cancel()

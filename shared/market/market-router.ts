@@ -6,7 +6,7 @@ import { MarketRateLimitedError, UnknownTaskError } from './market-errors.ts'
 import { openHeader } from './bound-messages.ts'
 import { encodeGossip, installValidator, openGossip } from './market-gossip.ts'
 import { MARKET_PROTOCOL, MarketRefusedError, MarketStreamPool, MAX_PULLED_HEADERS, TASKS_TOPIC, serve } from './market-wire.ts'
-import { delay } from '../util/index.ts'
+import { delay, InFlight } from '../util/index.ts'
 import type { VerifiedHeader } from './bound-messages.ts'
 import type { TaskClosed, TaskHeader } from './market-codec.ts'
 import type { Address } from '../payments/index.ts'
@@ -87,6 +87,8 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
   /** Our outgoing market streams, kept open between requests. */
   private readonly streams = new MarketStreamPool()
   private readonly serving = new AbortController()
+  /** Requests being answered: from the handler's call until the answer is written. */
+  private readonly answering = new InFlight()
   private readonly components: MarketRouterComponents
   private readonly init: MarketRouterInit
   private readonly log: Logger
@@ -131,8 +133,10 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
     // behind the session gate: only peers with a verified session reach the handler
     await this.components.sessions.handle(MARKET_PROTOCOL, (stream, conn) => {
       const from = conn.remotePeer.toString()
-      // one request after another on the stream, until the requester closes it
+      // one request at a time per stream: its end comes when its answer is written
+      let answered: (() => void) | undefined
       serve(stream, async req => {
+        answered = this.answering.begin()
         try {
           this.requestLimiter.consume(from)
         } catch {
@@ -143,8 +147,12 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
         return await handler(req, from)
       }, {
         signal: this.serving.signal,
-        onServed: (req, ok) => { if (!ok) this.refused(from, req.kind, 'refused') }
+        onServed: (req, ok) => {
+          answered?.()
+          if (!ok) this.refused(from, req.kind, 'refused')
+        }
       }).catch(err => { this.refused(from, 'unknown', err.message); this.components.sessions.report(conn.remotePeer, 'bad-frame') })
+        .finally(() => answered?.())
     }, { runOnLimitedConnection: true, maxInboundStreams: 64 })
     const { pubsub } = this.components
     installValidator(pubsub, TASKS_TOPIC)
@@ -216,6 +224,11 @@ export class MarketRouter extends TypedEventEmitter<MarketRouterEvents> implemen
       this.safeDispatchEvent('task:seen', { detail: header })
     }
     this.safeDispatchEvent('task:header', { detail: { header, payer } })
+  }
+
+  /** Waits until the requests being answered have their answers written (a verdict's cheque among them), or `signal` aborts. */
+  async drain (signal: AbortSignal): Promise<void> {
+    await this.answering.idle(signal)
   }
 
   async stop (): Promise<void> {

@@ -17,6 +17,11 @@ import type { StorageClient } from '../storage/index.ts'
 import type { AbortOptions, Startable } from '@libp2p/interface'
 
 export interface MarketInit extends MarketRouterInit, MarketRequestorInit {
+  /**
+   * How long a stop waits for answers being written and verdicts on their
+   * way (a provider is owed the cheque in the last verdict), ms. @default 3_000
+   */
+  drainMs?: number
   /** Run subtasks for others with this runner; relays only route gossip. */
   provider?: ProviderHostInit & { payments?: ProviderPaymentsInit }
   /** Submit tasks (needs the `storage` client service). @default true */
@@ -48,6 +53,8 @@ export interface MarketParts {
   router: MarketRouter
   requestor?: MarketRequestor
   host?: ProviderHost
+  /** @see MarketInit.drainMs */
+  drainMs?: number
 }
 
 /**
@@ -60,9 +67,11 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
   readonly router: MarketRouter
   readonly requestor?: MarketRequestor
   readonly host?: ProviderHost
+  private readonly drainMs: number
 
   constructor (parts: MarketParts) {
     super()
+    this.drainMs = parts.drainMs ?? 3_000
     this.router = parts.router
     this.requestor = parts.requestor
     this.host = parts.host
@@ -105,6 +114,12 @@ export class Market extends TypedEventEmitter<MarketEvents> implements Startable
     await this.router.start()
   }
 
+  /** Before the connections close: lets the answers being written and the verdicts on their way arrive (bounded by `drainMs`). */
+  async beforeStop (): Promise<void> {
+    const signal = AbortSignal.timeout(this.drainMs)
+    await Promise.all([this.router.drain(signal), this.requestor?.drain(signal)])
+  }
+
   async stop (): Promise<void> {
     this.requestor?.stop()
     await this.host?.stop()
@@ -133,7 +148,7 @@ export function market (init: MarketInit = {}): (components: MarketComponents) =
       : new MarketRequestor({ peerId, privateKey, addressManager, events, logger, storage, keeper: components.keeper, router, payments, spending }, init)
     const earnings = init.provider == null ? undefined : new ProviderPayments({ payments, chain, ledgers, logger }, init.provider.payments)
     const host = init.provider == null ? undefined : new ProviderHost({ peerId, privateKey, addressManager, logger, storage, router, payments, earnings }, init.provider)
-    return new Market({ router, requestor, host })
+    return new Market({ router, requestor, host, drainMs: init.drainMs })
   }
 }
 

@@ -4,6 +4,7 @@ import { BudgetExhaustedError, InvalidSignatureError, NoProvidersError, Replayed
 import { validateAssignment } from './market-codec.ts'
 import { Scheduler } from './scheduler.ts'
 import { openMessage } from './signed.ts'
+import { InFlight } from '../util/index.ts'
 import type { Assignment, Offer, Report, TaskHeader } from './market-codec.ts'
 import type { RequestorTaskEvents, SubtaskResult } from './market-types.ts'
 import type { MarketReply, MarketRequest } from './market-wire.ts'
@@ -47,6 +48,8 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   /** Providers that offered, and the payment address of each (from its verified binding, the latest offer's): whom this task pays. */
   readonly payees = new Map<string, Address>()
   readonly done: Promise<SubtaskResult[]>
+  /** Verdicts sent on their own, still on their way: a graceful stop lets them arrive. */
+  readonly sending = new InFlight()
   private readonly ctx: RequestorContext
   private readonly scheduler: Scheduler
   private readonly providers = new Map<string, Provider>()
@@ -226,13 +229,13 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
       }
       for (const id of decision.winners) {
         if (id === a.id) own = { accepted: true, reason: 'accepted' }
-        else void this.verdict(id, true, 'accepted')
+        else this.sending.track(this.verdict(id, true, 'accepted'))
       }
       for (const id of decision.losers) {
         const loser = this.pending.get(id)
         if (loser != null) this.punish(loser.provider, decision.subtask, 'outvoted by the majority')
         if (id === a.id) own = { accepted: false, reason: 'outvoted by the majority' }
-        else void this.verdict(id, false, 'outvoted by the majority')
+        else this.sending.track(this.verdict(id, false, 'outvoted by the majority'))
       }
     }
     // the slot this report freed: book the provider's next subtask before pump() hands it to anyone
