@@ -6,7 +6,9 @@
 //   npx vite build --emptyOutDir=false && node --import tsx bench/tasks/profile.ts
 // BENCH_TASKS_REQUESTOR=tab submits from the bench page instead of the Node
 // peer; BENCH_TASKS_PROVIDER=bare provides from a UI-less page instead of the
-// app; BENCH_TASKS_PING=1 only times bare ping round trips on both paths.
+// app; BENCH_TASKS_PING=1 only times bare ping round trips on both paths;
+// BENCH_TASKS_PAID=1 makes the Node requestor's runs paid (a note per
+// assignment, a cheque per verdict).
 import { Session } from 'node:inspector/promises'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -24,6 +26,7 @@ const OUT = process.env.BENCH_TASKS_PROFILE_DIR ?? '/tmp'
 const FROM: Requestor = process.env.BENCH_TASKS_REQUESTOR === 'tab' ? 'tab' : 'node'
 /** Which provider computes: the app page, or the same node without the app's UI ('bare'). */
 const PROVIDER: ProviderKind = process.env.BENCH_TASKS_PROVIDER === 'bare' ? 'bare' : 'app'
+const PAID = process.env.BENCH_TASKS_PAID === '1'
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number, children?: number[] }
 interface Profile { nodes: ProfileNode[], startTime: number, endTime: number, samples?: number[], timeDeltas?: number[] }
@@ -80,7 +83,7 @@ try {
 
 async function profileRuns (rig: Rig): Promise<void> {
   await call(rig.bench, 'direct', { ranges: ranges(1e7, 8) })
-  await network(rig, FROM, ranges(1e7, 8), undefined, PROVIDER)
+  await network(rig, FROM, ranges(1e7, 8), undefined, PROVIDER, PAID)
   const probe = Math.min(...await call(rig.bench, 'sequential', { ranges: ranges(1e7, 5) }))
   let width = Math.round(TARGET_MS / probe * 1e7 / 1000) * 1000
   const alone = Math.min(...await call(rig.bench, 'sequential', { ranges: ranges(width, 5) }))
@@ -91,7 +94,7 @@ async function profileRuns (rig: Rig): Promise<void> {
   const perSubtask = (c: CpuSplit, ms: number): string => `relays ${round(c.relays * ms / SUBTASKS)}, Node ${round(c.node * ms / SUBTASKS)}, provider tab ${round(c.provider * ms / SUBTASKS)}, UI-less provider ${round(c.bare * ms / SUBTASKS)}, bench ${round(c.bench * ms / SUBTASKS)} (rest of the machine ${c.rest} cores)`
   const d = await direct(rig, rs)
   log(`direct: ${d.wallMs} ms; CPU ms per subtask: ${perSubtask(d.cpu, d.wallMs)}`)
-  const n0 = await network(rig, FROM, rs, d.outputs, PROVIDER)
+  const n0 = await network(rig, FROM, rs, d.outputs, PROVIDER, PAID)
   log(`network: ${n0.wallMs} ms, first assignment ${n0.firstAssignMs} ms; CPU ms per subtask: ${perSubtask(n0.cpu, n0.wallMs + n0.uploadMs)}`)
 
   // profiled run: the provider tab's main thread, and this process
@@ -109,7 +112,7 @@ async function profileRuns (rig: Rig): Promise<void> {
   await inspector.post('Profiler.start')
   await cdp.send('Profiler.start')
   await requestorCdp?.send('Profiler.start')
-  const n1 = await network(rig, FROM, rs, d.outputs, PROVIDER)
+  const n1 = await network(rig, FROM, rs, d.outputs, PROVIDER, PAID)
   const tab = (await cdp.send('Profiler.stop')).profile as unknown as Profile
   if (requestorCdp != null) {
     const requestorTab = (await requestorCdp.send('Profiler.stop')).profile as unknown as Profile

@@ -1,0 +1,81 @@
+// What payments cost end to end, thread by thread: the Node requestor's
+// tasks to the provider tab, unpaid and paid (a note per assignment, a cheque
+// per verdict) in alternate runs of the same 100 ms subtasks, CPU per thread
+// of every process from /proc. Comparing threads leaves out the sandbox
+// Workers' compute, whose run-to-run drift (a few % of 100 ms) hides a
+// payments cost of a few ms in whole-process figures. Writes the
+// "Payments by thread" section of BENCHMARKS.md.
+//   npm run bench:tasks:payments
+import { addTicks, BENCHMARKS_MD, HZ, loadAverage, log, machineInfo, machineLine, round, threadTable, threadTicks, ticksBetween, upsertSection } from '../common/index.ts'
+import { call, network, ranges, setUp } from './rig.ts'
+
+const SUBTASKS = 100
+const ROUNDS = Number(process.env.BENCH_TASKS_ROUNDS ?? 5)
+const TARGET_MS = 100
+
+const loadAtStart = loadAverage()
+const began = Date.now()
+const rig = await setUp(2, log)
+try {
+  // first contact, the deposit's first read and the cheque book's first entry stay out of the measured runs
+  await network(rig, 'node', ranges(1e7, 8))
+  await network(rig, 'node', ranges(1e7, 8), undefined, 'app', true)
+  const probe = Math.min(...await call(rig.bench, 'sequential', { ranges: ranges(1e7, 5) }))
+  let width = Math.round(TARGET_MS / probe * 1e7 / 1000) * 1000
+  const alone = Math.min(...await call(rig.bench, 'sequential', { ranges: ranges(width, 5) }))
+  width = Math.round(width * TARGET_MS / alone / 1000) * 1000
+  const rs = ranges(width, SUBTASKS)
+  const sums = { unpaid: new Map<string, number>(), paid: new Map<string, number>() }
+  const walls: string[] = []
+  for (let i = 0; i < ROUNDS; i++) {
+    const wall: number[] = []
+    for (const paid of [false, true]) {
+      const a = threadTicks(rig.pids)
+      const n = await network(rig, 'node', rs, undefined, 'app', paid)
+      addTicks(paid ? sums.paid : sums.unpaid, ticksBetween(a, threadTicks(rig.pids)))
+      wall.push(n.wallMs)
+    }
+    walls.push(`${wall[0]} / ${wall[1]}`)
+    log(`round ${i}: unpaid ${wall[0]} ms, paid ${wall[1]} ms`)
+  }
+  const units = ROUNDS * SUBTASKS
+  const table = threadTable(sums.unpaid, sums.paid, units, { labels: ['unpaid', 'paid'], per: 'subtask', minMs: 0.1, digits: 2 })
+  for (const line of table) log(line)
+  // by part: relays (their chain included), the Node requestor, the provider tab outside its Workers, and the Workers' compute
+  const part = (key: string): string => key.startsWith('relay') ? 'relays' : key.startsWith('self') ? 'requestor' : key.startsWith('provider') ? (/DedicatedWorker/.test(key) ? 'workers' : 'provider') : 'other'
+  const extra = new Map<string, number>()
+  for (const key of new Set([...sums.unpaid.keys(), ...sums.paid.keys()])) {
+    const ms = ((sums.paid.get(key) ?? 0) - (sums.unpaid.get(key) ?? 0)) * 1000 / HZ / units
+    extra.set(part(key), (extra.get(part(key)) ?? 0) + ms)
+  }
+  const x = (p: string): number => round(extra.get(p) ?? 0, 2)
+  const beyondWorkers = round(x('relays') + x('requestor') + x('provider') + x('other'), 2)
+  // the threads payment code runs on (and IndexedDB's in the provider's browser process): less noise than the sum over all, whose GC threads swing both ways
+  const ms = (key: string): number => ((sums.paid.get(key) ?? 0) - (sums.unpaid.get(key) ?? 0)) * 1000 / HZ / units
+  const provMain = round(ms('provider renderer chromium'), 2)
+  const provBrowser = round([...new Set([...sums.unpaid.keys(), ...sums.paid.keys()])].filter(k => k.startsWith('provider browser ')).reduce((t, k) => t + ms(k), 0), 2)
+  const reqMain = round(ms('self node MainThread'), 2)
+  const where = round(provMain + provBrowser + reqMain, 2)
+  const section = [
+    '## Payments by thread',
+    '',
+    `What payments cost end to end, in one run of \`npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the Node requestor's tasks of ${SUBTASKS} prime-counting subtasks of ~${TARGET_MS} ms (k = 1) to the provider tab (the app page lending 2 cores) through a relay, unpaid and paid in alternate runs, ${ROUNDS} of each; a paid run signs a promissory note with each assignment and a cumulative cheque with each accepted verdict, which the provider checks (the cheque's signature at once, against the requestor's deposit read through relay A's chain) and saves (IndexedDB). CPU time per thread of every process from /proc, summed over the runs, per subtask. Target (issue 17): payments add at most 2 ms of CPU per subtask.`,
+    '',
+    machineLine(machineInfo(rig.chromium, loadAtStart), true),
+    '',
+    `**Where the payment code runs, payments add ${where} ms of CPU per subtask** (${where <= 2 ? 'within' : 'above'} the 2 ms target): the provider tab's main thread ${provMain}, its browser process (IndexedDB's side of each write) ${provBrowser}, the Node requestor's main thread ${reqMain}. Over every thread outside the provider's sandbox Workers the difference is ${beyondWorkers} ms (${beyondWorkers <= 2 ? 'within' : 'above'} the target), by process: relays ${x('relays')} (the chain's reads and the cashing of each run's cheques included), Node requestor ${x('requestor')}, provider tab ${x('provider')}, the other pages ${x('other')}; GC threads swing both ways between runs, so this sum is the noisier figure. The provider's Workers, which compute, differ by ${x('workers')} ms: the drift of the compute itself, left out. Wall times, unpaid / paid, ms: ${walls.join('; ')}.`,
+    '',
+    'CPU ms per subtask by thread (group, process type, thread name), unpaid / paid / difference, largest difference first (rows under 0.1 ms left out):',
+    '',
+    '```',
+    ...table,
+    '```',
+    '',
+    '- **Where it goes** (`BENCH_TASKS_PAID=1 node --import tsx bench/tasks/profile.ts` profiles a paid run): in the provider tab, the cheque\'s secp256k1 verification (@noble/curves, about 0.5 ms in a tab: `npm run bench:payments`) and IndexedDB\'s `put` and transaction on the main thread, with the browser process\'s side of each write; in the Node requestor, two secp256k1 signatures per subtask (the note and the cheque).'
+  ].join('\n')
+  upsertSection(BENCHMARKS_MD, 'Payments by thread', section)
+  log(`written to ${BENCHMARKS_MD}`)
+} finally {
+  await rig.close()
+  setTimeout(() => process.exit(), 1000).unref()
+}
