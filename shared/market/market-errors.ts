@@ -32,3 +32,6 @@ export class MarketRateLimitedError extends GolemClayError { override name = 'Ma
 
 /** A paid task used up its budget (every assignment it may pay a note for) before every subtask was decided. */
 export class BudgetExhaustedError extends GolemClayError { override name = 'BudgetExhaustedError'; override readonly code = 'BUDGET_EXHAUSTED' }
+
+/** The provider gave its subtask up (its visitor paused it, the page went hidden): the requestor assigns it again at once. */
+export class ProviderPausedError extends GolemClayError { override name = 'ProviderPausedError'; override readonly code = 'PROVIDER_PAUSED'; override readonly retryable = true }

@@ -4,10 +4,11 @@ import { TypedEventEmitter } from 'main-event'
 import { formatAddress, parseAddress, sha256Once, toHex } from '../storage/index.ts'
 import { packInputs } from './input-bundle.ts'
 import { InvalidTaskError } from './market-errors.ts'
+import { DutyCycle } from './duty-cycle.ts'
 import { Provider } from './provider.ts'
 import type { Assignment, TaskHeader } from './market-codec.ts'
 import type { MarketRequest } from './market-wire.ts'
-import type { ProviderContext, ProviderJob } from './provider.ts'
+import type { ProviderContext, ProviderInit, ProviderJob } from './provider.ts'
 import type { SubtaskJob, TaskRunner } from '../compute/index.ts'
 
 // Ordering of one provider's messages, with an in-process requestor: the real wire is covered by relay/market/market.test.ts and e2e/compute-market.spec.ts.
@@ -24,7 +25,7 @@ function echoRunner (): TaskRunner {
 }
 
 /** A provider of one single-subtask task; `request` plays the requestor's side of each request it sends. */
-async function fixture (request: (provider: Provider, req: MarketRequest, signal: AbortSignal) => void): Promise<{ provider: Provider, header: TaskHeader, assignment: Assignment, finished: Promise<ProviderJob> }> {
+async function fixture (request: (provider: Provider, req: MarketRequest, signal: AbortSignal) => void, init: Partial<ProviderInit> = {}): Promise<{ provider: Provider, header: TaskHeader, assignment: Assignment, finished: Promise<ProviderJob> }> {
   const input = new TextEncoder().encode('subtask 0')
   const bundle = packInputs([input])
   const module = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])
@@ -48,7 +49,7 @@ async function fixture (request: (provider: Provider, req: MarketRequest, signal
     request: async (_peer, _addrs, req, signal) => { request(provider, req, signal) },
     fetch: async (address) => parseAddress(address).path === 'module' ? module : bundle
   }
-  const provider = new Provider(ctx, echoRunner(), { runtime: 'node' })
+  const provider = new Provider(ctx, echoRunner(), { runtime: 'node', ...init })
   const finished = new Promise<ProviderJob>(resolve => {
     provider.addEventListener('job', (evt) => { if (evt.detail.state === 'done' || evt.detail.state === 'failed') resolve(evt.detail) })
   })
@@ -82,6 +83,37 @@ describe('provider', () => {
     const job = await finished
     expect(job.state).toBe('failed')
     expect(job.error).toMatch(/report not delivered/)
+  })
+
+  it('holds a subtask at its gate and, given up there, reports it given up so the requestor reassigns it at once', async () => {
+    const sent: MarketRequest[] = []
+    // a duty cycle already in debt: nothing is admitted for a long while
+    const gate = new DutyCycle({ maxShare: 0.5 })
+    await gate.enter(AbortSignal.timeout(1_000))
+    gate.leave(600_000)
+    const { provider, header, assignment, finished } = await fixture((_provider, req) => { sent.push(req) }, { gate })
+    const queued = new Promise<void>(resolve => { provider.addEventListener('job', (evt) => { if (evt.detail.state === 'queued') resolve() }) })
+    provider.onAssign(assignment, JSON.stringify(assignment), { header, payer: PAYER }, REQUESTOR, { module: 't', inputs: 't' })
+    await queued
+    expect(sent).toEqual([])
+    provider.giveUp('paused: visitor')
+    const job = await finished
+    expect(job.state).toBe('failed')
+    expect(job.error).toBe('paused: visitor')
+    const report = JSON.parse(sent[0]?.msg ?? '{}').body
+    expect(sent.map(r => r.kind)).toEqual(['report'])
+    expect(report.error).toEqual({ name: 'ProviderPausedError', message: 'paused: visitor' })
+    expect(report.result).toBeUndefined()
+  })
+
+  it('lets a subtask through an open gate and tells the gate how long it ran', async () => {
+    const ran: number[] = []
+    const gate = { enter: async () => {}, leave: (ms: number) => { ran.push(ms) } }
+    const { provider, header, assignment, finished } = await fixture(() => {}, { gate })
+    provider.onAssign(assignment, JSON.stringify(assignment), { header, payer: PAYER }, REQUESTOR, { module: 't', inputs: 't' })
+    expect((await finished).state).toBe('done')
+    expect(ran).toHaveLength(1)
+    expect(ran[0]).toBeGreaterThanOrEqual(0)
   })
 
   it('refuses a task whose resources are too big, or whose addresses promise other bytes, before fetching anything', async () => {

@@ -1,7 +1,7 @@
 import { TypedEventEmitter } from 'main-event'
 import { parseAddress, sha256Hex } from '../storage/index.ts'
 import { unpackInputs } from './input-bundle.ts'
-import { InputMismatchError, InvalidSignatureError, InvalidTaskError, ReplayedMessageError, TaskDeadlineError, UnknownTaskError } from './market-errors.ts'
+import { InputMismatchError, InvalidSignatureError, InvalidTaskError, ReplayedMessageError, TaskDeadlineError, UnknownTaskError, ProviderPausedError } from './market-errors.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_MODULE_BYTES, TaskOutputTooLargeError } from '../compute/index.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
 import type { VerifiedHeader } from './bound-messages.ts'
@@ -24,6 +24,20 @@ export interface ProviderInit {
   maxModuleBytes?: number
   /** Largest input bundle (all subtasks' inputs) it fetches, bytes. @default 64 MiB */
   maxInputBundleBytes?: number
+  /**
+   * Holds each subtask before it runs until the returned lease is granted, and
+   * hears when it ended: how an embedder caps the CPU share (a duty cycle
+   * between subtasks). @default none: subtasks run as soon as the runner takes them
+   */
+  gate?: SubtaskGate
+}
+
+/** Admits subtasks to run (see ProviderInit.gate). */
+export interface SubtaskGate {
+  /** Resolves when a subtask may start; rejects when `signal` aborts. */
+  enter: (signal: AbortSignal) => Promise<void>
+  /** The subtask admitted last by `enter` ran for `ms` of wall time (failed ones too). */
+  leave: (ms: number) => void
 }
 
 export interface ProviderContext {
@@ -87,6 +101,8 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
   private readonly jobs = new Map<string, ProviderJob>()
   /** Aborted by stop(): a report already on its way outlives its task's close, not the provider. */
   private stopping = new AbortController()
+  /** Aborted by giveUp(): the subtasks under way are reported as given up. */
+  private yielding = new AbortController()
 
   constructor (ctx: ProviderContext, runner: TaskRunner, init: ProviderInit) {
     super()
@@ -178,6 +194,17 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
     this.tasks.delete(closed.task)
   }
 
+  /**
+   * Gives up every subtask under way: their workers stop and each requestor
+   * hears at once (a ProviderPausedError report) and assigns it again,
+   * instead of waiting out its deadline. Pair it with `enabled = false` or a
+   * paused runner so no new work comes.
+   */
+  giveUp (reason: string): void {
+    this.yielding.abort(new ProviderPausedError(reason))
+    this.yielding = new AbortController()
+  }
+
   stop (): void {
     this.stopping.abort()
     this.stopping = new AbortController()
@@ -202,8 +229,10 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
   }
 
   private async work (known: KnownTask, a: Assignment, text: string, job: ProviderJob): Promise<void> {
-    const signal = AbortSignal.any([known.controller.signal, AbortSignal.timeout(Math.max(0, a.deadline - Date.now()))])
-    const started = performance.now()
+    const yielding = this.yielding.signal
+    const signal = AbortSignal.any([known.controller.signal, yielding, AbortSignal.timeout(Math.max(0, a.deadline - Date.now()))])
+    let started = performance.now()
+    let admitted = false
     let result: Report['result']
     let error: Report['error']
     let data: Uint8Array | undefined
@@ -214,6 +243,11 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
       if (input == null || await sha256Hex(input) !== a.input) throw new InputMismatchError(`Subtask ${a.subtask}'s input does not match the assignment`)
       job.state = 'queued'
       this.update(job)
+      if (this.init.gate != null) {
+        await this.init.gate.enter(signal)
+        admitted = true
+        started = performance.now()
+      }
       data = await this.runner.run({
         id: a.id,
         module,
@@ -234,13 +268,20 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
       if (data.byteLength > MAX_RESULT_BYTES) throw new TaskOutputTooLargeError(`The result is ${data.byteLength} bytes; a report carries at most ${MAX_RESULT_BYTES}`)
       result = { sha256: await sha256Hex(data), size: data.byteLength }
     } catch (err: any) {
-      if (signal.aborted) {
+      if (yielding.aborted && !known.controller.signal.aborted) {
+        // given up (paused): report it, so the requestor reassigns now rather than at the deadline
+        const reason = yielding.reason as Error
+        error = { name: reason.name, message: reason.message }
+      } else if (signal.aborted) {
         // the assignment's own time runs out at the task's deadline too: name the task's, whichever timer fired first
         const reason = known.controller.signal.aborted || a.deadline < known.header.deadline ? (signal.reason as Error)?.message : 'Task deadline passed'
         this.finishJob(job, 'failed', `stopped: ${reason ?? 'aborted'}`)
         return
+      } else {
+        error = { name: String(err.name ?? 'Error').slice(0, 80), message: String(err.message ?? '').slice(0, 1000) }
       }
-      error = { name: String(err.name ?? 'Error').slice(0, 80), message: String(err.message ?? '').slice(0, 1000) }
+    } finally {
+      if (admitted) this.init.gate?.leave(performance.now() - started)
     }
     job.state = 'reporting'
     this.update(job)
