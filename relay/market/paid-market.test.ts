@@ -12,7 +12,7 @@ import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 import { addOneModule, inputs } from '../testing/add-one.ts'
 import { tcpAddr as tcp, until } from '../testing/wait.ts'
 import { signMessage } from '../../shared/market/index.ts'
-import { DEPOSIT_ABI, DepositActionError, DepositTooSmallError, depositClients, depositTokens, memoryLedgerStores, TOKEN_ABI, unlockDeposit, withdrawDeposit } from '../../shared/payments/index.ts'
+import { DEPOSIT_ABI, DepositActionError, DepositTooSmallError, depositClients, depositTokens, generatePaymentKey, memoryLedgerStores, paymentAddressOf, TOKEN_ABI, unlockDeposit, withdrawDeposit } from '../../shared/payments/index.ts'
 import { bytesSource } from '../../shared/storage/index.ts'
 import { cheatingRunner } from '../../shared/testing/index.ts'
 import type { EmbeddedChain } from '../chain/index.ts'
@@ -178,6 +178,23 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
   })
 
   // last: it replaces the relay and its chain
+  it('a provider working for another payee (a widget\'s site owner): the cheques name the payee, and cashing pays the payee, not the provider', { timeout: 90_000 }, async () => {
+    const owner = paymentAddressOf(generatePaymentKey())
+    const provider = await peer({ payee: owner })
+    const alice = await requestor(10n ** 18n)
+    const task = await alice.services.market.submit({ name: 'for-a-site', module: addOne, inputs: inputs(3), price: Number(PRICE), timeout: 30_000 })
+    await task.done
+    // the requestor paid the payee the offer named
+    expect(task.payees.get(provider.peerId.toString())).toBe(owner)
+    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === 3n * PRICE, 'the cheques to be held')
+    const own = provider.services.payments.address
+    const [ownBefore, ownerBefore] = [await tokens(own), await tokens(owner)]
+    const cashed = await provider.services.market.earnings?.cash() ?? []
+    expect(cashed.map(c => c.amount)).toEqual([3n * PRICE])
+    expect(await tokens(owner) - ownerBefore).toBe(3n * PRICE)
+    expect(await tokens(own)).toBe(ownBefore)
+  })
+
   it('a requestor stopped the moment its task is done still hands over the last cheque: the stop lets the answer out first', { timeout: 60_000 }, async () => {
     const provider = await peer({})
     // a slow disk under the cheque book: the last verdict's cheque is still being saved when the task completes

@@ -8,7 +8,7 @@ import { InvalidMessageError } from '../errors.ts'
 import { createPaymentBinding } from '../payments/index.ts'
 import { decodeJson } from '../wire/index.ts'
 import { packInputs, unpackInputs } from './input-bundle.ts'
-import { validateAssignment, validateHeader, validateReport } from './market-codec.ts'
+import { validateAssignment, validateHeader, validateOffer, validateReport } from './market-codec.ts'
 import { InvalidSignatureError, InvalidTaskError } from './market-errors.ts'
 import { encodeGossip, openGossip } from './market-gossip.ts'
 import { encodeRequest, validateRequest } from './market-wire.ts'
@@ -28,6 +28,17 @@ async function header (requestor: string, payment = 'binding'): Promise<TaskHead
 }
 
 const TYPED = ['InvalidMessageError', 'InvalidSignatureError', 'MessageTooLargeError', 'PaymentBindingInvalidError']
+
+describe('offers', () => {
+  it('may name a payee (an address, nothing else) to be paid instead of the bound account', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const offer = { v: 1, type: 'offer', task: 't1', provider: key.publicKey.toString(), providerAddrs: [], runtime: 'browser', cores: 1, price: 1, at: Date.now(), payment: 'binding' }
+    expect(validateOffer(offer).payee).toBeUndefined()
+    const payee = '0x00000000000000000000000000000000000C1a11'
+    expect(validateOffer({ ...offer, payee }).payee).toBe(payee)
+    for (const bad of ['0x1234', 'c1a11', 42, null, `${payee}00`]) expect(() => validateOffer({ ...offer, payee: bad })).toThrow(InvalidMessageError)
+  })
+})
 
 describe('signed market messages', () => {
   it('verify with the signer named inside, and nothing else', async () => {

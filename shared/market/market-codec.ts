@@ -74,6 +74,12 @@ export interface Offer {
   at: number
   /** The provider's payment binding (shared/payments): whom the requestor pays. */
   payment: string
+  /**
+   * Pay this address instead of the bound one: a widget's node works for
+   * its site owner, whose key it lacks. Only money given away, so no proof
+   * is asked. @default the binding's address
+   */
+  payee?: string
 }
 
 export interface Assignment {
@@ -186,8 +192,14 @@ export function validateOffer (value: unknown): Offer {
     cores: expectInt(obj, 'cores', 1, 1024),
     price: expectInt(obj, 'price', 0, Number.MAX_SAFE_INTEGER),
     at: expectTime(obj, 'at'),
-    payment: expectString(obj, 'payment', MAX_PAYMENT_BINDING_LENGTH)
+    payment: expectString(obj, 'payment', MAX_PAYMENT_BINDING_LENGTH),
+    ...(obj.payee !== undefined ? { payee: expectPayee(obj.payee) } : {})
   }))
+}
+
+function expectPayee (value: unknown): string {
+  if (typeof value !== 'string' || !ADDRESS.test(value)) throw new InvalidMessageError('"payee" must be an address')
+  return value
 }
 
 export function validateAssignment (value: unknown): Assignment {

@@ -1,3 +1,4 @@
+import { getAddress } from 'viem'
 import { bytesSource, sha256Hex } from '../storage/index.ts'
 import { packInputs } from './input-bundle.ts'
 import { InvalidSignatureError, UnknownTaskError } from './market-errors.ts'
@@ -153,7 +154,8 @@ export class MarketRequestor implements Startable {
     if (offer.signer !== from) throw new InvalidSignatureError('The offer was signed by another peer than its sender')
     const task = this.tasks.get(offer.body.task)
     if (task == null || task.isFinished) throw new UnknownTaskError(`No open task ${offer.body.task} here`)
-    task.onOffer(offer.body, offer.account.address)
+    // a provider may have its work paid to another address (a widget's site owner)
+    task.onOffer(offer.body, offer.body.payee != null ? getAddress(offer.body.payee) : offer.account.address)
     return undefined
   }
 

@@ -146,7 +146,7 @@ export function market (init: MarketInit = {}): (components: MarketComponents) =
     const requestor = spending == null || storage == null
       ? undefined
       : new MarketRequestor({ peerId, privateKey, addressManager, events, logger, storage, keeper: components.keeper, router, payments, spending }, init)
-    const earnings = init.provider == null ? undefined : new ProviderPayments({ payments, chain, ledgers, logger }, init.provider.payments)
+    const earnings = init.provider == null ? undefined : new ProviderPayments({ payments, chain, ledgers, logger }, { ...init.provider.payments, ...(init.provider.payee != null ? { payee: init.provider.payee } : {}) })
     const host = init.provider == null ? undefined : new ProviderHost({ peerId, privateKey, addressManager, logger, storage, router, payments, earnings }, init.provider)
     return new Market({ router, requestor, host, drainMs: init.drainMs })
   }

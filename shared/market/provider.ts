@@ -30,6 +30,8 @@ export interface ProviderInit {
    * between subtasks). @default none: subtasks run as soon as the runner takes them
    */
   gate?: SubtaskGate
+  /** Have requestors pay this address instead of this node's own (a widget's site owner). @default the node's payment address */
+  payee?: Address
 }
 
 /** Admits subtasks to run (see ProviderInit.gate). */
@@ -143,7 +145,7 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
         this.safeDispatchEvent('declined', { detail: { task: header.id, requestor: header.requestor, reason: why } })
         return
       }
-      const offer: Offer = { v: 1, type: 'offer', task: header.id, provider: this.ctx.self, providerAddrs: this.ctx.addrs(), runtime: this.init.runtime, cores: Math.max(1, this.runner.cores), price: header.price, at: Date.now(), payment: await this.ctx.payment() }
+      const offer: Offer = { v: 1, type: 'offer', task: header.id, provider: this.ctx.self, providerAddrs: this.ctx.addrs(), runtime: this.init.runtime, cores: Math.max(1, this.runner.cores), price: header.price, at: Date.now(), payment: await this.ctx.payment(), ...(this.init.payee != null ? { payee: this.init.payee } : {}) }
       const msg = await this.ctx.sign('offer', offer)
       await this.ctx.request(header.requestor, header.requestorAddrs, { v: 1, kind: 'offer', msg }, AbortSignal.any([known.controller.signal, AbortSignal.timeout(15_000)]))
       this.safeDispatchEvent('offer', { detail: { task: header.id, requestor: header.requestor } })

@@ -22,6 +22,8 @@ import type { Address, Hex } from 'viem'
 export interface ProviderPaymentsInit {
   /** Offer for paid tasks only. @default false: unpaid tasks (a relay without a chain) are volunteered for */
   paidOnly?: boolean
+  /** Whom the cheques and notes must name: another address than this node's (a widget's site owner, who gets the tokens when they are cashed). @default the node's payment address */
+  payee?: Address
   /** Cash a requestor's cheque once this much of it is uncashed, in the token's base units. @default 10^17 (0.1 of an 18-decimal token) */
   cashThreshold?: bigint
   /** First wait before cashing again after the chain could not be reached, ms; doubles up to a minute. @default 5_000 */
@@ -103,7 +105,8 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     this.log = (components.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
 
-  get address (): Address { return this.components.payments.address }
+  /** The beneficiary of the cheques and notes this provider takes: its payee, or its own payment address. */
+  get address (): Address { return this.init.payee ?? this.components.payments.address }
 
   stop (): void {
     this.stopped = true
@@ -307,7 +310,8 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
   }
 
   private wallet (deployment: DepositDeployment): ChequeWallet {
-    const ns = deploymentNamespace(deployment)
+    // cheques for another payee are kept apart: a node's payee may change between runs
+    const ns = this.init.payee == null ? deploymentNamespace(deployment) : `${deploymentNamespace(deployment)}-for-${this.init.payee.toLowerCase()}`
     let wallet = this.wallets.get(ns)
     if (wallet == null) {
       wallet = new ChequeWallet({ deployment, beneficiary: this.address, store: this.ledgers.wallet(ns), logger: this.components.logger })
