@@ -1,31 +1,25 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { connectionInfo, connectionKind } from '../../../shared/connection/index.ts'
 import { Backoff, delay, describeError } from '../../../shared/util/index.ts'
-import { createBrowserNode } from './create-browser-node.ts'
-import { claimIdentity } from './identity-store.ts'
-import { idbKeeperStore } from './idb-keeper-store.ts'
-import { openTabLedgers } from './idb-ledger-stores.ts'
+import { createBrowserPeer, LOCATE_INITIAL_DELAY_MS, LOCATE_MAX_DELAY_MS, LOCATE_TIMEOUT_MS } from '../browser-node/index.ts'
 import { networkGraph } from './network-graph.ts'
 import type { NetworkGraph } from './network-graph.ts'
 import { fetchServingRelay, readPageConfig } from './page-config.ts'
-import { createBrowserHashcashSolver } from '../hashcash/browser-solver.ts'
 import { HashRate } from './hash-rate.ts'
 import { persistedList } from './persisted-list.ts'
 import type { PersistedList } from './persisted-list.ts'
 import { DISCONNECT_TEXT } from '../../../shared/peer-session/index.ts'
-import type { HashcashSolver } from '../../../shared/hashcash/index.ts'
 import type { ConnectionInfo, ConnectionKind } from '../../../shared/connection/index.ts'
 import type { PeerRole } from '../../../shared/directory/index.ts'
 import type { DialOutcome } from '../../../shared/p2p-service/index.ts'
 import type { RelayStatus } from '../../../shared/p2p-service/index.ts'
-import type { BrowserNode, BrowserNodeInit } from './create-browser-node.ts'
+import type { BrowserNode, BrowserNodeInit, BrowserPeer, BrowserPeerPhase, BrowserPeerPhaseDetail, PeerIdentity, NetworkInit } from '../browser-node/index.ts'
 import type { Lifetime } from '../lifetime.ts'
 import { InvalidConfigError, NotStartedError, ShuttingDownError } from '../../../shared/errors.ts'
 import type { StorageClientInit } from '../../../shared/storage/index.ts'
-import { paymentAddressOf } from '../../../shared/payments/index.ts'
 
-/** 'stopped': the page ended its node (closing tab, or the debug API's stop). */
-export type Phase = 'identity' | 'locating' | 'starting' | 'running' | 'failed' | 'stopped'
+/** The BrowserPeer's phases past 'idle'. 'stopped': the page ended its node (closing tab, or the debug API's stop). */
+export type Phase = Exclude<BrowserPeerPhase, 'idle'>
 
 export interface PeerView {
   id: string
@@ -117,6 +111,8 @@ export class NodeState {
   identityCreated = $state(false)
   /** This tab's payment account: the Ethereum address bound to its peer ID. */
   paymentAddress = $state<string>()
+  /** The identity and payment key are in IndexedDB (false: the browser keeps no data, a reload makes new ones). */
+  identityDurable = $state(true)
   /** The cheque book and wallet are in IndexedDB (false: memory only, lost with the page). */
   ledgersDurable = $state(true)
   failure = $state<string>()
@@ -134,14 +130,14 @@ export class NodeState {
   asked = $state<Record<string, number>>({})
   /** The last MAX_DIALS dial rounds. */
   dials: DialOutcome[] = []
-  solver?: HashcashSolver
   node?: BrowserNode
+  /** The library that joins the network (browser-node/); this state is the page's view of it. */
+  private peer?: BrowserPeer
   private wakeLocate?: () => void
   private relayIds = new Set<string>()
   private history?: PersistedList<ChatMessage>
   private readonly hashRate = new HashRate()
   private readonly life: Lifetime
-  private stopping?: Promise<void>
 
   constructor (private readonly init: NodeInit) {
     this.life = init.life
@@ -161,80 +157,71 @@ export class NodeState {
       this.now = Date.now()
       this.refresh()
     })
-    try {
-      // the identity comes first, so even a page whose config is wrong shows whose it is
-      const identity = await claimIdentity()
-      this.alive()
-      this.peerId = identity.privateKey.publicKey.toString()
-      this.identityCreated = identity.created
-      this.paymentAddress = paymentAddressOf(identity.paymentKey)
-      await this.restoreMessages(this.peerId)
-      this.alive()
-      const config = readPageConfig()
-      this.locate = { ...this.locate, url: config.statusUrl, configured: config.statusConfigured }
-      this.phase = 'locating'
-      const relays = config.relays.length > 0 ? config.relays : [await this.locateRelay(config.statusUrl)]
-      this.alive()
-      // kept per identity slot, like the payment key they pay from and to
-      const ledgers = await openTabLedgers(identity.slot)
-      this.ledgersDurable = ledgers.durable
-      if (!ledgers.durable) this.notify(this.peerId ?? '', 'warn', `(this tab) keeps its payments in memory only: ${ledgers.reason ?? 'storage refused'}; cheques not cashed before this page closes are lost`)
-      this.alive()
-      this.phase = 'starting'
-      this.solver = createBrowserHashcashSolver()
-      const node = await createBrowserNode({
-        privateKey: identity.privateKey,
-        paymentKey: identity.paymentKey,
-        relays,
-        iceServers: config.iceServers,
-        solver: this.solver,
-        keeperStore: idbKeeperStore(identity.slot),
-        ledgers: ledgers.ledgers,
-        compute: this.init.compute,
-        ...(this.init.storage != null ? { storage: this.init.storage } : {})
-      })
-      this.alive()
+    const peer = createBrowserPeer({
+      compute: this.init.compute,
+      ...(this.init.storage != null ? { storage: this.init.storage } : {}),
+      // the page's own retries, with a countdown and "Retry now"
+      locate: async (statusUrl, signal) => await this.locateRelay(statusUrl, signal),
+      onIdentity: async (identity) => await this.onIdentity(identity)
+    })
+    this.peer = peer
+    // not tied to the page's life: 'stopped' comes as it ends
+    peer.addEventListener('phase', (evt) => { this.onPhase(evt.detail) })
+    peer.addEventListener('notice', (evt) => { this.notify(this.peerId ?? '', evt.detail.tone, `(this tab) ${evt.detail.text}`) })
+    peer.addEventListener('node', (evt) => {
+      const node = evt.detail
       this.node = node
       this.peerId = node.peerId.toString()
       this.wire(node)
-      await node.start()
-      // a stop() during start found nothing to stop yet (libp2p ignores it while starting)
-      if (this.life.ended) await node.stop()
-      this.alive()
-      this.phase = 'running'
-      return node
-    } catch (err: unknown) {
-      if (this.life.ended) return undefined
-      this.failure = describeError(err)
-      if (err instanceof InvalidConfigError) this.failureHint = 'Check ?relay= and ?status= in the address bar (or remove them to use the relay that served this page), then reload.'
-      this.phase = 'failed'
+    })
+    try {
+      // no signal: leave() stops it, after the page's listeners have gone (PageState.stop)
+      return await peer.start()
+    } catch {
+      // a failure shows through the 'failed' phase
       return undefined
     }
   }
 
-  /**
-   * Leaves the network, as a closing tab must: everything that matters
-   * happens before the first await, since none survives the page. Peers get
-   * Disconnect(ShuttingDown) where the frame makes it out, and direct WebRTC
-   * links are torn down so the other side sees them go. The page's timers
-   * and listeners went with its Lifetime already.
-   */
-  async leave (): Promise<void> {
-    this.stopping ??= this.stopNode()
-    await this.stopping
+  /** The identity is known: show whose it is, bring back its chat, then read the page's config (which may be wrong). */
+  private async onIdentity (identity: PeerIdentity): Promise<NetworkInit> {
+    this.peerId = identity.peerId
+    this.identityCreated = identity.created
+    this.identityDurable = identity.durable
+    this.paymentAddress = identity.paymentAddress
+    await this.restoreMessages(identity.peerId)
+    this.alive()
+    const config = readPageConfig()
+    this.locate = { ...this.locate, url: config.statusUrl, configured: config.statusConfigured }
+    return config
   }
 
-  private async stopNode (): Promise<void> {
+  private onPhase (detail: BrowserPeerPhaseDetail): void {
+    switch (detail.phase) {
+      case 'starting':
+        this.ledgersDurable = detail.ledgers.durable
+        break
+      case 'failed':
+        if (this.life.ended) return
+        this.failure = describeError(detail.error)
+        if (detail.error instanceof InvalidConfigError) this.failureHint = 'Check ?relay= and ?status= in the address bar (or remove them to use the relay that served this page), then reload.'
+        break
+      case 'stopped':
+        this.wakeLocate = undefined
+        break
+    }
+    this.phase = detail.phase
+  }
+
+  /**
+   * Leaves the network, as a closing tab must (BrowserPeer.stop): peers
+   * get Disconnect(ShuttingDown) before the first await. The page's
+   * timers and listeners went with its Lifetime already. Idempotent.
+   */
+  async leave (): Promise<void> {
     this.phase = 'stopped'
     this.wakeLocate = undefined
-    const node = this.node
-    if (node != null) {
-      node.services.sessions.goodbyeAll('ShuttingDown')
-      for (const conn of node.getConnections()) {
-        if (conn.limits == null && connectionKind(conn) === 'webrtc') conn.abort(new ShuttingDownError('Tab closed'))
-      }
-    }
-    await Promise.allSettled([this.solver?.stop(), node?.stop()])
+    await this.peer?.stop()
   }
 
   /** Skips any backoff wait: used by the "Retry now" button. */
@@ -322,22 +309,23 @@ export class NodeState {
     if (this.life.ended) throw new ShuttingDownError('The page stopped its node')
   }
 
-  private async locateRelay (statusUrl: string): Promise<string> {
-    const backoff = new Backoff({ initialDelay: 1_000, maxDelay: 30_000 })
+  private async locateRelay (statusUrl: string, signal: AbortSignal): Promise<string> {
+    const backoff = new Backoff({ initialDelay: LOCATE_INITIAL_DELAY_MS, maxDelay: LOCATE_MAX_DELAY_MS })
     for (;;) {
       this.alive()
       try {
-        const addr = await fetchServingRelay(statusUrl, AbortSignal.any([this.life.signal, AbortSignal.timeout(10_000)]))
+        const addr = await fetchServingRelay(statusUrl, AbortSignal.any([signal, this.life.signal, AbortSignal.timeout(LOCATE_TIMEOUT_MS)]))
         this.locate = { ...this.locate, attempts: this.locate.attempts + 1, error: undefined, nextAttemptAt: undefined }
         return addr
       } catch (err: unknown) {
         this.alive()
+        signal.throwIfAborted()
         const wait = backoff.next()
         this.locate = { ...this.locate, attempts: this.locate.attempts + 1, error: describeError(err), nextAttemptAt: Date.now() + wait }
         // "Retry now" or the page stopping ends the wait
         const woken = new AbortController()
         this.wakeLocate = () => { woken.abort() }
-        await delay(wait, AbortSignal.any([woken.signal, this.life.signal])).catch(() => {})
+        await delay(wait, AbortSignal.any([woken.signal, signal, this.life.signal])).catch(() => {})
         this.wakeLocate = undefined
       }
     }
