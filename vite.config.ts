@@ -20,7 +20,10 @@ export default defineConfig({
       input: {
         main: fileURLToPath(new URL('./web/index.html', import.meta.url)),
         // the operator dashboard, /dashboard on the relay
-        dashboard: fileURLToPath(new URL('./web/dashboard.html', import.meta.url))
+        dashboard: fileURLToPath(new URL('./web/dashboard.html', import.meta.url)),
+        // the widget: the relay's frame a site embeds, and the site owner's page (/widget); the loader (widget.js) is vite.widget.config.ts
+        widgetFrame: fileURLToPath(new URL('./web/widget-frame.html', import.meta.url)),
+        widget: fileURLToPath(new URL('./web/widget.html', import.meta.url))
       }
     }
   },

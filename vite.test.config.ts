@@ -15,6 +15,8 @@ export default mergeConfig(product, defineConfig({
       input: {
         main: page('index.html'),
         dashboard: page('dashboard.html'),
+        widgetFrame: page('widget-frame.html'),
+        widget: page('widget.html'),
         // the page with seams the e2e suite drives: a dishonest provider, a flaky network
         faults: page('test-pages/faults.html'),
         // npm run bench:transport, bench:hashcash, bench:storage, bench:tasks

@@ -15,6 +15,7 @@ import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
 import { relayStorage } from '../storage/relay-storage.ts'
 import { secureWebSockets } from '../tls/index.ts'
 import { directoryServer } from './directory-server.ts'
+import { widgetBoard } from '../widget/index.ts'
 import { forwardedForRequest } from './forwarded-for.ts'
 import { relayLimits } from './relay-limits.ts'
 import { reservationGuard } from './reservation-guard.ts'
@@ -28,6 +29,7 @@ import type { RelayChain } from '../chain/relay-chain.ts'
 import type { RelayStorage, RelayStorageInit } from '../storage/relay-storage.ts'
 import type { SecureContextTarget } from '../tls/index.ts'
 import type { DirectoryServer } from './directory-server.ts'
+import type { WidgetBoard } from '../widget/index.ts'
 import type { RelayLimitsService } from './relay-limits.ts'
 import type { ReservationGuard } from './reservation-guard.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -114,6 +116,8 @@ export type RelayServices = BaseServices & {
   storage?: RelayStorage
   market: Market
   chain?: ChainServer
+  /** Widgets' reports, for the site owner's page (GET /widget/stats). */
+  widgets: WidgetBoard
 }
 
 export type RelayNode = Libp2p<RelayServices>
@@ -188,6 +192,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
     seeds: relayConnector({ relays: init.seeds ?? [], acceptAddr: (ma) => TCP.exactMatch(ma) }),
     // relays carry task headers between tabs and Node peers; they neither submit nor compute
     market: marketRouter(),
+    widgets: widgetBoard(),
     ...(init.storage != null ? { storage: relayStorage(init.storage) } : {}),
     ...(chainService != null ? { chain: chainService } : {})
   }) })

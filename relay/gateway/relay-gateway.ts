@@ -6,6 +6,7 @@ import { Registry } from 'prom-client'
 import { startHttpServer } from '../http/http-server.ts'
 import { createRelayMetrics, startMetricsServer } from '../metrics/index.ts'
 import { dashboardRoutes, dashboardSeries } from '../dashboard/index.ts'
+import { widgetRoutes } from '../widget/index.ts'
 import { relayStatus } from '../http/status.ts'
 import { loadOrCreateKey } from '../identity/key-file.ts'
 import { loadPaymentKey } from '../identity/payment-key-file.ts'
@@ -118,7 +119,7 @@ export async function startRelayGateway (config: RelayConfig, components: { log?
       ...(tls != null ? { tls: { options: tls.options, serve: (server) => { tls.serve(server) } } } : {}),
       // unhealthy while draining, so a load balancer sends nobody new
       healthy: () => node.status === 'started' && !node.services.sessions.draining,
-      routes: dashboardRoutes({ series, node, startedAt }),
+      routes: [...dashboardRoutes({ series, node, startedAt }), ...widgetRoutes(node.services.widgets)],
       handlers: [chainHttpHandler({ chain }, { trustedProxies: config.trustedProxies })]
     })
   } catch (err: any) {

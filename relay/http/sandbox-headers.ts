@@ -7,6 +7,8 @@
  * nested scripts from elsewhere, while WebAssembly may still compile
  * ('wasm-unsafe-eval').
  *
+ * The widget's frame: see WIDGET_FRAME_CSP.
+ *
  * The operator dashboard: it holds the status token and shows peer IDs, so
  * it runs its own scripts only, talks to its own relay only and cannot be
  * framed.
@@ -15,6 +17,14 @@ import type { ServerResponse } from 'node:http'
 
 export const SANDBOX_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'"
 
+/**
+ * The widget's frame (web/widget-frame.html), embedded by any site: its own
+ * scripts and Workers only, WebAssembly for the subtasks, sockets to relays,
+ * and framing allowed everywhere (that is its job; the host page can't reach
+ * inside a cross-origin frame).
+ */
+export const WIDGET_FRAME_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss: http: https:; base-uri 'none'; form-action 'none'; frame-ancestors *"
+
 export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 /**
@@ -22,6 +32,9 @@ export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src '
  * `assets/sandbox.worker-<hash>.js`. `task-sandbox*` is kept for a renamed entry.
  */
 const SANDBOX_SCRIPT = /\/(?:sandbox\.worker-[\w-]+|task-sandbox[\w.-]*)\.js$/
+
+/** The widget's frame page, as asked for. */
+const WIDGET_FRAME_PAGE = /^\/widget-frame(?:\.html)?$/
 
 /** The dashboard's page (web/dashboard.html), as asked for: sirv passes the request's path. */
 const DASHBOARD_PAGE = /^\/dashboard(?:\.html)?$/
@@ -34,4 +47,5 @@ export function isSandboxScript (pathname: string): boolean {
 export function setSandboxHeaders (res: ServerResponse, pathname: string): void {
   if (isSandboxScript(pathname)) res.setHeader('Content-Security-Policy', SANDBOX_CSP)
   else if (DASHBOARD_PAGE.test(pathname)) res.setHeader('Content-Security-Policy', DASHBOARD_CSP)
+  else if (WIDGET_FRAME_PAGE.test(pathname)) res.setHeader('Content-Security-Policy', WIDGET_FRAME_CSP)
 }

@@ -30,6 +30,8 @@ export const TASKS_TOPIC = 'golem-clay/tasks/4'
 export const STORAGE_PROTOCOL = `${PROTOCOL_PREFIX}/storage/3.0.0`
 /** A relay's chain for tabs and Node peers: reads, deposits' transactions, deposit checks and cashing cheques (shared/payments/chain-wire.ts). */
 export const CHAIN_PROTOCOL = `${PROTOCOL_PREFIX}/chain/1.0.0`
+/** A widget's node tells its relay whom it works for and what it did, for the site owner's page (shared/widget/widget-wire.ts). */
+export const WIDGET_PROTOCOL = `${PROTOCOL_PREFIX}/widget/1.0.0`
 /** Hypercore's own replication protocol between relays, carried as is. */
 export const STORAGE_REPLICATION_PROTOCOL = `${PROTOCOL_PREFIX}/storage-replication/1.0.0`
 
@@ -65,6 +67,8 @@ export const RELAYED_LINKS: Readonly<Record<string, RelayedLinkRule>> = Object.f
   [STORAGE_REPLICATION_PROTOCOL]: 'direct-only',
   // relays serve it; a relay's chain is asked of the relay itself
   [CHAIN_PROTOCOL]: 'direct-only',
+  // a tab reports to the relay it joined through, always a direct link
+  [WIDGET_PROTOCOL]: 'direct-only',
   // kad's own default; circuit addresses never cross the DHT (dht-config.ts)
   [DHT_PROTOCOL]: 'direct-only'
 })

@@ -8,9 +8,10 @@ import { peerPreset } from '../../../shared/node-preset/index.ts'
 import { directDialer } from '../../../shared/p2p-service/index.ts'
 import { createBrowserTaskRunner } from '../compute/browser-task-runner.ts'
 import type { TaskRunner } from '../../../shared/compute/index.ts'
+import type { SubtaskGate } from '../../../shared/market/index.ts'
 import type { PeerServices, SessionOverrides } from '../../../shared/node-preset/index.ts'
 import type { DirectDialer } from '../../../shared/p2p-service/index.ts'
-import type { Hex, LedgerStores } from '../../../shared/payments/index.ts'
+import type { Address, Hex, LedgerStores } from '../../../shared/payments/index.ts'
 import type { KeeperStore } from '../../../shared/peer-keeper/index.ts'
 import type { ChallengeSolver } from '../../../shared/peer-session/index.ts'
 import type { StorageClientInit } from '../../../shared/storage/index.ts'
@@ -21,8 +22,8 @@ export interface BrowserNodeInit {
   privateKey: PrivateKey
   /** The tab's payment key (secp256k1, 0x hex), kept beside its identity (payment-key-store.ts). @default a fresh one: an account for this page only */
   paymentKey?: Hex
-  /** Lending this tab's CPU: subtasks at once, whether to offer at all, and the runner. @default cores - 1, on, sandboxed Web Workers */
-  compute?: { cores?: number, enabled?: boolean, runner?: TaskRunner }
+  /** Lending this tab's CPU: subtasks at once, whether to offer at all, the runner, a gate that holds subtasks back (the widget's duty cycle), and whom its work is paid to (the widget's site owner). @default cores - 1, on, sandboxed Web Workers, none, this tab's own account */
+  compute?: { cores?: number, enabled?: boolean, runner?: TaskRunner, gate?: SubtaskGate, payee?: Address }
   /** Storage client options (retries, timeouts, a transfer tap). */
   storage?: StorageClientInit
   relays: string[]
@@ -69,7 +70,7 @@ export async function createBrowserNode (init: BrowserNodeInit): Promise<Browser
     keeperStore: init.keeperStore,
     storage: init.storage,
     // other people's subtasks run in sandboxed Workers: no network, DOM, storage or keys
-    market: { ledgers: init.ledgers, provider: { runtime: 'browser', enabled: init.compute?.enabled ?? true, runner: init.compute?.runner ?? createBrowserTaskRunner({ cores: init.compute?.cores }) } }
+    market: { ledgers: init.ledgers, provider: { runtime: 'browser', enabled: init.compute?.enabled ?? true, runner: init.compute?.runner ?? createBrowserTaskRunner({ cores: init.compute?.cores }), ...(init.compute?.gate != null ? { gate: init.compute.gate } : {}), ...(init.compute?.payee != null ? { payee: init.compute.payee } : {}) } }
   }, {
     dialer: directDialer()
   }))
