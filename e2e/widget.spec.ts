@@ -2,6 +2,10 @@
 // (127.0.0.2, or 127.0.0.3 for a second site) with a strict CSP that allows
 // only the relay for scripts and frames embeds <golem-clay-widget>; a Node
 // peer submits a Mandelbrot task the consenting widget computes.
+// Third-party storage partitioning is on: Playwright's default
+// --disable-features list (which turns it off) is replaced by ours
+// (tools/chromium.ts; Chromium takes the last --disable-features), and the
+// stored yes on one site not holding on another shows it.
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'
 import { gzipSync } from 'node:zlib'
@@ -20,8 +24,8 @@ let browser: Browser
 const hosts: Server[] = []
 
 /** A site on `ip` that serves `body` with a CSP allowing only the relay's scripts and frames; its address. */
-async function hostSite (ip: string, body: string): Promise<string> {
-  const origin = new URL(relay.httpUrl).origin
+async function hostSite (ip: string, body: string, relayUrl = relay.httpUrl): Promise<string> {
+  const origin = new URL(relayUrl).origin
   const server = createServer((req, res) => {
     res.setHeader('Content-Security-Policy', `default-src 'none'; script-src ${origin}; frame-src ${origin}`)
     res.setHeader('Content-Type', 'text/html; charset=utf-8')
@@ -60,7 +64,10 @@ async function recordEvents (page: Page): Promise<void> {
     for (const name of ['joined', 'working', 'paused', 'earned', 'error']) {
       document.addEventListener(`golemclay:${name}`, (e) => { w.__events.push({ name, detail: (e as CustomEvent).detail }) })
     }
-    window.addEventListener('message', (e) => { w.__messages.push(e.data) })
+    window.addEventListener('message', (e) => {
+      w.__messages.push(e.data)
+      w.__source = e.source
+    })
   })
 }
 
@@ -122,8 +129,12 @@ test('consent first: no node before the click, the host cannot click for the vis
   // no node, no Worker: only the frame's own script ran
   const before = await frameScripts(frame)
   expect(before.some(s => /frame-node|sandbox\.worker|hashcash\.worker/.test(s))).toBe(false)
-  // the host can't reach into the widget: a closed shadow root, a cross-origin frame
+  // the host can't reach into the widget: a closed shadow root, a cross-origin frame whose storage it can't read
   expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.shadowRoot ?? null)).toBeNull()
+  // (a frame in a shadow tree isn't even in window.frames; the window its messages come from refuses its storage and its document)
+  expect(await page.evaluate(() => window.frames.length)).toBe(0)
+  expect(await page.evaluate(() => { try { return String((window as any).__source.localStorage.length) } catch (err: any) { return err.name } })).toBe('SecurityError')
+  expect(await page.evaluate(() => { try { return String((window as any).__source.document.title) } catch (err: any) { return err.name } })).toBe('SecurityError')
 
   // the visitor's click
   await frame.getByRole('button', { name: 'Join' }).click()
@@ -206,6 +217,60 @@ test('a stored yes: start="auto" resumes after a reload, a forgotten one does no
   frame = await widgetFrame(page)
   await expect(frame.getByRole('button', { name: 'Join' })).toBeVisible()
   await context.close()
+})
+
+test('paid work for the site owner: cheques name its account, the frame reports what it earned, and stopping has them cashed to it', async () => {
+  test.setTimeout(180_000)
+  const chained = await RelayProcess.start({ extraArgs: ['--chain', 'embedded'] })
+  try {
+    const owner = `0x${[...crypto.getRandomValues(new Uint8Array(20))].map(b => b.toString(16).padStart(2, '0')).join('')}`
+    const rpc = async (method: string, params: unknown[]): Promise<any> => {
+      const res = await fetch(new URL('/chain/rpc', chained.httpUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+      return (await res.json() as { result: unknown }).result
+    }
+    const tokens = async (address: string): Promise<bigint> => {
+      const info = await (await fetch(new URL('/chain', chained.httpUrl))).json() as { token: string }
+      return BigInt(await rpc('eth_call', [{ to: info.token, data: `0x70a08231${address.slice(2).toLowerCase().padStart(64, '0')}` }, 'latest']) as string)
+    }
+    const site = await hostSite('127.0.0.2', `<golem-clay-widget account="${owner}" max-cpu="100"></golem-clay-widget>`, chained.httpUrl)
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await recordEvents(page)
+    await page.goto(site)
+    const frame = await widgetFrame(page)
+    await frame.getByRole('button', { name: 'Join' }).click()
+    await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
+    const { peer, address } = (await events(page, 'joined'))[0].detail
+
+    const cli = PeerProcess.start(chained.httpUrl, ['--exec', 'faucet', '--exec', 'deposit 1', '--exec', 'task run mandelbrot --size 64x64 --tile 32 --iter 2000 --price 0.001'])
+    try {
+      const done = await cli.waitForEvent(e => e.event === 'task-done', 120_000)
+      expect(done.providers).toEqual([peer])
+      expect(await cli.waitForEvent(e => e.event === 'task-paid')).toMatchObject({ accepted: 4, paid: String(4n * 10n ** 15n) })
+    } finally {
+      await cli.stop()
+    }
+    // each accepted tile's cheque, made out to the owner, credited in the frame and told to the host
+    await expect.poll(async () => (await events(page, 'earned')).length).toBe(4)
+    expect((await events(page, 'earned')).map(e => e.detail.total)).toEqual(['1', '2', '3', '4'].map(n => String(BigInt(n) * 10n ** 15n)))
+    // the owner's page counts it
+    const ownerPage = await context.newPage()
+    await ownerPage.goto(new URL('/widget', chained.httpUrl).toString())
+    await ownerPage.getByLabel('Your payment address').fill(owner)
+    await ownerPage.getByLabel('Your payment address').dispatchEvent('change')
+    await expect(ownerPage.locator('[data-stat="earned"]')).toHaveText(String(4n * 10n ** 15n), { timeout: 30_000 })
+    await ownerPage.close()
+
+    // stopping: the frame has the relay cash what it holds, paid to the owner, not to the tab's own account
+    expect(await tokens(owner)).toBe(0n)
+    await page.evaluate(() => { (document.querySelector('golem-clay-widget') as any).stop() })
+    await expect(frame.getByText('Stopped. Nothing runs now.')).toBeVisible()
+    await expect.poll(async () => await tokens(owner), { timeout: 30_000 }).toBe(4n * 10n ** 15n)
+    expect(await tokens(address)).toBe(0n)
+    await context.close()
+  } finally {
+    await chained.stop()
+  }
 })
 
 /** An X server for a headed Chromium (headless pages never hide); its display, and a way to stop it. */
