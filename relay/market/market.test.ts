@@ -218,6 +218,17 @@ describe('compute market refusals (real libp2p)', () => {
     task.cancel()
   })
 
+  it('a provider that joins after a task was announced asks a relay for open tasks at once, not at the next announcement or pull', { timeout: 60_000 }, async () => {
+    const r = await relay()
+    // no re-announcement and no periodic pull within the test: only the pull on joining can bring the task
+    const requestor = await peer(r, undefined, { announceInterval: 600_000 })
+    const task = await requestor.services.market.submit({ name: 'late', module: addOne, inputs: inputs(2), timeout: 50_000 })
+    const late = await peer(r, { cores: 1, pullInterval: 600_000 })
+    await until(() => late.services.market.feed.pulls > 0, 'the pull on joining')
+    const results = await task.done
+    expect(results.map(res => res.provider)).toEqual([late.peerId.toString(), late.peerId.toString()])
+  })
+
   it('rejects a result whose bytes do not match the reported hash, and reassigns it', { timeout: 90_000 }, async () => {
     const r = await relay()
     const requestor = await peer(r)

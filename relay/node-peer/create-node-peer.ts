@@ -39,7 +39,7 @@ export interface NodePeerInit {
   /** Storage client options (retries, timeouts, a transfer tap). */
   storage?: StorageClientInit
   /** Market options beyond the provider (a request tap, where the payment ledgers are kept). */
-  market?: Pick<MarketInit, 'tap' | 'ledgers' | 'spending'>
+  market?: Pick<MarketInit, 'tap' | 'ledgers' | 'spending' | 'announceInterval'>
 }
 
 export type NodePeerServices = PeerServices

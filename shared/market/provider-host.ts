@@ -1,4 +1,5 @@
 import { getBytes } from '../storage/index.ts'
+import { delay } from '../util/index.ts'
 import { InvalidSignatureError, InvalidTaskError, UnknownTaskError } from './market-errors.ts'
 import { openHeader } from './bound-messages.ts'
 import { validateAssignment, validateReport, validateVerdict } from './market-codec.ts'
@@ -80,6 +81,26 @@ export class ProviderHost implements Startable {
     router.addEventListener('task:closed', this.onClosed)
     this.pulling = new AbortController()
     this.pullTimer = setInterval(() => { this.pullIfQuiet() }, this.pullInterval)
+    void this.firstPull(this.pulling.signal)
+  }
+
+  /**
+   * A provider that just joined hears of the tasks already open only at
+   * their next announcement: it asks a relay for them as soon as it has one
+   * (tried every second for half a minute).
+   */
+  private async firstPull (signal: AbortSignal): Promise<void> {
+    const { router } = this.components
+    const before = router.feed.pulls
+    for (let i = 0; i < 30 && router.feed.pulls === before; i++) {
+      try {
+        await delay(i === 0 ? 100 : 1_000, signal)
+        const fresh = await router.pullTasks(AbortSignal.any([signal, AbortSignal.timeout(10_000)]))
+        if (fresh > 0) this.log('%d open task(s) from a relay on joining', fresh)
+      } catch {
+        if (signal.aborted) return
+      }
+    }
   }
 
   async stop (): Promise<void> {
