@@ -86,15 +86,16 @@ export class ProviderHost implements Startable {
 
   /**
    * A provider that just joined hears of the tasks already open only at
-   * their next announcement: it asks a relay for them as soon as it has one
-   * (tried every second for half a minute).
+   * their next announcement: it asks a relay for them as soon as it has a
+   * session with one (looked for every 250 ms for half a minute; without
+   * one, a try sends nothing).
    */
   private async firstPull (signal: AbortSignal): Promise<void> {
     const { router } = this.components
     const before = router.feed.pulls
-    for (let i = 0; i < 30 && router.feed.pulls === before; i++) {
+    for (let i = 0; i < 120 && router.feed.pulls === before; i++) {
       try {
-        await delay(i === 0 ? 100 : 1_000, signal)
+        await delay(i === 0 ? 100 : 250, signal)
         const fresh = await router.pullTasks(AbortSignal.any([signal, AbortSignal.timeout(10_000)]))
         if (fresh > 0) this.log('%d open task(s) from a relay on joining', fresh)
       } catch {
