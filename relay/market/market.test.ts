@@ -229,6 +229,44 @@ describe('compute market refusals (real libp2p)', () => {
     expect(results.map(res => res.provider)).toEqual([late.peerId.toString(), late.peerId.toString()])
   })
 
+  it('a subtask a provider gives up (paused) goes to another provider at once, not counted as a failed try', { timeout: 60_000 }, async () => {
+    const r = await relay()
+    const requestor = await peer(r)
+    const quitter = await peer(r, { cores: 1 })
+    // the quitter pauses as soon as it gets work: it gives the subtask up and offers no more
+    quitter.services.market.provider?.addEventListener('job', (evt) => {
+      if (evt.detail.state !== 'queued') return
+      const provider = quitter.services.market.provider
+      if (provider == null || !provider.enabled) return
+      provider.enabled = false
+      provider.giveUp('paused: hidden')
+    })
+    const task = await requestor.services.market.submit({ name: 'given up', module: addOne, inputs: inputs(2), timeout: 50_000 })
+    const reassigned: string[] = []
+    task.addEventListener('reassigned', (evt) => { reassigned.push(`${evt.detail.provider === quitter.peerId.toString() ? 'quitter' : 'other'}: ${evt.detail.reason}`) })
+    await until(() => reassigned.length > 0, 'the give-up')
+    const steady = await peer(r, { cores: 1 })
+    const results = await task.done
+    expect(results.map(res => res.provider)).toEqual([steady.peerId.toString(), steady.peerId.toString()])
+    expect(reassigned[0]).toBe('quitter: gave it up (paused: hidden)')
+    expect(reassigned.every(x => x.startsWith('quitter: gave it up'))).toBe(true)
+  })
+
+  it('task headers still spread by gossip after many peers from one address came and went (no IP colocation penalty)', { timeout: 90_000 }, async () => {
+    const r = await relay()
+    // 16 short visits from 127.0.0.1: with gossipsub's default scoring, the address's later peers would be graylisted
+    for (let i = 0; i < 16; i++) {
+      const visitor = await peer(r)
+      await visitor.stop()
+    }
+    const requestor = await peer(r)
+    const provider = await peer(r, { cores: 1, pullInterval: 600_000 })
+    const task = await requestor.services.market.submit({ name: 'crowded', module: addOne, inputs: inputs(1), timeout: 50_000 })
+    await task.done
+    // the header reached the provider by gossip (the relay forwarded it), not only by its pull on joining
+    await until(() => provider.services.market.router.headers > 0, 'a header by gossip', 15_000)
+  })
+
   it('rejects a result whose bytes do not match the reported hash, and reassigns it', { timeout: 90_000 }, async () => {
     const r = await relay()
     const requestor = await peer(r)

@@ -18,7 +18,12 @@ export function marketPubsub (init: Partial<GossipsubOpts> = {}): ReturnType<typ
     runOnLimitedConnection: true,
     maxInboundDataLength: 2 * MAX_SIGNED_LENGTH,
     emitSelf: false,
-    ...init
+    // gossipsub scores down peers that share an IP (past 10, graylisted past ~14), and keeps a gone
+    // peer's score for an hour: tabs behind one NAT, or a relay's many short-lived visitors from
+    // one address, would stop hearing task headers. Sessions (Hashcash) and the relay's per-address
+    // caps are what bound one address here.
+    ...init,
+    scoreParams: { IPColocationFactorWeight: 0, ...init.scoreParams }
   })
 }
 
