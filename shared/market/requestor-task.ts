@@ -204,6 +204,15 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     if (replica == null || replica.state === 'reported') throw new ReplayedMessageError(`Assignment ${a.id} was already reported`)
     if (replica.state === 'failed') throw new TaskDeadlineError(`Assignment ${a.id} expired before its report`)
     if (this.finished) return await this.lateReport(a.id, a.subtask, report, from, data)
+    if (report.error?.name === 'ProviderPausedError') {
+      // given up by a provider that paused (a hidden widget): not a failed try, and no more for it until it offers again
+      this.release(a.id)
+      this.scheduler.withdrawn(a.id)
+      this.providers.delete(from)
+      this.safeDispatchEvent('reassigned', { detail: { subtask: a.subtask, provider: from, reason: `gave it up (${report.error.message})` } })
+      this.pump()
+      return {}
+    }
     if (report.error != null || report.result == null) {
       this.abandon(a.id, `${report.error?.name ?? 'Error'}: ${report.error?.message ?? ''}`)
       this.pump()
