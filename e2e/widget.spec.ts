@@ -55,6 +55,12 @@ async function widgetFrame (page: Page): Promise<Frame> {
   return page.frames().find(f => f.url().includes('/widget-frame')) as Frame
 }
 
+/** The visitor's click on Join, once the frame counts clicks (it was seen whole, uncovered, for a while: no clickjacking). */
+async function join (frame: Frame): Promise<void> {
+  await frame.locator('html[data-seen]').waitFor({ state: 'attached' })
+  await frame.getByRole('button', { name: 'Join' }).click()
+}
+
 /** Records the element's golemclay:* events and the frame's messages in the host page, from before its scripts run (every load), for the test to wait on. */
 async function recordEvents (page: Page): Promise<void> {
   await page.addInitScript(() => {
@@ -137,7 +143,7 @@ test('consent first: no node before the click, the host cannot click for the vis
   expect(await page.evaluate(() => { try { return String((window as any).__source.document.title) } catch (err: any) { return err.name } })).toBe('SecurityError')
 
   // the visitor's click
-  await frame.getByRole('button', { name: 'Join' }).click()
+  await join(frame)
   await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
   const peerId = (await events(page, 'joined'))[0].detail.peer as string
   expect(peerId).toMatch(/^12D3KooW/)
@@ -171,10 +177,41 @@ test('consent first: no node before the click, the host cannot click for the vis
   expect((await events(page, 'paused'))[0].detail.reason).toBe('visitor')
   await expect(frame.getByText('Paused: by you')).toBeVisible()
   expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('paused')
-  // the host may stop it
-  await page.evaluate(() => { (document.querySelector('golem-clay-widget') as any).stop() })
+  // the host can't undo the visitor's pause, nor their stop
+  const refusedStart = async (): Promise<void> => {
+    const before = await page.evaluate(() => (window as any).__messages.filter((m: any) => m?.detail?.needsClick === true).length)
+    await page.evaluate(() => { (document.querySelector('golem-clay-widget') as any).start() })
+    await expect.poll(async () => await page.evaluate(() => (window as any).__messages.filter((m: any) => m?.detail?.needsClick === true).length)).toBe(before + 1)
+  }
+  await refusedStart()
+  expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('paused')
+  await frame.getByRole('button', { name: 'Stop' }).click()
   await expect(frame.getByText('Stopped. Nothing runs now.')).toBeVisible()
+  await refusedStart()
+  expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('stopped')
   expect(problems).toEqual([])
+  await context.close()
+})
+
+test('a click on a frame the host made transparent does not count (clickjacking)', async () => {
+  const site = await hostSite('127.0.0.2', '<golem-clay-widget></golem-clay-widget>')
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await recordEvents(page)
+  await page.goto(site)
+  const frame = await widgetFrame(page)
+  await frame.locator('html[data-seen]').waitFor({ state: 'attached' })
+  // the host page fades the widget out, as it would to lay it over a button of its own
+  await page.evaluate(() => { (document.querySelector('golem-clay-widget') as HTMLElement).style.opacity = '0.01' })
+  await frame.locator('html:not([data-seen])').waitFor({ state: 'attached' })
+  await frame.getByRole('button', { name: 'Join' }).click()
+  await expect(frame.getByText('must be fully visible')).toBeVisible()
+  expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('consent')
+  expect(await frameScripts(frame)).not.toContainEqual(expect.stringMatching(/frame-node/))
+  // seen again, whole: the click counts
+  await page.evaluate(() => { (document.querySelector('golem-clay-widget') as HTMLElement).style.opacity = '1' })
+  await join(frame)
+  await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
   await context.close()
 })
 
@@ -191,7 +228,7 @@ test('a stored yes: start="auto" resumes after a reload, a forgotten one does no
   expect(page.frames().filter(f => f.url().includes('/widget-frame'))).toHaveLength(1)
   // no stored yes yet: even start="auto" waits for the click
   await expect(frame.getByRole('button', { name: 'Join' })).toBeVisible()
-  await frame.getByRole('button', { name: 'Join' }).click()
+  await join(frame)
   // one node, and each element fires its own event
   await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(2)
   expect(new Set((await events(page, 'joined')).map(e => e.detail.peer)).size).toBe(1)
@@ -199,6 +236,16 @@ test('a stored yes: start="auto" resumes after a reload, a forgotten one does no
   await expect.poll(async () => await page.evaluate(() => [...document.querySelectorAll('golem-clay-widget')].map(e => e.getAttribute('data-state')))).toEqual(['working', 'working'])
 
   // a reload: the stored yes starts it by itself
+  await page.reload()
+  frame = await widgetFrame(page)
+  await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(2)
+
+  // the site raises the CPU share: the yes was for 50 %, so the visitor is asked again, start="auto" or not
+  await page.evaluate(() => { for (const el of document.querySelectorAll('golem-clay-widget')) el.setAttribute('max-cpu', '90') })
+  await expect.poll(() => page.frames().filter(f => f.url().includes('max-cpu=90')).length).toBe(1)
+  const raised = page.frames().find(f => f.url().includes('max-cpu=90')) as Frame
+  await expect(raised.getByRole('button', { name: 'Join' })).toBeVisible()
+  await expect(raised.getByText('90% of the time')).toBeVisible()
   await page.reload()
   frame = await widgetFrame(page)
   await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(2)
@@ -238,7 +285,7 @@ test('paid work for the site owner: cheques name its account, the frame reports 
     await recordEvents(page)
     await page.goto(site)
     const frame = await widgetFrame(page)
-    await frame.getByRole('button', { name: 'Join' }).click()
+    await join(frame)
     await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
     const { peer, address } = (await events(page, 'joined'))[0].detail
 
@@ -273,6 +320,37 @@ test('paid work for the site owner: cheques name its account, the frame reports 
   }
 })
 
+test('on battery the work pauses, and it resumes when plugged in again', async () => {
+  test.setTimeout(120_000)
+  const site = await hostSite('127.0.0.2', '<golem-clay-widget></golem-clay-widget>')
+  const context = await browser.newContext()
+  // no device here has a battery to unplug and Chromium emulates none: the frame gets a BatteryManager-like object the test drives
+  await context.addInitScript(() => {
+    if (!location.pathname.startsWith('/widget-frame')) return
+    const battery = Object.assign(new EventTarget(), { charging: true, level: 1 })
+    ;(window as any).__battery = battery
+    Object.defineProperty(Navigator.prototype, 'getBattery', { value: async () => battery, configurable: true })
+  })
+  const page = await context.newPage()
+  await recordEvents(page)
+  await page.goto(site)
+  const frame = await widgetFrame(page)
+  await expect(frame.getByRole('button', { name: 'Join' })).toBeVisible()
+  await join(frame)
+  await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
+  const state = async (): Promise<string | null> => await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state') ?? null)
+  await expect.poll(state).toBe('working')
+
+  // unplugged: paused; plugged in again: working
+  await frame.evaluate(() => { const b = (window as any).__battery; b.charging = false; b.dispatchEvent(new Event('chargingchange')) })
+  await expect.poll(state).toBe('paused')
+  await expect(frame.getByText('Paused: on battery')).toBeVisible()
+  await frame.evaluate(() => { const b = (window as any).__battery; b.charging = true; b.dispatchEvent(new Event('chargingchange')) })
+  await expect.poll(state).toBe('working')
+  expect((await events(page, 'paused')).map(e => e.detail.reason)).toEqual(['battery'])
+  await context.close()
+})
+
 /** An X server for a headed Chromium (headless pages never hide); its display, and a way to stop it. */
 async function startXvfb (): Promise<{ display: string, stop: () => void }> {
   const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] })
@@ -301,6 +379,7 @@ test('a hidden page pauses the work and a visible one resumes it (headed Chromiu
     await expect.poll(async () => (frame = await raw.target('iframe', /\/widget-frame/)) != null).toBe(true)
     // the visitor's yes, clicked inside the frame (the test has DevTools; the host page could not)
     await expect.poll(async () => await raw.evaluate(frame as any, "document.querySelector('button.primary')?.textContent ?? null")).toBe('Join')
+    await expect.poll(async () => await raw.evaluate(frame as any, "'seen' in document.documentElement.dataset")).toBe(true)
     await raw.evaluate(frame as any, "document.querySelector('button.primary').click()")
     await expect.poll(state, { timeout: 60_000 }).toBe('working')
     expect(await raw.evaluate(host, 'document.visibilityState')).toBe('visible')

@@ -23,7 +23,7 @@ export const SANDBOX_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-e
  * and framing allowed everywhere (that is its job; the host page can't reach
  * inside a cross-origin frame).
  */
-export const WIDGET_FRAME_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss: http: https:; base-uri 'none'; form-action 'none'; frame-ancestors *"
+export const WIDGET_FRAME_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors *"
 
 export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 

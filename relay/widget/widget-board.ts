@@ -21,17 +21,20 @@ export interface WidgetBoardComponents {
 /** What an account's widgets did, as the site owner's page shows it. */
 export interface WidgetStats {
   account: string
-  /** Widgets (runs of a node: page loads) whose node reported within `liveMs`. */
+  /** Widgets (runs of a node: page loads) working now: they said so within `liveMs`. */
   working: number
   /** Widget runs seen since the relay started. */
   seen: number
   /** Subtasks they computed. */
   subtasks: number
-  /** What their cheques credit the account, base units (decimal). */
+  /** What their cheques credit the account, base units (decimal), as the widgets report it (what was cashed is on chain). */
   earned: string
 }
 
-interface Entry { account: string, done: number, earned: bigint, at: number }
+interface Entry { peer: string, account: string, done: number, earned: bigint, working: boolean, at: number }
+
+/** Runs (page loads) of one peer kept: a reload makes a new one, a peer can't crowd others out with made-up runs. */
+const RUNS_PER_PEER = 2
 
 /**
  * The relay's board of widgets: each widget's node reports over
@@ -69,7 +72,7 @@ export class WidgetBoard implements Startable {
     for (const e of this.peers.values()) {
       if (e.account !== key) continue
       out.seen++
-      if (now - e.at <= (this.init.liveMs ?? 90_000)) out.working++
+      if (e.working && now - e.at <= (this.init.liveMs ?? 90_000)) out.working++
       out.subtasks += e.done
       out.earned += e.earned
     }
@@ -81,7 +84,7 @@ export class WidgetBoard implements Startable {
       const lp = lpStream(stream, { maxDataLength: MAX_WIDGET_FRAME })
       const frame = await lp.read({ signal: AbortSignal.timeout(10_000) })
       const report = decodeJson(frame.subarray(), validateWidgetReport)
-      this.take(`${conn.remotePeer.toString()}/${report.run}`, report.account, report.done, BigInt(report.earned))
+      this.take(conn.remotePeer.toString(), report.run, report)
       await lp.write(encodeJson({ ok: true }, 64), { signal: AbortSignal.timeout(5_000) })
       await stream.close({ signal: AbortSignal.timeout(5_000) })
     } catch (err: any) {
@@ -90,12 +93,17 @@ export class WidgetBoard implements Startable {
     }
   }
 
-  private take (run: string, account: string, done: number, earned: bigint): void {
+  private take (peer: string, run: string, report: { account: string, done: number, earned: string, working: boolean }): void {
     const now = Date.now()
-    const before = this.peers.get(run)
+    const key = `${peer}/${run}`
+    const before = this.peers.get(key)
     if (before != null && now - before.at < (this.init.minIntervalMs ?? 5_000)) return
-    this.peers.delete(run)
-    this.peers.set(run, { account: account.toLowerCase(), done, earned, at: now })
+    if (before == null) {
+      const runs = [...this.peers].filter(([, e]) => e.peer === peer)
+      for (const [k] of runs.slice(0, Math.max(0, runs.length - RUNS_PER_PEER + 1))) this.peers.delete(k)
+    }
+    this.peers.delete(key)
+    this.peers.set(key, { peer, account: report.account.toLowerCase(), done: report.done, earned: BigInt(report.earned), working: report.working, at: now })
     if (this.peers.size > (this.init.maxPeers ?? 10_000)) this.peers.delete(this.peers.keys().next().value as string)
   }
 }

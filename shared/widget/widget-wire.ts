@@ -15,15 +15,18 @@ export interface WidgetReport {
   account: string
   /** Subtasks computed and reported since the node started. */
   done: number
-  /** What the cheques it holds credit the account, in the token's base units (decimal). */
+  /** What the cheques it holds credit the account, in the token's base units (decimal); self-reported. */
   earned: string
+  /** Working now (not paused by the visitor, the site, a hidden page…). */
+  working: boolean
 }
 
 /** Largest report frame, bytes. */
 export const MAX_WIDGET_FRAME = 512
 
 const ACCOUNT = /^0x[0-9a-fA-F]{40}$/
-const AMOUNT = /^\d{1,78}$/
+/** Up to 10^36 base units: more than any token's supply, and the board's sums stay sane. */
+const AMOUNT = /^\d{1,36}$/
 const RUN = /^[\w-]{1,40}$/
 
 export function validateWidgetReport (value: unknown): WidgetReport {
@@ -34,5 +37,6 @@ export function validateWidgetReport (value: unknown): WidgetReport {
   if (typeof r.account !== 'string' || !ACCOUNT.test(r.account)) throw new InvalidMessageError('"account" must be an address')
   if (typeof r.done !== 'number' || !Number.isSafeInteger(r.done) || r.done < 0) throw new InvalidMessageError('"done" must be a count')
   if (typeof r.earned !== 'string' || !AMOUNT.test(r.earned)) throw new InvalidMessageError('"earned" must be a decimal amount')
-  return { v: 1, run: r.run, account: r.account, done: r.done, earned: r.earned }
+  if (typeof r.working !== 'boolean') throw new InvalidMessageError('"working" must be true or false')
+  return { v: 1, run: r.run, account: r.account, done: r.done, earned: r.earned, working: r.working }
 }

@@ -22,7 +22,7 @@ import { storageUnavailable } from './storage-fallback.ts'
 import type { BrowserPeerInit } from './join-network.ts'
 
 export type { BrowserPeer }
-export type { BrowserPeerEvents, BrowserPeerInit, BrowserPeerNotice, BrowserPeerPhase, BrowserPeerPhaseDetail, LedgersState, NetworkInit, PeerIdentity } from './join-network.ts'
+export type { StopOptions, BrowserPeerEvents, BrowserPeerInit, BrowserPeerNotice, BrowserPeerPhase, BrowserPeerPhaseDetail, LedgersState, NetworkInit, PeerIdentity } from './join-network.ts'
 export { locateServingRelay } from './locate-relay.ts'
 export { LOCATE_INITIAL_DELAY_MS, LOCATE_MAX_DELAY_MS, LOCATE_TIMEOUT_MS, STATUS_PATH } from './constants.defaults.ts'
 export { createBrowserNode } from '../node/create-browser-node.ts'

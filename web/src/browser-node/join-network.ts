@@ -62,6 +62,15 @@ export interface BrowserPeerNotice {
   reason?: string
 }
 
+export interface StopOptions {
+  /**
+   * Let the market's answers and verdicts under way go out first, for at most
+   * this long, ms. A closing page has no time for it (nothing async survives
+   * it); a widget stopped by its visitor has. @default 0
+   */
+  drainMs?: number
+}
+
 export interface BrowserPeerEvents {
   phase: CustomEvent<BrowserPeerPhaseDetail>
   notice: CustomEvent<BrowserPeerNotice>
@@ -176,15 +185,19 @@ export class BrowserPeer extends TypedEventEmitter<BrowserPeerEvents> {
    * direct WebRTC links are torn down so the other side sees them go.
    * Idempotent.
    */
-  async stop (): Promise<void> {
-    this.stopping ??= this.leave()
+  async stop (options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.leave(options.drainMs ?? 0)
     await this.stopping
   }
 
-  private async leave (): Promise<void> {
+  private async leave (drainMs: number): Promise<void> {
     this.controller.abort(new ShuttingDownError('The peer was stopped'))
     this.setPhase({ phase: 'stopped' })
     const node = this._node
+    if (node != null && drainMs > 0 && node.status === 'started') {
+      // a stop that may take its time: answers and verdicts under way (a cheque) reach their peers before the goodbyes
+      await Promise.race([node.services.market.beforeStop(), new Promise(resolve => setTimeout(resolve, drainMs))])
+    }
     if (node != null) {
       node.services.sessions.goodbyeAll('ShuttingDown')
       for (const conn of node.getConnections()) {

@@ -1,10 +1,11 @@
 // Loaded only after the visitor's yes: the node, its sandbox Workers and the duty cycle.
 import { createBrowserPeer } from '../../browser-node/index.ts'
 import { createBrowserTaskRunner } from '../../compute/browser-task-runner.ts'
-import { getAddress } from 'viem'
 import { DutyCycle } from '../../../../shared/market/index.ts'
 import { watchRestraint } from './restraint.ts'
 import { startWidgetReports } from './widget-reports.ts'
+import type { Provider } from '../../../../shared/market/index.ts'
+import type { Address } from '../../../../shared/payments/index.ts'
 import type { WidgetEventName, WidgetSettings, WidgetState } from '../widget-protocol.ts'
 
 export interface WidgetHooks {
@@ -29,34 +30,26 @@ export interface WidgetNode {
 /**
  * Joins the network as a provider that lends at most `cores` Workers for at
  * most `maxCpu` % of their time (a duty cycle between subtasks), paused
- * while the page is hidden, on battery or under CPU pressure. A pause stops
- * the Workers and gives the subtasks under way up (their requestors assign
- * them again at once).
+ * while the page is hidden, on battery or under CPU pressure, or for any of
+ * the `paused` reasons given. It offers nothing until those are known. A
+ * pause stops the Workers and gives the subtasks under way up (their
+ * requestors assign them again at once).
  */
-export async function startWidgetNode (settings: WidgetSettings, hooks: WidgetHooks): Promise<WidgetNode> {
+export async function startWidgetNode (settings: WidgetSettings, hooks: WidgetHooks, paused: Iterable<PauseReason> = []): Promise<WidgetNode> {
   const runner = createBrowserTaskRunner({ cores: settings.cores })
   const gate = new DutyCycle({ maxShare: settings.maxCpu / 100, cores: settings.cores })
-  const peer = createBrowserPeer({
-    relays: settings.relays,
-    statusUrl: new URL('/status', location.href).toString(),
-    // the site owner's account is named as the payee: cheques for this tab's work are made out to it
-    compute: { cores: settings.cores, enabled: true, runner, gate, ...(settings.account != null ? { payee: getAddress(settings.account) } : {}) }
-  })
   const life = new AbortController()
-  await peer.start({ signal: life.signal })
-  const node = peer.node
-  const provider = node?.services.market.provider
-  if (node == null || provider == null) throw new Error('the node did not start')
-  const earnings = node.services.market.earnings
-
-  const reasons = new Set<PauseReason>()
+  const reasons = new Set<PauseReason>(paused)
+  let provider: Provider | undefined
   let done = 0
+  let earned = 0n
   let working = false
   const report = (): void => {
-    if (reasons.size > 0) return
+    if (provider == null || reasons.size > 0) return
     hooks.state('working', { done, busy: provider.activeJobs.length > 0 })
   }
   const apply = (): void => {
+    if (provider == null) return
     const reason = [...reasons][0]
     if (reason != null) {
       provider.enabled = false
@@ -71,17 +64,7 @@ export async function startWidgetNode (settings: WidgetSettings, hooks: WidgetHo
       report()
     }
   }
-  provider.addEventListener('job', (evt) => {
-    if (evt.detail.state === 'running' && !working) {
-      working = true
-      hooks.event('working', { task: evt.detail.task })
-    }
-    if (evt.detail.state === 'done') done++
-    if (evt.detail.state === 'done' || evt.detail.state === 'failed' || evt.detail.state === 'running') report()
-  }, { signal: life.signal })
-  earnings?.addEventListener('earned', (evt) => {
-    hooks.event('earned', { payer: evt.detail.payer, amount: evt.detail.amount.toString(), total: evt.detail.total.toString() })
-  }, { signal: life.signal })
+  // known before the node offers anything: a page hidden while it joins joins paused
   watchRestraint((reason, active) => {
     const had = reasons.has(reason)
     if (active && !had) reasons.add(reason)
@@ -89,17 +72,47 @@ export async function startWidgetNode (settings: WidgetSettings, hooks: WidgetHo
     else return
     apply()
   }, life.signal)
+
+  const peer = createBrowserPeer({
+    relays: settings.relays,
+    statusUrl: new URL('/status', location.href).toString(),
+    // offering waits for apply(); the site owner's account is paid for this tab's work when its cheques are cashed
+    compute: { cores: settings.cores, enabled: false, runner, gate, ...(settings.account != null ? { payee: settings.account as Address } : {}) }
+  })
+  try {
+    await peer.start({ signal: life.signal })
+    provider = peer.node?.services.market.provider
+    if (provider == null) throw new Error('the node has no provider')
+  } catch (err) {
+    life.abort()
+    await peer.stop()
+    throw err
+  }
+  const node = peer.node
+  if (node == null) throw new Error('the node did not start')
+  const earnings = node.services.market.earnings
+  const reports = settings.account != null ? startWidgetReports(node, settings.account, () => ({ done, earned, working: reasons.size === 0 }), life.signal) : undefined
+  provider.addEventListener('job', (evt) => {
+    if (evt.detail.state === 'running' && !working) {
+      working = true
+      hooks.event('working', { task: evt.detail.task })
+    }
+    if (evt.detail.state === 'done') {
+      done++
+      reports?.poke()
+    }
+    if (evt.detail.state === 'done' || evt.detail.state === 'failed' || evt.detail.state === 'running') report()
+  }, { signal: life.signal })
+  provider.addEventListener('verdict', () => { reports?.poke() }, { signal: life.signal })
+  earnings?.addEventListener('earned', (evt) => {
+    earned += evt.detail.amount
+    hooks.event('earned', { payer: evt.detail.payer, amount: evt.detail.amount.toString(), total: evt.detail.total.toString() })
+  }, { signal: life.signal })
   // a closing page can't wait: have the relay cash what is held, as far as it gets
   window.addEventListener('pagehide', () => { earnings?.cashSoon('the page is closing') }, { signal: life.signal })
 
-  // the site owner's page counts this tab's work for the account
-  let earned = 0n
-  const reports = settings.account != null ? startWidgetReports(node, settings.account, () => ({ done, earned }), life.signal) : undefined
-  provider.addEventListener('verdict', () => { reports?.poke() }, { signal: life.signal })
-  earnings?.addEventListener('earned', (evt) => { earned += evt.detail.amount }, { signal: life.signal })
-
   hooks.event('joined', { peer: node.peerId.toString(), address: node.services.payments.address })
-  if (reasons.size === 0) report()
+  apply()
   let stopping: Promise<void> | undefined
   return {
     pause: (by) => { if (!reasons.has(by)) { reasons.add(by); apply() } },
@@ -110,9 +123,10 @@ export async function startWidgetNode (settings: WidgetSettings, hooks: WidgetHo
         provider.enabled = false
         runner.pause()
         provider.giveUp('stopped')
-        await earnings?.cash({ signal: AbortSignal.timeout(5_000) }).catch(() => {})
+        await Promise.all([reports?.flush(), earnings?.cash({ signal: AbortSignal.timeout(5_000) }).catch(() => {})])
         life.abort()
-        await peer.stop()
+        // answers and verdicts under way go out before the goodbyes
+        await peer.stop({ drainMs: 3_000 })
       })()
       await stopping
     },

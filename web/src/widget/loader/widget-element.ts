@@ -34,6 +34,9 @@ interface SharedFrame {
   owner: GolemClayWidget
   members: Set<GolemClayWidget>
   state: WidgetState
+  /** The frame said something: it listens. Commands before that wait here (a loading frame is still about:blank). */
+  ready: boolean
+  queued: WidgetCommand[]
 }
 const frames = new Map<string, SharedFrame>()
 
@@ -82,7 +85,7 @@ export class GolemClayWidget extends HTMLElement {
       iframe.allow = 'compute-pressure'
       iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin')
       this.root.replaceChildren(iframe)
-      shared = { origin, iframe, owner: this, members: new Set(), state: 'consent' }
+      shared = { origin, iframe, owner: this, members: new Set(), state: 'consent', ready: false, queued: [] }
       frames.set(origin, shared)
     } else {
       this.root.replaceChildren(this.mirror())
@@ -98,17 +101,32 @@ export class GolemClayWidget extends HTMLElement {
     shared.members.delete(this)
     this.shared = undefined
     if (shared.owner === this) {
-      // the frame (and its node) goes with its element; the next element that connects makes a new one
+      // the frame (and its node) goes with its element; another element for the relay makes a new one
       frames.delete(shared.origin)
       shared.iframe.remove()
+      this.rehome(shared)
     }
   }
 
   attributeChangedCallback (): void {
-    // settings are read when the frame is made: a change makes a new frame (only for the owner)
-    if (this.shared?.owner !== this) return
-    this.disconnectedCallback()
+    // settings are read when the frame is made: a change makes a new frame (only for the owner), which the others follow
+    const shared = this.shared
+    if (shared?.owner !== this || !this.isConnected) return
+    shared.members.delete(this)
+    this.shared = undefined
+    frames.delete(shared.origin)
+    shared.iframe.remove()
     this.connectedCallback()
+    this.rehome(shared)
+  }
+
+  /** The other elements of a frame that went: they join (or make) the relay's new one. */
+  private rehome (old: SharedFrame): void {
+    for (const member of [...old.members]) {
+      old.members.delete(member)
+      member.shared = undefined
+      if (member.isConnected) member.connectedCallback()
+    }
   }
 
   /** Starts work if this site's opt-in is stored; otherwise the visitor's click on the consent card is still needed. */
@@ -116,17 +134,31 @@ export class GolemClayWidget extends HTMLElement {
   pause (): void { this.send('pause') }
   stop (): void { this.send('stop') }
 
-  /** Stops and removes the widget and its frame. */
-  destroy (): void {
-    this.send('stop')
+  /** Stops the widget (its frame hands over what was earned first, for up to 10 s), then removes it and its frame. */
+  async destroy (): Promise<void> {
+    const shared = this.shared
+    if (shared?.owner === this && shared.ready && shared.state !== 'stopped' && shared.state !== 'consent') {
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, 10_000)
+        this.addEventListener('golemclay:stopped', () => { clearTimeout(timer); resolve() }, { once: true })
+        this.send('stop')
+      })
+    }
     this.remove()
   }
 
   /** A checked message from this element's frame. */
   hear (msg: FrameToHost): void {
+    const shared = this.shared
+    if (shared != null && !shared.ready) {
+      shared.ready = true
+      for (const command of shared.queued.splice(0)) this.post(shared, command)
+    }
     if (msg.kind === 'state' && msg.state != null) {
-      if (this.shared != null) this.shared.state = msg.state
+      if (shared != null) shared.state = msg.state
       this.setState(msg.state)
+      // for destroy(): an internal signal, not one of the documented golemclay:* events
+      if (msg.state === 'stopped') this.dispatchEvent(new Event('golemclay:stopped'))
       return
     }
     if (msg.kind === 'event' && msg.event != null) {
@@ -136,7 +168,13 @@ export class GolemClayWidget extends HTMLElement {
 
   private send (command: WidgetCommand): void {
     const shared = this.shared
-    shared?.iframe.contentWindow?.postMessage({ channel: WIDGET_CHANNEL, v: WIDGET_PROTOCOL_VERSION, kind: 'command', command }, shared.origin)
+    if (shared == null) return
+    if (shared.ready) this.post(shared, command)
+    else shared.queued.push(command)
+  }
+
+  private post (shared: SharedFrame, command: WidgetCommand): void {
+    shared.iframe.contentWindow?.postMessage({ channel: WIDGET_CHANNEL, v: WIDGET_PROTOCOL_VERSION, kind: 'command', command }, shared.origin)
   }
 
   private setState (state: WidgetState): void {

@@ -1,5 +1,6 @@
 // /widget on the relay: the site owner's page. Pick the settings, copy the
 // snippet, watch it live below.
+import { isAddress } from 'viem'
 import { hostCspDirectives, hostCssRule, widgetSnippet } from './snippet.ts'
 import type { SnippetOptions } from './snippet.ts'
 import '../loader/widget.ts'
@@ -12,7 +13,8 @@ const csp = document.getElementById('host-csp') as HTMLElement
 const preview = document.getElementById('preview') as HTMLElement
 const problem = document.getElementById('problem') as HTMLElement
 
-const ACCOUNT = /^0x[0-9a-fA-F]{40}$/
+/** An address whose checksum holds (a mistyped mixed-case one would credit nobody's account). */
+const valid = (a: string): boolean => isAddress(a, { strict: true })
 
 function options (): SnippetOptions {
   const data = new FormData(form)
@@ -32,7 +34,7 @@ function options (): SnippetOptions {
 
 function update (): void {
   const o = options()
-  const bad = o.account != null && o.account !== '' && !ACCOUNT.test(o.account) ? 'The account must be an Ethereum address: 0x and 40 hex digits.' : ''
+  const bad = o.account != null && o.account !== '' && !valid(o.account) ? 'The account must be an Ethereum address: 0x and 40 hex digits, with a valid checksum if it mixes upper and lower case.' : ''
   problem.textContent = bad
   out.textContent = widgetSnippet(bad !== '' ? { ...o, account: '' } : o)
   css.textContent = hostCssRule()
@@ -49,7 +51,7 @@ function update (): void {
 async function refreshStats (): Promise<void> {
   const account = options().account ?? ''
   const cells = document.querySelectorAll<HTMLElement>('#stats [data-stat]')
-  if (!ACCOUNT.test(account)) {
+  if (!valid(account)) {
     for (const c of cells) c.textContent = '–'
     return
   }
