@@ -30,7 +30,13 @@ export interface ProviderInit {
    * between subtasks). @default none: subtasks run as soon as the runner takes them
    */
   gate?: SubtaskGate
-  /** Have requestors pay this address instead of this node's own (a widget's site owner). @default the node's payment address */
+  /**
+   * Have requestors pay this address instead of this node's own (a widget's
+   * site owner). The contract counts cheques per requestor and beneficiary:
+   * with several providers for one payee, each checks only its own work's
+   * cover, so a dishonest requestor could underpay the payee across them.
+   * @default the node's payment address
+   */
   payee?: Address
 }
 
