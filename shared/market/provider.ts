@@ -292,6 +292,8 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
       if (admitted) this.init.gate?.leave(performance.now() - started)
     }
     job.state = 'reporting'
+    // a failed run is known as failed from here on: 'reporting' without an error means a result was computed
+    if (error != null) job.error = error.message
     this.update(job)
     const report: Report = { v: 1, type: 'report', assignment: text, provider: this.ctx.self, computeMs: Math.round(performance.now() - started), at: Date.now(), ...(result != null ? { result } : { error }) }
     try {

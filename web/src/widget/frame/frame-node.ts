@@ -21,7 +21,7 @@ export interface WidgetNode {
   resume: (by: PauseReason) => void
   /** Hands the cheques held to the relay for cashing, then leaves the network. */
   stop: () => Promise<void>
-  /** Subtasks computed and reported. */
+  /** Subtasks computed (their results reported). */
   readonly done: number
   /** The share of the cores' time the subtasks took. */
   readonly achievedShare: number
@@ -97,7 +97,8 @@ export async function startWidgetNode (settings: WidgetSettings, hooks: WidgetHo
       working = true
       hooks.event('working', { task: evt.detail.task })
     }
-    if (evt.detail.state === 'done') {
+    // computed, whether or not the requestor's answer makes it back (one that exits at once may cut it off)
+    if (evt.detail.state === 'reporting' && evt.detail.error == null) {
       done++
       reports?.poke()
     }
