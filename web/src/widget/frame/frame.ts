@@ -106,7 +106,7 @@ function pause (by: PauseReason): void {
   else if (starting != null) pending.add(by)
 }
 
-/** A visitor's click: it counts only when the frame was seen whole for a while. */
+/** A visitor's yes: it counts only when the frame was seen whole for a while (a pause, stop or forget always counts). */
 function visitor (act: () => void): () => void {
   return () => {
     if (!seen.long()) {
@@ -187,13 +187,14 @@ function render (): void {
     card.append(text('p', t.joining, 'status'))
   } else if (state === 'working') {
     card.append(text('p', detail.done != null && Number(detail.done) > 0 ? fill(t.working, { done: Number(detail.done) }) : t.waiting, 'status working'), text('p', limits, 'small'))
+    // holding back is never refused: only a yes must be seen to be given
     controls.append(
-      button(t.pause, visitor(() => { holdByVisitor(settings, 'paused'); pause('visitor') })),
-      button(t.stop, visitor(() => { holdByVisitor(settings, 'stopped'); void end() }))
+      button(t.pause, () => { holdByVisitor(settings, 'paused'); pause('visitor') }),
+      button(t.stop, () => { holdByVisitor(settings, 'stopped'); void end() })
     )
   } else if (state === 'paused') {
     card.append(text('p', fill(t.paused, { reason: reasonText(detail.reason) }), 'status'))
-    controls.append(button(t.resume, agree, true), button(t.stop, visitor(() => { holdByVisitor(settings, 'stopped'); void end() })))
+    controls.append(button(t.resume, agree, true), button(t.stop, () => { holdByVisitor(settings, 'stopped'); void end() }))
   } else if (state === 'stopped') {
     card.append(text('p', t.stopped, 'status'))
     controls.append(button(t.startAgain, agree))
@@ -202,11 +203,11 @@ function render (): void {
     controls.append(button(t.startAgain, agree))
   }
   if (hasOptIn(settings) && state !== 'consent' && stopping == null) {
-    controls.append(button(t.forget, visitor(() => {
+    controls.append(button(t.forget, () => {
       forgetOptIn()
       note = t.forgotten
       void end()
-    })))
+    }))
   }
   card.append(controls)
   if (note !== '') card.append(text('p', note, 'small'))
