@@ -5,6 +5,7 @@ import { waitProvider } from './fixtures/compute.ts'
 import { RelayProcess } from './fixtures/relay-process.ts'
 import { tcpAddrOf } from './fixtures/rogue.ts'
 import { openTab, pageErrors, waitReserved } from './fixtures/tab.ts'
+import { chainRpc, tokenBalance as readTokenBalance } from './fixtures/chain-reads.ts'
 import { createNodePeer } from '../relay/node-peer/create-node-peer.ts'
 import { until } from '../relay/testing/wait.ts'
 import type { NodePeer } from '../relay/node-peer/create-node-peer.ts'
@@ -67,17 +68,9 @@ async function accepted (page: Page): Promise<number> {
   return Number(/(\d+) accepted/.exec(text)?.[1] ?? NaN)
 }
 
-/** Reads the chain apart from the page: the relay's JSON-RPC proxy, as anyone would. */
-async function rpc (method: string, params: unknown[]): Promise<any> {
-  const res = await fetch(new URL('/chain/rpc', relay.httpUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  return (await res.json() as { result: unknown }).result
-}
-
-async function tokenBalance (address: string): Promise<bigint> {
-  const info = await (await fetch(new URL('/chain', relay.httpUrl))).json() as { token: string }
-  const balanceOf = `0x70a08231${address.slice(2).toLowerCase().padStart(64, '0')}`
-  return BigInt(await rpc('eth_call', [{ to: info.token, data: balanceOf }, 'latest']) as string)
-}
+/** The chain read apart from the page, as anyone would. */
+const rpc = async (method: string, params: unknown[]): Promise<any> => await chainRpc(relay.httpUrl, method, params)
+const tokenBalance = async (address: string): Promise<bigint> => await readTokenBalance(relay.httpUrl, address)
 
 test('a paid Mandelbrot task: deposit, two providers earn cheques, one cashes them on chain, the other keeps them across a reload', async () => {
   test.setTimeout(300_000)

@@ -3,6 +3,7 @@ import { expect, test } from '@playwright/test'
 import { launchChromium } from './fixtures/chromium.ts'
 import { RelayProcess } from './fixtures/relay-process.ts'
 import { openTab, pageErrors } from './fixtures/tab.ts'
+import { tokenBalance } from './fixtures/chain-reads.ts'
 import type { Browser, BrowserContext, Page } from '@playwright/test'
 
 // The wallet card against a relay running its own chain (`--chain embedded`,
@@ -108,13 +109,7 @@ test('the wallet card: zero balances, test tokens and gas from the faucet, a dep
   await expect(card.getByTestId('wallet-deposit')).toHaveAttribute('data-value', String(10n * TOKEN))
 
   // the chain agrees, read apart from the page (the relay's proxy, as anyone would)
-  const rpc = async (method: string, params: unknown[]): Promise<string> => {
-    const res = await fetch(new URL('/chain/rpc', chainRelay.httpUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-    return (await res.json() as { result: string }).result
-  }
-  const info = await (await fetch(new URL('/chain', chainRelay.httpUrl))).json() as { token: string }
-  const balanceOf = `0x70a08231${address!.slice(2).toLowerCase().padStart(64, '0')}`
-  expect(BigInt(await rpc('eth_call', [{ to: info.token, data: balanceOf }, 'latest']))).toBe(90n * TOKEN)
+  expect(await tokenBalance(chainRelay.httpUrl, address!)).toBe(90n * TOKEN)
 
   // the key is nowhere in the page or its debug API: only the address is
   const html = await page.evaluate(() => document.documentElement.outerHTML)

@@ -14,7 +14,8 @@ import { launchChromium } from './fixtures/chromium.ts'
 import { PeerProcess } from './fixtures/peer-process.ts'
 import { RawChromium } from './fixtures/raw-chromium.ts'
 import { RelayProcess } from './fixtures/relay-process.ts'
-import type { Browser, Frame, Page } from '@playwright/test'
+import { tokenBalance } from './fixtures/chain-reads.ts'
+import type { Browser, BrowserContext, Frame, Page } from '@playwright/test'
 import type { Server } from 'node:http'
 
 const ACCOUNT = '0x00000000000000000000000000000000000c1a11'
@@ -53,6 +54,15 @@ test.afterAll(async () => {
 async function widgetFrame (page: Page): Promise<Frame> {
   await expect.poll(() => page.frames().some(f => f.url().includes('/widget-frame'))).toBe(true)
   return page.frames().find(f => f.url().includes('/widget-frame')) as Frame
+}
+
+/** A fresh visitor (browser context) on `site`, its events recorded from the first script on, and the widget's frame. */
+async function openSite (site: string): Promise<{ context: BrowserContext, page: Page, frame: Frame }> {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await recordEvents(page)
+  await page.goto(site)
+  return { context, page, frame: await widgetFrame(page) }
 }
 
 /** The visitor's click on Join, once the frame counts clicks (it was seen whole, uncovered, for a while: no clickjacking). */
@@ -195,11 +205,7 @@ test('consent first: no node before the click, the host cannot click for the vis
 
 test('a click on a frame the host made transparent does not count (clickjacking)', async () => {
   const site = await hostSite('127.0.0.2', '<golem-clay-widget></golem-clay-widget>')
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  await recordEvents(page)
-  await page.goto(site)
-  const frame = await widgetFrame(page)
+  const { context, page, frame } = await openSite(site)
   await frame.locator('html[data-seen]').waitFor({ state: 'attached' })
   // the host page fades the widget out, as it would to lay it over a button of its own
   await page.evaluate(() => { (document.querySelector('golem-clay-widget') as HTMLElement).style.opacity = '0.01' })
@@ -219,12 +225,10 @@ test('a stored yes: start="auto" resumes after a reload, a forgotten one does no
   test.setTimeout(120_000)
   const site = await hostSite('127.0.0.2', '<golem-clay-widget start="auto"></golem-clay-widget><golem-clay-widget start="auto"></golem-clay-widget>')
   const other = await hostSite('127.0.0.3', '<golem-clay-widget start="auto"></golem-clay-widget>')
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  await recordEvents(page)
-  await page.goto(site)
+  const opened = await openSite(site)
+  const { context, page } = opened
   // two elements, one frame (one node)
-  let frame = await widgetFrame(page)
+  let frame = opened.frame
   expect(page.frames().filter(f => f.url().includes('/widget-frame'))).toHaveLength(1)
   // no stored yes yet: even start="auto" waits for the click
   await expect(frame.getByRole('button', { name: 'Join' })).toBeVisible()
@@ -271,20 +275,9 @@ test('paid work for the site owner: cheques name its account, the frame reports 
   const chained = await RelayProcess.start({ extraArgs: ['--chain', 'embedded'] })
   try {
     const owner = `0x${[...crypto.getRandomValues(new Uint8Array(20))].map(b => b.toString(16).padStart(2, '0')).join('')}`
-    const rpc = async (method: string, params: unknown[]): Promise<any> => {
-      const res = await fetch(new URL('/chain/rpc', chained.httpUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-      return (await res.json() as { result: unknown }).result
-    }
-    const tokens = async (address: string): Promise<bigint> => {
-      const info = await (await fetch(new URL('/chain', chained.httpUrl))).json() as { token: string }
-      return BigInt(await rpc('eth_call', [{ to: info.token, data: `0x70a08231${address.slice(2).toLowerCase().padStart(64, '0')}` }, 'latest']) as string)
-    }
+    const tokens = async (address: string): Promise<bigint> => await tokenBalance(chained.httpUrl, address)
     const site = await hostSite('127.0.0.2', `<golem-clay-widget account="${owner}" max-cpu="100"></golem-clay-widget>`, chained.httpUrl)
-    const context = await browser.newContext()
-    const page = await context.newPage()
-    await recordEvents(page)
-    await page.goto(site)
-    const frame = await widgetFrame(page)
+    const { context, page, frame } = await openSite(site)
     await join(frame)
     await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
     const { peer, address } = (await events(page, 'joined'))[0].detail
