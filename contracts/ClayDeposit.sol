@@ -19,10 +19,17 @@ import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
  * per-deployment salt: signatures made for a lost local chain never count on
  * a redeployed one, even at the same address.
  *
- * Netting rule, per (requestor, beneficiary) pair: the contract keeps the
+ * Every cheque and note names the beneficiary (who is paid) and the provider
+ * (whose work it pays for: the same address for a provider paid itself, or
+ * one of the many tabs a site owner's widget runs). Each (requestor,
+ * beneficiary, provider) is one account with its own counters, so providers
+ * that share a beneficiary never share a counter: each checks every cheque
+ * that can move its own, and a requestor can't pay one with another's.
+ *
+ * Netting rule, per account: the contract keeps the
  * amount paid out P, the settled sequence number Q and the highest drawn
  * note's sequence number D. The requestor numbers its assignments to each
- * beneficiary 1, 2, 3… A cheque (cumulative C, seq S) says "I owe you C in
+ * account 1, 2, 3… A cheque (cumulative C, seq S) says "I owe you C in
  * all for assignments 1..S": C is the sum of their prices, a drawn note's
  * assignment counted once like any other at its note's amount. Cashing it
  * pays C − P (refused unless C > P: replayed or lower) and needs S ≥ D (a
@@ -31,7 +38,7 @@ import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
  * refused, the beneficiary waits for a later cheque or has the notes drawn);
  * then P = C, Q = max(Q, S). A note (subtask, seq s, amount a) may be drawn
  * by an arbiter only if s > Q (not settled by a cashed cheque) and no note of
- * that pair with seq s was drawn before; it pays a, P += a, D = max(D, s),
+ * that account with seq s was drawn before; it pays a, P += a, D = max(D, s),
  * and counts against the arbiter's daily cap. So a drawn note is an early
  * payment of its assignment, which the next cheque nets out: P never exceeds
  * the prices of the distinct assignments paid, and no subtask is paid twice,
@@ -43,12 +50,12 @@ import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 contract ClayDeposit is Ownable, IERC5267 {
     using SafeERC20 for IERC20;
 
-    /// A requestor's promise: "I owe `beneficiary` `cumulative` in all for assignments 1..`seq`".
-    struct Cheque { address requestor; address beneficiary; uint256 cumulative; uint64 seq; }
-    /// A cheque to cash, and the fee the caller keeps (then the beneficiary signs a Cashout naming it).
-    struct Cashout { Cheque cheque; bytes signature; uint256 callerFee; bytes beneficiarySignature; }
+    /// A requestor's promise: "I owe `beneficiary` `cumulative` in all for `provider`'s assignments 1..`seq`".
+    struct Cheque { address requestor; address beneficiary; address provider; uint256 cumulative; uint64 seq; }
+    /// A cheque to cash, and the fee the caller keeps (then the cheque's provider, who holds it, signs a Cashout naming it).
+    struct Cashout { Cheque cheque; bytes signature; uint256 callerFee; bytes providerSignature; }
     /// Signed by the requestor with each assignment; an arbiter may draw it.
-    struct PromissoryNote { address requestor; address beneficiary; bytes32 subtask; uint64 seq; uint256 amount; }
+    struct PromissoryNote { address requestor; address beneficiary; address provider; bytes32 subtask; uint64 seq; uint256 amount; }
 
     struct Deposit { uint128 amount; uint64 unlockAt; }
     struct Account { uint128 paidOut; uint64 settledSeq; uint64 drawnSeq; }
@@ -57,13 +64,13 @@ contract ClayDeposit is Ownable, IERC5267 {
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract,bytes32 salt)");
     bytes32 public constant CHEQUE_TYPEHASH =
-        keccak256("Cheque(address requestor,address beneficiary,uint256 cumulative,uint64 seq)");
+        keccak256("Cheque(address requestor,address beneficiary,address provider,uint256 cumulative,uint64 seq)");
     bytes32 public constant CASHOUT_TYPEHASH =
-        keccak256("Cashout(address requestor,address beneficiary,uint256 cumulative,uint256 callerFee)");
+        keccak256("Cashout(address requestor,address beneficiary,address provider,uint256 cumulative,uint256 callerFee)");
     bytes32 public constant NOTE_TYPEHASH =
-        keccak256("PromissoryNote(address requestor,address beneficiary,bytes32 subtask,uint64 seq,uint256 amount)");
+        keccak256("PromissoryNote(address requestor,address beneficiary,address provider,bytes32 subtask,uint64 seq,uint256 amount)");
     string public constant NAME = "Golem Clay Deposit";
-    string public constant VERSION = "1";
+    string public constant VERSION = "2";
 
     IERC20 public immutable token;
     /// Seconds from unlock() to the earliest withdraw().
@@ -75,17 +82,17 @@ contract ClayDeposit is Ownable, IERC5267 {
     bytes32 private immutable cachedDomainSeparator;
 
     mapping(address requestor => Deposit) public deposits;
-    mapping(address requestor => mapping(address beneficiary => Account)) public accounts;
+    mapping(address requestor => mapping(address beneficiary => mapping(address provider => Account))) public accounts;
     mapping(address arbiter => Arbiter) public arbiters;
-    /// keccak256(abi.encode(requestor, beneficiary, seq)) of each drawn note.
+    /// keccak256(abi.encode(requestor, beneficiary, provider, seq)) of each drawn note.
     mapping(bytes32 => bool) public noteDrawn;
 
     event Deposited(address indexed requestor, address indexed from, uint256 amount, uint256 balance);
     event Unlocking(address indexed requestor, uint256 unlockAt);
     event Locked(address indexed requestor);
     event Withdrawn(address indexed requestor, address to, uint256 amount);
-    event ChequeCashed(address indexed requestor, address indexed beneficiary, uint256 cumulative, uint64 seq, uint256 payout, uint256 callerFee);
-    event NoteDrawn(address indexed requestor, address indexed beneficiary, address indexed arbiter, bytes32 subtask, uint64 seq, uint256 amount);
+    event ChequeCashed(address indexed requestor, address indexed beneficiary, address indexed provider, uint256 cumulative, uint64 seq, uint256 payout, uint256 callerFee);
+    event NoteDrawn(address indexed requestor, address indexed beneficiary, address indexed arbiter, address provider, bytes32 subtask, uint64 seq, uint256 amount);
     event ArbiterSet(address indexed arbiter, uint256 dailyCap);
 
     error ZeroAmount();
@@ -157,15 +164,15 @@ contract ClayDeposit is Ownable, IERC5267 {
         _cash(cheque, signature, 0);
     }
 
-    /// @notice Cashes several cheques at once, all or none; each fee (authorized by its beneficiary) goes to the caller.
+    /// @notice Cashes several cheques at once, all or none; each fee (authorized by the cheque's provider) goes to the caller.
     function cashCheques(Cashout[] calldata cashouts) external {
         uint256 fees;
         for (uint256 i; i < cashouts.length; ++i) {
             Cashout calldata c = cashouts[i];
             if (c.callerFee != 0) {
                 bytes32 structHash = keccak256(abi.encode(
-                    CASHOUT_TYPEHASH, c.cheque.requestor, c.cheque.beneficiary, c.cheque.cumulative, c.callerFee));
-                _verify(structHash, c.beneficiarySignature, c.cheque.beneficiary);
+                    CASHOUT_TYPEHASH, c.cheque.requestor, c.cheque.beneficiary, c.cheque.provider, c.cheque.cumulative, c.callerFee));
+                _verify(structHash, c.providerSignature, c.cheque.provider);
             }
             fees += _cash(c.cheque, c.signature, c.callerFee);
         }
@@ -186,10 +193,10 @@ contract ClayDeposit is Ownable, IERC5267 {
         if (arbiter.dailyCap == 0) revert NotArbiter(msg.sender);
         if (note.amount == 0) revert ZeroAmount();
         _verify(keccak256(abi.encode(
-            NOTE_TYPEHASH, note.requestor, note.beneficiary, note.subtask, note.seq, note.amount)), signature, note.requestor);
-        Account storage account = accounts[note.requestor][note.beneficiary];
+            NOTE_TYPEHASH, note.requestor, note.beneficiary, note.provider, note.subtask, note.seq, note.amount)), signature, note.requestor);
+        Account storage account = accounts[note.requestor][note.beneficiary][note.provider];
         if (note.seq <= account.settledSeq) revert NoteSettled(note.seq, account.settledSeq);
-        bytes32 key = keccak256(abi.encode(note.requestor, note.beneficiary, note.seq));
+        bytes32 key = keccak256(abi.encode(note.requestor, note.beneficiary, note.provider, note.seq));
         if (noteDrawn[key]) revert NoteAlreadyDrawn(note.seq);
         noteDrawn[key] = true;
 
@@ -205,7 +212,7 @@ contract ClayDeposit is Ownable, IERC5267 {
         account.paidOut = SafeCast.toUint128(account.paidOut + note.amount);
         if (note.seq > account.drawnSeq) account.drawnSeq = note.seq;
         token.safeTransfer(note.beneficiary, note.amount);
-        emit NoteDrawn(note.requestor, note.beneficiary, msg.sender, note.subtask, note.seq, note.amount);
+        emit NoteDrawn(note.requestor, note.beneficiary, msg.sender, note.provider, note.subtask, note.seq, note.amount);
     }
 
     // --- EIP-712 ----------------------------------------------------------------
@@ -241,8 +248,8 @@ contract ClayDeposit is Ownable, IERC5267 {
     /// Pays a verified cheque; returns the caller's fee, which the caller sends.
     function _cash(Cheque calldata cheque, bytes calldata signature, uint256 callerFee) private returns (uint256) {
         _verify(keccak256(abi.encode(
-            CHEQUE_TYPEHASH, cheque.requestor, cheque.beneficiary, cheque.cumulative, cheque.seq)), signature, cheque.requestor);
-        Account storage account = accounts[cheque.requestor][cheque.beneficiary];
+            CHEQUE_TYPEHASH, cheque.requestor, cheque.beneficiary, cheque.provider, cheque.cumulative, cheque.seq)), signature, cheque.requestor);
+        Account storage account = accounts[cheque.requestor][cheque.beneficiary][cheque.provider];
         uint256 paidOut = account.paidOut;
         if (cheque.cumulative <= paidOut) revert ChequeNotHigher(cheque.cumulative, paidOut);
         if (cheque.seq < account.drawnSeq) revert ChequeBehindNote(cheque.seq, account.drawnSeq);
@@ -252,7 +259,7 @@ contract ClayDeposit is Ownable, IERC5267 {
         account.paidOut = SafeCast.toUint128(cheque.cumulative);
         if (cheque.seq > account.settledSeq) account.settledSeq = cheque.seq;
         if (payout > callerFee) token.safeTransfer(cheque.beneficiary, payout - callerFee);
-        emit ChequeCashed(cheque.requestor, cheque.beneficiary, cheque.cumulative, cheque.seq, payout, callerFee);
+        emit ChequeCashed(cheque.requestor, cheque.beneficiary, cheque.provider, cheque.cumulative, cheque.seq, payout, callerFee);
         return callerFee;
     }
 

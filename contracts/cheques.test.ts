@@ -14,12 +14,13 @@ async function cash (who: Actor, signed: { cheque: object, signature: Hex }, cha
   await callDeposit(chain, who, 'cashCheque', [signed.cheque, signed.signature])
 }
 
-function cheque (requestor: Actor, beneficiary: Actor, cumulative: bigint, seq: bigint): { requestor: Hex, beneficiary: Hex, cumulative: bigint, seq: bigint } {
-  return { requestor: requestor.address, beneficiary: beneficiary.address, cumulative, seq }
+/** A cheque for `provider`'s work, paid to `beneficiary` (the provider itself unless given). */
+function cheque (requestor: Actor, beneficiary: Actor, cumulative: bigint, seq: bigint, provider = beneficiary): { requestor: Hex, beneficiary: Hex, provider: Hex, cumulative: bigint, seq: bigint } {
+  return { requestor: requestor.address, beneficiary: beneficiary.address, provider: provider.address, cumulative, seq }
 }
 
-async function account (requestor: Actor, beneficiary: Actor): Promise<readonly [bigint, bigint, bigint]> {
-  return await t.client.readContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'accounts', args: [requestor.address, beneficiary.address] })
+async function account (requestor: Actor, beneficiary: Actor, provider = beneficiary): Promise<readonly [bigint, bigint, bigint]> {
+  return await t.client.readContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'accounts', args: [requestor.address, beneficiary.address, provider.address] })
 }
 
 describe('ClayDeposit: cheques', () => {
@@ -76,7 +77,7 @@ describe('ClayDeposit: cheques', () => {
       signCheque(t, requestor2, cheque(requestor2, provider, 5n * TOKEN, 1n)),
       signCheque(t, requestor2, cheque(requestor2, provider, 7n * TOKEN, 2n))
     ])
-    const cashouts = signed.map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, beneficiarySignature: '0x' }))
+    const cashouts = signed.map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, providerSignature: '0x' }))
     const before = await t.client.getBlockNumber({ cacheTime: 0 })
     await callDeposit(t, relay, 'cashCheques', [cashouts])
     expect(await t.client.getBlockNumber({ cacheTime: 0 })).toBe(before + 1n)
@@ -87,30 +88,62 @@ describe('ClayDeposit: cheques', () => {
 
     // one replayed cheque among new ones: the whole batch is refused
     const next = await signCheque(t, requestor, cheque(requestor, provider, 6n * TOKEN, 3n))
-    const batch = [{ ...next, callerFee: 0n, beneficiarySignature: '0x' }, cashouts[0]]
+    const batch = [{ ...next, callerFee: 0n, providerSignature: '0x' }, cashouts[0]]
     expect(await revertReason(callDeposit(t, relay, 'cashCheques', [batch]))).toBe('ChequeNotHigher')
     expect(await tokenBalance(t, provider.address)).toBe(10n * TOKEN)
   })
 
-  it('pays the caller the fee the beneficiary signed for, and no other', async () => {
-    const { requestor, provider, relay, stranger } = t.actors
+  it('pays the caller the fee the cheque\'s provider signed for, and no other', async () => {
+    const { requestor, provider, provider2, relay, stranger } = t.actors
     await fundDeposit(t, requestor, 50n * TOKEN)
-    const signed = await signCheque(t, requestor, cheque(requestor, provider, 10n * TOKEN, 1n))
+    // provider2's work, paid to provider (its payee): provider2 holds the cheque and signs the fee
+    const signed = await signCheque(t, requestor, cheque(requestor, provider, 10n * TOKEN, 1n, provider2))
     const fee = TOKEN / 10n
-    const consent = await signCashout(t, provider, { requestor: requestor.address, beneficiary: provider.address, cumulative: 10n * TOKEN, callerFee: fee })
-    const refused = async (callerFee: bigint, beneficiarySignature: Hex): Promise<string> =>
-      await revertReason(callDeposit(t, relay, 'cashCheques', [[{ ...signed, callerFee, beneficiarySignature }]]))
+    const terms = { requestor: requestor.address, beneficiary: provider.address, provider: provider2.address, cumulative: 10n * TOKEN, callerFee: fee }
+    const consent = await signCashout(t, provider2, terms)
+    const refused = async (callerFee: bigint, providerSignature: Hex): Promise<string> =>
+      await revertReason(callDeposit(t, relay, 'cashCheques', [[{ ...signed, callerFee, providerSignature }]]))
     expect(await refused(fee, '0x')).toBe('InvalidSignature')
     expect(await refused(2n * fee, consent)).toBe('InvalidSignature')
-    expect(await refused(fee, await signCashout(t, stranger, { requestor: requestor.address, beneficiary: provider.address, cumulative: 10n * TOKEN, callerFee: fee }))).toBe('InvalidSignature')
-    expect(await refused(fee, await signCashout(t, provider, { requestor: requestor.address, beneficiary: provider.address, cumulative: 9n * TOKEN, callerFee: fee }))).toBe('InvalidSignature')
+    expect(await refused(fee, await signCashout(t, stranger, terms))).toBe('InvalidSignature')
+    // the beneficiary is not who holds the cheque: its word on a fee does not count
+    expect(await refused(fee, await signCashout(t, provider, terms))).toBe('InvalidSignature')
+    expect(await refused(fee, await signCashout(t, provider2, { ...terms, cumulative: 9n * TOKEN }))).toBe('InvalidSignature')
+    expect(await refused(fee, await signCashout(t, provider2, { ...terms, provider: provider.address }))).toBe('InvalidSignature')
     const greedy = 11n * TOKEN
-    expect(await refused(greedy, await signCashout(t, provider, { requestor: requestor.address, beneficiary: provider.address, cumulative: 10n * TOKEN, callerFee: greedy }))).toBe('FeeExceedsPayout')
+    expect(await refused(greedy, await signCashout(t, provider2, { ...terms, callerFee: greedy }))).toBe('FeeExceedsPayout')
 
-    await callDeposit(t, relay, 'cashCheques', [[{ ...signed, callerFee: fee, beneficiarySignature: consent }]])
+    await callDeposit(t, relay, 'cashCheques', [[{ ...signed, callerFee: fee, providerSignature: consent }]])
     expect(await tokenBalance(t, relay.address)).toBe(fee)
     expect(await tokenBalance(t, provider.address)).toBe(10n * TOKEN - fee)
+    expect(await tokenBalance(t, provider2.address)).toBe(0n)
     expect(await depositBalance(t, requestor.address)).toBe(40n * TOKEN)
+  })
+
+  it('keeps one account per provider when providers share a beneficiary: no cheque for one moves another\'s counter', async () => {
+    const { requestor, provider, provider2, stranger } = t.actors
+    const owner = stranger
+    await fundDeposit(t, requestor, 50n * TOKEN)
+    // two providers working for one payee; each holds a cheque for its own work only
+    const first = await signCheque(t, requestor, cheque(requestor, owner, 5n * TOKEN, 5n, provider))
+    const second = await signCheque(t, requestor, cheque(requestor, owner, 2n * TOKEN, 2n, provider2))
+    await cash(provider2, second)
+    await cash(provider, first)
+    expect(await tokenBalance(t, owner.address)).toBe(7n * TOKEN)
+    expect(await tokenBalance(t, provider.address)).toBe(0n)
+    expect(await account(requestor, owner, provider)).toEqual([5n * TOKEN, 5n, 0n])
+    expect(await account(requestor, owner, provider2)).toEqual([2n * TOKEN, 2n, 0n])
+    expect(await account(requestor, owner)).toEqual([0n, 0n, 0n])
+
+    // a cheque naming another provider (or none) for the same payee leaves provider's counter where it is
+    await cash(stranger, await signCheque(t, requestor, cheque(requestor, owner, 9n * TOKEN, 9n)))
+    expect(await account(requestor, owner, provider)).toEqual([5n * TOKEN, 5n, 0n])
+    const next = await signCheque(t, requestor, cheque(requestor, owner, 8n * TOKEN, 8n, provider))
+    await cash(stranger, next)
+    expect(await tokenBalance(t, owner.address)).toBe(19n * TOKEN)
+
+    // a signature is for its provider alone
+    expect(await revertReason(cash(stranger, { cheque: { ...next.cheque, provider: provider2.address, cumulative: 8n * TOKEN }, signature: next.signature }))).toBe('InvalidSignature')
   })
 
   it('tells its EIP-712 domain (ERC-5267): chain, contract and salt', async () => {

@@ -12,7 +12,7 @@ afterAll(async () => { await t?.stop() })
 afterEach(async () => { await t.reset() })
 
 function note (requestor: Actor, beneficiary: Actor, seq: bigint, amount: bigint, subtask: Hex = keccak256(toHex(`subtask ${seq}`))): PromissoryNote {
-  return { requestor: requestor.address, beneficiary: beneficiary.address, subtask, seq, amount }
+  return { requestor: requestor.address, beneficiary: beneficiary.address, provider: beneficiary.address, subtask, seq, amount }
 }
 
 async function draw (arbiter: Actor, signed: { note: PromissoryNote, signature: Hex }): Promise<void> {
@@ -23,8 +23,8 @@ async function cash (signed: { cheque: object, signature: Hex }): Promise<void> 
   await callDeposit(t, t.actors.stranger, 'cashCheque', [signed.cheque, signed.signature])
 }
 
-async function account (requestor: Actor, beneficiary: Actor): Promise<readonly [bigint, bigint, bigint]> {
-  return await t.client.readContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'accounts', args: [requestor.address, beneficiary.address] })
+async function account (requestor: Actor, beneficiary: Actor, provider = beneficiary): Promise<readonly [bigint, bigint, bigint]> {
+  return await t.client.readContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'accounts', args: [requestor.address, beneficiary.address, provider.address] })
 }
 
 async function authorize (arbiter: Actor, dailyCap: bigint): Promise<void> {
@@ -65,14 +65,14 @@ describe('ClayDeposit: promissory notes', () => {
     await fundDeposit(t, requestor, 50n * TOKEN)
     await authorize(arbiter, 50n * TOKEN)
     // assignments 1 to 4 at 5 each; a cheque for 1 and 2
-    await cash(await signCheque(t, requestor, { requestor: requestor.address, beneficiary: provider.address, cumulative: 10n * TOKEN, seq: 2n }))
+    await cash(await signCheque(t, requestor, { requestor: requestor.address, beneficiary: provider.address, provider: provider.address, cumulative: 10n * TOKEN, seq: 2n }))
     expect(await revertReason(draw(arbiter, await signNote(t, requestor, note(requestor, provider, 2n, 5n * TOKEN))))).toBe('NoteSettled')
     expect(await revertReason(draw(arbiter, await signNote(t, requestor, note(requestor, provider, 1n, 5n * TOKEN))))).toBe('NoteSettled')
     // the requestor does not pay for 3: the arbiter draws its note
     await draw(arbiter, await signNote(t, requestor, note(requestor, provider, 3n, 5n * TOKEN)))
     expect(await account(requestor, provider)).toEqual([15n * TOKEN, 2n, 3n])
     // the cheque for 1 to 4 counts 3 at its note's amount: it pays 4 only
-    await cash(await signCheque(t, requestor, { requestor: requestor.address, beneficiary: provider.address, cumulative: 20n * TOKEN, seq: 4n }))
+    await cash(await signCheque(t, requestor, { requestor: requestor.address, beneficiary: provider.address, provider: provider.address, cumulative: 20n * TOKEN, seq: 4n }))
     expect(await tokenBalance(t, provider.address)).toBe(20n * TOKEN)
     expect(await account(requestor, provider)).toEqual([20n * TOKEN, 4n, 3n])
     expect(await revertReason(draw(arbiter, await signNote(t, requestor, note(requestor, provider, 4n, 5n * TOKEN))))).toBe('NoteSettled')
@@ -85,10 +85,10 @@ describe('ClayDeposit: promissory notes', () => {
     await authorize(arbiter, 50n * TOKEN)
     // assignment 3's note drawn before a cheque for 1 and 2 is cashed
     await draw(arbiter, await signNote(t, requestor, note(requestor, provider2, 3n, 5n * TOKEN)))
-    const behind = await signCheque(t, requestor, { requestor: requestor.address, beneficiary: provider2.address, cumulative: 10n * TOKEN, seq: 2n })
+    const behind = await signCheque(t, requestor, { requestor: requestor.address, beneficiary: provider2.address, provider: provider2.address, cumulative: 10n * TOKEN, seq: 2n })
     expect(await revertReason(cash(behind))).toBe('ChequeBehindNote')
     // the beneficiary has 1 and 2 drawn too (they are not settled), or waits for a cheque for 1 to 3
-    await cash(await signCheque(t, requestor, { requestor: requestor.address, beneficiary: provider2.address, cumulative: 15n * TOKEN, seq: 3n }))
+    await cash(await signCheque(t, requestor, { requestor: requestor.address, beneficiary: provider2.address, provider: provider2.address, cumulative: 15n * TOKEN, seq: 3n }))
     expect(await tokenBalance(t, provider2.address)).toBe(15n * TOKEN)
     expect(await account(requestor, provider2)).toEqual([15n * TOKEN, 3n, 3n])
   })

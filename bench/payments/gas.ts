@@ -13,7 +13,7 @@ export interface GasRow {
   cheques: number
   /** `cashCheque` (one) or `cashCheques` (a batch). */
   call: 'cashCheque' | 'cashCheques'
-  /** The first cheque of each (requestor, beneficiary) pair (its account and the beneficiary's token balance start at zero), or a later one. */
+  /** The first cheque of each account (requestor, beneficiary, provider) (its account and the beneficiary's token balance start at zero), or a later one. */
   first: boolean
   /** Each cashout pays the caller a fee the beneficiary signed for (how a relay that pays the gas is paid). */
   fee: boolean
@@ -47,12 +47,12 @@ export async function measureGas (log: (line: string) => void): Promise<GasResul
     for (const n of [1, 10, 100]) {
       const beneficiaries = Array.from({ length: n }, () => privateKeyToAccount(generatePrivateKey()))
       for (const round of [1n, 2n]) {
-        const signed = await Promise.all(beneficiaries.map(async b => await signCheque(requestor.account, t.deployment, { requestor: requestor.address, beneficiary: b.address, cumulative: round * PRICE, seq: round })))
+        const signed = await Promise.all(beneficiaries.map(async b => await signCheque(requestor.account, t.deployment, { requestor: requestor.address, beneficiary: b.address, provider: b.address, cumulative: round * PRICE, seq: round })))
         rows.push(await cash(t, relay, signed, round === 1n))
         log(`  ${describe(rows[rows.length - 1] as GasRow)}`)
       }
       if (n === 100) {
-        const signed = await Promise.all(beneficiaries.map(async b => await signCheque(requestor.account, t.deployment, { requestor: requestor.address, beneficiary: b.address, cumulative: 3n * PRICE, seq: 3n })))
+        const signed = await Promise.all(beneficiaries.map(async b => await signCheque(requestor.account, t.deployment, { requestor: requestor.address, beneficiary: b.address, provider: b.address, cumulative: 3n * PRICE, seq: 3n })))
         rows.push(await cash(t, relay, signed, false, beneficiaries))
         log(`  ${describe(rows[rows.length - 1] as GasRow)}`)
       }
@@ -64,10 +64,10 @@ export async function measureGas (log: (line: string) => void): Promise<GasResul
 }
 
 export function describe (row: GasRow): string {
-  return `${row.cheques} cheque${row.cheques > 1 ? 's' : ''} (${row.call}, ${row.first ? 'first of each pair' : 'later'}${row.fee ? ', caller fee' : ''}): ${row.gasUsed} gas, ${Math.round(row.perCheque)} per cheque`
+  return `${row.cheques} cheque${row.cheques > 1 ? 's' : ''} (${row.call}, ${row.first ? 'first of each account' : 'later'}${row.fee ? ', caller fee' : ''}): ${row.gasUsed} gas, ${Math.round(row.perCheque)} per cheque`
 }
 
-/** Cashes `signed` in one transaction from `by`; with `feeFrom`, each beneficiary signs a caller fee of a tenth of its payout. */
+/** Cashes `signed` in one transaction from `by`; with `feeFrom`, each provider (here its own beneficiary) signs a caller fee of a tenth of its payout. */
 async function cash (t: TestChain, by: Actor, signed: SignedCheque[], first: boolean, feeFrom?: PrivateKeyAccount[]): Promise<GasRow> {
   let hash: Hex
   if (signed.length === 1 && feeFrom == null) {
@@ -75,11 +75,11 @@ async function cash (t: TestChain, by: Actor, signed: SignedCheque[], first: boo
     hash = await by.wallet.writeContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'cashCheque', args: [one.cheque, one.signature] })
   } else {
     const cashouts = await Promise.all(signed.map(async ({ cheque, signature }, i) => {
-      const beneficiary = feeFrom?.[i]
-      if (beneficiary == null) return { cheque, signature, callerFee: 0n, beneficiarySignature: '0x' as Hex }
+      const provider = feeFrom?.[i]
+      if (provider == null) return { cheque, signature, callerFee: 0n, providerSignature: '0x' as Hex }
       const callerFee = PRICE / 10n
-      const beneficiarySignature = await beneficiary.signTypedData({ domain: depositDomain(t.deployment), types: cashoutTypes, primaryType: 'Cashout', message: { requestor: cheque.requestor, beneficiary: cheque.beneficiary, cumulative: cheque.cumulative, callerFee } })
-      return { cheque, signature, callerFee, beneficiarySignature }
+      const providerSignature = await provider.signTypedData({ domain: depositDomain(t.deployment), types: cashoutTypes, primaryType: 'Cashout', message: { requestor: cheque.requestor, beneficiary: cheque.beneficiary, provider: cheque.provider, cumulative: cheque.cumulative, callerFee } })
+      return { cheque, signature, callerFee, providerSignature }
     }))
     hash = await by.wallet.writeContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'cashCheques', args: [cashouts] })
   }

@@ -2,16 +2,16 @@
 // module imports only shared/ and viem (the tab gets it bundled, see tab-bundle.ts),
 // so both run the very same code. Each phase is prepared (inputs made, not
 // timed), then run; the caller reads CPU time around `run`.
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import {
-  ChequeBook, chequeFromWire, chequeToWire, ChequeWallet, MemoryPaymentStore, NoteGuard, noteFromWire, noteToWire, signCheque, subtaskId, verifyCheque, verifyNote
+  ChequeBook, chequeFromWire, chequeToWire, ChequeWallet, generatePaymentKey, MemoryPaymentStore, NoteGuard, noteFromWire, noteToWire, paymentAccountOf,
+  preloadSignatureCheck, signCheque, subtaskId, verifyCheque, verifyNote
 } from '../../shared/payments/index.ts'
 import type { DepositDeployment, SignedCheque, SignedNote } from '../../shared/payments/index.ts'
 
 /**
  * - `sign`: a requestor signs a cheque (signCheque: EIP-712 hash and secp256k1 signature).
- * - `verify`: a provider verifies a cheque of a requestor it has verified before (the usual case: its key is cached).
- * - `verifyFirst`: the same for a requestor seen for the first time (the public key is recovered).
+ * - `verify`: a provider verifies a cheque of a requestor it has verified before (the usual case).
+ * - `verifyFirst`: the same for a requestor seen for the first time (what JS alone, without WebAssembly, does slower).
  * - `cheque`: the whole per-subtask path: ChequeBook.pay (sign, save) → wire JSON → ChequeWallet.receive (parse, verify, save), in-memory stores.
  * - `note`: the promissory note of an assignment the same way: ChequeBook.assign → wire JSON → verifyNote and the NoteGuard.
  */
@@ -30,23 +30,26 @@ const PRICE = TOKEN / 1000n
 
 /** One bench's state: a requestor and a provider, and the inputs of the phase prepared last. */
 export class PaymentsBench {
-  private readonly requestor = privateKeyToAccount(generatePrivateKey())
-  private readonly provider = privateKeyToAccount(generatePrivateKey()).address
+  // accounts as nodes make them (paymentAccountOf: signing in WebAssembly)
+  private readonly requestor = paymentAccountOf(generatePaymentKey())
+  private readonly provider = paymentAccountOf(generatePaymentKey()).address
+  private readonly to = { beneficiary: this.provider, provider: this.provider }
   private seq = 0n
   private prepared?: { phase: Phase, ops: number, run: () => Promise<void> }
 
   /** Makes the inputs of `phase` for `ops` operations (untimed). */
   async prepare (phase: Phase, ops: number): Promise<void> {
-    const expected = { deployment: DEPLOYMENT, requestor: this.requestor.address, beneficiary: this.provider }
+    await preloadSignatureCheck()
+    const expected = { deployment: DEPLOYMENT, requestor: this.requestor.address, beneficiary: this.provider, provider: this.provider }
     const cheques = async (signer = this.requestor): Promise<SignedCheque[]> => await Promise.all(Array.from({ length: ops }, async (_, i) =>
-      await signCheque(signer, DEPLOYMENT, { requestor: signer.address, beneficiary: this.provider, cumulative: BigInt(i + 1) * PRICE, seq: BigInt(i + 1) })))
+      await signCheque(signer, DEPLOYMENT, { requestor: signer.address, beneficiary: this.provider, provider: this.provider, cumulative: BigInt(i + 1) * PRICE, seq: BigInt(i + 1) })))
     let run: () => Promise<void>
     if (phase === 'sign') {
       let n = 0
       run = async () => {
         for (let i = 0; i < ops; i++) {
           n++
-          await signCheque(this.requestor, DEPLOYMENT, { requestor: this.requestor.address, beneficiary: this.provider, cumulative: BigInt(n) * PRICE, seq: BigInt(n) })
+          await signCheque(this.requestor, DEPLOYMENT, { requestor: this.requestor.address, beneficiary: this.provider, provider: this.provider, cumulative: BigInt(n) * PRICE, seq: BigInt(n) })
         }
       }
     } else if (phase === 'verify') {
@@ -55,13 +58,13 @@ export class PaymentsBench {
       run = async () => { for (const s of signed) verifyCheque(s, expected) }
     } else if (phase === 'verifyFirst') {
       // one cheque each from `ops` requestors never seen (more than the key cache holds)
-      const signed = await Promise.all(Array.from({ length: ops }, async () => (await cheques(privateKeyToAccount(generatePrivateKey())))[0] as SignedCheque))
+      const signed = await Promise.all(Array.from({ length: ops }, async () => (await cheques(paymentAccountOf(generatePaymentKey())))[0] as SignedCheque))
       run = async () => { for (const s of signed) verifyCheque(s, { ...expected, requestor: s.cheque.requestor }) }
     } else if (phase === 'cheque') {
       const { book, wallet, seqs } = await this.ledgers(ops)
       run = async () => {
         for (const seq of seqs) {
-          const text = JSON.stringify(chequeToWire(await book.pay(this.provider, PRICE, seq)))
+          const text = JSON.stringify(chequeToWire(await book.pay(this.to, PRICE, seq)))
           await wallet.receive(chequeFromWire(JSON.parse(text)), this.requestor.address)
         }
       }
@@ -71,7 +74,7 @@ export class PaymentsBench {
       const task = `bench-${this.seq++}`
       run = async () => {
         for (let i = 0; i < ops; i++) {
-          const text = JSON.stringify(noteToWire(await book.assign(this.provider, subtaskId(task, i), PRICE)))
+          const text = JSON.stringify(noteToWire(await book.assign(this.to, subtaskId(task, i), PRICE)))
           const note: SignedNote = verifyNote(noteFromWire(JSON.parse(text)), { ...expected, amount: PRICE })
           guard.check(note.note)
         }
@@ -95,8 +98,8 @@ export class PaymentsBench {
     const book = new ChequeBook({ deployment: DEPLOYMENT, signer: this.requestor, store: new MemoryPaymentStore() })
     const wallet = new ChequeWallet({ deployment: DEPLOYMENT, beneficiary: this.provider, store: new MemoryPaymentStore() })
     const seqs: bigint[] = []
-    for (let i = 0; i <= ops; i++) seqs.push(await book.nextSeq(this.provider))
-    await wallet.receive(await book.pay(this.provider, PRICE, seqs.shift() as bigint), this.requestor.address)
+    for (let i = 0; i <= ops; i++) seqs.push(await book.nextSeq(this.to))
+    await wallet.receive(await book.pay(this.to, PRICE, seqs.shift() as bigint), this.requestor.address)
     return { book, wallet, seqs }
   }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { encodeDeployData, getAddress, isAddress, isHex, parseUnits, toHex } from 'viem'
-import { clayDepositAbi, clayDepositBytecode, clayTestTokenAbi, clayTestTokenBytecode } from '../../contracts/index.ts'
+import { clayDepositAbi, clayDepositBytecode, clayTestTokenAbi, clayTestTokenBytecode, DEPOSIT_DOMAIN_VERSION } from '../../contracts/index.ts'
 import { ContractDeployError, DEFAULT_WITHDRAW_DELAY } from './deploy.ts'
 import { readTextIfExists, writeFileAtomic } from './atomic-file.ts'
 import type { TxSender } from './tx-sender.ts'
@@ -30,7 +30,7 @@ export interface EnsureDeploymentInit {
 
 export interface EnsuredDeployment {
   deployment: ChainDeployment
-  /** `kept`: the recorded contracts are on the chain; `new`: first deployment; `redeployed`: the chain had lost them. */
+  /** `kept`: the recorded contracts are on the chain; `new`: first deployment; `redeployed`: the chain had lost them, or holds an older version of the deposit contract. */
   outcome: 'kept' | 'new' | 'redeployed'
   /** The deployment the chain lost, when redeployed. */
   lost?: ChainDeployment
@@ -38,7 +38,9 @@ export interface EnsuredDeployment {
 
 /**
  * The embedded chain's contracts: those `deployment.json` records when
- * their code is on the chain with the recorded salt, or a new test token
+ * their code is on the chain with the recorded salt and the deposit
+ * contract is the version this code signs for (an older one, from a data
+ * folder of an earlier release, takes none of its cheques), or a new test token
  * and deposit contract, sent through the journal, with a new random salt
  * (a chain that lost its contracts never honours signatures made for the
  * lost ones, even at the same addresses).
@@ -64,12 +66,15 @@ export async function ensureDeployment (components: { client: PublicClient, send
   return { deployment, outcome: recorded == null ? 'new' : 'redeployed', ...(recorded != null ? { lost: recorded } : {}) }
 }
 
-/** Code at both addresses, and the deposit contract's salt is the recorded one. */
+/** Code at both addresses, and the deposit contract's salt is the recorded one and its EIP-712 version ours. */
 export async function isDeployed (client: PublicClient, deployment: Pick<ChainDeployment, 'token' | 'deposit' | 'salt'>): Promise<boolean> {
   const [tokenCode, depositCode] = await Promise.all([client.getCode({ address: deployment.token }), client.getCode({ address: deployment.deposit })])
   if (tokenCode == null || tokenCode === '0x' || depositCode == null || depositCode === '0x') return false
-  const salt = await client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'salt' }).catch(() => undefined)
-  return salt === deployment.salt
+  const [salt, domain] = await Promise.all([
+    client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'salt' }).catch(() => undefined),
+    client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'eip712Domain' }).catch(() => undefined)
+  ])
+  return salt === deployment.salt && domain?.[2] === DEPOSIT_DOMAIN_VERSION
 }
 
 function parseDeployment (text: string | undefined): ChainDeployment | undefined {

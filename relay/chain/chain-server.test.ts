@@ -117,15 +117,15 @@ async function requestorWith (amount: bigint): Promise<PrivateKeyAccount> {
 
 const someone = (): Address => privateKeyToAccount(generatePrivateKey()).address
 
-async function cheque (requestor: PrivateKeyAccount, beneficiary: Address, cumulative: bigint, seq = 1n): Promise<ChequeWire> {
-  return chequeToWire(await signCheque(requestor, deployment, { requestor: requestor.address, beneficiary, cumulative, seq }))
+async function cheque (requestor: PrivateKeyAccount, beneficiary: Address, cumulative: bigint, seq = 1n, provider = beneficiary): Promise<ChequeWire> {
+  return chequeToWire(await signCheque(requestor, deployment, { requestor: requestor.address, beneficiary, provider, cumulative, seq }))
 }
 
 async function tokens (who: Address): Promise<bigint> {
   return await client.readContract({ address: chain.info.token, abi: clayTestTokenAbi, functionName: 'balanceOf', args: [who] })
 }
 
-describe('the relay\'s chain over libp2p (/golem-clay/chain/1.0.0)', { timeout: 60_000 }, () => {
+describe('the relay\'s chain over libp2p (/golem-clay/chain/2.0.0)', { timeout: 60_000 }, () => {
   let requestor: PrivateKeyAccount
   let cashed: ChequeWire
 
@@ -153,11 +153,13 @@ describe('the relay\'s chain over libp2p (/golem-clay/chain/1.0.0)', { timeout: 
   it('reads a deposit made through it', async () => {
     requestor = await requestorWith(50n * TOKEN)
     const beneficiary = someone()
-    const account = await result('clay_account', [requestor.address, beneficiary])
+    const account = await result('clay_account', [requestor.address, beneficiary, beneficiary])
     expect(account).toMatchObject({ deposit: String(50n * TOKEN), unlockAt: 0, paidOut: '0', settledSeq: 0, drawnSeq: 0 })
     expect(account.block).toBe(Number(await client.getBlockNumber({ cacheTime: 0 })))
     expect(await errorOf('clay_account', [requestor.address])).toMatchObject({ code: -32602 })
-    expect(await errorOf('clay_account', [requestor.address, '0x12'])).toMatchObject({ code: -32602, message: expect.stringContaining('beneficiary') })
+    expect(await errorOf('clay_account', [requestor.address, beneficiary])).toMatchObject({ code: -32602, message: expect.stringContaining('provider') })
+    expect(await errorOf('clay_account', [requestor.address, '0x12', beneficiary])).toMatchObject({ code: -32602, message: expect.stringContaining('beneficiary') })
+    expect(await errorOf('clay_account', [requestor.address, beneficiary, '0x12'])).toMatchObject({ code: -32602, message: expect.stringContaining('provider') })
   })
 
   it('cashes good cheques in one transaction and refuses a forged one by name', async () => {
@@ -166,7 +168,7 @@ describe('the relay\'s chain over libp2p (/golem-clay/chain/1.0.0)', { timeout: 
     const good2 = await cheque(requestor, b2, 4n * TOKEN)
     // drawn on the requestor's deposit, signed by someone else
     const forger = privateKeyToAccount(generatePrivateKey())
-    const terms = { requestor: requestor.address, beneficiary: b3, cumulative: 5n * TOKEN, seq: 1n }
+    const terms = { requestor: requestor.address, beneficiary: b3, provider: b3, cumulative: 5n * TOKEN, seq: 1n }
     const forged: SignedCheque = { deployment, cheque: terms, signature: await forger.signTypedData({ domain: depositDomain(deployment), types: chequeTypes, primaryType: 'Cheque', message: terms }) }
 
     const results = await result('clay_cash', [[good1, good2, chequeToWire(forged)]])
@@ -182,7 +184,7 @@ describe('the relay\'s chain over libp2p (/golem-clay/chain/1.0.0)', { timeout: 
     expect(receipt.status).toBe('success')
     expect(receipt.from.toLowerCase()).toBe(chain.txSender?.address.toLowerCase())
     // read fresh after cashing
-    expect(await result('clay_account', [requestor.address, b1])).toMatchObject({ deposit: String(43n * TOKEN), paidOut: String(3n * TOKEN), settledSeq: 1 })
+    expect(await result('clay_account', [requestor.address, b1, b1])).toMatchObject({ deposit: String(43n * TOKEN), paidOut: String(3n * TOKEN), settledSeq: 1 })
     cashed = good1
   })
 
@@ -223,7 +225,7 @@ describe('the relay\'s chain over libp2p (/golem-clay/chain/1.0.0)', { timeout: 
 
   it('refuses malformed cheques and cheques for another deployment as a whole', async () => {
     expect(await errorOf('clay_cash', [[{ v: 1 }]])).toMatchObject({ code: -32011, message: expect.stringContaining('cheque 0') })
-    const other = chequeToWire(await signCheque(requestor, { ...deployment, salt: `0x${'11'.repeat(32)}` }, { requestor: requestor.address, beneficiary: someone(), cumulative: TOKEN, seq: 1n }))
+    const other = chequeToWire(await signCheque(requestor, { ...deployment, salt: `0x${'11'.repeat(32)}` }, { requestor: requestor.address, beneficiary: someone(), provider: someone(), cumulative: TOKEN, seq: 1n }))
     expect(await errorOf('clay_cash', [[other]])).toMatchObject({ code: -32011, data: { index: 0, name: 'WrongDeploymentError' } })
     expect(await errorOf('clay_cash', [[]])).toMatchObject({ code: -32602 })
   })

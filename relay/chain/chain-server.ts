@@ -47,7 +47,7 @@ export interface ChainServerComponents {
 const MAX_CACHED_ACCOUNTS = 1024
 
 /**
- * The relay's side of `/golem-clay/chain/1.0.0`: one JSON-RPC call per
+ * The relay's side of `/golem-clay/chain/2.0.0`: one JSON-RPC call per
  * stream, one length-prefixed frame each way. `clay_info`, `clay_account`,
  * `clay_cash` and `clay_faucet` are the relay's own (shared/payments/chain-wire.ts);
  * anything else goes to the RpcProxy, with the HTTP proxy's whitelist
@@ -141,8 +141,8 @@ export class ChainServer implements Startable {
       case 'clay_info':
         return this.info()
       case 'clay_account': {
-        if (call.params.length !== 2) throw new JsonRpcError(RPC_ERRORS.invalidParams, 'clay_account takes [requestor, beneficiary]')
-        return await this.account(address(call.params[0], 'requestor'), address(call.params[1], 'beneficiary'))
+        if (call.params.length !== 3) throw new JsonRpcError(RPC_ERRORS.invalidParams, 'clay_account takes [requestor, beneficiary, provider]')
+        return await this.account(address(call.params[0], 'requestor'), address(call.params[1], 'beneficiary'), address(call.params[2], 'provider'))
       }
       case 'clay_cash':
         return await this.cash(call.params, signal, conn)
@@ -180,13 +180,13 @@ export class ChainServer implements Startable {
   }
 
   /**
-   * A requestor's deposit and one pair's counters at the newest block, kept
+   * A requestor's deposit and one account's counters at the newest block, kept
    * a moment for that block: many providers ask about one requestor, and a
    * deposit just mined is never answered from before it.
    */
-  private async account (requestor: Address, beneficiary: Address): Promise<AccountWire> {
+  private async account (requestor: Address, beneficiary: Address, provider: Address): Promise<AccountWire> {
     const blockNumber = await this.client().getBlockNumber({ cacheTime: 0 })
-    const key = `${pairKey(requestor, beneficiary)}@${blockNumber}`
+    const key = `${accountKey(requestor, beneficiary, provider)}@${blockNumber}`
     const now = Date.now()
     const ttl = this.init.accountCacheMs ?? 1000
     const hit = this.accounts.get(key)
@@ -194,7 +194,7 @@ export class ChainServer implements Startable {
     if (this.accounts.size >= MAX_CACHED_ACCOUNTS) {
       for (const [k, v] of this.accounts) if (now - v.at >= ttl) this.accounts.delete(k)
     }
-    const value = this.readAccount(requestor, beneficiary, blockNumber)
+    const value = this.readAccount(requestor, beneficiary, provider, blockNumber)
     const entry = { at: now, value }
     this.accounts.set(key, entry)
     // a failed read is not kept
@@ -202,12 +202,12 @@ export class ChainServer implements Startable {
     return await value
   }
 
-  private async readAccount (requestor: Address, beneficiary: Address, blockNumber: bigint): Promise<AccountWire> {
+  private async readAccount (requestor: Address, beneficiary: Address, provider: Address, blockNumber: bigint): Promise<AccountWire> {
     const client = this.client()
     const address = this.init.chain.info.deposit
     const [[deposit, unlockAt], [paidOut, settledSeq, drawnSeq]] = await Promise.all([
       client.readContract({ address, abi: clayDepositAbi, functionName: 'deposits', args: [requestor], blockNumber }),
-      client.readContract({ address, abi: clayDepositAbi, functionName: 'accounts', args: [requestor, beneficiary], blockNumber })
+      client.readContract({ address, abi: clayDepositAbi, functionName: 'accounts', args: [requestor, beneficiary, provider], blockNumber })
     ])
     return { deposit: String(deposit), unlockAt: Number(unlockAt), paidOut: String(paidOut), settledSeq: Number(settledSeq), drawnSeq: Number(drawnSeq), block: Number(blockNumber) }
   }
@@ -261,7 +261,7 @@ export class ChainServer implements Startable {
   }
 }
 
-/** The relay's chain to its peers over libp2p (`/golem-clay/chain/1.0.0`). */
+/** The relay's chain to its peers over libp2p (`/golem-clay/chain/2.0.0`). */
 export function chainServer (init: ChainServerInit): (components: ChainServerComponents) => ChainServer {
   return (components) => new ChainServer(components, init)
 }
@@ -285,8 +285,8 @@ function address (value: unknown, name: string): Address {
   return getAddress(value)
 }
 
-function pairKey (requestor: Address, beneficiary: Address): string {
-  return `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}`
+function accountKey (requestor: Address, beneficiary: Address, provider: Address): string {
+  return `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
 }
 
 /** The answer's frame; one too large for it (a wide eth_getLogs) becomes an error that says so. */

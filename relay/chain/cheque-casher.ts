@@ -35,7 +35,7 @@ interface Waiting {
   taken: boolean
 }
 
-/** One cheque per pair goes into the transaction; `covered` are the pair's lower ones it pays for too. */
+/** One cheque per account goes into the transaction; `covered` are the account's lower ones it pays for too. */
 interface Chosen { entry: Waiting, covered: Waiting[] }
 
 /**
@@ -47,8 +47,8 @@ interface Chosen { entry: Waiting, covered: Waiting[] }
  * together exceed its deposit: each simulated alone fits), they are cashed
  * one by one.
  *
- * Several cheques of one (requestor, beneficiary) pair in one batch: only
- * the highest that the contract takes is cashed, and the lower ones get its
+ * Several cheques of one account (requestor, beneficiary, provider) in one
+ * batch: only the highest that the contract takes is cashed, and the lower ones get its
  * result (its transaction and payout) — cumulative cheques, the higher pays
  * for them too. Higher ones the contract refuses get their own refusal.
  */
@@ -77,7 +77,7 @@ export class ChequeCasher {
     const { deployment } = this.components
     return await Promise.all(cheques.map(async (signed): Promise<CashResultWire> => {
       try {
-        verifyCheque(signed, { deployment, requestor: signed.cheque.requestor, beneficiary: signed.cheque.beneficiary })
+        verifyCheque(signed, { deployment, requestor: signed.cheque.requestor, beneficiary: signed.cheque.beneficiary, provider: signed.cheque.provider })
       } catch (err) {
         return refusal(err)
       }
@@ -133,8 +133,8 @@ export class ChequeCasher {
   private async cashBatch (batch: Waiting[]): Promise<void> {
     const pairs = new Map<string, Waiting[]>()
     for (const entry of batch) {
-      const { requestor, beneficiary } = entry.signed.cheque
-      const key = `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}`
+      const { requestor, beneficiary, provider } = entry.signed.cheque
+      const key = `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
       pairs.set(key, [...(pairs.get(key) ?? []), entry])
     }
     const chosen = (await Promise.all([...pairs.values()].map(async entries => await this.choose(entries)))).filter(c => c != null)
@@ -166,7 +166,7 @@ export class ChequeCasher {
     }
   }
 
-  /** The pair's highest cheque the contract takes now; those above it are refused by name. */
+  /** The account's highest cheque the contract takes now; those above it are refused by name. */
   private async choose (entries: Waiting[]): Promise<Chosen | undefined> {
     const sorted = [...entries].sort((a, b) => compare(b.signed, a.signed))
     for (const [i, entry] of sorted.entries()) {
@@ -193,7 +193,7 @@ export class ChequeCasher {
     const data = encodeFunctionData({
       abi: clayDepositAbi,
       functionName: 'cashCheques',
-      args: [cheques.map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, beneficiarySignature: '0x' as Hex }))]
+      args: [cheques.map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, providerSignature: '0x' as Hex }))]
     })
     return await this.components.sender.submit({ kind: 'cashout', to: this.components.deployment.address, data })
   }
@@ -213,7 +213,7 @@ function settleAll (chosen: Chosen, result: CashResultWire): void {
 /** The cheque's payout from its ChequeCashed event in the receipt. */
 function paid (receipt: TransactionReceipt, { cheque }: SignedCheque): CashResultWire {
   const events = parseEventLogs({ abi: clayDepositAbi, eventName: 'ChequeCashed', logs: receipt.logs })
-  const event = events.find(e => isAddressEqual(e.args.requestor, cheque.requestor) && isAddressEqual(e.args.beneficiary, cheque.beneficiary) && e.args.cumulative === cheque.cumulative)
+  const event = events.find(e => isAddressEqual(e.args.requestor, cheque.requestor) && isAddressEqual(e.args.beneficiary, cheque.beneficiary) && isAddressEqual(e.args.provider, cheque.provider) && e.args.cumulative === cheque.cumulative)
   return { ok: true, tx: receipt.transactionHash, payout: String(event?.args.payout ?? 0n) }
 }
 

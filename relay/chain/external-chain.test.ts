@@ -70,7 +70,7 @@ describe('external chain (--chain-rpc)', () => {
     ]) await client.waitForTransactionReceipt({ hash })
     await depositTokens(depositClients(http(rpcUrl), requestor, 1337), { chainId: 1337, token: contracts.token, deposit: contracts.deposit }, 10n ** 17n)
     const deployment = { chainId: 1337, address: contracts.deposit, salt: contracts.salt }
-    const cheque = await signCheque(requestor, deployment, { requestor: requestor.address, beneficiary: provider, cumulative: 12345n, seq: 1n })
+    const cheque = await signCheque(requestor, deployment, { requestor: requestor.address, beneficiary: provider, provider: provider, cumulative: 12345n, seq: 1n })
     const casher = new ChequeCasher({ client: client as any, sender, deployment }, { batchWindowMs: 10 })
     const [result] = await casher.cash([cheque])
     expect(result).toMatchObject({ ok: true, payout: '12345' })

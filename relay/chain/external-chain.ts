@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createPublicClient, defineChain, formatEther, getAddress, http, parseTransaction } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { clayDepositAbi } from '../../contracts/index.ts'
+import { clayDepositAbi, DEPOSIT_DOMAIN_VERSION } from '../../contracts/index.ts'
 import { InvalidConfigError, NotStartedError } from '../../shared/errors.ts'
 import { JsonRpcError, jsonRpc } from './json-rpc.ts'
 import { SILENT_CHAIN_LOG } from './relay-chain.ts'
@@ -89,15 +89,17 @@ export class ExternalChain implements RelayChain {
       if (typeof code !== 'string' || code === '0x' || code === '') throw new ExternalChainError(`${flag} ${address}: no contract there on chain ${chainId}`)
     }
     const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 1 }) })
-    let token: Address, salt: Hex
+    let token: Address, salt: Hex, version: string
     try {
-      [token, salt] = await Promise.all([
+      [token, salt, [, , version]] = await Promise.all([
         client.readContract({ address: this.init.deposit, abi: clayDepositAbi, functionName: 'token' }),
-        client.readContract({ address: this.init.deposit, abi: clayDepositAbi, functionName: 'salt' })
+        client.readContract({ address: this.init.deposit, abi: clayDepositAbi, functionName: 'salt' }),
+        client.readContract({ address: this.init.deposit, abi: clayDepositAbi, functionName: 'eip712Domain' })
       ])
     } catch (err: any) {
       throw new ExternalChainError(`--deposit-contract ${this.init.deposit} does not answer as a ClayDeposit (${String(err.shortMessage ?? err.message)})`)
     }
+    if (version !== DEPOSIT_DOMAIN_VERSION) throw new ExternalChainError(`--deposit-contract ${this.init.deposit} is ClayDeposit version ${version}; this relay signs for version ${DEPOSIT_DOMAIN_VERSION}: deploy the current contracts/ClayDeposit.sol and point --deposit-contract at it`)
     if (getAddress(token) !== getAddress(this.init.token)) throw new ExternalChainError(`--deposit-contract ${this.init.deposit} holds deposits in ${token}, not --token ${this.init.token}`)
     this.checked = { mode: 'external', chainId, token: getAddress(this.init.token), deposit: getAddress(this.init.deposit), salt }
     this.log.info({ event: 'chain-start', mode: 'external', chainId, rpc: redact(rpcUrl), deposit: this.checked.deposit, token: this.checked.token }, 'external chain checked')

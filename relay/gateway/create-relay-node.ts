@@ -80,7 +80,7 @@ export interface RelayNodeInit {
   storage?: RelayStorageInit
   /** libp2p's metrics (e.g. @libp2p/prometheus-metrics). @default none */
   metrics?: Libp2pOptions['metrics']
-  /** The payments chain (started already): served to peers on `/golem-clay/chain/1.0.0`. @default none */
+  /** The payments chain (started already): served to peers on `/golem-clay/chain/2.0.0`. @default none */
   chain?: RelayChain
   /** How the chain is served (cheque batches, caches, timeouts). */
   chainServer?: Omit<ChainServerInit, 'chain'>

@@ -96,7 +96,7 @@ describe('compute market between Node peers (real libp2p, storage, worker thread
     expect(results.map(res => res.provider)).toEqual([quiet.peerId.toString(), quiet.peerId.toString()])
     // each side knows the other's payment address, from the bindings in the signed header and offer
     expect([...payers]).toEqual([requestor.services.payments.address])
-    expect([...task.payees]).toEqual([[quiet.peerId.toString(), quiet.services.payments.address]])
+    expect([...task.payees]).toEqual([[quiet.peerId.toString(), { beneficiary: quiet.services.payments.address, provider: quiet.services.payments.address }]])
     const feed = quiet.services.market.feed
     expect(feed.pulls).toBeGreaterThanOrEqual(1)
     expect(feed.pulledNew).toBeGreaterThanOrEqual(1)
@@ -214,7 +214,7 @@ describe('compute market refusals (real libp2p)', () => {
     expect(task.payees.size).toBe(0)
     // its own binding: taken, and the requestor knows whom it would pay
     expect(await send(await rogue.services.payments.binding())).toBe('accepted')
-    expect(task.payees.get(rogue.peerId.toString())).toBe(rogue.services.payments.address)
+    expect(task.payees.get(rogue.peerId.toString())).toEqual({ beneficiary: rogue.services.payments.address, provider: rogue.services.payments.address })
     task.cancel()
   })
 

@@ -5,6 +5,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { pEvent } from 'p-event'
 import { createPublicClient, http } from 'viem'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { clayDepositAbi } from '../../contracts/index.ts'
 import { createEmbeddedChain } from '../chain/index.ts'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
@@ -132,7 +133,7 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     const both = honest.find(h => singles.some(r => r.provider === h.peerId.toString()))
     if (both != null) expect((await both.services.market.earnings?.summary())?.payers).toHaveLength(2)
     // what the requestors owe is what they paid
-    expect(await alice.services.market.spending?.owed(await alice.services.chain.deployment() as any, honest[0]?.services.payments.address as Address)).toBe(PRICE * 4n)
+    expect(await alice.services.market.spending?.owed(await alice.services.chain.deployment() as any, { beneficiary: honest[0]?.services.payments.address as Address, provider: honest[0]?.services.payments.address as Address })).toBe(PRICE * 4n)
   })
 
   it('refuses to publish without a covering deposit, and providers make no offer to a requestor that skipped the check', { timeout: 60_000 }, async () => {
@@ -178,21 +179,30 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
   })
 
   // last: it replaces the relay and its chain
-  it('a provider working for another payee (a widget\'s site owner): the cheques name the payee, and cashing pays the payee, not the provider', { timeout: 90_000 }, async () => {
+  it('providers working for one payee (a widget\'s site owner): each has its own account, the cheques pay the payee, and cashing pays the payee, not the providers', { timeout: 90_000 }, async () => {
     const owner = paymentAddressOf(generatePaymentKey())
-    const provider = await peer({ payee: owner })
+    const providers = [await peer({ payee: owner }), await peer({ payee: owner })]
     const alice = await requestor(10n ** 18n)
-    const task = await alice.services.market.submit({ name: 'for-a-site', module: addOne, inputs: inputs(3), price: Number(PRICE), timeout: 30_000 })
+    // k = 2: both providers compute every subtask, so both are owed
+    const task = await alice.services.market.submit({ name: 'for-a-site', module: addOne, inputs: inputs(3), k: 2, price: Number(PRICE), timeout: 30_000 })
     await task.done
-    // the requestor paid the payee the offer named
-    expect(task.payees.get(provider.peerId.toString())).toBe(owner)
-    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === 3n * PRICE, 'the cheques to be held')
-    const own = provider.services.payments.address
-    const [ownBefore, ownerBefore] = [await tokens(own), await tokens(owner)]
-    const cashed = await provider.services.market.earnings?.cash() ?? []
-    expect(cashed.map(c => c.amount)).toEqual([3n * PRICE])
-    expect(await tokens(owner) - ownerBefore).toBe(3n * PRICE)
-    expect(await tokens(own)).toBe(ownBefore)
+    // the requestor paid the payee the offers named, an account per provider
+    for (const p of providers) expect(task.payees.get(p.peerId.toString())).toEqual({ beneficiary: owner, provider: p.services.payments.address })
+    for (const p of providers) await until(async () => (await p.services.market.earnings?.summary())?.uncashed === 3n * PRICE, 'the cheques to be held')
+    const ownerBefore = await tokens(owner)
+    for (const p of providers) {
+      const own = p.services.payments.address
+      const ownBefore = await tokens(own)
+      const cashed = await p.services.market.earnings?.cash() ?? []
+      expect(cashed.map(c => c.amount)).toEqual([3n * PRICE])
+      expect(await tokens(own)).toBe(ownBefore)
+      // the contract's account of this provider's work for the owner: paid out 3 prices, settled through its own seq 3
+      const [paidOut, settledSeq] = await client.readContract({ address: chain.info.deposit, abi: clayDepositAbi, functionName: 'accounts', args: [alice.services.payments.address, owner, own] })
+      expect([paidOut, settledSeq]).toEqual([3n * PRICE, 3n])
+    }
+    expect(await tokens(owner) - ownerBefore).toBe(6n * PRICE)
+    // nothing was paid to an account of the owner alone
+    expect((await client.readContract({ address: chain.info.deposit, abi: clayDepositAbi, functionName: 'accounts', args: [alice.services.payments.address, owner, owner] }))[0]).toBe(0n)
   })
 
   it('a requestor stopped the moment its task is done still hands over the last cheque: the stop lets the answer out first', { timeout: 60_000 }, async () => {

@@ -5,6 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ChequeBook, ChequeWallet, generatePaymentKey, paymentAccountOf } from '../../shared/payments/index.ts'
 import { checkLedgerFiles, fileLedgerStores, LedgerFileError } from './file-ledger-stores.ts'
 import type { ChequeWalletEntry, DepositDeployment } from '../../shared/payments/index.ts'
+import type { Address } from 'viem'
+
+/** The account of a provider paid itself. */
+const self = (address: Address): { beneficiary: Address, provider: Address } => ({ beneficiary: address, provider: address })
 
 const deployment: DepositDeployment = { chainId: 31337, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3', salt: `0x${'ab'.repeat(32)}` }
 const NS = '31337-0x5fbdb2315678afecb367f032d93f642f64180aa3-abababababababab'
@@ -18,8 +22,8 @@ describe('fileLedgerStores', () => {
     const requestor = paymentAccountOf(generatePaymentKey())
     const provider = paymentAccountOf(generatePaymentKey())
     const book = new ChequeBook({ deployment, signer: requestor, store: fileLedgerStores(dir).book(NS) })
-    const seq = await book.nextSeq(provider.address)
-    const cheque = await book.pay(provider.address, 10n ** 30n, seq)
+    const seq = await book.nextSeq(self(provider.address))
+    const cheque = await book.pay(self(provider.address), 10n ** 30n, seq)
     const wallet = new ChequeWallet({ deployment, beneficiary: provider.address, store: fileLedgerStores(dir).wallet(NS) })
     expect(await wallet.credit(requestor.address, 10n ** 30n, cheque)).toEqual({ owed: 10n ** 30n, held: 10n ** 30n })
     await wallet.cashed(requestor.address, { tx: `0x${'12'.repeat(32)}`, amount: 5n, at: 1700000000000 }, 5n)
@@ -27,9 +31,9 @@ describe('fileLedgerStores', () => {
     // a second process: new stores on the same folder
     const again = fileLedgerStores(dir)
     const reloaded = new ChequeBook({ deployment, signer: requestor, store: again.book(NS) })
-    expect(await reloaded.last(provider.address)).toEqual(cheque)
-    expect(await reloaded.owed(provider.address)).toBe(10n ** 30n)
-    expect(await reloaded.nextSeq(provider.address)).toBe(2n)
+    expect(await reloaded.last(self(provider.address))).toEqual(cheque)
+    expect(await reloaded.owed(self(provider.address))).toBe(10n ** 30n)
+    expect(await reloaded.nextSeq(self(provider.address))).toBe(2n)
     const entries = new Map(await again.wallet(NS).load())
     expect(entries.get(requestor.address.toLowerCase())).toEqual({
       cheque, paidOut: 5n, drawnSeq: 0n, owed: 10n ** 30n, cashouts: [{ tx: `0x${'12'.repeat(32)}`, amount: 5n, at: 1700000000000 }]

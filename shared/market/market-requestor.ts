@@ -154,8 +154,9 @@ export class MarketRequestor implements Startable {
     if (offer.signer !== from) throw new InvalidSignatureError('The offer was signed by another peer than its sender')
     const task = this.tasks.get(offer.body.task)
     if (task == null || task.isFinished) throw new UnknownTaskError(`No open task ${offer.body.task} here`)
-    // a provider may have its work paid to another address (a widget's site owner)
-    task.onOffer(offer.body, offer.body.payee != null ? getAddress(offer.body.payee) : offer.account.address)
+    // a provider may have its work paid to another address (a widget's site owner); the account is still its own
+    const provider = offer.account.address
+    task.onOffer(offer.body, { beneficiary: offer.body.payee != null ? getAddress(offer.body.payee) : provider, provider })
     return undefined
   }
 

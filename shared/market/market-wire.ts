@@ -6,7 +6,7 @@ import { lpStream } from '@libp2p/utils'
 import { toString } from 'uint8arrays/to-string'
 import {
   ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, DepositTooSmallError, InsufficientDepositError, NoteInvalidError, NoteReplayedError,
-  PayerDefaultedError, PaymentBindingInvalidError, PaymentRefusedError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError
+  PayerDefaultedError, PaymentBindingInvalidError, PaymentRefusedError, WrongBeneficiaryError, WrongProviderError, WrongDeploymentError, WrongRequestorError, WrongSignerError
 } from '../payments/index.ts'
 import type { ChequeWire, NoteWire } from '../payments/index.ts'
 import { MAX_TOKEN_LENGTH } from '../storage/index.ts'
@@ -143,7 +143,7 @@ const REFUSALS = new ErrorTable([
   InvalidSignatureError, ReplayedMessageError, InvalidTaskError, InputMismatchError, ResultMismatchError,
   UnknownTaskError, TaskDeadlineError, NoProvidersError, MarketRateLimitedError, InvalidMessageError, PaymentBindingInvalidError,
   PaymentRefusedError, ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, NoteInvalidError, NoteReplayedError, WrongDeploymentError,
-  WrongSignerError, WrongRequestorError, WrongBeneficiaryError, InsufficientDepositError, DepositTooSmallError, PayerDefaultedError
+  WrongSignerError, WrongRequestorError, WrongBeneficiaryError, WrongProviderError, InsufficientDepositError, DepositTooSmallError, PayerDefaultedError
 ])
 
 /** The remote refused a request: `cause` is its typed error, rebuilt; `reason` that error's name. */

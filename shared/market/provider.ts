@@ -32,9 +32,10 @@ export interface ProviderInit {
   gate?: SubtaskGate
   /**
    * Have requestors pay this address instead of this node's own (a widget's
-   * site owner). The contract counts cheques per requestor and beneficiary:
-   * with several providers for one payee, each checks only its own work's
-   * cover, so a dishonest requestor could underpay the payee across them.
+   * site owner). Cheques and notes still name this node as the provider,
+   * and the contract keeps one account per (requestor, payee, provider):
+   * any number of providers may share a payee, each checking every cheque
+   * that can move its own account.
    * @default the node's payment address
    */
   payee?: Address

@@ -8,7 +8,7 @@ import { InFlight } from '../util/index.ts'
 import type { Assignment, Offer, Report, TaskHeader } from './market-codec.ts'
 import type { RequestorTaskEvents, SubtaskResult } from './market-types.ts'
 import type { MarketReply, MarketRequest } from './market-wire.ts'
-import type { Address, ChequeWire, NoteWire } from '../payments/index.ts'
+import type { ChequeWire, NoteWire, PaymentAccountKey } from '../payments/index.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What a running task needs from the market service. */
@@ -31,8 +31,8 @@ export interface RequestorContext {
 export interface TaskPay {
   /** Assignments the budget pays notes for. */
   maxAssignments: number
-  note: (payee: Address, subtask: number) => Promise<{ note: NoteWire, seq: bigint }>
-  cheque: (payee: Address, seq: bigint) => Promise<ChequeWire>
+  note: (to: PaymentAccountKey, subtask: number) => Promise<{ note: NoteWire, seq: bigint }>
+  cheque: (to: PaymentAccountKey, seq: bigint) => Promise<ChequeWire>
 }
 
 interface Provider { id: string, addrs: string[], slots: number, busy: number }
@@ -45,8 +45,8 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   readonly signedHeader: string
   readonly inputHashes: string[]
   readonly results: Array<SubtaskResult | undefined>
-  /** Providers that offered, and the payment address of each (from its verified binding, the latest offer's): whom this task pays. */
-  readonly payees = new Map<string, Address>()
+  /** Providers that offered, and whom this task pays for each one's work (its binding's address, and its offer's payee if any; the latest offer's). */
+  readonly payees = new Map<string, PaymentAccountKey>()
   readonly done: Promise<SubtaskResult[]>
   /** Verdicts sent on their own, still on their way: a graceful stop lets them arrive. */
   readonly sending = new InFlight()
@@ -55,7 +55,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   private readonly providers = new Map<string, Provider>()
   private readonly running = new Map<string, Running>()
   /** A paid task's assignments: whom each pays and its seq, which the cheque for it names. */
-  private readonly paid = new Map<string, { payee: Address, seq: bigint }>()
+  private readonly paid = new Map<string, { payee: PaymentAccountKey, seq: bigint }>()
   /** Assignments made: a paid task makes no more than its budget pays notes for. */
   private issued = 0
   /** Reported bytes kept until their subtask is decided. */
@@ -94,8 +94,8 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
     this.fail(new TaskCancelledError(`Task ${this.id} was cancelled`), 'cancelled')
   }
 
-  /** A verified offer; `payee` is the provider's payment address, from its binding. */
-  onOffer (offer: Offer, payee: Address): void {
+  /** A verified offer; `payee` says whom its work is paid to: the provider's own payment address (from its binding) and its beneficiary. */
+  onOffer (offer: Offer, payee: PaymentAccountKey): void {
     if (this.finished || this.scheduler.isExcluded(offer.provider) || this.ctx.distrusted(offer.provider) || !this.header.requirements.runtimes.includes(offer.runtime)) return
     this.payees.set(offer.provider, payee)
     const known = this.providers.get(offer.provider)
@@ -106,7 +106,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
       known.addrs = offer.providerAddrs
     } else {
       this.providers.set(offer.provider, { id: offer.provider, addrs: offer.providerAddrs, slots, busy: 0 })
-      this.safeDispatchEvent('offer', { detail: { provider: offer.provider, runtime: offer.runtime, cores: offer.cores, payee } })
+      this.safeDispatchEvent('offer', { detail: { provider: offer.provider, runtime: offer.runtime, cores: offer.cores, payee: payee.beneficiary } })
     }
     this.pump()
   }

@@ -28,7 +28,7 @@ export interface ChainClientComponents {
   logger: ComponentLogger
 }
 
-/** A requestor's deposit and what the contract paid one beneficiary from it. */
+/** A requestor's deposit and one account's counters: what the contract paid a beneficiary for a provider's work. */
 export interface AccountState {
   deposit: bigint
   /** s since the epoch when the deposit may be withdrawn; 0 while locked. */
@@ -41,7 +41,7 @@ export interface AccountState {
 
 /**
  * The relay's chain as tabs and Node peers reach it (`services.chain`):
- * over `/golem-clay/chain/1.0.0` to a connected relay that runs one, so
+ * over `/golem-clay/chain/2.0.0` to a connected relay that runs one, so
  * no node needs an RPC endpoint of its own. Reads are cached briefly; a
  * relay that fails is skipped for the next.
  */
@@ -116,12 +116,17 @@ export class ChainClient implements Startable {
     return info == null ? undefined : { chainId: info.chainId, address: info.deposit, salt: info.salt }
   }
 
-  /** A requestor's deposit and one pair's counters; a read younger than `maxAgeMs` is reused. */
-  async account (requestor: Address, beneficiary: Address, options: AbortOptions & { maxAgeMs?: number } = {}): Promise<AccountState> {
-    const key = `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}`
+  /**
+   * A requestor's deposit and the counters of its account with `beneficiary`
+   * for `options.provider`'s work (default: the beneficiary's own); a read
+   * younger than `maxAgeMs` is reused.
+   */
+  async account (requestor: Address, beneficiary: Address, options: AbortOptions & { maxAgeMs?: number, provider?: Address } = {}): Promise<AccountState> {
+    const provider = options.provider ?? beneficiary
+    const key = accountCacheKey(requestor, beneficiary, provider)
     const cached = this.accounts.get(key)
     if (cached != null && Date.now() - cached.at < (options.maxAgeMs ?? this.init.accountTtl ?? 5_000)) return await cached.value
-    const value = this.call('clay_account', [requestor, beneficiary], options).then(raw => {
+    const value = this.call('clay_account', [requestor, beneficiary, provider], options).then(raw => {
       const a = validateAccount(raw)
       return { deposit: BigInt(a.deposit), unlockAt: a.unlockAt, paidOut: BigInt(a.paidOut), settledSeq: BigInt(a.settledSeq), drawnSeq: BigInt(a.drawnSeq), block: a.block }
     })
@@ -136,7 +141,7 @@ export class ChainClient implements Startable {
     if (cheques.length > MAX_CASH_BATCH) throw new ChainCallError(`At most ${MAX_CASH_BATCH} cheques per call`, -32602)
     const raw = await this.call('clay_cash', [cheques.map(chequeToWire)], options)
     // paid-out counters changed: the next read must see it
-    for (const c of cheques) this.accounts.delete(`${c.cheque.requestor.toLowerCase()}:${c.cheque.beneficiary.toLowerCase()}`)
+    for (const c of cheques) this.accounts.delete(accountCacheKey(c.cheque.requestor, c.cheque.beneficiary, c.cheque.provider))
     return validateCashResults(raw, cheques.length)
   }
 
@@ -183,4 +188,8 @@ export class ChainClient implements Startable {
 
 export function chainClient (init: ChainClientInit = {}): (components: ChainClientComponents) => ChainClient {
   return (components) => new ChainClient(components, init)
+}
+
+function accountCacheKey (requestor: Address, beneficiary: Address, provider: Address): string {
+  return `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
 }

@@ -4,14 +4,14 @@ import type { ChequeWire } from './payment-wire.ts'
 import type { Address, Hex } from 'viem'
 
 /**
- * `/golem-clay/chain/1.0.0`: how tabs and Node peers use their relay's
+ * `/golem-clay/chain/2.0.0`: how tabs and Node peers use their relay's
  * chain without an RPC endpoint of their own. One JSON-RPC 2.0 call per
  * stream, in one length-prefixed frame each way. Besides the relay's
  * whitelist of reads and `eth_sendRawTransaction` (the same as its HTTP
  * proxy), three methods of its own:
  *
  * - `clay_info` [] → ChainInfoWire: the deployment, and whether the relay cashes cheques.
- * - `clay_account` [requestor, beneficiary] → AccountWire: a deposit and one pair's counters, read in one call.
+ * - `clay_account` [requestor, beneficiary, provider] → AccountWire: a deposit and one account's counters, read in one call.
  * - `clay_cash` [ChequeWire[]] → CashResultWire[]: the relay cashes them in one batch and pays the gas.
  * - `clay_faucet` [address] → { tokens, gas, transactions }: test tokens and gas on an embedded chain (rate-limited per network address).
  */
@@ -30,17 +30,17 @@ export interface ChainInfoWire {
   cashes: boolean
 }
 
-/** A requestor's deposit and what the contract paid one beneficiary from it: amounts as decimal strings. */
+/** A requestor's deposit and one account's counters (what it paid a beneficiary for a provider's work): amounts as decimal strings. */
 export interface AccountWire {
   /** The deposit. */
   deposit: string
   /** When the deposit may be withdrawn, s since the epoch; 0 while it is locked. */
   unlockAt: number
-  /** The pair's paid-out counter P. */
+  /** The account's paid-out counter P. */
   paidOut: string
-  /** The pair's settled seq Q. */
+  /** The account's settled seq Q. */
   settledSeq: number
-  /** The pair's highest drawn note's seq D. */
+  /** The account's highest drawn note's seq D. */
   drawnSeq: number
   /** The block this was read at. */
   block: number

@@ -11,7 +11,17 @@ import type { SignedNote } from './promissory-note.ts'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { Address, Hex } from 'viem'
 
-/** What the requestor keeps per beneficiary. */
+/**
+ * Whom a requestor pays for one provider's work: the provider's own payment
+ * address, and the beneficiary its offer names (the same address unless
+ * it has a payee). One account on the contract, one entry here.
+ */
+export interface PaymentAccountKey {
+  beneficiary: Address
+  provider: Address
+}
+
+/** What the requestor keeps per account (beneficiary and provider). */
 export interface ChequeBookEntry {
   /** The highest assignment seq handed out (the next is one more). */
   assigned: bigint
@@ -33,8 +43,8 @@ export interface ChequeBookInit {
 }
 
 /**
- * The requestor's side: numbers its assignments to each beneficiary 1, 2,
- * 3… and pays for them with cumulative cheques. Every change is saved
+ * The requestor's side: numbers its assignments to each account
+ * (beneficiary and provider) 1, 2, 3… and pays for them with cumulative cheques. Every change is saved
  * before anything is handed out, so a crash never makes it number two
  * assignments alike or sign a second cheque for a cumulative or seq it
  * already signed (the provider would refuse it as not higher and be owed
@@ -54,21 +64,21 @@ export class ChequeBook {
     this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
 
-  /** Takes the next assignment number for `beneficiary` (saved before it is returned: never handed out twice). */
-  async nextSeq (beneficiary: Address): Promise<bigint> {
-    return await this.change(beneficiary, async (entry) => {
+  /** Takes the next assignment number for `to` (saved before it is returned: never handed out twice). */
+  async nextSeq (to: PaymentAccountKey): Promise<bigint> {
+    return await this.change(to, async (entry) => {
       const seq = entry.assigned + 1n
       return [{ ...entry, assigned: seq }, seq]
     })
   }
 
   /**
-   * Numbers the next assignment to `beneficiary` and signs its promissory
-   * note for `subtask` (subtaskId()) at `price`: what goes with the assignment.
+   * Numbers the next assignment to `to` and signs its promissory note for
+   * `subtask` (subtaskId()) at `price`: what goes with the assignment.
    */
-  async assign (beneficiary: Address, subtask: Hex, price: bigint): Promise<SignedNote> {
-    const seq = await this.nextSeq(beneficiary)
-    return await signNote(this.signer, this.deployment, { requestor: this.signer.address, beneficiary: getAddress(beneficiary), subtask: subtask.toLowerCase() as Hex, seq, amount: price })
+  async assign (to: PaymentAccountKey, subtask: Hex, price: bigint): Promise<SignedNote> {
+    const seq = await this.nextSeq(to)
+    return await signNote(this.signer, this.deployment, { requestor: this.signer.address, beneficiary: getAddress(to.beneficiary), provider: getAddress(to.provider), subtask: subtask.toLowerCase() as Hex, seq, amount: price })
   }
 
   /**
@@ -77,31 +87,37 @@ export class ChequeBook {
    * (assignments may be accepted out of order). ChequeInvalidError for a
    * seq not handed out or an amount that is not positive.
    */
-  async pay (beneficiary: Address, amount: bigint, seq: bigint): Promise<SignedCheque> {
-    return await this.change(beneficiary, async (entry) => {
+  async pay (to: PaymentAccountKey, amount: bigint, seq: bigint): Promise<SignedCheque> {
+    return await this.change(to, async (entry) => {
       if (amount < 1n) throw new ChequeInvalidError(`A payment must be positive, not ${amount}`)
-      if (seq < 1n || seq > entry.assigned) throw new ChequeInvalidError(`Assignment ${seq} to ${beneficiary} was never handed out (the last is ${entry.assigned})`)
+      if (seq < 1n || seq > entry.assigned) throw new ChequeInvalidError(`Assignment ${seq} to ${to.provider} was never handed out (the last is ${entry.assigned})`)
       const lastSeq = entry.last?.cheque.seq ?? 0n
-      const cheque = { requestor: this.signer.address, beneficiary: getAddress(beneficiary), cumulative: entry.cumulative + amount, seq: seq > lastSeq ? seq : lastSeq }
+      const cheque = { requestor: this.signer.address, beneficiary: getAddress(to.beneficiary), provider: getAddress(to.provider), cumulative: entry.cumulative + amount, seq: seq > lastSeq ? seq : lastSeq }
       checkChequeTerms(cheque)
       const signed = await signCheque(this.signer, this.deployment, cheque)
       return [{ ...entry, cumulative: cheque.cumulative, last: signed }, signed]
     })
   }
 
-  /** The last cheque signed for `beneficiary`, to send again (after a restart, a lost answer). */
-  async last (beneficiary: Address): Promise<SignedCheque | undefined> {
-    return (await this.entries.get(beneficiary))?.last
+  /** The last cheque signed for `to`, to send again (after a restart, a lost answer). */
+  async last (to: PaymentAccountKey): Promise<SignedCheque | undefined> {
+    return (await this.entries.get(accountKey(to)))?.last
   }
 
-  /** What the requestor owes `beneficiary` in all (cashed or not). */
-  async owed (beneficiary: Address): Promise<bigint> {
-    return (await this.entries.get(beneficiary))?.cumulative ?? 0n
+  /** What the requestor owes `to` in all (cashed or not). */
+  async owed (to: PaymentAccountKey): Promise<bigint> {
+    return (await this.entries.get(accountKey(to)))?.cumulative ?? 0n
   }
 
-  private async change<T> (beneficiary: Address, fn: (entry: ChequeBookEntry) => Promise<[ChequeBookEntry, T]>): Promise<T> {
-    const [next, result] = await this.entries.change(beneficiary, fn)
-    this.log.trace('cheque book %s: assigned %s, owed %s', beneficiary, next.assigned, next.cumulative)
+  private async change<T> (to: PaymentAccountKey, fn: (entry: ChequeBookEntry) => Promise<[ChequeBookEntry, T]>): Promise<T> {
+    const key = accountKey(to)
+    const [next, result] = await this.entries.change(key, fn)
+    this.log.trace('cheque book %s: assigned %s, owed %s', key, next.assigned, next.cumulative)
     return result
   }
+}
+
+/** An entry's key: the provider's address, then the beneficiary's when it is another (a payee). */
+function accountKey ({ beneficiary, provider }: PaymentAccountKey): string {
+  return provider.toLowerCase() === beneficiary.toLowerCase() ? provider : `${provider}-for-${beneficiary}`
 }

@@ -12,9 +12,9 @@ import type { Address, Hex } from 'viem'
 export interface ChequeWalletEntry {
   /** The highest valid cheque received. */
   cheque?: SignedCheque
-  /** What the contract has paid us from this requestor in all (the pair's P), as the chain last said. */
+  /** What the contract has paid us from this requestor in all (the account's P), as the chain last said. */
   paidOut: bigint
-  /** The highest drawn note's seq (the pair's D): a cheque below it cannot be cashed. */
+  /** The highest drawn note's seq (the account's D): a cheque below it cannot be cashed. */
   drawnSeq: bigint
   /** What the requestor's accepted verdicts promised in all: the prices of the work it accepted. A held cheque below it is a short payment. */
   owed: bigint
@@ -35,8 +35,10 @@ const MAX_CASHOUTS = 20
 export interface ChequeWalletInit {
   /** The deployment we cash on. */
   deployment: DepositDeployment
-  /** Our payment address: cheques must pay it. */
+  /** Whom cheques must pay: our payee, or our own payment address. */
   beneficiary: Address
+  /** Our own payment address: cheques must be for our work. @default beneficiary */
+  provider?: Address
   /** Where entries go; a cheque counts as received only once saved. */
   store: PaymentStore<ChequeWalletEntry>
   /** @default defaultLogger() */
@@ -60,12 +62,14 @@ export interface ChequeReceipt {
 export class ChequeWallet {
   private readonly deployment: DepositDeployment
   private readonly beneficiary: Address
+  private readonly provider: Address
   private readonly log: Logger
   private readonly entries: SavedEntries<ChequeWalletEntry>
 
   constructor (init: ChequeWalletInit) {
     this.deployment = init.deployment
     this.beneficiary = init.beneficiary
+    this.provider = init.provider ?? init.beneficiary
     this.entries = new SavedEntries(init.store, () => ({ paidOut: 0n, drawnSeq: 0n, owed: 0n, cashouts: [] }))
     this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
@@ -77,7 +81,7 @@ export class ChequeWallet {
    * ChequeSeqBackwardsError), and keeps it once saved.
    */
   async receive (signed: SignedCheque, requestor: Address): Promise<ChequeReceipt> {
-    verifyCheque(signed, { deployment: this.deployment, requestor, beneficiary: this.beneficiary })
+    verifyCheque(signed, { deployment: this.deployment, requestor, beneficiary: this.beneficiary, provider: this.provider })
     return await this.change(requestor, async (entry) => {
       checkChequeProgress(signed.cheque, entry.cheque?.cheque, entry.paidOut)
       // C counts every assignment at its price, drawn notes' too: what it adds is the price of the assignments it adds
@@ -87,7 +91,7 @@ export class ChequeWallet {
   }
 
   /**
-   * What the chain says of the pair: paid out (P) and the highest drawn
+   * What the chain says of our account with `requestor`: paid out (P) and the highest drawn
    * note's seq (D), after a cashout or a NoteDrawn event. Both only grow
    * on chain, so an older reading never lowers them.
    */
@@ -111,7 +115,7 @@ export class ChequeWallet {
     let refused: Error | undefined
     if (signed != null) {
       try {
-        verifyCheque(signed, { deployment: this.deployment, requestor, beneficiary: this.beneficiary })
+        verifyCheque(signed, { deployment: this.deployment, requestor, beneficiary: this.beneficiary, provider: this.provider })
       } catch (err: any) {
         refused = err
       }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { checkChequeProgress, chequeDigest, signCheque, verifyCheque } from './cheque.ts'
 import { chequeTypes, depositDomain, MAX_AMOUNT } from './deposit-typed-data.ts'
 import {
-  ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, PaymentRefusedError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError
+  ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, PaymentRefusedError, WrongBeneficiaryError, WrongDeploymentError, WrongProviderError, WrongRequestorError, WrongSignerError
 } from './payment-errors.ts'
 import { chequeFromWire, chequeToWire } from './payment-wire.ts'
 import { isSignedBy, signatureParts } from './signature-check.ts'
@@ -19,10 +19,10 @@ const deployment: DepositDeployment = { chainId: 31337, address: '0x5FbDB2315678
 const requestor = privateKeyToAccount(generatePrivateKey())
 const provider = privateKeyToAccount(generatePrivateKey())
 const mallory = privateKeyToAccount(generatePrivateKey())
-const expected = { deployment, requestor: requestor.address, beneficiary: provider.address }
+const expected = { deployment, requestor: requestor.address, beneficiary: provider.address, provider: provider.address }
 
 function cheque (cumulative: bigint, seq: bigint, changes: Partial<Cheque> = {}): Cheque {
-  return { requestor: requestor.address, beneficiary: provider.address, cumulative, seq, ...changes }
+  return { requestor: requestor.address, beneficiary: provider.address, provider: provider.address, cumulative, seq, ...changes }
 }
 
 /** The same r, the other s (n − s) and the other v: as valid to plain ECDSA, refused by the contract. */
@@ -82,6 +82,11 @@ describe('cheques', () => {
     expect(() => verifyCheque(signed, { ...expected, requestor: mallory.address })).toThrow(WrongRequestorError)
     expect(() => verifyCheque(signed, { ...expected, beneficiary: mallory.address })).toThrow(WrongBeneficiaryError)
     expect(() => verifyCheque(signed, { ...expected, beneficiary: mallory.address })).toThrow(PaymentRefusedError)
+    // paying our payee for another provider's work: that account's counters are not ours to keep
+    expect(() => verifyCheque(signed, { ...expected, provider: mallory.address })).toThrow(WrongProviderError)
+    const forOther = await signCheque(requestor, deployment, cheque(TOKEN, 1n, { provider: mallory.address }))
+    expect(() => verifyCheque(forOther, expected)).toThrow(WrongProviderError)
+    expect(verifyCheque(forOther, { ...expected, provider: mallory.address })).toBe(forOther)
   })
 
   it('are refused when malformed: amounts the contract cannot pay, signatures it would not take', async () => {
@@ -128,24 +133,25 @@ describe('the cheque wire form', () => {
   it('carries a cheque as JSON and back, amounts as decimal strings', async () => {
     const signed = await signCheque(requestor, deployment, cheque(MAX_AMOUNT, 7n))
     const wire = chequeToWire(signed)
-    expect(wire).toMatchObject({ v: 1, chainId: 31337, contract: deployment.address, cumulative: MAX_AMOUNT.toString(), seq: 7 })
+    expect(wire).toMatchObject({ v: 2, chainId: 31337, contract: deployment.address, cumulative: MAX_AMOUNT.toString(), seq: 7 })
     const back: SignedCheque = chequeFromWire(JSON.parse(JSON.stringify(wire)))
     expect(back).toEqual(signed)
     expect(verifyCheque(back, expected)).toEqual(signed)
-    expect(JSON.stringify(wire).length).toBeLessThan(500)
+    expect(JSON.stringify(wire).length).toBeLessThan(600)
   })
 
   it('refuses malformed ones with ChequeInvalidError', async () => {
     const wire = chequeToWire(await signCheque(requestor, deployment, cheque(TOKEN, 1n)))
     const { cumulative: _, ...noCumulative } = wire
+    const { provider: __, ...noProvider } = wire
     const bad: unknown[] = [
-      undefined, null, 'cheque', [], noCumulative,
-      { ...wire, v: 2 },
+      undefined, null, 'cheque', [], noCumulative, noProvider,
+      { ...wire, v: 1 }, { ...wire, v: 3 },
       { ...wire, cumulative: '0' }, { ...wire, cumulative: '01' }, { ...wire, cumulative: '-1' }, { ...wire, cumulative: '1.5' }, { ...wire, cumulative: 1 },
       { ...wire, cumulative: (MAX_AMOUNT + 1n).toString() }, { ...wire, cumulative: '9'.repeat(40) }, { ...wire, cumulative: '1e18' },
       { ...wire, seq: 0 }, { ...wire, seq: 1.5 }, { ...wire, seq: '1' }, { ...wire, seq: 2 ** 53 },
       { ...wire, chainId: 0 }, { ...wire, chainId: '31337' },
-      { ...wire, requestor: wire.requestor.toLowerCase() }, { ...wire, beneficiary: '0x1234' }, { ...wire, contract: `${wire.contract}00` },
+      { ...wire, requestor: wire.requestor.toLowerCase() }, { ...wire, beneficiary: '0x1234' }, { ...wire, provider: '0x1234' }, { ...wire, provider: wire.provider.toLowerCase() }, { ...wire, contract: `${wire.contract}00` },
       { ...wire, salt: wire.salt.slice(0, 64) }, { ...wire, salt: wire.salt.toUpperCase() },
       { ...wire, signature: wire.signature.slice(0, 130) }, { ...wire, signature: `${wire.signature}00` }, { ...wire, signature: 'x'.repeat(100_000) }
     ]

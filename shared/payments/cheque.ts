@@ -2,7 +2,7 @@ import { isAddressEqual } from 'viem'
 import { GolemClayError } from '../errors.ts'
 import { MAX_AMOUNT, MAX_SEQ, sameDeployment } from './deposit-typed-data.ts'
 import { chequeTypedDigest } from './typed-digest.ts'
-import { ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError } from './payment-errors.ts'
+import { ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, WrongBeneficiaryError, WrongDeploymentError, WrongProviderError, WrongRequestorError, WrongSignerError } from './payment-errors.ts'
 import { isSignedBy, signatureParts } from './signature-check.ts'
 import type { Cheque, DepositDeployment } from './deposit-typed-data.ts'
 import type { Address, Hex, LocalAccount } from 'viem'
@@ -31,8 +31,10 @@ export interface ChequeExpectations {
   deployment: DepositDeployment
   /** The requestor's address, from its payment binding (in the task header). */
   requestor: Address
-  /** Our own payment address. */
+  /** Who the cheque must pay: our payee, or our own payment address. */
   beneficiary: Address
+  /** Whose work it pays for: our own payment address (the account's counters we keep). */
+  provider: Address
 }
 
 /** The EIP-712 digest the requestor signs and the contract recovers from. */
@@ -59,7 +61,7 @@ export async function signCheque (signer: PaymentSigner, deployment: DepositDepl
  * deployment, from the requestor expected, to us, with amounts the contract
  * takes, signed by the requestor in a form the contract accepts. Returns it;
  * throws WrongDeploymentError, WrongRequestorError, WrongBeneficiaryError,
- * ChequeInvalidError or WrongSignerError (cheap checks first). Whether it is
+ * WrongProviderError, ChequeInvalidError or WrongSignerError (cheap checks first). Whether it is
  * higher than the one held is checkChequeProgress's (the wallet's) question.
  */
 export function verifyCheque (signed: SignedCheque, expected: ChequeExpectations): SignedCheque {
@@ -78,7 +80,8 @@ function checkCheque (signed: SignedCheque, expected: ChequeExpectations): Signe
     throw new WrongDeploymentError(`The cheque is for chain ${deployment.chainId}, contract ${deployment.address}, salt ${deployment.salt}; we cash on chain ${expected.deployment.chainId}, contract ${expected.deployment.address}, salt ${expected.deployment.salt}`)
   }
   if (!isAddressEqual(cheque.requestor, expected.requestor)) throw new WrongRequestorError(`The cheque is drawn by ${cheque.requestor}, not by the requestor's address ${expected.requestor}`)
-  if (!isAddressEqual(cheque.beneficiary, expected.beneficiary)) throw new WrongBeneficiaryError(`The cheque pays ${cheque.beneficiary}, not us (${expected.beneficiary})`)
+  if (!isAddressEqual(cheque.beneficiary, expected.beneficiary)) throw new WrongBeneficiaryError(`The cheque pays ${cheque.beneficiary}, not ${expected.beneficiary}`)
+  if (!isAddressEqual(cheque.provider, expected.provider)) throw new WrongProviderError(`The cheque is for ${cheque.provider}'s work, not ${expected.provider}'s`)
   checkChequeTerms(cheque)
   if (signatureParts(signature) == null) throw new ChequeInvalidError('The cheque\'s signature is not 65 bytes r‖s‖v with v 27 or 28 and a low s, in lowercase hex')
   if (!isSignedBy(chequeDigest(expected.deployment, cheque), signature, cheque.requestor)) throw new WrongSignerError(`The cheque's signature is not ${cheque.requestor}'s over its terms`)

@@ -5,7 +5,7 @@ import type { Cheque } from './deposit-typed-data.ts'
 export interface DepositState {
   /** The requestor's deposit. */
   deposit: bigint
-  /** What the contract already paid out to this cheque's beneficiary from it (the pair's P). */
+  /** What the contract already paid out from it for this cheque's account (its P). */
   paidOut: bigint
 }
 

@@ -10,11 +10,11 @@ import type { Address, Hex, TypedDataDomain } from 'viem'
 
 /** The domain's name and version, as the contract hashes them. */
 export const DEPOSIT_DOMAIN_NAME = 'Golem Clay Deposit'
-export const DEPOSIT_DOMAIN_VERSION = '1'
+export const DEPOSIT_DOMAIN_VERSION = '2'
 
 /** The largest `seq` the contract takes (uint64). */
 export const MAX_SEQ = 2n ** 64n - 1n
-/** The largest amount the contract can pay out to a pair in all (it keeps paid-out as uint128): a higher cheque could never be cashed. */
+/** The largest amount the contract can pay out to an account in all (it keeps paid-out as uint128): a higher cheque could never be cashed. */
 export const MAX_AMOUNT = 2n ** 128n - 1n
 
 /** Which deployment a signature is for: chain, contract and the deployment's salt. */
@@ -33,10 +33,18 @@ export function sameDeployment (a: DepositDeployment, b: DepositDeployment): boo
   return a.chainId === b.chainId && isAddressEqual(a.address, b.address) && a.salt.toLowerCase() === b.salt.toLowerCase()
 }
 
-/** "I owe `beneficiary` `cumulative` in all for assignments 1..`seq`": signed by the requestor's payment key. */
+/**
+ * "I owe `beneficiary` `cumulative` in all for `provider`'s assignments
+ * 1..`seq`": signed by the requestor's payment key. The provider is the
+ * node that did the work (its own payment address), the beneficiary who
+ * gets the tokens: the same address, or a payee the provider's offer names
+ * (a widget's site owner). Each (requestor, beneficiary, provider) is one
+ * account on the contract, with its own counters.
+ */
 export interface Cheque {
   requestor: Address
   beneficiary: Address
+  provider: Address
   cumulative: bigint
   seq: bigint
 }
@@ -45,16 +53,18 @@ export interface Cheque {
 export interface PromissoryNote {
   requestor: Address
   beneficiary: Address
+  provider: Address
   /** The subtask's id (32 bytes). */
   subtask: Hex
   seq: bigint
   amount: bigint
 }
 
-/** Signed by a cheque's beneficiary: whoever cashes the cheque keeps `callerFee` of the payout. */
+/** Signed by a cheque's provider (who holds it): whoever cashes the cheque keeps `callerFee` of the payout. */
 export interface CashoutAuthorization {
   requestor: Address
   beneficiary: Address
+  provider: Address
   cumulative: bigint
   callerFee: bigint
 }
@@ -63,6 +73,7 @@ export const chequeTypes = {
   Cheque: [
     { name: 'requestor', type: 'address' },
     { name: 'beneficiary', type: 'address' },
+    { name: 'provider', type: 'address' },
     { name: 'cumulative', type: 'uint256' },
     { name: 'seq', type: 'uint64' }
   ]
@@ -72,6 +83,7 @@ export const cashoutTypes = {
   Cashout: [
     { name: 'requestor', type: 'address' },
     { name: 'beneficiary', type: 'address' },
+    { name: 'provider', type: 'address' },
     { name: 'cumulative', type: 'uint256' },
     { name: 'callerFee', type: 'uint256' }
   ]
@@ -81,6 +93,7 @@ export const promissoryNoteTypes = {
   PromissoryNote: [
     { name: 'requestor', type: 'address' },
     { name: 'beneficiary', type: 'address' },
+    { name: 'provider', type: 'address' },
     { name: 'subtask', type: 'bytes32' },
     { name: 'seq', type: 'uint64' },
     { name: 'amount', type: 'uint256' }

@@ -13,7 +13,7 @@ export { createPaymentBinding, MAX_PAYMENT_BINDING_LENGTH, openPaymentBinding, P
 export type { BindingSigner, OpenPaymentBindingOptions, PaymentBinding, PaymentBindingStatement } from './payment-binding.ts'
 export {
   ChainCallError, ChainUnavailableError, ChequeInvalidError, ChequeNotHigherError, DepositTooSmallError, PayerDefaultedError, ChequeSeqBackwardsError, InsufficientDepositError, InvalidPaymentKeyError, NoteInvalidError, NoteReplayedError,
-  PaymentBindingInvalidError, PaymentRefusedError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError
+  PaymentBindingInvalidError, PaymentRefusedError, WrongBeneficiaryError, WrongProviderError, WrongDeploymentError, WrongRequestorError, WrongSignerError
 } from './payment-errors.ts'
 export { generatePaymentKey, parsePaymentKey, paymentAccountOf, paymentAddressOf } from './payment-key.ts'
 export {
@@ -26,10 +26,10 @@ export { checkNoteTerms, noteDigest, signNote, subtaskId, verifyNote } from './p
 export type { NoteExpectations, SignedNote } from './promissory-note.ts'
 export { chequeFromWire, chequeToWire, noteFromWire, noteToWire } from './payment-wire.ts'
 export type { ChequeWire, NoteWire } from './payment-wire.ts'
-export { isSignedBy, signatureParts } from './signature-check.ts'
+export { isSignedBy, preloadSignatureCheck, signatureParts } from './signature-check.ts'
 export type { SignatureParts } from './signature-check.ts'
 export { ChequeBook } from './cheque-book.ts'
-export type { ChequeBookEntry, ChequeBookInit } from './cheque-book.ts'
+export type { ChequeBookEntry, ChequeBookInit, PaymentAccountKey } from './cheque-book.ts'
 export { ChequeWallet } from './cheque-wallet.ts'
 export type { CashoutRecord, ChequeReceipt, ChequeWalletEntry, ChequeWalletInit } from './cheque-wallet.ts'
 export { checkDepositCover } from './deposit-cover.ts'

@@ -13,6 +13,10 @@ import type { ChequeBookEntry } from './cheque-book.ts'
 import type { ChequeWalletEntry } from './cheque-wallet.ts'
 import type { DepositDeployment } from './deposit-typed-data.ts'
 import type { PaymentStore } from './payment-store.ts'
+import type { Address } from 'viem'
+
+/** The account of a provider paid itself. */
+const self = (address: Address): { beneficiary: Address, provider: Address } => ({ beneficiary: address, provider: address })
 
 const deployment: DepositDeployment = { chainId: 31337, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3', salt: `0x${'5a'.repeat(32)}` }
 const requestor = privateKeyToAccount(generatePrivateKey())
@@ -40,69 +44,69 @@ function wallet (store: PaymentStore<ChequeWalletEntry> = new MemoryPaymentStore
 describe('the cheque book (requestor)', () => {
   it('numbers assignments per beneficiary and pays them with cumulative cheques', async () => {
     const b = book()
-    expect(await b.nextSeq(provider.address)).toBe(1n)
-    expect(await b.nextSeq(provider.address)).toBe(2n)
-    expect(await b.nextSeq(provider2.address)).toBe(1n)
-    const first = await b.pay(provider.address, 5n, 1n)
-    expect(first.cheque).toEqual({ requestor: requestor.address, beneficiary: provider.address, cumulative: 5n, seq: 1n })
-    expect((await b.pay(provider.address, 7n, 2n)).cheque).toMatchObject({ cumulative: 12n, seq: 2n })
-    expect((await b.pay(provider2.address, 3n, 1n)).cheque).toMatchObject({ beneficiary: provider2.address, cumulative: 3n, seq: 1n })
-    expect(await b.owed(provider.address)).toBe(12n)
-    expect((await b.last(provider.address))?.cheque.cumulative).toBe(12n)
-    expect(await b.last(mallory.address)).toBeUndefined()
+    expect(await b.nextSeq(self(provider.address))).toBe(1n)
+    expect(await b.nextSeq(self(provider.address))).toBe(2n)
+    expect(await b.nextSeq(self(provider2.address))).toBe(1n)
+    const first = await b.pay(self(provider.address), 5n, 1n)
+    expect(first.cheque).toEqual({ requestor: requestor.address, beneficiary: provider.address, provider: provider.address, cumulative: 5n, seq: 1n })
+    expect((await b.pay(self(provider.address), 7n, 2n)).cheque).toMatchObject({ cumulative: 12n, seq: 2n })
+    expect((await b.pay(self(provider2.address), 3n, 1n)).cheque).toMatchObject({ beneficiary: provider2.address, provider: provider2.address, cumulative: 3n, seq: 1n })
+    expect(await b.owed(self(provider.address))).toBe(12n)
+    expect((await b.last(self(provider.address)))?.cheque.cumulative).toBe(12n)
+    expect(await b.last(self(mallory.address))).toBeUndefined()
   })
 
   it('keeps the cheque\'s seq at the highest paid when assignments are accepted out of order', async () => {
     const b = book()
-    for (let i = 0; i < 3; i++) await b.nextSeq(provider.address)
-    expect((await b.pay(provider.address, 5n, 3n)).cheque).toMatchObject({ cumulative: 5n, seq: 3n })
-    expect((await b.pay(provider.address, 5n, 1n)).cheque).toMatchObject({ cumulative: 10n, seq: 3n })
+    for (let i = 0; i < 3; i++) await b.nextSeq(self(provider.address))
+    expect((await b.pay(self(provider.address), 5n, 3n)).cheque).toMatchObject({ cumulative: 5n, seq: 3n })
+    expect((await b.pay(self(provider.address), 5n, 1n)).cheque).toMatchObject({ cumulative: 10n, seq: 3n })
   })
 
   it('signs the promissory note of each assignment it numbers', async () => {
     const b = book()
     const subtask = subtaskId('task', 0)
-    const signed = await b.assign(provider.address, subtask, 5n)
-    expect(signed.note).toEqual({ requestor: requestor.address, beneficiary: provider.address, subtask, seq: 1n, amount: 5n })
-    verifyNote(signed, { deployment, requestor: requestor.address, beneficiary: provider.address, subtask, seq: 1n, amount: 5n })
-    expect((await b.assign(provider.address, subtaskId('task', 1), 5n)).note.seq).toBe(2n)
+    const signed = await b.assign(self(provider.address), subtask, 5n)
+    expect(signed.note).toEqual({ requestor: requestor.address, beneficiary: provider.address, provider: provider.address, subtask, seq: 1n, amount: 5n })
+    verifyNote(signed, { deployment, requestor: requestor.address, beneficiary: provider.address, provider: provider.address, subtask, seq: 1n, amount: 5n })
+    expect((await b.assign(self(provider.address), subtaskId('task', 1), 5n)).note.seq).toBe(2n)
   })
 
   it('refuses to pay for an assignment it never numbered, or nothing', async () => {
     const b = book()
-    await expect(b.pay(provider.address, 5n, 1n)).rejects.toThrow(ChequeInvalidError)
-    await b.nextSeq(provider.address)
-    await expect(b.pay(provider.address, 5n, 2n)).rejects.toThrow(ChequeInvalidError)
-    await expect(b.pay(provider.address, 0n, 1n)).rejects.toThrow(ChequeInvalidError)
-    await expect(b.pay(provider.address, -1n, 1n)).rejects.toThrow(ChequeInvalidError)
-    expect(await b.owed(provider.address)).toBe(0n)
+    await expect(b.pay(self(provider.address), 5n, 1n)).rejects.toThrow(ChequeInvalidError)
+    await b.nextSeq(self(provider.address))
+    await expect(b.pay(self(provider.address), 5n, 2n)).rejects.toThrow(ChequeInvalidError)
+    await expect(b.pay(self(provider.address), 0n, 1n)).rejects.toThrow(ChequeInvalidError)
+    await expect(b.pay(self(provider.address), -1n, 1n)).rejects.toThrow(ChequeInvalidError)
+    expect(await b.owed(self(provider.address))).toBe(0n)
   })
 
   it('hands nothing out before it is saved, and picks up where it was after a restart', async () => {
     const store = new FlakyStore<ChequeBookEntry>()
     const b = book(store)
-    await b.nextSeq(provider.address)
-    await b.nextSeq(provider.address)
-    await b.pay(provider.address, 5n, 1n)
+    await b.nextSeq(self(provider.address))
+    await b.nextSeq(self(provider.address))
+    await b.pay(self(provider.address), 5n, 1n)
     store.failing = true
-    await expect(b.pay(provider.address, 7n, 2n)).rejects.toThrow('disk full')
-    await expect(b.nextSeq(provider.address)).rejects.toThrow('disk full')
-    expect(await b.owed(provider.address)).toBe(5n)
+    await expect(b.pay(self(provider.address), 7n, 2n)).rejects.toThrow('disk full')
+    await expect(b.nextSeq(self(provider.address))).rejects.toThrow('disk full')
+    expect(await b.owed(self(provider.address))).toBe(5n)
     store.failing = false
     // a new book on the same store: the same numbering, the same debt, the last cheque to send again
     const again = book(store)
-    expect((await again.last(provider.address))?.cheque).toMatchObject({ cumulative: 5n, seq: 1n })
-    expect((await again.pay(provider.address, 7n, 2n)).cheque).toMatchObject({ cumulative: 12n, seq: 2n })
-    expect(await again.nextSeq(provider.address)).toBe(3n)
+    expect((await again.last(self(provider.address)))?.cheque).toMatchObject({ cumulative: 5n, seq: 1n })
+    expect((await again.pay(self(provider.address), 7n, 2n)).cheque).toMatchObject({ cumulative: 12n, seq: 2n })
+    expect(await again.nextSeq(self(provider.address))).toBe(3n)
   })
 
   it('pays concurrently without two cheques starting from the same cumulative', async () => {
     const b = book()
-    const seqs = await Promise.all(Array.from({ length: 20 }, async () => await b.nextSeq(provider.address)))
+    const seqs = await Promise.all(Array.from({ length: 20 }, async () => await b.nextSeq(self(provider.address))))
     expect(new Set(seqs).size).toBe(20)
-    const cheques = await Promise.all(seqs.map(async seq => await b.pay(provider.address, 1n, seq)))
+    const cheques = await Promise.all(seqs.map(async seq => await b.pay(self(provider.address), 1n, seq)))
     expect(cheques.map(c => c.cheque.cumulative).sort((x, y) => Number(x - y))).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i + 1)))
-    expect(await b.owed(provider.address)).toBe(20n)
+    expect(await b.owed(self(provider.address))).toBe(20n)
   })
 })
 
@@ -110,9 +114,9 @@ describe('the cheque wallet (provider)', () => {
   it('keeps the highest valid cheque and says what each added', async () => {
     const b = book()
     const w = wallet()
-    for (let i = 0; i < 3; i++) await b.nextSeq(provider.address)
-    expect(await w.receive(await b.pay(provider.address, 5n, 1n), requestor.address)).toEqual({ added: 5n, uncashed: 5n })
-    expect(await w.receive(await b.pay(provider.address, 7n, 2n), requestor.address)).toEqual({ added: 7n, uncashed: 12n })
+    for (let i = 0; i < 3; i++) await b.nextSeq(self(provider.address))
+    expect(await w.receive(await b.pay(self(provider.address), 5n, 1n), requestor.address)).toEqual({ added: 5n, uncashed: 5n })
+    expect(await w.receive(await b.pay(self(provider.address), 7n, 2n), requestor.address)).toEqual({ added: 7n, uncashed: 12n })
     expect((await w.held(requestor.address))?.cheque.cumulative).toBe(12n)
     expect(await w.uncashed(requestor.address)).toBe(12n)
     expect(await w.uncashed(mallory.address)).toBe(0n)
@@ -121,7 +125,7 @@ describe('the cheque wallet (provider)', () => {
   it('refuses replayed, lower and backwards cheques, and what verifyCheque refuses', async () => {
     const w = wallet()
     const sign = async (cumulative: bigint, seq: bigint): Promise<Awaited<ReturnType<typeof signCheque>>> =>
-      await signCheque(requestor, deployment, { requestor: requestor.address, beneficiary: provider.address, cumulative, seq })
+      await signCheque(requestor, deployment, { requestor: requestor.address, beneficiary: provider.address, provider: provider.address, cumulative, seq })
     const ten = await sign(10n, 3n)
     await w.receive(ten, requestor.address)
     await expect(w.receive(ten, requestor.address)).rejects.toThrow(ChequeNotHigherError)
@@ -138,10 +142,10 @@ describe('the cheque wallet (provider)', () => {
     const w = wallet()
     const b = book()
     const b2 = new ChequeBook({ deployment, signer: mallory, store: new MemoryPaymentStore() })
-    for (let i = 0; i < 4; i++) await b.nextSeq(provider.address)
-    await b2.nextSeq(provider.address)
-    await w.receive(await b.pay(provider.address, 10n, 1n), requestor.address)
-    await w.receive(await b2.pay(provider.address, 3n, 1n), mallory.address)
+    for (let i = 0; i < 4; i++) await b.nextSeq(self(provider.address))
+    await b2.nextSeq(self(provider.address))
+    await w.receive(await b.pay(self(provider.address), 10n, 1n), requestor.address)
+    await w.receive(await b2.pay(self(provider.address), 3n, 1n), mallory.address)
     expect((await w.toCash(5n)).map(c => c.cheque.requestor)).toEqual([requestor.address])
     expect((await w.toCash()).map(c => c.cheque.cumulative)).toEqual([10n, 3n])
     // cashed on chain: nothing left to cash; an older reading does not undo it
@@ -151,33 +155,33 @@ describe('the cheque wallet (provider)', () => {
     expect((await w.toCash()).map(c => c.cheque.requestor)).toEqual([mallory.address])
     // notes for 2 and 3 drawn (P = 20, D = 3): a cheque for 1..2 would pay nothing, one for 1..4 pays assignment 4 only
     await w.chainState(requestor.address, 20n, 3n)
-    await b.pay(provider.address, 5n, 2n)
-    await expect(w.receive(await b.pay(provider.address, 5n, 3n), requestor.address)).rejects.toThrow(ChequeNotHigherError)
-    expect(await w.receive(await b.pay(provider.address, 5n, 4n), requestor.address)).toEqual({ added: 15n, uncashed: 5n })
+    await b.pay(self(provider.address), 5n, 2n)
+    await expect(w.receive(await b.pay(self(provider.address), 5n, 3n), requestor.address)).rejects.toThrow(ChequeNotHigherError)
+    expect(await w.receive(await b.pay(self(provider.address), 5n, 4n), requestor.address)).toEqual({ added: 15n, uncashed: 5n })
     expect((await w.toCash()).map(c => c.cheque.cumulative)).toEqual([25n, 3n])
   })
 
   it('does not cash a cheque behind a drawn note', async () => {
     const w = wallet()
     const b = book()
-    for (let i = 0; i < 3; i++) await b.nextSeq(provider.address)
-    await w.receive(await b.pay(provider.address, 10n, 2n), requestor.address)
+    for (let i = 0; i < 3; i++) await b.nextSeq(self(provider.address))
+    await w.receive(await b.pay(self(provider.address), 10n, 2n), requestor.address)
     await w.chainState(requestor.address, 5n, 3n)
     expect(await w.toCash()).toEqual([])
-    await w.receive(await b.pay(provider.address, 5n, 3n), requestor.address)
+    await w.receive(await b.pay(self(provider.address), 5n, 3n), requestor.address)
     expect(await w.toCash()).toHaveLength(1)
   })
 
   it('holds a cheque only once saved, and still holds it after a restart', async () => {
     const store = new FlakyStore<ChequeWalletEntry>()
     const b = book()
-    await b.nextSeq(provider.address)
-    await b.nextSeq(provider.address)
-    await wallet(store).receive(await b.pay(provider.address, 5n, 1n), requestor.address)
+    await b.nextSeq(self(provider.address))
+    await b.nextSeq(self(provider.address))
+    await wallet(store).receive(await b.pay(self(provider.address), 5n, 1n), requestor.address)
     const w = wallet(store)
     expect((await w.held(requestor.address))?.cheque.cumulative).toBe(5n)
     store.failing = true
-    const next = await b.pay(provider.address, 5n, 2n)
+    const next = await b.pay(self(provider.address), 5n, 2n)
     await expect(w.receive(next, requestor.address)).rejects.toThrow('disk full')
     expect((await w.held(requestor.address))?.cheque.cumulative).toBe(5n)
     store.failing = false

@@ -3,13 +3,13 @@ import type { PromissoryNote } from './deposit-typed-data.ts'
 
 export interface NoteGuardInit {
   /**
-   * Notes remembered per (requestor, beneficiary). Past it the lowest seq is
+   * Notes remembered per account (requestor, beneficiary, provider). Past it the lowest seq is
    * forgotten, and from then on every note at or below it is refused: a
    * guard that cannot tell an old note from a replay says no.
    * @default 1024
    */
   maxPerPair?: number
-  /** Pairs remembered; the least recently used is forgotten whole (at the defaults, ~50 MB at most). @default 256 */
+  /** Accounts remembered; the least recently used is forgotten whole (at the defaults, ~50 MB at most). @default 256 */
   maxPairs?: number
 }
 
@@ -21,8 +21,9 @@ interface Pair {
 }
 
 /**
- * Refuses a promissory note for a (requestor, beneficiary, seq) seen before
- * with other content. The contract draws one note per seq of a pair, so a
+ * Refuses a promissory note for a (requestor, beneficiary, provider, seq)
+ * seen before with other content. The contract draws one note per seq of
+ * an account, so a
  * requestor that signs two (another subtask, another amount) for one seq
  * has made one of them worthless; a provider or an arbiter takes the first
  * and refuses the others. The same note again passes. In memory: a
@@ -40,12 +41,12 @@ export class NoteGuard {
 
   /** Remembers `note`, or throws NoteReplayedError when its seq came with other content or is settled or forgotten. */
   check (note: PromissoryNote): void {
-    const pair = this.pair(note.requestor, note.beneficiary)
-    if (note.seq <= pair.floor) throw new NoteReplayedError(`A note at seq ${note.seq} of ${note.requestor} to ${note.beneficiary} comes after seq ${pair.floor} was settled or forgotten`)
+    const pair = this.pair(note.requestor, note.beneficiary, note.provider)
+    if (note.seq <= pair.floor) throw new NoteReplayedError(`A note at seq ${note.seq} of ${note.requestor} for ${note.provider}'s work comes after seq ${pair.floor} was settled or forgotten`)
     const content = `${note.subtask.toLowerCase()}:${note.amount}`
     const seen = pair.seen.get(note.seq)
     if (seen === content) return
-    if (seen != null) throw new NoteReplayedError(`${note.requestor} already signed another note for seq ${note.seq} to ${note.beneficiary}`)
+    if (seen != null) throw new NoteReplayedError(`${note.requestor} already signed another note for seq ${note.seq} of ${note.provider}'s work`)
     pair.seen.set(note.seq, content)
     if (pair.seen.size > this.maxPerPair) {
       const lowest = [...pair.seen.keys()].reduce((a, b) => (b < a ? b : a))
@@ -55,18 +56,18 @@ export class NoteGuard {
   }
 
   /**
-   * The pair's assignments through `seq` are settled (a cashed cheque's seq):
-   * their notes can no longer be drawn, so they are forgotten and refused.
+   * The account's assignments through `seq` are settled (a cashed cheque's
+   * seq): their notes can no longer be drawn, so they are forgotten and refused.
    */
-  settle (requestor: string, beneficiary: string, seq: bigint): void {
-    const pair = this.pair(requestor, beneficiary)
+  settle (requestor: string, beneficiary: string, provider: string, seq: bigint): void {
+    const pair = this.pair(requestor, beneficiary, provider)
     if (seq <= pair.floor) return
     pair.floor = seq
     for (const s of pair.seen.keys()) if (s <= seq) pair.seen.delete(s)
   }
 
-  private pair (requestor: string, beneficiary: string): Pair {
-    const key = `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}`
+  private pair (requestor: string, beneficiary: string, provider: string): Pair {
+    const key = `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
     let pair = this.pairs.get(key)
     if (pair != null) {
       this.pairs.delete(key)

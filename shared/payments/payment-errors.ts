@@ -30,6 +30,9 @@ export class WrongRequestorError extends PaymentRefusedError { override name = '
 /** It pays someone else. */
 export class WrongBeneficiaryError extends PaymentRefusedError { override name = 'WrongBeneficiaryError'; override readonly code = 'PAYMENT_WRONG_BENEFICIARY' }
 
+/** It is for another provider's work: another account on the contract, whose counters we don't keep. */
+export class WrongProviderError extends PaymentRefusedError { override name = 'WrongProviderError'; override readonly code = 'PAYMENT_WRONG_PROVIDER' }
+
 /** Its cumulative is not above the one already held or cashed (a replayed or lower cheque): it would pay nothing. */
 export class ChequeNotHigherError extends PaymentRefusedError { override name = 'ChequeNotHigherError'; override readonly code = 'CHEQUE_NOT_HIGHER' }
 

@@ -1,5 +1,7 @@
+import { hexToBytes } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { InvalidPaymentKeyError } from './payment-errors.ts'
+import { loadSecp256k1, signHashWasm } from './secp256k1-wasm.ts'
 import type { Address, Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
@@ -22,12 +24,26 @@ export function parsePaymentKey (text: string): Hex {
   return key
 }
 
-/** The viem account of a payment key; InvalidPaymentKeyError for a key outside the curve's range. */
+/**
+ * The viem account of a payment key; InvalidPaymentKeyError for a key
+ * outside the curve's range. Its `sign({ hash })`, which signs every cheque
+ * and note, is libsecp256k1's in WebAssembly (the same signature as viem's,
+ * several times faster); the rest is viem's.
+ */
 export function paymentAccountOf (key: Hex): PrivateKeyAccount {
+  let account: PrivateKeyAccount
   try {
-    return privateKeyToAccount(key)
+    account = privateKeyToAccount(key)
   } catch {
     throw new InvalidPaymentKeyError('The payment key is not a valid secp256k1 private key (zero, or not below the curve order)')
+  }
+  const bytes = hexToBytes(key)
+  return {
+    ...account,
+    sign: async ({ hash }) => {
+      const secp256k1 = await loadSecp256k1()
+      return (secp256k1 != null ? signHashWasm(secp256k1, bytes, hash) : undefined) ?? await account.sign({ hash })
+    }
   }
 }
 

@@ -20,13 +20,15 @@ import type { Address, Hex } from 'viem'
 
 /** The fields both carry: the deployment and the signature. */
 interface WireBase {
-  v: 1
+  /** 2: cheques and notes name the provider (contract domain version 2). */
+  v: 2
   chainId: number
   contract: Address
   /** The deployment's salt: 32 bytes, lowercase 0x hex. */
   salt: Hex
   requestor: Address
   beneficiary: Address
+  provider: Address
   seq: number
   /** 65 bytes r‖s‖v, lowercase 0x hex. */
   signature: Hex
@@ -49,25 +51,25 @@ const SIGNATURE = /^0x[0-9a-f]{130}$/
 /** 1..2^128-1 without leading zeros (39 digits at most). */
 const AMOUNT = /^[1-9][0-9]{0,38}$/
 
-function wireBase (deployment: DepositDeployment, requestor: Address, beneficiary: Address, seq: bigint, signature: Hex): WireBase {
+function wireBase (deployment: DepositDeployment, { requestor, beneficiary, provider, seq }: { requestor: Address, beneficiary: Address, provider: Address, seq: bigint }, signature: Hex): WireBase {
   if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidMessageError(`A seq of ${seq} is beyond what the wire form carries (2^53-1)`)
-  return { v: 1, chainId: deployment.chainId, contract: getAddress(deployment.address), salt: deployment.salt.toLowerCase() as Hex, requestor: getAddress(requestor), beneficiary: getAddress(beneficiary), seq: Number(seq), signature: signature.toLowerCase() as Hex }
+  return { v: 2, chainId: deployment.chainId, contract: getAddress(deployment.address), salt: deployment.salt.toLowerCase() as Hex, requestor: getAddress(requestor), beneficiary: getAddress(beneficiary), provider: getAddress(provider), seq: Number(seq), signature: signature.toLowerCase() as Hex }
 }
 
 export function chequeToWire ({ deployment, cheque, signature }: SignedCheque): ChequeWire {
-  return { ...wireBase(deployment, cheque.requestor, cheque.beneficiary, cheque.seq, signature), cumulative: cheque.cumulative.toString() }
+  return { ...wireBase(deployment, cheque, signature), cumulative: cheque.cumulative.toString() }
 }
 
 export function noteToWire ({ deployment, note, signature }: SignedNote): NoteWire {
-  return { ...wireBase(deployment, note.requestor, note.beneficiary, note.seq, signature), subtask: note.subtask.toLowerCase() as Hex, amount: note.amount.toString() }
+  return { ...wireBase(deployment, note, signature), subtask: note.subtask.toLowerCase() as Hex, amount: note.amount.toString() }
 }
 
 /** A cheque from its wire form; ChequeInvalidError naming the field when malformed. */
 export function chequeFromWire (value: unknown): SignedCheque {
   return mapped(ChequeInvalidError, () => {
     const obj = expectRecord(value, 'cheque')
-    const { deployment, requestor, beneficiary, seq, signature } = readBase(obj)
-    return { deployment, cheque: { requestor, beneficiary, cumulative: expectAmount(obj, 'cumulative'), seq }, signature }
+    const { deployment, requestor, beneficiary, provider, seq, signature } = readBase(obj)
+    return { deployment, cheque: { requestor, beneficiary, provider, cumulative: expectAmount(obj, 'cumulative'), seq }, signature }
   })
 }
 
@@ -75,9 +77,9 @@ export function chequeFromWire (value: unknown): SignedCheque {
 export function noteFromWire (value: unknown): SignedNote {
   return mapped(NoteInvalidError, () => {
     const obj = expectRecord(value, 'note')
-    const { deployment, requestor, beneficiary, seq, signature } = readBase(obj)
+    const { deployment, requestor, beneficiary, provider, seq, signature } = readBase(obj)
     const subtask = expectPattern(obj, 'subtask', HEX32, 66, '32 bytes of lowercase 0x hex')
-    return { deployment, note: { requestor, beneficiary, subtask, seq, amount: expectAmount(obj, 'amount') }, signature }
+    return { deployment, note: { requestor, beneficiary, provider, subtask, seq, amount: expectAmount(obj, 'amount') }, signature }
   })
 }
 
@@ -91,13 +93,14 @@ function mapped<T> (ErrorClass: new (message: string) => Error, read: () => T): 
   }
 }
 
-function readBase (obj: Fields): { deployment: DepositDeployment, requestor: Address, beneficiary: Address, seq: bigint, signature: Hex } {
-  expectLiteral(obj, 'v', [1])
+function readBase (obj: Fields): { deployment: DepositDeployment, requestor: Address, beneficiary: Address, provider: Address, seq: bigint, signature: Hex } {
+  expectLiteral(obj, 'v', [2])
   const deployment = { chainId: expectInt(obj, 'chainId', 1, Number.MAX_SAFE_INTEGER), address: expectAddress(obj, 'contract'), salt: expectPattern(obj, 'salt', HEX32, 66, '32 bytes of lowercase 0x hex') }
   return {
     deployment,
     requestor: expectAddress(obj, 'requestor'),
     beneficiary: expectAddress(obj, 'beneficiary'),
+    provider: expectAddress(obj, 'provider'),
     seq: BigInt(expectInt(obj, 'seq', 1, Number.MAX_SAFE_INTEGER)),
     signature: expectPattern(obj, 'signature', SIGNATURE, 132, '65 bytes of lowercase 0x hex')
   }

@@ -12,6 +12,10 @@ import { chequeFromWire, chequeToWire, noteFromWire, noteToWire } from './paymen
 import { subtaskId, verifyNote } from './promissory-note.ts'
 import type { SignedCheque } from './cheque.ts'
 import type { Actor, TestChain } from '../../relay/testing/test-chain.ts'
+import type { Address } from 'viem'
+
+/** The account of a provider paid itself. */
+const self = (address: Address): { beneficiary: Address, provider: Address } => ({ beneficiary: address, provider: address })
 
 /**
  * The payments code against the real contract on Anvil: cheques and notes
@@ -29,12 +33,12 @@ function book (requestor: Actor): ChequeBook {
 }
 
 function wallet (provider: Actor): ChequeWallet {
-  return new ChequeWallet({ deployment: t.deployment, beneficiary: provider.address, store: new MemoryPaymentStore() })
+  return new ChequeWallet({ deployment: t.deployment, beneficiary: provider.address, provider: provider.address, store: new MemoryPaymentStore() })
 }
 
-/** What the contract says of a pair: paid out, settled seq, drawn seq. */
+/** What the contract says of an account (a provider paid itself): paid out, settled seq, drawn seq. */
 async function account (requestor: Actor, beneficiary: Actor): Promise<readonly [bigint, bigint, bigint]> {
-  return await t.client.readContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'accounts', args: [requestor.address, beneficiary.address] })
+  return await t.client.readContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'accounts', args: [requestor.address, beneficiary.address, beneficiary.address] })
 }
 
 /** A cheque as the provider gets it: through its wire form. */
@@ -58,9 +62,9 @@ describe('payments on the real deposit contract', () => {
     await fundDeposit(t, requestor, 50n * TOKEN)
     const b = book(requestor)
     const w = wallet(provider)
-    for (let i = 0; i < 3; i++) await b.nextSeq(provider.address)
-    await w.receive(received(await b.pay(provider.address, 5n * TOKEN, 1n)), requestor.address)
-    await w.receive(received(await b.pay(provider.address, 5n * TOKEN, 2n)), requestor.address)
+    for (let i = 0; i < 3; i++) await b.nextSeq(self(provider.address))
+    await w.receive(received(await b.pay(self(provider.address), 5n * TOKEN, 1n)), requestor.address)
+    await w.receive(received(await b.pay(self(provider.address), 5n * TOKEN, 2n)), requestor.address)
     const [first] = await w.toCash(TOKEN)
     if (first == null) throw new Error('nothing to cash')
     await cashOne(stranger, first)
@@ -70,7 +74,7 @@ describe('payments on the real deposit contract', () => {
     await w.chainState(requestor.address, paidOut)
     expect(await w.toCash()).toEqual([])
     // the next one pays the difference; the old one again is refused by both
-    await w.receive(received(await b.pay(provider.address, 5n * TOKEN, 3n)), requestor.address)
+    await w.receive(received(await b.pay(self(provider.address), 5n * TOKEN, 3n)), requestor.address)
     expect(await revertReason(cashOne(stranger, first))).toBe('ChequeNotHigher')
     const [next] = await w.toCash()
     if (next == null) throw new Error('nothing to cash')
@@ -87,13 +91,13 @@ describe('payments on the real deposit contract', () => {
     const cheques: SignedCheque[] = []
     for (const [i, b] of books.entries()) {
       for (const p of [provider, provider2]) {
-        await b.nextSeq(p.address)
-        await b.nextSeq(p.address)
-        await b.pay(p.address, BigInt(i + 1) * TOKEN, 1n)
-        cheques.push(await b.pay(p.address, 2n * TOKEN, 2n))
+        await b.nextSeq(self(p.address))
+        await b.nextSeq(self(p.address))
+        await b.pay(self(p.address), BigInt(i + 1) * TOKEN, 1n)
+        cheques.push(await b.pay(self(p.address), 2n * TOKEN, 2n))
       }
     }
-    const cashouts = cheques.map(received).map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, beneficiarySignature: '0x' as const }))
+    const cashouts = cheques.map(received).map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, providerSignature: '0x' as const }))
     const hash = await relay.wallet.writeContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'cashCheques', args: [cashouts] })
     const receipt = await t.client.waitForTransactionReceipt({ hash })
     expect(parseEventLogs({ abi: clayDepositAbi, eventName: 'ChequeCashed', logs: receipt.logs })).toHaveLength(4)
@@ -108,8 +112,8 @@ describe('payments on the real deposit contract', () => {
     const { requestor, provider } = t.actors
     await fundDeposit(t, requestor, 4n * TOKEN)
     const b = book(requestor)
-    await b.nextSeq(provider.address)
-    const signed = await b.pay(provider.address, 5n * TOKEN, 1n)
+    await b.nextSeq(self(provider.address))
+    const signed = await b.pay(self(provider.address), 5n * TOKEN, 1n)
     const [paidOut] = await account(requestor, provider)
     const deposit = await depositBalance(t, requestor.address)
     expect(() => checkDepositCover(signed.cheque, { deposit, paidOut })).toThrow(InsufficientDepositError)
@@ -124,15 +128,15 @@ describe('payments on the real deposit contract', () => {
     const w = wallet(provider)
     const task = 'f'.repeat(64)
     const notes = []
-    for (let i = 0; i < 3; i++) notes.push(noteFromWire(JSON.parse(JSON.stringify(noteToWire(await b.assign(provider.address, subtaskId(task, i), 5n * TOKEN))))))
-    for (const [i, n] of notes.entries()) verifyNote(n, { deployment: t.deployment, requestor: requestor.address, beneficiary: provider.address, subtask: subtaskId(task, i), seq: BigInt(i + 1), amount: 5n * TOKEN })
+    for (let i = 0; i < 3; i++) notes.push(noteFromWire(JSON.parse(JSON.stringify(noteToWire(await b.assign(self(provider.address), subtaskId(task, i), 5n * TOKEN))))))
+    for (const [i, n] of notes.entries()) verifyNote(n, { deployment: t.deployment, requestor: requestor.address, beneficiary: provider.address, provider: provider.address, subtask: subtaskId(task, i), seq: BigInt(i + 1), amount: 5n * TOKEN })
     // 1 is paid by cheque; the requestor goes silent on 2, and the arbiter draws its note
-    await w.receive(received(await b.pay(provider.address, 5n * TOKEN, 1n)), requestor.address)
+    await w.receive(received(await b.pay(self(provider.address), 5n * TOKEN, 1n)), requestor.address)
     const drawn = notes[1]
     if (drawn == null) throw new Error('no note')
     const hash = await arbiter.wallet.writeContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'drawNote', args: [drawn.note, drawn.signature] })
     const [event] = parseEventLogs({ abi: clayDepositAbi, eventName: 'NoteDrawn', logs: (await t.client.waitForTransactionReceipt({ hash })).logs })
-    expect(event?.args).toMatchObject({ requestor: requestor.address, beneficiary: provider.address, subtask: subtaskId(task, 1), seq: 2n, amount: 5n * TOKEN })
+    expect(event?.args).toMatchObject({ requestor: requestor.address, beneficiary: provider.address, provider: provider.address, subtask: subtaskId(task, 1), seq: 2n, amount: 5n * TOKEN })
     expect(await tokenBalance(t, provider.address)).toBe(5n * TOKEN)
     // only an arbiter draws, and once
     expect(await revertReason(callDeposit(t, stranger, 'drawNote', [drawn.note, drawn.signature]))).toBe('NotArbiter')
@@ -141,8 +145,8 @@ describe('payments on the real deposit contract', () => {
     await w.chainState(requestor.address, paidOut, drawnSeq)
     // the cheque for 1 alone is behind the note: not to cash; the one for 1..3 pays 1 and 3
     expect(await w.toCash()).toEqual([])
-    await b.pay(provider.address, 5n * TOKEN, 2n)
-    await w.receive(received(await b.pay(provider.address, 5n * TOKEN, 3n)), requestor.address)
+    await b.pay(self(provider.address), 5n * TOKEN, 2n)
+    await w.receive(received(await b.pay(self(provider.address), 5n * TOKEN, 3n)), requestor.address)
     const [cheque] = await w.toCash()
     if (cheque == null) throw new Error('nothing to cash')
     await cashOne(provider, cheque)

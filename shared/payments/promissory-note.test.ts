@@ -3,7 +3,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
 import { depositDomain, MAX_AMOUNT, promissoryNoteTypes } from './deposit-typed-data.ts'
 import { NoteGuard } from './note-guard.ts'
-import { NoteInvalidError, NoteReplayedError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError } from './payment-errors.ts'
+import { NoteInvalidError, NoteReplayedError, WrongBeneficiaryError, WrongDeploymentError, WrongProviderError, WrongRequestorError, WrongSignerError } from './payment-errors.ts'
 import { noteFromWire, noteToWire } from './payment-wire.ts'
 import { signNote, subtaskId, verifyNote } from './promissory-note.ts'
 import type { DepositDeployment, PromissoryNote } from './deposit-typed-data.ts'
@@ -13,11 +13,11 @@ const deployment: DepositDeployment = { chainId: 31337, address: '0x5FbDB2315678
 const requestor = privateKeyToAccount(generatePrivateKey())
 const provider = privateKeyToAccount(generatePrivateKey())
 const mallory = privateKeyToAccount(generatePrivateKey())
-const expected = { deployment, requestor: requestor.address, beneficiary: provider.address }
+const expected = { deployment, requestor: requestor.address, beneficiary: provider.address, provider: provider.address }
 const TASK = 'a'.repeat(64)
 
 function note (seq: bigint, amount = 5n, changes: Partial<PromissoryNote> = {}): PromissoryNote {
-  return { requestor: requestor.address, beneficiary: provider.address, subtask: subtaskId(TASK, Number(seq)), seq, amount, ...changes }
+  return { requestor: requestor.address, beneficiary: provider.address, provider: provider.address, subtask: subtaskId(TASK, Number(seq)), seq, amount, ...changes }
 }
 
 describe('subtask ids', () => {
@@ -50,6 +50,7 @@ describe('promissory notes', () => {
     expect(() => verifyNote(signed, { ...expected, deployment: { ...deployment, chainId: 10 } })).toThrow(WrongDeploymentError)
     expect(() => verifyNote(signed, { ...expected, requestor: mallory.address })).toThrow(WrongRequestorError)
     expect(() => verifyNote(signed, { ...expected, beneficiary: mallory.address })).toThrow(WrongBeneficiaryError)
+    expect(() => verifyNote(signed, { ...expected, provider: mallory.address })).toThrow(WrongProviderError)
     expect(() => verifyNote(signed, { ...expected, subtask: subtaskId(TASK, 3) })).toThrow(NoteInvalidError)
     expect(() => verifyNote(signed, { ...expected, seq: 3n })).toThrow(NoteInvalidError)
     expect(() => verifyNote(signed, { ...expected, amount: 4n })).toThrow(NoteInvalidError)
@@ -63,9 +64,9 @@ describe('promissory notes', () => {
   it('travel as JSON and back; malformed ones are NoteInvalidError', async () => {
     const signed = await signNote(requestor, deployment, note(9n, 123n * 10n ** 18n))
     const wire = noteToWire(signed)
-    expect(wire).toMatchObject({ v: 1, seq: 9, amount: '123000000000000000000', subtask: signed.note.subtask })
+    expect(wire).toMatchObject({ v: 2, seq: 9, amount: '123000000000000000000', subtask: signed.note.subtask })
     expect(noteFromWire(JSON.parse(JSON.stringify(wire)))).toEqual(signed)
-    for (const bad of [null, { ...wire, amount: '0' }, { ...wire, amount: 5 }, { ...wire, subtask: '0x12' }, { ...wire, seq: -1 }, { ...wire, v: 0 }, { ...wire, requestor: wire.requestor.toLowerCase() }]) {
+    for (const bad of [null, { ...wire, amount: '0' }, { ...wire, amount: 5 }, { ...wire, subtask: '0x12' }, { ...wire, seq: -1 }, { ...wire, v: 0 }, { ...wire, v: 1 }, { ...wire, provider: undefined }, { ...wire, provider: '0x12' }, { ...wire, requestor: wire.requestor.toLowerCase() }]) {
       expect(() => noteFromWire(bad), JSON.stringify(bad)).toThrow(NoteInvalidError)
     }
   })
@@ -87,7 +88,7 @@ describe('the note guard', () => {
   it('refuses notes at or below a settled seq, and below what it had to forget', () => {
     const guard = new NoteGuard({ maxPerPair: 3 })
     for (const seq of [1n, 2n, 3n]) guard.check(note(seq))
-    guard.settle(requestor.address, provider.address, 2n)
+    guard.settle(requestor.address, provider.address, provider.address, 2n)
     expect(() => guard.check(note(2n))).toThrow(NoteReplayedError)
     guard.check(note(3n))
     for (const seq of [4n, 5n, 6n]) guard.check(note(seq))

@@ -2,7 +2,7 @@ import { encodeAbiParameters, isAddressEqual, keccak256 } from 'viem'
 import { GolemClayError } from '../errors.ts'
 import { MAX_AMOUNT, MAX_SEQ, sameDeployment } from './deposit-typed-data.ts'
 import { noteTypedDigest } from './typed-digest.ts'
-import { NoteInvalidError, WrongBeneficiaryError, WrongDeploymentError, WrongRequestorError, WrongSignerError } from './payment-errors.ts'
+import { NoteInvalidError, WrongBeneficiaryError, WrongDeploymentError, WrongProviderError, WrongRequestorError, WrongSignerError } from './payment-errors.ts'
 import { isSignedBy, signatureParts } from './signature-check.ts'
 import type { PaymentSigner } from './cheque.ts'
 import type { DepositDeployment, PromissoryNote } from './deposit-typed-data.ts'
@@ -27,8 +27,10 @@ export interface NoteExpectations {
   deployment: DepositDeployment
   /** The requestor's address, from its payment binding. */
   requestor: Address
-  /** The provider the note pays: our own address, or the one an arbiter is asked about. */
+  /** Who the note pays: our payee or our own address, or the one an arbiter is asked about. */
   beneficiary: Address
+  /** Whose work it is for: our own address, or the one an arbiter is asked about. */
+  provider: Address
   /** The assignment's subtask id (subtaskId()), when known. @default not checked */
   subtask?: Hex
   /** The assignment's seq, when known. @default not checked */
@@ -78,10 +80,10 @@ export async function signNote (signer: PaymentSigner, deployment: DepositDeploy
 
 /**
  * Checks a note as its beneficiary (or an arbiter) does: our deployment,
- * the requestor and beneficiary expected, the assignment's terms when
+ * the requestor, beneficiary and provider expected, the assignment's terms when
  * given, amounts the contract takes, the requestor's signature in a form
  * the contract accepts. Returns it; throws WrongDeploymentError,
- * WrongRequestorError, WrongBeneficiaryError, NoteInvalidError or
+ * WrongRequestorError, WrongBeneficiaryError, WrongProviderError, NoteInvalidError or
  * WrongSignerError. Whether its seq was seen with other content is
  * NoteGuard's question.
  */
@@ -102,6 +104,7 @@ function checkNote (signed: SignedNote, expected: NoteExpectations): SignedNote 
   }
   if (!isAddressEqual(note.requestor, expected.requestor)) throw new WrongRequestorError(`The note is drawn by ${note.requestor}, not by the requestor's address ${expected.requestor}`)
   if (!isAddressEqual(note.beneficiary, expected.beneficiary)) throw new WrongBeneficiaryError(`The note pays ${note.beneficiary}, not ${expected.beneficiary}`)
+  if (!isAddressEqual(note.provider, expected.provider)) throw new WrongProviderError(`The note is for ${note.provider}'s work, not ${expected.provider}'s`)
   checkNoteTerms(note)
   if (expected.subtask != null && note.subtask !== expected.subtask.toLowerCase()) throw new NoteInvalidError(`The note names subtask ${note.subtask}, the assignment ${expected.subtask}`)
   if (expected.seq != null && note.seq !== expected.seq) throw new NoteInvalidError(`The note's seq is ${note.seq}, the assignment's ${expected.seq}`)

@@ -8,7 +8,10 @@ import { RequestorPayments } from './requestor-payments.ts'
 import { signCheque } from './cheque.ts'
 import type { AccountState } from './chain-client.ts'
 import type { PaidTask } from './provider-payments.ts'
-import type { Hex } from 'viem'
+import type { Address, Hex } from 'viem'
+
+/** Whom a requestor pays for `p`'s work. */
+const to = (p: ProviderPayments): { beneficiary: Address, provider: Address } => ({ beneficiary: p.address, provider: p.provider })
 
 // the chain's answers, as a relay would give them (the real chain: relay/market/paid-market.test.ts)
 const deployment = { chainId: 31337, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3' as const, salt: `0x${'11'.repeat(32)}` as Hex }
@@ -29,14 +32,14 @@ function setUp (state: Partial<AccountState> = {}): { requestor: RequestorPaymen
 describe('ProviderPayments', () => {
   it('takes notes and cheques that pay what was accepted, and holds the highest cheque', async () => {
     const { requestor, provider, task, defaulted } = setUp()
-    const a = await requestor.note(deployment, provider.address, 't1', 0, PRICE)
-    const b = await requestor.note(deployment, provider.address, 't1', 1, PRICE)
+    const a = await requestor.note(deployment, to(provider), 't1', 0, PRICE)
+    const b = await requestor.note(deployment, to(provider), 't1', 1, PRICE)
     provider.takeNote(task, 0, a.note)
     provider.takeNote(task, 1, b.note)
     expect(provider.notesOf(task.payer)).toMatchObject({ forged: 0, valid: [{}, {}] })
     // the cheques overtake each other on the way: the higher pays for both
-    const first = await requestor.cheque(deployment, provider.address, PRICE, a.seq)
-    const second = await requestor.cheque(deployment, provider.address, PRICE, b.seq)
+    const first = await requestor.cheque(deployment, to(provider), PRICE, a.seq)
+    const second = await requestor.cheque(deployment, to(provider), PRICE, b.seq)
     await provider.takeCheque(task, second)
     await provider.takeCheque(task, first)
     expect(defaulted).toEqual([])
@@ -47,17 +50,17 @@ describe('ProviderPayments', () => {
 
   it('refuses a note with other terms or a replayed seq at once; a forged one is found when it is needed', async () => {
     const { requestor, provider, task, forger } = setUp()
-    const note = await requestor.note(deployment, provider.address, 't1', 0, PRICE)
+    const note = await requestor.note(deployment, to(provider), 't1', 0, PRICE)
     expect(() => { provider.takeNote({ ...task, price: PRICE + 1n }, 0, note.note) }).toThrow(NoteInvalidError)
     expect(() => { provider.takeNote(task, 1, note.note) }).toThrow(NoteInvalidError)
     expect(() => { provider.takeNote(task, 0, undefined) }).toThrow(NoteInvalidError)
     expect(() => { provider.takeNote(task, 0, { ...note.note, amount: 'lots' }) }).toThrow(NoteInvalidError)
     provider.takeNote(task, 0, note.note)
     // the same seq with another subtask: one of the two could never be drawn
-    const other = await requestor.note(deployment, provider.address, 't1', 5, PRICE)
+    const other = await requestor.note(deployment, to(provider), 't1', 5, PRICE)
     expect(() => { provider.takeNote(task, 5, { ...other.note, seq: note.note.seq, signature: note.note.signature }) }).toThrow(NoteReplayedError)
     // a signature by someone else over the right terms passes the terms, and is dropped when the notes are shown
-    const forged = noteToWire({ deployment, note: { requestor: task.payer, beneficiary: provider.address, subtask: other.note.subtask, seq: BigInt(other.note.seq), amount: PRICE }, signature: (await forger.signMessage({ message: 'x' })).toLowerCase() as Hex })
+    const forged = noteToWire({ deployment, note: { requestor: task.payer, beneficiary: provider.address, provider: provider.address, subtask: other.note.subtask, seq: BigInt(other.note.seq), amount: PRICE }, signature: (await forger.signMessage({ message: 'x' })).toLowerCase() as Hex })
     provider.takeNote(task, 5, forged)
     expect(provider.notesOf(task.payer)).toMatchObject({ forged: 1, valid: [{ note: { seq: BigInt(note.note.seq) } }] })
   })
@@ -65,8 +68,8 @@ describe('ProviderPayments', () => {
   it('stops working for a requestor whose cheque is missing, short, forged, or beyond its deposit', async () => {
     for (const [what, make] of [
       ['missing', async () => undefined],
-      ['forged', async ({ forger, provider }: ReturnType<typeof setUp>) => chequeToWire(await signCheque(forger, deployment, { requestor: forger.address, beneficiary: provider.address, cumulative: PRICE, seq: 1n }))],
-      ['short', async ({ requestor, provider }: ReturnType<typeof setUp>) => await requestor.cheque(deployment, provider.address, PRICE - 1n, (await requestor.note(deployment, provider.address, 't1', 0, PRICE)).seq)]
+      ['forged', async ({ forger, provider }: ReturnType<typeof setUp>) => chequeToWire(await signCheque(forger, deployment, { requestor: forger.address, beneficiary: provider.address, provider: provider.address, cumulative: PRICE, seq: 1n }))],
+      ['short', async ({ requestor, provider }: ReturnType<typeof setUp>) => await requestor.cheque(deployment, to(provider), PRICE - 1n, (await requestor.note(deployment, to(provider), 't1', 0, PRICE)).seq)]
     ] as const) {
       const setup = setUp()
       await setup.provider.takeCheque(setup.task, await make(setup))
@@ -75,7 +78,7 @@ describe('ProviderPayments', () => {
       expect(await setup.provider.mayOffer(setup.task), what).toMatch(/stopped paying/)
     }
     const poor = setUp({ deposit: PRICE - 1n })
-    await poor.provider.takeCheque(poor.task, await poor.requestor.cheque(deployment, poor.provider.address, PRICE, (await poor.requestor.note(deployment, poor.provider.address, 't1', 0, PRICE)).seq))
+    await poor.provider.takeCheque(poor.task, await poor.requestor.cheque(deployment, to(poor.provider), PRICE, (await poor.requestor.note(deployment, to(poor.provider), 't1', 0, PRICE)).seq))
     expect(poor.defaulted[0]).toMatch(/does not cover/)
   })
 

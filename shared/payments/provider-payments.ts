@@ -22,7 +22,13 @@ import type { Address, Hex } from 'viem'
 export interface ProviderPaymentsInit {
   /** Offer for paid tasks only. @default false: unpaid tasks (a relay without a chain) are volunteered for */
   paidOnly?: boolean
-  /** Whom the cheques and notes must name: another address than this node's (a widget's site owner, who gets the tokens when they are cashed). @default the node's payment address */
+  /**
+   * Whom the cheques and notes must pay: another address than this node's
+   * (a widget's site owner, who gets the tokens when they are cashed). They
+   * still name this node as the provider, so every node paying one payee
+   * has its own account on the contract and checks all that moves it.
+   * @default the node's payment address
+   */
   payee?: Address
   /** Cash a requestor's cheque once this much of it is uncashed, in the token's base units. @default 10^17 (0.1 of an 18-decimal token) */
   cashThreshold?: bigint
@@ -108,6 +114,9 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
   /** The beneficiary of the cheques and notes this provider takes: its payee, or its own payment address. */
   get address (): Address { return this.init.payee ?? this.components.payments.address }
 
+  /** The provider they must name: this node's own payment address. */
+  get provider (): Address { return this.components.payments.address }
+
   stop (): void {
     this.stopped = true
     clearTimeout(this.retryTimer)
@@ -121,7 +130,7 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     const ours = await this.components.chain?.deployment(options).catch(() => undefined)
     if (ours == null) return 'it is paid on a chain this provider does not reach'
     if (!sameDeployment(ours, task.deployment)) return 'it is paid on another deployment than this provider\'s relay runs'
-    const state = await this.components.chain?.account(task.payer, this.address, options)
+    const state = await this.components.chain?.account(task.payer, this.address, { ...options, provider: this.provider })
     if (state == null) return 'the requestor\'s deposit could not be read'
     if (state.unlockAt !== 0) {
       this.cashSoon('the requestor is withdrawing its deposit')
@@ -149,7 +158,7 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     if (why != null) throw new PayerDefaultedError(`This provider takes no more work from ${task.payer}: ${why}`)
     if (wire == null) throw new NoteInvalidError('A paid task\'s assignment must carry its promissory note')
     const signed = noteFromWire(wire)
-    verifyNote(signed, { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, subtask: subtaskId(task.task, subtask), amount: task.price, signature: false })
+    verifyNote(signed, { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, provider: this.provider, subtask: subtaskId(task.task, subtask), amount: task.price, signature: false })
     this.guard.check(signed.note)
     return signed
   }
@@ -173,7 +182,7 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     let forged = 0
     for (const [seq, signed] of notes) {
       try {
-        verifyNote(signed, { deployment: signed.deployment, requestor: payer, beneficiary: this.address })
+        verifyNote(signed, { deployment: signed.deployment, requestor: payer, beneficiary: this.address, provider: this.provider })
         valid.push(signed)
       } catch {
         forged++
@@ -207,7 +216,7 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     const notes = this.notes.get(task.payer.toLowerCase())
     if (notes != null && signed != null) for (const seq of notes.keys()) if (seq <= signed.cheque.seq) notes.delete(seq)
     this.safeDispatchEvent('earned', { detail: { payer: task.payer, amount: task.price, total: held } })
-    const state = await this.components.chain?.account(task.payer, this.address).catch(() => undefined)
+    const state = await this.components.chain?.account(task.payer, this.address, { provider: this.provider }).catch(() => undefined)
     if (state == null) return
     try {
       checkDepositCover({ cumulative: held }, state)
@@ -241,14 +250,14 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
         if (result.ok) {
           const amount = BigInt(result.payout)
           await wallet.cashed(payer, { tx: result.tx, amount, at: Date.now() }, signed.cheque.cumulative)
-          this.guard.settle(payer, this.address, signed.cheque.seq)
+          this.guard.settle(payer, this.address, this.provider, signed.cheque.seq)
           done.push({ payer, tx: result.tx, amount })
           this.safeDispatchEvent('cashed', { detail: { payer, tx: result.tx, amount } })
           continue
         }
         this.log('cheque of %s not cashed - %s: %s', payer, result.error.name, result.error.message)
         // the chain knows better: paid out by someone else's cashout, or behind a drawn note
-        const state = await chain.account(payer, this.address, { ...options, maxAgeMs: 0 }).catch(() => undefined)
+        const state = await chain.account(payer, this.address, { ...options, maxAgeMs: 0, provider: this.provider }).catch(() => undefined)
         if (state != null) await wallet.chainState(payer, state.paidOut, state.drawnSeq)
         if (result.error.name === 'InsufficientDeposit') this.default(payer, 'its deposit does not cover its cheque')
       }
@@ -314,7 +323,7 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     const ns = this.init.payee == null ? deploymentNamespace(deployment) : `${deploymentNamespace(deployment)}-for-${this.init.payee.toLowerCase()}`
     let wallet = this.wallets.get(ns)
     if (wallet == null) {
-      wallet = new ChequeWallet({ deployment, beneficiary: this.address, store: this.ledgers.wallet(ns), logger: this.components.logger })
+      wallet = new ChequeWallet({ deployment, beneficiary: this.address, provider: this.provider, store: this.ledgers.wallet(ns), logger: this.components.logger })
       this.wallets.set(ns, wallet)
     }
     return wallet

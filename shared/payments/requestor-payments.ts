@@ -5,6 +5,7 @@ import { DepositTooSmallError } from './payment-errors.ts'
 import { chequeToWire, noteToWire } from './payment-wire.ts'
 import { subtaskId } from './promissory-note.ts'
 import type { ChainClient } from './chain-client.ts'
+import type { PaymentAccountKey } from './cheque-book.ts'
 import type { DepositDeployment } from './deposit-typed-data.ts'
 import type { LedgerStores } from './ledger-stores.ts'
 import type { PaymentAccount } from './payment-account.ts'
@@ -95,20 +96,20 @@ export class RequestorPayments {
     this.open.delete(task)
   }
 
-  /** The promissory note that goes with assignment of `subtask` of `task` to `payee`, and its seq (what its cheque will name). */
-  async note (deployment: DepositDeployment, payee: Address, task: string, subtask: number, price: bigint): Promise<{ note: NoteWire, seq: bigint }> {
-    const signed = await this.book(deployment).assign(payee, subtaskId(task, subtask), price)
+  /** The promissory note that goes with assignment of `subtask` of `task` to `to`, and its seq (what its cheque will name). */
+  async note (deployment: DepositDeployment, to: PaymentAccountKey, task: string, subtask: number, price: bigint): Promise<{ note: NoteWire, seq: bigint }> {
+    const signed = await this.book(deployment).assign(to, subtaskId(task, subtask), price)
     return { note: noteToWire(signed), seq: signed.note.seq }
   }
 
-  /** The cheque for `payee`'s accepted assignment `seq`: what it is owed in all, `price` more than before. */
-  async cheque (deployment: DepositDeployment, payee: Address, price: bigint, seq: bigint): Promise<ChequeWire> {
-    return chequeToWire(await this.book(deployment).pay(payee, price, seq))
+  /** The cheque for `to`'s accepted assignment `seq`: what it is owed in all, `price` more than before. */
+  async cheque (deployment: DepositDeployment, to: PaymentAccountKey, price: bigint, seq: bigint): Promise<ChequeWire> {
+    return chequeToWire(await this.book(deployment).pay(to, price, seq))
   }
 
-  /** What this node owes `payee` in all on `deployment` (cashed or not). */
-  async owed (deployment: DepositDeployment, payee: Address): Promise<bigint> {
-    return await this.book(deployment).owed(payee)
+  /** What this node owes `to` in all on `deployment` (cashed or not). */
+  async owed (deployment: DepositDeployment, to: PaymentAccountKey): Promise<bigint> {
+    return await this.book(deployment).owed(to)
   }
 
   private book (deployment: DepositDeployment): ChequeBook {

@@ -1,6 +1,8 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { hexToBytes, isAddressEqual } from 'viem'
+import { bytesToHex, hexToBytes, isAddressEqual } from 'viem'
 import { publicKeyToAddress } from 'viem/accounts'
+import { isDigest, loadedSecp256k1, loadSecp256k1, recoverKeyWasm } from './secp256k1-wasm.ts'
+import type { Secp256k1 } from '@bitauth/libauth/build/lib/crypto/secp256k1-types.js'
 import type { WeierstrassPoint } from '@noble/curves/abstract/weierstrass.js'
 import type { Address, Hex } from 'viem'
 
@@ -9,16 +11,19 @@ import type { Address, Hex } from 'viem'
  * will (OpenZeppelin's ECDSA over ecrecover), and fast: a provider verifies
  * a cheque from the same requestor with every accepted subtask.
  *
- * The first signature of an address is checked by recovering the public
- * key (as ecrecover does); the key is then kept with precomputed
- * multiples, and later signatures of that address are checked against it
- * directly (u1·G + u2·Q): about half the CPU time of a recovery, which is
- * what brings a cheque signed and verified under the 2 ms per subtask
- * target (npm run bench:payments). Both paths insist on what ecrecover
- * and OpenZeppelin need, so whatever passes here the contract accepts too:
- * v is 27 or 28 and names the point the signature made (plain ECDSA
+ * Once libsecp256k1's WebAssembly module is instantiated (the first check
+ * starts loading it, preloadSignatureCheck waits for it), every check is a
+ * recovery there, as ecrecover does, several times faster than noble's
+ * and with nothing kept.
+ * Until then, or where WebAssembly is refused, @noble/curves in JS: the
+ * first signature of an address is checked by recovering the public key;
+ * the key is then kept with precomputed multiples, and later signatures of
+ * that address are checked against it directly (u1·G + u2·Q), about half
+ * the CPU time of a recovery. All paths insist on what ecrecover and
+ * OpenZeppelin need, so whatever passes here the contract accepts too: v
+ * is 27 or 28 and names the point the signature made (plain ECDSA
  * verification ignores v), s is in the lower half (the contract refuses
- * the malleable twin, which noble's recovery would take), r and s are in
+ * the malleable twin, which a bare recovery would take), r and s are in
  * range.
  */
 
@@ -66,11 +71,35 @@ function remember (address: string, key: WeierstrassPoint<bigint>): void {
   keys.set(address, key)
 }
 
+/** Loads the WebAssembly path of isSignedBy, so that even the first checks take it; never rejects (noble stays, if it must). */
+export async function preloadSignatureCheck (): Promise<void> {
+  await loadSecp256k1()
+}
+
 /**
  * Whether `signature` over `digest` (an EIP-712 hash) is `signer`'s and of a
  * form the contract accepts. Never throws for bad input: false.
  */
 export function isSignedBy (digest: Hex, signature: string, signer: Address): boolean {
+  const wasm = loadedSecp256k1()
+  if (wasm == null) void loadSecp256k1()
+  return wasm != null && isDigest(digest) ? isSignedByWasm(wasm, digest, signature, signer) : isSignedByNoble(digest, signature, signer)
+}
+
+/** isSignedBy in WebAssembly: a recovery, as ecrecover does (exported for the tests that hold both paths to agree). */
+export function isSignedByWasm (wasm: Secp256k1, digest: Hex, signature: string, signer: Address): boolean {
+  const parts = signatureParts(signature)
+  if (parts == null) return false
+  try {
+    const key = recoverKeyWasm(wasm, digest, hexToBytes(`0x${signature.slice(2, 130)}`), parts.yParity)
+    return key != null && isAddressEqual(publicKeyToAddress(bytesToHex(key)), signer)
+  } catch {
+    return false
+  }
+}
+
+/** isSignedBy in JS (@noble/curves): a recovery at first, then the kept key (exported for the tests). */
+export function isSignedByNoble (digest: Hex, signature: string, signer: Address): boolean {
   const parts = signatureParts(signature)
   if (parts == null) return false
   const id = signer.toLowerCase()

@@ -14,9 +14,9 @@ describe('EIP-712 digests by hand', () => {
     for (let i = 0; i < 50; i++) {
       const deployment = { chainId: i === 0 ? 1 : Number(random(6)) + 1, address: address(), salt: hex32() }
       const domain = depositDomain(deployment)
-      const cheque = { requestor: address(), beneficiary: address(), cumulative: i === 1 ? 2n ** 128n - 1n : random(16) + 1n, seq: i === 1 ? 2n ** 64n - 1n : random(8) + 1n }
+      const cheque = { requestor: address(), beneficiary: address(), provider: address(), cumulative: i === 1 ? 2n ** 128n - 1n : random(16) + 1n, seq: i === 1 ? 2n ** 64n - 1n : random(8) + 1n }
       expect(chequeTypedDigest(deployment, cheque)).toBe(hashTypedData({ domain, types: chequeTypes, primaryType: 'Cheque', message: cheque }))
-      const note = { requestor: address(), beneficiary: address(), subtask: hex32(), seq: random(8) + 1n, amount: random(16) + 1n }
+      const note = { requestor: address(), beneficiary: address(), provider: address(), subtask: hex32(), seq: random(8) + 1n, amount: random(16) + 1n }
       expect(noteTypedDigest(deployment, note)).toBe(hashTypedData({ domain, types: promissoryNoteTypes, primaryType: 'PromissoryNote', message: note }))
     }
   })

@@ -13,8 +13,8 @@ import type { Hex } from 'viem'
  * equal to hashTypedData.
  */
 
-const CHEQUE_TYPEHASH = keccak256(stringToHex('Cheque(address requestor,address beneficiary,uint256 cumulative,uint64 seq)'))
-const NOTE_TYPEHASH = keccak256(stringToHex('PromissoryNote(address requestor,address beneficiary,bytes32 subtask,uint64 seq,uint256 amount)'))
+const CHEQUE_TYPEHASH = keccak256(stringToHex('Cheque(address requestor,address beneficiary,address provider,uint256 cumulative,uint64 seq)'))
+const NOTE_TYPEHASH = keccak256(stringToHex('PromissoryNote(address requestor,address beneficiary,address provider,bytes32 subtask,uint64 seq,uint256 amount)'))
 const DOMAIN_TYPEHASH = keccak256(stringToHex('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract,bytes32 salt)'))
 const NAME_HASH = keccak256(stringToHex(DEPOSIT_DOMAIN_NAME))
 const VERSION_HASH = keccak256(stringToHex(DEPOSIT_DOMAIN_VERSION))
@@ -50,10 +50,10 @@ function digest (deployment: DepositDeployment, structHash: Hex): Hex {
 
 /** What the requestor signs for a cheque (EIP-712 `Cheque`). */
 export function chequeTypedDigest (deployment: DepositDeployment, c: Cheque): Hex {
-  return digest(deployment, keccak256(`0x${CHEQUE_TYPEHASH.slice(2)}${addressWord(c.requestor)}${addressWord(c.beneficiary)}${word(c.cumulative)}${word(c.seq)}`))
+  return digest(deployment, keccak256(`0x${CHEQUE_TYPEHASH.slice(2)}${addressWord(c.requestor)}${addressWord(c.beneficiary)}${addressWord(c.provider)}${word(c.cumulative)}${word(c.seq)}`))
 }
 
 /** What the requestor signs for a promissory note (EIP-712 `PromissoryNote`). */
 export function noteTypedDigest (deployment: DepositDeployment, n: PromissoryNote): Hex {
-  return digest(deployment, keccak256(`0x${NOTE_TYPEHASH.slice(2)}${addressWord(n.requestor)}${addressWord(n.beneficiary)}${n.subtask.slice(2).toLowerCase().padStart(64, '0')}${word(n.seq)}${word(n.amount)}`))
+  return digest(deployment, keccak256(`0x${NOTE_TYPEHASH.slice(2)}${addressWord(n.requestor)}${addressWord(n.beneficiary)}${addressWord(n.provider)}${n.subtask.slice(2).toLowerCase().padStart(64, '0')}${word(n.seq)}${word(n.amount)}`))
 }

@@ -15,9 +15,10 @@ export const PEX_PROTOCOL = `${PROTOCOL_PREFIX}/pex/1.0.0`
 /**
  * 3.0.0: market messages are signed envelopes (shared/wire/signed.ts); 4.0.0: `tasks` pulls open headers from a relay;
  * 5.0.0: offers and task headers carry their author's payment binding (shared/payments);
- * 6.0.0: paid tasks: assignments carry promissory notes, accepted verdicts cheques.
+ * 6.0.0: paid tasks: assignments carry promissory notes, accepted verdicts cheques;
+ * 7.0.0: notes and cheques name the provider whose work they pay (ClayDeposit version 2: an account per provider).
  */
-export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/6.0.0`
+export const MARKET_PROTOCOL = `${PROTOCOL_PREFIX}/market/7.0.0`
 /** Gossipsub on our own ID, so the session gate covers it like every Golem Clay protocol. */
 export const GOSSIP_PROTOCOL = `${PROTOCOL_PREFIX}/meshsub/1.1.0`
 /** The pub/sub topic task headers and closings spread on (2: signed envelopes; 3: headers carry the requestor's payment binding; 4: and a paid task's terms). */
@@ -28,8 +29,8 @@ export const TASKS_TOPIC = 'golem-clay/tasks/4'
  * `share` and `resolve` requests) and read tokens for anyone (`sub: '*'`).
  */
 export const STORAGE_PROTOCOL = `${PROTOCOL_PREFIX}/storage/3.0.0`
-/** A relay's chain for tabs and Node peers: reads, deposits' transactions, deposit checks and cashing cheques (shared/payments/chain-wire.ts). */
-export const CHAIN_PROTOCOL = `${PROTOCOL_PREFIX}/chain/1.0.0`
+/** A relay's chain for tabs and Node peers: reads, deposits' transactions, deposit checks and cashing cheques (shared/payments/chain-wire.ts). 2.0.0: `clay_account` names the provider too. */
+export const CHAIN_PROTOCOL = `${PROTOCOL_PREFIX}/chain/2.0.0`
 /** A widget's node tells its relay whom it works for and what it did, for the site owner's page (shared/widget/widget-wire.ts). */
 export const WIDGET_PROTOCOL = `${PROTOCOL_PREFIX}/widget/1.0.0`
 /** Hypercore's own replication protocol between relays, carried as is. */
