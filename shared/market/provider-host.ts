@@ -111,6 +111,8 @@ export class ProviderHost implements Startable {
     this.components.router.removeEventListener('task:header', this.onHeader)
     this.components.router.removeEventListener('task:closed', this.onClosed)
     this.components.earnings?.stop()
+    // the cheques of the last verdicts are saved before the node goes
+    await this.components.earnings?.flush().catch((err: Error) => { this.log.error('cheques not saved at stop - %s', err.message) })
     await this.runner.stop()
   }
 

@@ -41,6 +41,8 @@ export interface ChequeWalletInit {
   provider?: Address
   /** Where entries go; a cheque counts as received only once saved. */
   store: PaymentStore<ChequeWalletEntry>
+  /** Write the changes made within this many ms together (SavedEntriesInit.groupMs). @default each change alone */
+  groupMs?: number
   /** @default defaultLogger() */
   logger?: ComponentLogger
 }
@@ -70,7 +72,7 @@ export class ChequeWallet {
     this.deployment = init.deployment
     this.beneficiary = init.beneficiary
     this.provider = init.provider ?? init.beneficiary
-    this.entries = new SavedEntries(init.store, () => ({ paidOut: 0n, drawnSeq: 0n, owed: 0n, cashouts: [] }))
+    this.entries = new SavedEntries(init.store, () => ({ paidOut: 0n, drawnSeq: 0n, owed: 0n, cashouts: [] }), { groupMs: init.groupMs })
     this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
 
@@ -142,6 +144,11 @@ export class ChequeWallet {
       paidOut: paidOut > entry.paidOut ? paidOut : entry.paidOut,
       cashouts: [...(entry.cashouts ?? []), record].slice(-MAX_CASHOUTS)
     }, undefined])
+  }
+
+  /** Writes the changes waiting for their group now; resolves once saved. */
+  async flush (): Promise<void> {
+    await this.entries.flush()
   }
 
   /** Every entry, by requestor address (lowercase): for a wallet's view. */

@@ -10,6 +10,8 @@ export interface PaymentStore<T> {
   load: () => Promise<Iterable<[string, T]>>
   /** Resolves once `entry` is durable: a ledger hands nothing out before. */
   save: (key: string, entry: T) => Promise<void>
+  /** Several entries in one write (a group commit), all or none where the store can; absent: one save each. */
+  saveMany?: (entries: Array<[string, T]>) => Promise<void>
 }
 
 /** Entries in memory only, for tests and benches: nothing survives the process. */

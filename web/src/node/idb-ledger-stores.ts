@@ -36,6 +36,13 @@ export function idbLedgerStores (slot: number, store: UseStore = createStore('go
         // the transaction's completion, not the request's success: only then is the entry durable
         return await promisifyRequest(s.transaction)
       })
+    },
+    // a group of changes in one transaction: all or none
+    saveMany: async (entries) => {
+      await store('readwrite', async (s) => {
+        for (const [address, entry] of entries) s.put(entry, [slot, kind, ns, address] satisfies EntryKey)
+        return await promisifyRequest(s.transaction)
+      })
     }
   })
   return { book: (ns) => ledger('book', ns), wallet: (ns) => ledger('wallet', ns) }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryPaymentStore } from './payment-store.ts'
+import { SavedEntries, UnsavedChangeError } from './saved-entries.ts'
+
+/** Counts the store's writes, and fails the next ones while `failing` is set. */
+class CountingStore extends MemoryPaymentStore<number> {
+  writes: Array<Array<[string, number]>> = []
+  failing = false
+
+  async saveMany (entries: Array<[string, number]>): Promise<void> {
+    if (this.failing) throw new Error('disk full')
+    this.writes.push(entries)
+    for (const [k, e] of entries) await this.save(k, e)
+  }
+}
+
+const add = (n: number) => async (entry: number): Promise<[number, number]> => [entry + n, entry + n]
+
+describe('saved entries with group commit', () => {
+  it('writes the changes of one window once, each building on the last, and resolves each only once written', async () => {
+    const store = new CountingStore()
+    const entries = new SavedEntries(store, () => 0, { groupMs: 50 })
+    const settled: number[] = []
+    const changes = [1, 2, 3, 4].map(async n => { const [, out] = await entries.change('A', add(n)); settled.push(out) })
+    await entries.change('b', add(7))
+    await Promise.all(changes)
+    expect(settled).toEqual([1, 3, 6, 10])
+    expect(store.writes).toEqual([[['a', 10], ['b', 7]]])
+    expect(await entries.get('a')).toBe(10)
+  })
+
+  it('shows readers nothing before the write, and flush() writes at once', async () => {
+    const store = new CountingStore()
+    const entries = new SavedEntries(store, () => 0, { groupMs: 60_000 })
+    let done = false
+    const change = entries.change('a', add(5)).then(() => { done = true })
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(done).toBe(false)
+    expect(await entries.get('a')).toBeUndefined()
+    await entries.flush()
+    await change
+    expect(done).toBe(true)
+    expect(await entries.get('a')).toBe(5)
+    expect(store.entries.get('a')).toBe(5)
+  })
+
+  it('undoes and refuses every unsaved change when a write fails, then starts again from what is saved', async () => {
+    const store = new CountingStore()
+    const entries = new SavedEntries(store, () => 0, { groupMs: 20 })
+    await entries.change('a', add(1))
+    store.failing = true
+    const lost = await Promise.allSettled([entries.change('a', add(10)), entries.change('a', add(100))])
+    expect(lost.map(r => r.status)).toEqual(['rejected', 'rejected'])
+    expect(await entries.get('a')).toBe(1)
+    store.failing = false
+    // from the saved 1, not from the undone 111
+    expect((await entries.change('a', add(2)))[1]).toBe(3)
+    expect(store.entries.get('a')).toBe(3)
+  })
+
+  it('refuses a change whose work began before an earlier write failed', async () => {
+    const store = new CountingStore()
+    const entries = new SavedEntries(store, () => 0, { groupMs: 10 })
+    store.failing = true
+    const first = entries.change('a', add(1))
+    // a slow change of another entry, begun before the write fails and ending after it
+    const slow = entries.change('b', async (entry) => { await new Promise(resolve => setTimeout(resolve, 60)); return [entry + 1, entry + 1] })
+    await expect(first).rejects.toThrow('disk full')
+    store.failing = false
+    await expect(slow).rejects.toThrow(UnsavedChangeError)
+    expect(await entries.get('b')).toBeUndefined()
+    expect((await entries.change('b', add(4)))[1]).toBe(4)
+  })
+
+  it('without a group, saves each change alone before the next starts (the default)', async () => {
+    const store = new CountingStore()
+    const entries = new SavedEntries(store, () => 0)
+    await Promise.all([1, 2, 3].map(async n => await entries.change('a', add(n))))
+    expect(store.writes).toEqual([])
+    expect(store.entries.get('a')).toBe(6)
+  })
+})
