@@ -71,7 +71,7 @@ try {
     ...table,
     '```',
     '',
-    '- **Where it goes** (`BENCH_TASKS_PAID=1 node --import tsx bench/tasks/profile.ts` profiles a paid run): in the provider tab, the cheque\'s secp256k1 verification (@noble/curves, about 0.5 ms in a tab: `npm run bench:payments`) and IndexedDB\'s `put` and transaction on the main thread, with the browser process\'s side of each write; in the Node requestor, two secp256k1 signatures per subtask (the note and the cheque).'
+    '- **Where it goes** (`BENCH_TASKS_PAID=1 node --import tsx bench/tasks/profile.ts` profiles a paid run): in the provider tab, the cheque\'s signature check (a public-key recovery in WebAssembly libsecp256k1, `shared/payments/secp256k1-wasm.ts`: about 0.2 ms in a tab by `npm run bench:payments`, two thirds of the provider\'s payment code), the rest of taking the cheque (wire form, ledger) and the earned event; IndexedDB\'s writes are grouped (the wallet writes the cheques taken within 100 ms in one transaction), so its share, on the main thread and in the browser process, is what is left of it; in the Node requestor, two signatures per subtask (the note and the cheque, about 0.14 ms each). What remains beside these is the payments\' share of everything else: larger assignments and verdicts (a note and a cheque of about 550 bytes each) to encrypt, sign, parse and collect.'
   ].join('\n')
   upsertSection(BENCHMARKS_MD, 'Payments by thread', section)
   log(`written to ${BENCHMARKS_MD}`)
