@@ -344,6 +344,42 @@ test('on battery the work pauses, and it resumes when plugged in again', async (
   await context.close()
 })
 
+test('under CPU pressure the work pauses, and it resumes when the pressure is nominal again', async () => {
+  test.setTimeout(120_000)
+  const site = await hostSite('127.0.0.2', '<golem-clay-widget></golem-clay-widget>')
+  const context = await browser.newContext()
+  // Chromium hands a cross-origin frame no emulated pressure readings (DevTools' override reaches the top page only, even with the
+  // frame focused under Xvfb): the frame gets a PressureObserver the test drives, as the Compute Pressure API would call it
+  await context.addInitScript(() => {
+    if (!location.pathname.startsWith('/widget-frame')) return
+    const observers: Array<(records: Array<{ state: string }>) => void> = []
+    ;(window as any).__pressure = (state: string) => { for (const cb of observers) cb([{ state }]) }
+    ;(window as any).PressureObserver = class {
+      constructor (private readonly cb: (records: Array<{ state: string }>) => void) {}
+      async observe (source: string): Promise<void> { if (source === 'cpu') observers.push(this.cb) }
+      disconnect (): void { observers.splice(observers.indexOf(this.cb), 1) }
+    }
+  })
+  const page = await context.newPage()
+  await recordEvents(page)
+  await page.goto(site)
+  const frame = await widgetFrame(page)
+  await expect(frame.getByRole('button', { name: 'Join' })).toBeVisible()
+  await join(frame)
+  await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
+  const state = async (): Promise<string | null> => await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state') ?? null)
+  await expect.poll(state).toBe('working')
+
+  // serious pressure: paused; nominal again: working
+  await frame.evaluate(() => { (window as any).__pressure('serious') })
+  await expect.poll(state).toBe('paused')
+  await expect(frame.getByText('Paused: the computer is busy')).toBeVisible()
+  await frame.evaluate(() => { (window as any).__pressure('nominal') })
+  await expect.poll(state).toBe('working')
+  expect((await events(page, 'paused')).map(e => e.detail.reason)).toEqual(['pressure'])
+  await context.close()
+})
+
 /** An X server for a headed Chromium (headless pages never hide); its display, and a way to stop it. */
 async function startXvfb (): Promise<{ display: string, stop: () => void }> {
   const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] })
