@@ -48,6 +48,16 @@ describe('relay gateway', () => {
     expect(health.status).toBe(200)
     expect(await health.json()).toEqual({ ok: true })
 
+    // the widgets' board: an account's sums, and a typed 400 for a query that names none
+    const stats = await fetch(new URL(`/widget/stats?account=0x${'ab'.repeat(20)}`, base))
+    expect(stats.status).toBe(200)
+    expect(await stats.json()).toMatchObject({ working: 0, subtasks: 0 })
+    for (const account of ['', '0x12', 'not-an-address']) {
+      const bad = await fetch(new URL(`/widget/stats?account=${account}`, base))
+      expect(bad.status).toBe(400)
+      expect(await bad.json()).toMatchObject({ code: 'INVALID_MESSAGE', error: expect.stringContaining('account') })
+    }
+
     const page = await fetch(base)
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('Golem Clay')

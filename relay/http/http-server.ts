@@ -5,6 +5,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import { join } from 'node:path'
 import sirv from 'sirv'
 import { setSandboxHeaders } from './sandbox-headers.ts'
+import { InvalidMessageError } from '../../shared/errors.ts'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { SecureContextOptions } from 'node:tls'
@@ -37,7 +38,7 @@ export interface HttpHandler {
 /** A JSON endpoint at one exact path, for GET and HEAD. */
 export interface HttpRoute {
   path: string
-  /** The body; `operator` when the caller sent the status token, `query` the URL's parameters. */
+  /** The body; `operator` when the caller sent the status token, `query` the URL's parameters. Throwing InvalidMessageError answers 400 with its message and code. */
   json: (request: { operator: boolean, query: URLSearchParams }) => unknown
 }
 
@@ -98,7 +99,15 @@ export async function startHttpServer (init: HttpServerInit): Promise<HttpServer
     const extra = init.routes?.find(r => r.path === path)
     if (extra != null) {
       const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '')
-      sendJson(res, 200, extra.json({ operator: hasToken(req, init.statusToken), query }), false)
+      let body: unknown
+      try {
+        body = extra.json({ operator: hasToken(req, init.statusToken), query })
+      } catch (err) {
+        if (err instanceof InvalidMessageError) sendJson(res, 400, { error: err.message, code: err.code })
+        else sendJson(res, 500, { error: 'internal error' })
+        return
+      }
+      sendJson(res, 200, body, false)
       return
     }
     if (serveStatic == null) {

@@ -1,3 +1,4 @@
+import { InvalidMessageError } from '../../shared/errors.ts'
 import type { HttpRoute } from '../http/http-server.ts'
 import type { WidgetBoard } from './widget-board.ts'
 
@@ -9,7 +10,7 @@ export function widgetRoutes (board: WidgetBoard): HttpRoute[] {
     path: '/widget/stats',
     json: ({ query }) => {
       const account = query.get('account') ?? ''
-      if (!ACCOUNT.test(account)) return { error: 'account must be an address: 0x and 40 hex digits' }
+      if (!ACCOUNT.test(account)) throw new InvalidMessageError('account must be an address: 0x and 40 hex digits')
       return board.stats(account)
     }
   }]

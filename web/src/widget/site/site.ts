@@ -57,7 +57,7 @@ async function refreshStats (): Promise<void> {
   }
   try {
     const res = await fetch(`/widget/stats?account=${account}`)
-    const stats = await res.json() as Record<string, string | number>
+    const stats = res.ok ? await res.json() as Record<string, string | number> : {}
     for (const c of cells) c.textContent = String(stats[c.dataset.stat ?? ''] ?? '–')
   } catch {}
 }
