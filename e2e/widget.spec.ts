@@ -168,7 +168,7 @@ test('consent first: no node before the click, the host cannot click for the vis
     await cli.stop()
   }
   await expect.poll(async () => (await events(page, 'working')).length).toBeGreaterThan(0)
-  await expect(frame.getByText(/Working: \d+ subtask/)).toBeVisible()
+  await expect(frame.getByText(/Working: \d+ subtask\(s\) done, \d+% of the time so far/)).toBeVisible()
 
   // the site owner's page: the account's widget working, its 4 tiles counted
   const owner = await context.newPage()

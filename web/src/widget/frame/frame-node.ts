@@ -21,10 +21,6 @@ export interface WidgetNode {
   resume: (by: PauseReason) => void
   /** Hands the cheques held to the relay for cashing, then leaves the network. */
   stop: () => Promise<void>
-  /** Subtasks computed (their results reported). */
-  readonly done: number
-  /** The share of the cores' time the subtasks took. */
-  readonly achievedShare: number
 }
 
 /**
@@ -46,7 +42,8 @@ export async function startWidgetNode (settings: WidgetSettings, hooks: WidgetHo
   let working = false
   const report = (): void => {
     if (provider == null || reasons.size > 0) return
-    hooks.state('working', { done, busy: provider.activeJobs.length > 0 })
+    // the share of the cores' time used so far, shown to the visitor beside the cap
+    hooks.state('working', { done, busy: provider.activeJobs.length > 0, share: Math.round(gate.achieved * 100) })
   }
   const apply = (): void => {
     if (provider == null) return
@@ -130,8 +127,6 @@ export async function startWidgetNode (settings: WidgetSettings, hooks: WidgetHo
         await peer.stop({ drainMs: 3_000 })
       })()
       await stopping
-    },
-    get done () { return done },
-    get achievedShare () { return gate.achieved }
+    }
   }
 }

@@ -186,7 +186,7 @@ function render (): void {
   } else if (state === 'joining') {
     card.append(text('p', t.joining, 'status'))
   } else if (state === 'working') {
-    card.append(text('p', detail.done != null && Number(detail.done) > 0 ? fill(t.working, { done: Number(detail.done) }) : t.waiting, 'status working'), text('p', limits, 'small'))
+    card.append(text('p', detail.done != null && Number(detail.done) > 0 ? fill(t.working, { done: Number(detail.done), share: Number(detail.share ?? 0) }) : t.waiting, 'status working'), text('p', limits, 'small'))
     // holding back is never refused: only a yes must be seen to be given
     controls.append(
       button(t.pause, () => { holdByVisitor(settings, 'paused'); pause('visitor') }),
