@@ -2,6 +2,8 @@
 // outside its own folder (.dependency-cruiser.cjs: benches-share-through-common).
 // Node only; a bench page imports timing.ts directly, which runs anywhere.
 export { upsertSection } from './benchmarks-md.ts'
+export { closers } from './closers.ts'
+export type { Closers } from './closers.ts'
 export { launchChromium, launchChromiumWithPid } from './chromium.ts'
 export { HZ, cpuBetween, cpuSnapshot, machineTimes, treeTicks, waitForQuiet } from './cpu.ts'
 export type { CpuSnapshot } from './cpu.ts'

@@ -9,7 +9,7 @@ import { tcpAddrOf } from '../../e2e/fixtures/rogue.ts'
 import { openTab, pageErrors, peerIdOf, waitReserved } from '../../e2e/fixtures/tab.ts'
 import { TRACK_PEER_CONNECTIONS } from './capture.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/fixtures/chromium.ts'
-import { withTimeout } from '../common/index.ts'
+import { closers, withTimeout } from '../common/index.ts'
 import { chromium } from '@playwright/test'
 import type { Browser, BrowserContext, Page } from '@playwright/test'
 
@@ -57,17 +57,13 @@ function saveOutput (relay: SoakRelay, dir: string): void {
 }
 
 export async function setUp (tabCount: number, dir: string, log: (line: string) => void): Promise<Rig> {
-  const closers: Array<() => Promise<unknown>> = []
-  let closing: Promise<void> | undefined
-  const close = async (): Promise<void> => {
-    closing ??= (async () => { for (const c of closers.reverse()) await c().catch(() => {}) })()
-    await closing
-  }
+  const undo = closers()
+  const close = undo.close
   const relays: SoakRelay[] = []
   const browsers: Browser[] = []
   const tabs: SoakTab[] = []
   // closers run last first: this one once the relays have stopped (their logs kept, their data folders gone)
-  closers.push(async () => {
+  undo.push(async () => {
     for (const r of relays) {
       saveOutput(r, dir)
       rmSync(r.process.dataDir, { recursive: true, force: true })
@@ -77,12 +73,12 @@ export async function setUp (tabCount: number, dir: string, log: (line: string) 
     log('soak: starting relay A, then relay B seeded with A')
     const a = await RelayProcess.start()
     process.once('exit', () => { a.child?.kill('SIGKILL') })
-    closers.push(async () => { await stopRelay(a) })
+    undo.push(async () => { await stopRelay(a) })
     const statusA = await a.status()
     relays.push({ name: 'A', process: a, peerId: statusA.peerId, restarts: 0 })
     const b = await RelayProcess.start({ extraArgs: ['--seed', tcpAddrOf(statusA.multiaddrs)] })
     process.once('exit', () => { b.child?.kill('SIGKILL') })
-    closers.push(async () => { await stopRelay(b) })
+    undo.push(async () => { await stopRelay(b) })
     relays.push({ name: 'B', process: b, peerId: (await b.status()).peerId, restarts: 0 })
     const deadline = Date.now() + 60_000
     while (Date.now() < deadline && (await b.status()).network.estimate.relays < 2) await new Promise(resolve => setTimeout(resolve, 500))
@@ -91,7 +87,7 @@ export async function setUp (tabCount: number, dir: string, log: (line: string) 
       // as e2e launches it, but Ctrl-C is the driver's to handle (Playwright's own handler exits at once, with no report)
       const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false })
       browsers.push(browser)
-      closers.push(async () => { await browser.close() })
+      undo.push(async () => { await browser.close() })
     }
     const contexts = await Promise.all(browsers.map(async br => await br.newContext()))
     for (const c of contexts) await c.addInitScript({ content: TRACK_PEER_CONNECTIONS })

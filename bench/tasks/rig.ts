@@ -8,7 +8,7 @@ import { timedSubmit } from './timed-submit.ts'
 import { depositClients, depositTokens } from '../../shared/payments/index.ts'
 import { loadDemoTask } from '../../tasks/load-demo-task.ts'
 import { until } from '../../relay/testing/wait.ts'
-import { coresBetween, groupSnapshot, launchChromiumWithPid, round, withTimeout } from '../common/index.ts'
+import { closers, coresBetween, groupSnapshot, launchChromiumWithPid, round, withTimeout } from '../common/index.ts'
 import type { CpuSplit, DirectSample, NetworkSample } from './report.ts'
 import type { NodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import type { DirectRun, Range, TasksBenchApi } from '../../web/bench/tasks-page.ts'
@@ -91,13 +91,8 @@ async function openBenchPage (browser: Browser, url: string, name: string, log: 
 }
 
 export async function setUp (cores: number, log: (line: string) => void): Promise<Rig> {
-  const closers: Array<() => Promise<unknown>> = []
-  // once, however many callers (a signal and the bench's own finally) ask
-  let closing: Promise<void> | undefined
-  const close = async (): Promise<void> => {
-    closing ??= (async () => { for (const c of closers.reverse()) await c().catch(() => {}) })()
-    await closing
-  }
+  const undo = closers()
+  const close = undo.close
   try {
     // two relays, as the network runs: a tab keeps reservations on two, and
     // with fewer it keeps searching for another (see BENCHMARKS.md)
@@ -105,12 +100,12 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     // relay A runs the embedded chain the paid runs pay on
     const relay = await RelayProcess.start({ extraArgs: ['--chain', 'embedded'] })
     killOnExit(relay)
-    closers.push(async () => { await stopRelay(relay) })
+    undo.push(async () => { await stopRelay(relay) })
     const status = await relay.status()
     const tcp = tcpAddrOf(status.multiaddrs)
     const relayB = await RelayProcess.start({ extraArgs: ['--seed', tcp] })
     killOnExit(relayB)
-    closers.push(async () => { await stopRelay(relayB) })
+    undo.push(async () => { await stopRelay(relayB) })
     const statusB = await relayB.status()
     const tcpB = tcpAddrOf(statusB.multiaddrs)
     const relayWs = [status, statusB].map(st => {
@@ -121,13 +116,13 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
 
     log('bench: opening the bench page (direct baseline, requestor tab), the provider tab and a UI-less provider page, each in its own Chromium')
     const b = await launchChromiumWithPid()
-    closers.push(async () => { await b.browser.close() })
+    undo.push(async () => { await b.browser.close() })
     const bench = await openBenchPage(b.browser, relay.httpUrl, 'bench page', log)
     const info = await call(bench, 'init', { cores, task: 'primes' })
     if (info.hardwareConcurrency < cores) log(`bench: the page sees only ${info.hardwareConcurrency} cores`)
 
     const p = await launchChromiumWithPid()
-    closers.push(async () => { await p.browser.close() })
+    undo.push(async () => { await p.browser.close() })
     const context = await p.browser.newContext()
     // the setting the Compute card saves: lend `cores` cores
     await context.addInitScript((n) => { localStorage.setItem('golem-clay:compute', JSON.stringify({ cores: n, enabled: true })) }, cores)
@@ -140,7 +135,7 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     const providerId = await peerIdOf(provider)
 
     const u = await launchChromiumWithPid()
-    closers.push(async () => { await u.browser.close() })
+    undo.push(async () => { await u.browser.close() })
     const bare = await openBenchPage(u.browser, relay.httpUrl, 'UI-less provider', log)
     const bareId = (await call(bare, 'join', { relays: relayWs, cores, provide: false })).peerId
 
@@ -150,10 +145,10 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     await call(bench, 'waitDirect', { peer: bareId, timeoutMs: 60_000 })
     const requestor = await createNodePeer({ relays: [tcp, tcpB], maxRelays: 2 })
     await requestor.start()
-    closers.push(async () => { await requestor.stop() })
+    undo.push(async () => { await requestor.stop() })
     await until(() => requestor.getMultiaddrs().filter(a => a.toString().includes('/p2p-circuit')).length >= 2, 'the requestor\'s reservations', 60_000, 50)
     await until(async () => (await requestor.services.storage.relays()).includes(status.peerId), 'the relay\'s storage', 30_000, 50)
-    closers.push(async () => { await call(bench, 'stop', undefined, 10_000) })
+    undo.push(async () => { await call(bench, 'stop', undefined, 10_000) })
     await fundRequestor(requestor, relay.httpUrl)
     const module = (await loadDemoTask('primes')).module
     return {

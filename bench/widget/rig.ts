@@ -10,7 +10,7 @@ import { createNodeTaskRunner } from '../../relay/compute/node-task-runner.ts'
 import { until } from '../../relay/testing/wait.ts'
 import { loadDemoTask } from '../../tasks/load-demo-task.ts'
 import { encodePrimesInput } from '../../tasks/primes/ranges.ts'
-import { HZ, launchChromiumWithPid, treeTicks } from '../common/index.ts'
+import { closers, HZ, launchChromiumWithPid, treeTicks } from '../common/index.ts'
 import type { NodePeer } from '../../relay/node-peer/create-node-peer.ts'
 import type { RequestorTask } from '../../shared/market/index.ts'
 import type { Browser } from '@playwright/test'
@@ -41,12 +41,8 @@ async function stopRelay (relay: RelayProcess): Promise<void> {
 }
 
 export async function setUp (log: (line: string) => void): Promise<Rig> {
-  const closers: Array<() => Promise<unknown>> = []
-  let closing: Promise<void> | undefined
-  const close = async (): Promise<void> => {
-    closing ??= (async () => { for (const c of closers.reverse()) await c().catch(() => {}) })()
-    await closing
-  }
+  const undo = closers()
+  const close = undo.close
   // a relay must never outlive this process, however it ends
   const relays: RelayProcess[] = []
   process.once('exit', () => { for (const r of relays) if (r.child?.exitCode == null) r.child?.kill('SIGKILL') })
@@ -55,27 +51,27 @@ export async function setUp (log: (line: string) => void): Promise<Rig> {
     log('bench: starting two relay processes, B seeded with A; A serves the widget')
     const relay = await RelayProcess.start()
     relays.push(relay)
-    closers.push(async () => { await stopRelay(relay) })
+    undo.push(async () => { await stopRelay(relay) })
     const status = await relay.status()
     const tcp = tcpAddrOf(status.multiaddrs)
     const relayB = await RelayProcess.start({ extraArgs: ['--seed', tcp] })
     relays.push(relayB)
-    closers.push(async () => { await stopRelay(relayB) })
+    undo.push(async () => { await stopRelay(relayB) })
     const tcpB = tcpAddrOf((await relayB.status()).multiaddrs)
 
     const { browser, pid } = await launchChromiumWithPid()
-    closers.push(async () => { await browser.close() })
+    undo.push(async () => { await browser.close() })
     if (pid < 0) throw new Error('Chromium\'s pid not found')
 
     log('bench: starting the Node requestor, reserved on both relays')
     const requestor = await createNodePeer({ relays: [tcp, tcpB], maxRelays: 2 })
     await requestor.start()
-    closers.push(async () => { await requestor.stop() })
+    undo.push(async () => { await requestor.stop() })
     await until(() => requestor.getMultiaddrs().filter(a => a.toString().includes('/p2p-circuit')).length >= 2, 'the requestor\'s reservations', 60_000, 50)
     await until(async () => (await requestor.services.storage.relays()).includes(status.peerId), 'the relay\'s storage', 30_000, 50)
 
     const servers: Server[] = []
-    closers.push(async () => { for (const s of servers) s.closeAllConnections(); for (const s of servers) s.close() })
+    undo.push(async () => { for (const s of servers) s.closeAllConnections(); for (const s of servers) s.close() })
     const origin = new URL(relay.httpUrl).origin
     const hostSite = async (body: string): Promise<string> => {
       const server = createServer((_req, res) => {
