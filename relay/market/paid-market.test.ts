@@ -178,6 +178,30 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     expect(await tokens(provider.services.payments.address)).toBe(PRICE * 2n)
   })
 
+  it('a paid subtask a provider gives up (paused): the provider drops its note (that work is not owed) and the task\'s budget takes the assignment back', { timeout: 90_000 }, async () => {
+    const quitter = await peer({ cores: 1 })
+    // the quitter pauses as soon as it gets work: it gives the subtask up and offers no more
+    const given: number[] = []
+    quitter.services.market.provider?.addEventListener('job', (evt) => {
+      const provider = quitter.services.market.provider
+      if (evt.detail.state !== 'queued' || provider == null || !provider.enabled) return
+      given.push(evt.detail.subtask)
+      provider.enabled = false
+      provider.giveUp('paused: hidden')
+    })
+    const alice = await requestor(10n ** 18n)
+    const task = await alice.services.market.submit({ name: 'given up', module: addOne, inputs: inputs(2), price: Number(PRICE), timeout: 50_000 })
+    await until(() => given.length > 0, 'the give-up')
+    const steady = await peer({})
+    const results = await task.done
+    expect(results.map(res => res.provider)).toEqual([steady.peerId.toString(), steady.peerId.toString()])
+    // the quitter took the note with the assignment, and dropped it once it gave the subtask up
+    await until(() => quitter.services.market.provider?.activeJobs.every(j => j.state === 'done' || j.state === 'failed') ?? true, 'the quitter\'s report')
+    expect(quitter.services.market.earnings?.notesOf(alice.services.payments.address).valid).toEqual([])
+    // the steady provider was paid for both, by cheque
+    await until(async () => (await steady.services.market.earnings?.summary())?.uncashed === 2n * PRICE, 'the cheques to be held')
+  })
+
   // last: it replaces the relay and its chain
   it('providers working for one payee (a widget\'s site owner): each has its own account, the cheques pay the payee, and cashing pays the payee, not the providers', { timeout: 90_000 }, async () => {
     const owner = paymentAddressOf(generatePaymentKey())

@@ -68,6 +68,11 @@ export class ProviderHost implements Startable {
     this.runner = init.runner
     this.log = components.logger.forComponent('golem-clay:market')
     this.provider = new Provider(this.context(), init.runner, init)
+    // a subtask given up (paused) is no work owed: its note goes
+    this.provider.addEventListener('job', (evt) => {
+      const job = evt.detail
+      if (job.givenUp === true && job.state === 'reporting') components.earnings?.dropNote(job.payer, job.task, job.subtask)
+    })
   }
 
   readonly [Symbol.toStringTag] = '@golem-clay/provider-host'

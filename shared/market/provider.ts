@@ -77,6 +77,8 @@ export interface ProviderJob {
   fraction?: number
   elapsedMs?: number
   error?: string
+  /** Given up by giveUp() (paused): no result was computed, and none will be; its note pays for nothing. */
+  givenUp?: boolean
 }
 
 export interface ProviderEvents {
@@ -281,6 +283,7 @@ export class Provider extends TypedEventEmitter<ProviderEvents> {
         // given up (paused): report it, so the requestor reassigns now rather than at the deadline
         const reason = yielding.reason as Error
         error = { name: reason.name, message: reason.message }
+        job.givenUp = true
       } else if (signal.aborted) {
         // the assignment's own time runs out at the task's deadline too: name the task's, whichever timer fired first
         const reason = known.controller.signal.aborted || a.deadline < known.header.deadline ? (signal.reason as Error)?.message : 'Task deadline passed'

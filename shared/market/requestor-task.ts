@@ -58,6 +58,8 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   private readonly paid = new Map<string, { payee: PaymentAccountKey, seq: bigint }>()
   /** Assignments made: a paid task makes no more than its budget pays notes for. */
   private issued = 0
+  /** Given-up assignments whose notes the budget took back (at most one per subtask: a provider that takes work only to give it up gets no endless notes). */
+  private refunded = 0
   /** Reported bytes kept until their subtask is decided. */
   private readonly pending = new Map<string, { data: Uint8Array, computeMs: number, provider: string }>()
   private readonly controller = new AbortController()
@@ -209,6 +211,12 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
       this.release(a.id)
       this.scheduler.withdrawn(a.id)
       this.providers.delete(from)
+      // its note pays for nothing (the provider's signed report says it gave the subtask up), so a
+      // paid task's budget takes the assignment back: widgets that pause often would use it up otherwise
+      if (this.ctx.pay != null && this.refunded < this.header.subtasks) {
+        this.refunded++
+        this.issued--
+      }
       this.safeDispatchEvent('reassigned', { detail: { subtask: a.subtask, provider: from, reason: `gave it up (${report.error.message})` } })
       this.pump()
       return {}

@@ -48,6 +48,14 @@ describe('ProviderPayments', () => {
     expect(provider.notesOf(task.payer).valid).toEqual([])
   })
 
+  it('drops the note of a subtask it gave up, and only that one', async () => {
+    const { requestor, provider, task } = setUp()
+    for (const i of [0, 1]) provider.takeNote(task, i, (await requestor.note(deployment, to(provider), 't1', i, PRICE)).note)
+    provider.dropNote(task.payer, 't1', 1)
+    provider.dropNote(task.payer, 'another task', 0)
+    expect(provider.notesOf(task.payer).valid.map(n => n.note.seq)).toEqual([1n])
+  })
+
   it('refuses a note with other terms or a replayed seq at once; a forged one is found when it is needed', async () => {
     const { requestor, provider, task, forger } = setUp()
     const note = await requestor.note(deployment, to(provider), 't1', 0, PRICE)

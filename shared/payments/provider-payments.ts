@@ -186,6 +186,17 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
   }
 
   /**
+   * Forgets the note of a subtask this provider gave up (paused before it
+   * had a result): that work is not owed, so no arbiter is ever shown it.
+   */
+  dropNote (payer: Address, task: string, subtask: number): void {
+    const notes = this.notes.get(payer.toLowerCase())
+    if (notes == null) return
+    const id = subtaskId(task, subtask)
+    for (const [seq, signed] of notes) if (signed.note.subtask === id) notes.delete(seq)
+  }
+
+  /**
    * The notes of `payer` that no cheque has paid for yet, signatures
    * checked now (what an arbiter would be shown); forged ones are dropped
    * and counted.
