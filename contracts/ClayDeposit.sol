@@ -11,7 +11,7 @@ import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 
 /**
  * @title Golem Clay deposit: requestors' deposits, cumulative cheques, arbitrated promissory notes
- * @notice A requestor deposits tokens, then pays providers (beneficiaries) with
+ * @notice A requestor deposits tokens, then pays providers (or their payees) with
  * EIP-712 cheques that anyone may cash, and signs a promissory note for each
  * assignment that an arbiter authorized by the owner may draw when the
  * requestor does not pay (in the spirit of Golem's GNTDeposit and Swarm's
@@ -23,8 +23,10 @@ import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
  * (whose work it pays for: the same address for a provider paid itself, or
  * one of the many tabs a site owner's widget runs). Each (requestor,
  * beneficiary, provider) is one account with its own counters, so providers
- * that share a beneficiary never share a counter: each checks every cheque
- * that can move its own, and a requestor can't pay one with another's.
+ * that share a beneficiary never share a counter, and a cheque made for one
+ * provider's work never moves another's. A caller fee cuts the beneficiary's
+ * payout, so the beneficiary signs for it (not the provider, which may be a
+ * visitor's tab working for a site owner).
  *
  * Netting rule, per account: the contract keeps the
  * amount paid out P, the settled sequence number Q and the highest drawn
@@ -41,8 +43,9 @@ import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
  * that account with seq s was drawn before; it pays a, P += a, D = max(D, s),
  * and counts against the arbiter's daily cap. So a drawn note is an early
  * payment of its assignment, which the next cheque nets out: P never exceeds
- * the prices of the distinct assignments paid, and no subtask is paid twice,
- * whichever way and in whichever order. Payments come from the requestor's
+ * the prices of the distinct assignments paid, and no assignment of an
+ * account is paid twice, whichever way and in whichever order (one subtask
+ * given to several providers, k > 1 or a reassignment, is several assignments). Payments come from the requestor's
  * deposit, and are refused when it can't cover them (InsufficientDeposit).
  * Cheques and notes are honoured while a deposit is unlocking, until it is
  * withdrawn: the withdrawal delay is longer than any dispute window.
@@ -52,8 +55,8 @@ contract ClayDeposit is Ownable, IERC5267 {
 
     /// A requestor's promise: "I owe `beneficiary` `cumulative` in all for `provider`'s assignments 1..`seq`".
     struct Cheque { address requestor; address beneficiary; address provider; uint256 cumulative; uint64 seq; }
-    /// A cheque to cash, and the fee the caller keeps (then the cheque's provider, who holds it, signs a Cashout naming it).
-    struct Cashout { Cheque cheque; bytes signature; uint256 callerFee; bytes providerSignature; }
+    /// A cheque to cash, and the fee the caller keeps (then the cheque's beneficiary, whose payout it cuts, signs a Cashout naming it).
+    struct Cashout { Cheque cheque; bytes signature; uint256 callerFee; bytes beneficiarySignature; }
     /// Signed by the requestor with each assignment; an arbiter may draw it.
     struct PromissoryNote { address requestor; address beneficiary; address provider; bytes32 subtask; uint64 seq; uint256 amount; }
 
@@ -164,7 +167,7 @@ contract ClayDeposit is Ownable, IERC5267 {
         _cash(cheque, signature, 0);
     }
 
-    /// @notice Cashes several cheques at once, all or none; each fee (authorized by the cheque's provider) goes to the caller.
+    /// @notice Cashes several cheques at once, all or none; each fee (authorized by the cheque's beneficiary) goes to the caller.
     function cashCheques(Cashout[] calldata cashouts) external {
         uint256 fees;
         for (uint256 i; i < cashouts.length; ++i) {
@@ -172,7 +175,8 @@ contract ClayDeposit is Ownable, IERC5267 {
             if (c.callerFee != 0) {
                 bytes32 structHash = keccak256(abi.encode(
                     CASHOUT_TYPEHASH, c.cheque.requestor, c.cheque.beneficiary, c.cheque.provider, c.cheque.cumulative, c.callerFee));
-                _verify(structHash, c.providerSignature, c.cheque.provider);
+                // the beneficiary's word: a provider working for a payee must not give the payee's tokens away
+                _verify(structHash, c.beneficiarySignature, c.cheque.beneficiary);
             }
             fees += _cash(c.cheque, c.signature, c.callerFee);
         }

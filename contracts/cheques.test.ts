@@ -77,7 +77,7 @@ describe('ClayDeposit: cheques', () => {
       signCheque(t, requestor2, cheque(requestor2, provider, 5n * TOKEN, 1n)),
       signCheque(t, requestor2, cheque(requestor2, provider, 7n * TOKEN, 2n))
     ])
-    const cashouts = signed.map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, providerSignature: '0x' }))
+    const cashouts = signed.map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, beneficiarySignature: '0x' }))
     const before = await t.client.getBlockNumber({ cacheTime: 0 })
     await callDeposit(t, relay, 'cashCheques', [cashouts])
     expect(await t.client.getBlockNumber({ cacheTime: 0 })).toBe(before + 1n)
@@ -88,32 +88,33 @@ describe('ClayDeposit: cheques', () => {
 
     // one replayed cheque among new ones: the whole batch is refused
     const next = await signCheque(t, requestor, cheque(requestor, provider, 6n * TOKEN, 3n))
-    const batch = [{ ...next, callerFee: 0n, providerSignature: '0x' }, cashouts[0]]
+    const batch = [{ ...next, callerFee: 0n, beneficiarySignature: '0x' }, cashouts[0]]
     expect(await revertReason(callDeposit(t, relay, 'cashCheques', [batch]))).toBe('ChequeNotHigher')
     expect(await tokenBalance(t, provider.address)).toBe(10n * TOKEN)
   })
 
-  it('pays the caller the fee the cheque\'s provider signed for, and no other', async () => {
+  it('pays the caller the fee the cheque\'s beneficiary signed for, and no other: not one its provider signed', async () => {
     const { requestor, provider, provider2, relay, stranger } = t.actors
     await fundDeposit(t, requestor, 50n * TOKEN)
-    // provider2's work, paid to provider (its payee): provider2 holds the cheque and signs the fee
+    // provider2's work, paid to provider (its payee): the fee cuts the payee's payout, so the payee signs for it
     const signed = await signCheque(t, requestor, cheque(requestor, provider, 10n * TOKEN, 1n, provider2))
     const fee = TOKEN / 10n
     const terms = { requestor: requestor.address, beneficiary: provider.address, provider: provider2.address, cumulative: 10n * TOKEN, callerFee: fee }
-    const consent = await signCashout(t, provider2, terms)
-    const refused = async (callerFee: bigint, providerSignature: Hex): Promise<string> =>
-      await revertReason(callDeposit(t, relay, 'cashCheques', [[{ ...signed, callerFee, providerSignature }]]))
+    const consent = await signCashout(t, provider, terms)
+    const refused = async (callerFee: bigint, beneficiarySignature: Hex, by = relay): Promise<string> =>
+      await revertReason(callDeposit(t, by, 'cashCheques', [[{ ...signed, callerFee, beneficiarySignature }]]))
     expect(await refused(fee, '0x')).toBe('InvalidSignature')
     expect(await refused(2n * fee, consent)).toBe('InvalidSignature')
     expect(await refused(fee, await signCashout(t, stranger, terms))).toBe('InvalidSignature')
-    // the beneficiary is not who holds the cheque: its word on a fee does not count
-    expect(await refused(fee, await signCashout(t, provider, terms))).toBe('InvalidSignature')
-    expect(await refused(fee, await signCashout(t, provider2, { ...terms, cumulative: 9n * TOKEN }))).toBe('InvalidSignature')
-    expect(await refused(fee, await signCashout(t, provider2, { ...terms, provider: provider.address }))).toBe('InvalidSignature')
+    // the provider holds the cheque but may not give the payee's tokens away: a whole-payout fee it signs, cashed by itself, is refused
+    expect(await refused(10n * TOKEN, await signCashout(t, provider2, { ...terms, callerFee: 10n * TOKEN }), provider2)).toBe('InvalidSignature')
+    expect(await refused(fee, await signCashout(t, provider2, terms))).toBe('InvalidSignature')
+    expect(await refused(fee, await signCashout(t, provider, { ...terms, cumulative: 9n * TOKEN }))).toBe('InvalidSignature')
+    expect(await refused(fee, await signCashout(t, provider, { ...terms, provider: provider.address }))).toBe('InvalidSignature')
     const greedy = 11n * TOKEN
-    expect(await refused(greedy, await signCashout(t, provider2, { ...terms, callerFee: greedy }))).toBe('FeeExceedsPayout')
+    expect(await refused(greedy, await signCashout(t, provider, { ...terms, callerFee: greedy }))).toBe('FeeExceedsPayout')
 
-    await callDeposit(t, relay, 'cashCheques', [[{ ...signed, callerFee: fee, providerSignature: consent }]])
+    await callDeposit(t, relay, 'cashCheques', [[{ ...signed, callerFee: fee, beneficiarySignature: consent }]])
     expect(await tokenBalance(t, relay.address)).toBe(fee)
     expect(await tokenBalance(t, provider.address)).toBe(10n * TOKEN - fee)
     expect(await tokenBalance(t, provider2.address)).toBe(0n)

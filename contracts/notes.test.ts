@@ -11,8 +11,9 @@ beforeAll(async () => { t = await startTestChain() }, 60_000)
 afterAll(async () => { await t?.stop() })
 afterEach(async () => { await t.reset() })
 
-function note (requestor: Actor, beneficiary: Actor, seq: bigint, amount: bigint, subtask: Hex = keccak256(toHex(`subtask ${seq}`))): PromissoryNote {
-  return { requestor: requestor.address, beneficiary: beneficiary.address, provider: beneficiary.address, subtask, seq, amount }
+/** A note for `provider`'s work (the beneficiary's own unless given), paid to `beneficiary`. */
+function note (requestor: Actor, beneficiary: Actor, seq: bigint, amount: bigint, subtask: Hex = keccak256(toHex(`subtask ${seq}`)), provider = beneficiary): PromissoryNote {
+  return { requestor: requestor.address, beneficiary: beneficiary.address, provider: provider.address, subtask, seq, amount }
 }
 
 async function draw (arbiter: Actor, signed: { note: PromissoryNote, signature: Hex }): Promise<void> {
@@ -32,6 +33,20 @@ async function authorize (arbiter: Actor, dailyCap: bigint): Promise<void> {
 }
 
 describe('ClayDeposit: promissory notes', () => {
+  it('draws a note on its provider\'s account alone: providers sharing a beneficiary keep their own seqs and counters', async () => {
+    const { requestor, provider, provider2, arbiter, stranger } = t.actors
+    const owner = stranger
+    await fundDeposit(t, requestor, 50n * TOKEN)
+    await authorize(arbiter, 20n * TOKEN)
+    await draw(arbiter, await signNote(t, requestor, note(requestor, owner, 1n, 2n * TOKEN, undefined, provider)))
+    // seq 1 of the other provider's account is another note, not a second draw of the first
+    await draw(arbiter, await signNote(t, requestor, note(requestor, owner, 1n, 3n * TOKEN, undefined, provider2)))
+    expect(await tokenBalance(t, owner.address)).toBe(5n * TOKEN)
+    expect(await account(requestor, owner, provider)).toEqual([2n * TOKEN, 0n, 1n])
+    expect(await account(requestor, owner, provider2)).toEqual([3n * TOKEN, 0n, 1n])
+    expect(await revertReason(draw(arbiter, await signNote(t, requestor, note(requestor, owner, 1n, 2n * TOKEN, undefined, provider))))).toBe('NoteAlreadyDrawn')
+  })
+
   it('lets an arbiter the owner authorized draw a note, once, and nobody else', async () => {
     const { requestor, provider, arbiter, stranger } = t.actors
     await fundDeposit(t, requestor, 50n * TOKEN)

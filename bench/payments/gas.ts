@@ -67,7 +67,7 @@ export function describe (row: GasRow): string {
   return `${row.cheques} cheque${row.cheques > 1 ? 's' : ''} (${row.call}, ${row.first ? 'first of each account' : 'later'}${row.fee ? ', caller fee' : ''}): ${row.gasUsed} gas, ${Math.round(row.perCheque)} per cheque`
 }
 
-/** Cashes `signed` in one transaction from `by`; with `feeFrom`, each provider (here its own beneficiary) signs a caller fee of a tenth of its payout. */
+/** Cashes `signed` in one transaction from `by`; with `feeFrom`, each beneficiary (here the provider itself) signs a caller fee of a tenth of its payout. */
 async function cash (t: TestChain, by: Actor, signed: SignedCheque[], first: boolean, feeFrom?: PrivateKeyAccount[]): Promise<GasRow> {
   let hash: Hex
   if (signed.length === 1 && feeFrom == null) {
@@ -75,11 +75,11 @@ async function cash (t: TestChain, by: Actor, signed: SignedCheque[], first: boo
     hash = await by.wallet.writeContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'cashCheque', args: [one.cheque, one.signature] })
   } else {
     const cashouts = await Promise.all(signed.map(async ({ cheque, signature }, i) => {
-      const provider = feeFrom?.[i]
-      if (provider == null) return { cheque, signature, callerFee: 0n, providerSignature: '0x' as Hex }
+      const beneficiary = feeFrom?.[i]
+      if (beneficiary == null) return { cheque, signature, callerFee: 0n, beneficiarySignature: '0x' as Hex }
       const callerFee = PRICE / 10n
-      const providerSignature = await provider.signTypedData({ domain: depositDomain(t.deployment), types: cashoutTypes, primaryType: 'Cashout', message: { requestor: cheque.requestor, beneficiary: cheque.beneficiary, provider: cheque.provider, cumulative: cheque.cumulative, callerFee } })
-      return { cheque, signature, callerFee, providerSignature }
+      const beneficiarySignature = await beneficiary.signTypedData({ domain: depositDomain(t.deployment), types: cashoutTypes, primaryType: 'Cashout', message: { requestor: cheque.requestor, beneficiary: cheque.beneficiary, provider: cheque.provider, cumulative: cheque.cumulative, callerFee } })
+      return { cheque, signature, callerFee, beneficiarySignature }
     }))
     hash = await by.wallet.writeContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'cashCheques', args: [cashouts] })
   }

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { encodeDeployData, getAddress, isAddress, isHex, parseUnits, toHex } from 'viem'
+import { BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError, encodeDeployData, getAddress, isAddress, isHex, parseUnits, toHex } from 'viem'
 import { clayDepositAbi, clayDepositBytecode, clayTestTokenAbi, clayTestTokenBytecode, DEPOSIT_DOMAIN_VERSION } from '../../contracts/index.ts'
 import { ContractDeployError, DEFAULT_WITHDRAW_DELAY } from './deploy.ts'
 import { readTextIfExists, writeFileAtomic } from './atomic-file.ts'
@@ -71,10 +71,21 @@ export async function isDeployed (client: PublicClient, deployment: Pick<ChainDe
   const [tokenCode, depositCode] = await Promise.all([client.getCode({ address: deployment.token }), client.getCode({ address: deployment.deposit })])
   if (tokenCode == null || tokenCode === '0x' || depositCode == null || depositCode === '0x') return false
   const [salt, domain] = await Promise.all([
-    client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'salt' }).catch(() => undefined),
-    client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'eip712Domain' }).catch(() => undefined)
+    client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'salt' }).catch(notOurs),
+    client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'eip712Domain' }).catch(notOurs)
   ])
   return salt === deployment.salt && domain?.[2] === DEPOSIT_DOMAIN_VERSION
+}
+
+/**
+ * A contract that refuses the call or answers nothing is not ours (another
+ * version, another contract): undefined. Anything else (the chain slow or
+ * gone) is thrown: a redeploy on a failed read would strand every deposit.
+ */
+function notOurs (err: unknown): undefined {
+  const refused = err instanceof BaseError ? err.walk(e => e instanceof ContractFunctionRevertedError || e instanceof ContractFunctionZeroDataError) : null
+  if (refused != null) return undefined
+  throw err
 }
 
 function parseDeployment (text: string | undefined): ChainDeployment | undefined {

@@ -188,6 +188,17 @@ describe('the relay\'s chain over libp2p (/golem-clay/chain/2.0.0)', { timeout: 
     cashed = good1
   })
 
+  it('reads one account per provider, and an account whose settled seq is beyond what the wire carries', async () => {
+    const b = someone()
+    // a requestor may sign and cash any seq up to 2^64-1: the read must not fail on it
+    const signed = await signCheque(requestor, deployment, { requestor: requestor.address, beneficiary: b, provider: b, cumulative: 1n, seq: 2n ** 64n - 1n })
+    const receipt = await chain.txSender?.submit({ kind: 'cashout', to: deployment.address, data: encodeFunctionData({ abi: clayDepositAbi, functionName: 'cashCheque', args: [signed.cheque, signed.signature] }) })
+    expect(receipt?.status).toBe('success')
+    expect(await result('clay_account', [requestor.address, b, b])).toMatchObject({ paidOut: '1', settledSeq: Number.MAX_SAFE_INTEGER })
+    // the same beneficiary for another provider's work: another account, untouched
+    expect(await result('clay_account', [requestor.address, b, someone()])).toMatchObject({ paidOut: '0', settledSeq: 0 })
+  })
+
   it('refuses a replayed cheque with the contract\'s reason', async () => {
     const [again] = await result('clay_cash', [[cashed]])
     expect(again).toMatchObject({ ok: false, error: { name: 'ChequeNotHigher' } })
@@ -199,6 +210,15 @@ describe('the relay\'s chain over libp2p (/golem-clay/chain/2.0.0)', { timeout: 
     expect(results[0]).toEqual(results[1])
     expect(results[1]).toMatchObject({ ok: true, payout: String(2n * TOKEN) })
     expect(await tokens(b)).toBe(2n * TOKEN)
+  })
+
+  it('cashes the cheques of two providers working for one beneficiary in one batch, each from its own account', async () => {
+    const [owner, p1, p2] = [someone(), someone(), someone()]
+    const results = await result('clay_cash', [[await cheque(requestor, owner, 2n * TOKEN, 2n, p1), await cheque(requestor, owner, 1n * TOKEN, 1n, p2)]])
+    expect(results.map((r: any) => r.payout)).toEqual([String(2n * TOKEN), String(1n * TOKEN)])
+    expect(await tokens(owner)).toBe(3n * TOKEN)
+    expect(await result('clay_account', [requestor.address, owner, p1])).toMatchObject({ paidOut: String(2n * TOKEN), settledSeq: 2 })
+    expect(await result('clay_account', [requestor.address, owner, p2])).toMatchObject({ paidOut: String(1n * TOKEN), settledSeq: 1 })
   })
 
   it('puts the cheques of callers within one batch window into one transaction', async () => {

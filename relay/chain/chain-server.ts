@@ -209,7 +209,7 @@ export class ChainServer implements Startable {
       client.readContract({ address, abi: clayDepositAbi, functionName: 'deposits', args: [requestor], blockNumber }),
       client.readContract({ address, abi: clayDepositAbi, functionName: 'accounts', args: [requestor, beneficiary, provider], blockNumber })
     ])
-    return { deposit: String(deposit), unlockAt: Number(unlockAt), paidOut: String(paidOut), settledSeq: Number(settledSeq), drawnSeq: Number(drawnSeq), block: Number(blockNumber) }
+    return { deposit: String(deposit), unlockAt: Number(unlockAt), paidOut: String(paidOut), settledSeq: wireSeq(settledSeq), drawnSeq: wireSeq(drawnSeq), block: Number(blockNumber) }
   }
 
   private async cash (params: unknown[], signal: AbortSignal, conn: Connection): Promise<CashResultWire[]> {
@@ -283,6 +283,15 @@ function idOf (value: unknown): number | null {
 function address (value: unknown, name: string): Address {
   if (typeof value !== 'string' || !isAddress(value, { strict: false })) throw new JsonRpcError(RPC_ERRORS.invalidParams, `${name} must be an address (0x and 40 hex digits)`)
   return getAddress(value)
+}
+
+/**
+ * A seq as the wire carries it (a safe integer). A requestor may cash a
+ * cheque with any seq up to 2^64-1; beyond 2^53-1 it reads as 2^53-1, which
+ * every seq a node uses stays below, so comparisons with them hold.
+ */
+function wireSeq (seq: bigint): number {
+  return Number(seq > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : seq)
 }
 
 function accountKey (requestor: Address, beneficiary: Address, provider: Address): string {

@@ -193,7 +193,7 @@ export class ChequeCasher {
     const data = encodeFunctionData({
       abi: clayDepositAbi,
       functionName: 'cashCheques',
-      args: [cheques.map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, providerSignature: '0x' as Hex }))]
+      args: [cheques.map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, beneficiarySignature: '0x' as Hex }))]
     })
     return await this.components.sender.submit({ kind: 'cashout', to: this.components.deployment.address, data })
   }

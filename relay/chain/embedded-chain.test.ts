@@ -64,6 +64,20 @@ describe('EmbeddedChain', () => {
     expect(again.chain.info).toEqual(first)
   })
 
+  it('deploys anew when the recorded deposit contract is not this version (a data folder of an earlier release)', async () => {
+    const { chain, dir } = await startChain()
+    const first = chain.info
+    await chain.stop()
+    // the recorded address now holds a contract that refuses ClayDeposit's calls, as version 1 refuses version 2's domain
+    const path = join(dir, 'deployment.json')
+    await writeFile(path, JSON.stringify({ ...JSON.parse(await readFile(path, 'utf8')), deposit: first.token }))
+    const again = await startChain({ dir })
+    expect(again.events.get('chain-start')).toMatchObject({ deployment: 'redeployed' })
+    expect(again.events.get('chain-redeploy')).toMatchObject({ lost: { deposit: first.token } })
+    expect(again.chain.info.deposit).not.toBe(first.token)
+    expect(again.chain.info.salt).not.toBe(first.salt)
+  })
+
   it('sends again, byte for byte, the journaled transactions a chain killed with the relay lost', async () => {
     const { chain, dir, anvilPid } = await startChain(NO_AUTO_SNAPSHOTS)
     const who = someone()

@@ -121,7 +121,7 @@ export async function signNote (t: TestChain, signer: Actor, note: PromissoryNot
   return { note, signature }
 }
 
-/** A cheque's provider's consent (it holds the cheque) that whoever cashes it keeps `callerFee`. */
+/** A cheque's beneficiary's consent (the fee cuts its payout) that whoever cashes it keeps `callerFee`. */
 export async function signCashout (t: TestChain, signer: Actor, authorization: CashoutAuthorization): Promise<Hex> {
   return await signer.account.signTypedData({ domain: depositDomain(t.deployment), types: cashoutTypes, primaryType: 'Cashout', message: authorization })
 }

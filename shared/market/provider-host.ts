@@ -1,5 +1,5 @@
 import { getBytes } from '../storage/index.ts'
-import { delay } from '../util/index.ts'
+import { delay, InFlight } from '../util/index.ts'
 import { InvalidSignatureError, InvalidTaskError, UnknownTaskError } from './market-errors.ts'
 import { openHeader } from './bound-messages.ts'
 import { validateAssignment, validateReport, validateVerdict } from './market-codec.ts'
@@ -61,6 +61,8 @@ export class ProviderHost implements Startable {
   private pullTimer?: ReturnType<typeof setInterval>
   private pulling?: AbortController
   private readonly paidTasks = new Map<string, PaidTask>()
+  /** Cheques being taken: a stop lets them be saved. */
+  private readonly taking = new InFlight()
 
   constructor (components: ProviderHostComponents, init: ProviderHostInit) {
     this.components = components
@@ -117,6 +119,7 @@ export class ProviderHost implements Startable {
     this.components.router.removeEventListener('task:closed', this.onClosed)
     this.components.earnings?.stop()
     // the cheques of the last verdicts are saved before the node goes
+    await this.taking.idle(AbortSignal.timeout(5_000))
     await this.components.earnings?.flush().catch((err: Error) => { this.log.error('cheques not saved at stop - %s', err.message) })
     await this.runner.stop()
   }
@@ -183,8 +186,10 @@ export class ProviderHost implements Startable {
     if (verdict.signer !== from || a.body.requestor !== from) throw new InvalidSignatureError('The verdict was not made by the assignment\'s requestor')
     this.provider.onVerdict(verdict.body, report.body, a.body)
     const paid = this.paidTasks.get(a.body.task)
-    if (verdict.body.accepted && paid != null && a.body.provider === this.components.peerId.toString()) {
-      await this.components.earnings?.takeCheque(paid, cheque)
+    const earnings = this.components.earnings
+    if (verdict.body.accepted && paid != null && earnings != null && a.body.provider === this.components.peerId.toString()) {
+      // taken (checked, then saved with the others of its ~100 ms) after the answer: the requestor waits for nothing it needs
+      this.taking.track(earnings.takeCheque(paid, cheque).catch((err: Error) => { this.log.error('cheque of %s not taken - %s', paid.payer, err.message) }))
     }
   }
 

@@ -60,7 +60,7 @@ export interface PromissoryNote {
   amount: bigint
 }
 
-/** Signed by a cheque's provider (who holds it): whoever cashes the cheque keeps `callerFee` of the payout. */
+/** Signed by a cheque's beneficiary (the fee cuts its payout): whoever cashes the cheque keeps `callerFee` of it. */
 export interface CashoutAuthorization {
   requestor: Address
   beneficiary: Address

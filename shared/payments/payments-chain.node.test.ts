@@ -97,7 +97,7 @@ describe('payments on the real deposit contract', () => {
         cheques.push(await b.pay(self(p.address), 2n * TOKEN, 2n))
       }
     }
-    const cashouts = cheques.map(received).map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, providerSignature: '0x' as const }))
+    const cashouts = cheques.map(received).map(({ cheque, signature }) => ({ cheque, signature, callerFee: 0n, beneficiarySignature: '0x' as const }))
     const hash = await relay.wallet.writeContract({ address: t.contracts.deposit, abi: clayDepositAbi, functionName: 'cashCheques', args: [cashouts] })
     const receipt = await t.client.waitForTransactionReceipt({ hash })
     expect(parseEventLogs({ abi: clayDepositAbi, eventName: 'ChequeCashed', logs: receipt.logs })).toHaveLength(4)

@@ -9,6 +9,7 @@ import { NoteGuard } from './note-guard.ts'
 import { ChainUnavailableError, NoteInvalidError, PayerDefaultedError, WrongDeploymentError } from './payment-errors.ts'
 import { chequeFromWire, noteFromWire } from './payment-wire.ts'
 import { subtaskId, verifyNote } from './promissory-note.ts'
+import { preloadSignatureCheck } from './signature-check.ts'
 import type { ChainClient } from './chain-client.ts'
 import type { SignedCheque } from './cheque.ts'
 import type { CashoutRecord } from './cheque-wallet.ts'
@@ -40,8 +41,9 @@ export interface ProviderPaymentsInit {
    * The cheques taken within this many ms are saved together (one write,
    * not one per verdict: in a tab, IndexedDB's work per write was the
    * largest part of what payments cost a provider). A cheque counts as
-   * earned only once saved; what a crash loses is at most this window's
-   * cheques, which the requestor's next cheque, cumulative, pays again.
+   * earned only once saved. A crash loses at most this window's cheques:
+   * the requestor's next cheque, cumulative, pays for them again, but after
+   * a task's last verdict none comes (a stop saves them first).
    * @default 100
    */
   saveGroupMs?: number
@@ -139,6 +141,8 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
   /** Why not to offer for a task (undefined: offer). Unpaid tasks are for volunteers; paid ones need a covering deposit on our chain. */
   async mayOffer (task: PaidTask | undefined, options: AbortOptions = {}): Promise<string | undefined> {
     if (task == null) return this.init.paidOnly === true ? 'it is unpaid, and this provider takes paid tasks only' : undefined
+    // a paid task: its cheques' signatures will be checked soon, in WebAssembly once loaded
+    void preloadSignatureCheck()
     const why = this.isDefaulted(task.payer)
     if (why != null) return `its requestor stopped paying (${why})`
     const ours = await this.components.chain?.deployment(options).catch(() => undefined)
@@ -264,9 +268,14 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     if (chain == null || deployment == null) throw new ChainUnavailableError('No connected relay runs a chain to cash cheques on: they stay held until one does')
     const wallet = this.wallet(deployment)
     const done: Array<{ payer: Address, tx: Hex, amount: bigint }> = []
-    // cheques taken but still waiting for their group's write are cashed too
-    await wallet.flush()
+    // cheques taken but still waiting for their group's write are cashed too (a failed write: what is saved is still cashed)
+    await wallet.flush().catch(() => {})
     const cheques = await wallet.toCash(1n)
+    // the records of what the chain did, written as one group rather than one by one
+    const recording: Array<Promise<void>> = []
+    const record = (what: string, change: Promise<void>): void => {
+      recording.push(change.catch((err: Error) => { this.log.error('%s not recorded - %s', what, err.message) }))
+    }
     for (let i = 0; i < cheques.length; i += 20) {
       const batch = cheques.slice(i, i + 20)
       const results = await chain.cash(batch, options)
@@ -276,19 +285,22 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
         const payer = getAddress(signed.cheque.requestor)
         if (result.ok) {
           const amount = BigInt(result.payout)
-          await wallet.cashed(payer, { tx: result.tx, amount, at: Date.now() }, signed.cheque.cumulative)
           this.guard.settle(payer, this.address, this.provider, signed.cheque.seq)
           done.push({ payer, tx: result.tx, amount })
-          this.safeDispatchEvent('cashed', { detail: { payer, tx: result.tx, amount } })
+          record(`the cashout ${result.tx}`, wallet.cashed(payer, { tx: result.tx, amount, at: Date.now() }, signed.cheque.cumulative).then(() => {
+            this.safeDispatchEvent('cashed', { detail: { payer, tx: result.tx, amount } })
+          }))
           continue
         }
         this.log('cheque of %s not cashed - %s: %s', payer, result.error.name, result.error.message)
         // the chain knows better: paid out by someone else's cashout, or behind a drawn note
         const state = await chain.account(payer, this.address, { ...options, maxAgeMs: 0, provider: this.provider }).catch(() => undefined)
-        if (state != null) await wallet.chainState(payer, state.paidOut, state.drawnSeq)
+        if (state != null) record(`the chain's counters of ${payer}`, wallet.chainState(payer, state.paidOut, state.drawnSeq))
         if (result.error.name === 'InsufficientDeposit') this.default(payer, 'its deposit does not cover its cheque')
       }
     }
+    await wallet.flush().catch(() => {})
+    await Promise.all(recording)
     return done
   }
 

@@ -72,11 +72,33 @@ describe('saved entries with group commit', () => {
     expect((await entries.change('b', add(4)))[1]).toBe(4)
   })
 
-  it('without a group, saves each change alone before the next starts (the default)', async () => {
+  it('refuses a group already queued behind a write that then fails: its changes were built on the undone ones', async () => {
     const store = new CountingStore()
-    const entries = new SavedEntries(store, () => 0)
-    await Promise.all([1, 2, 3].map(async n => await entries.change('a', add(n))))
+    let calls = 0
+    store.saveMany = async (entries) => {
+      if (calls++ === 0) { await new Promise(resolve => setTimeout(resolve, 80)); throw new Error('disk full') }
+      store.writes.push(entries)
+    }
+    const entries = new SavedEntries(store, () => 0, { groupMs: 10 })
+    const first = entries.change('a', add(1))
+    // once the first group is being written: a second change, in a second group queued behind it
+    await new Promise(resolve => setTimeout(resolve, 30))
+    const second = entries.change('a', add(2))
+    await expect(first).rejects.toThrow('disk full')
+    await expect(second).rejects.toThrow(UnsavedChangeError)
     expect(store.writes).toEqual([])
-    expect(store.entries.get('a')).toBe(6)
+    expect((await entries.change('a', add(4)))[1]).toBe(4)
+    expect(store.writes).toEqual([[['a', 4]]])
+  })
+
+  it('without a group, saves each change alone before the next starts (the default)', async () => {
+    const order: string[] = []
+    const store = new CountingStore()
+    const save = store.save.bind(store)
+    store.save = async (k, e) => { order.push(`save ${e}`); await new Promise(resolve => setTimeout(resolve, 5)); await save(k, e) }
+    const entries = new SavedEntries(store, () => 0)
+    await Promise.all([1, 2, 3].map(async n => await entries.change('a', async (entry) => { order.push(`change from ${entry}`); return [entry + n, entry + n] })))
+    expect(order).toEqual(['change from 0', 'save 1', 'change from 1', 'save 3', 'change from 3', 'save 6'])
+    expect(store.writes).toEqual([])
   })
 })

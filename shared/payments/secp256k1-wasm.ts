@@ -38,7 +38,13 @@ export function loadedSecp256k1 (): Secp256k1 | undefined {
  */
 export function signHashWasm (secp256k1: Secp256k1, privateKey: Uint8Array, hash: Hex): Hex | undefined {
   if (!DIGEST.test(hash)) return undefined
-  const signed = secp256k1.signMessageHashRecoverableCompact(privateKey, hexToBytes(hash))
+  let signed: ReturnType<Secp256k1['signMessageHashRecoverableCompact']>
+  try {
+    signed = secp256k1.signMessageHashRecoverableCompact(privateKey, hexToBytes(hash))
+  } catch {
+    // a trap in the module: viem signs instead
+    return undefined
+  }
   // recovery ids 2 and 3 (x of R beyond n, odds of 2^-127) are left to viem
   if (typeof signed === 'string' || signed.recoveryId > 1) return undefined
   return `${bytesToHex(signed.signature)}${signed.recoveryId === 0 ? '1b' : '1c'}`

@@ -40,7 +40,13 @@ export function idbLedgerStores (slot: number, store: UseStore = createStore('go
     // a group of changes in one transaction: all or none
     saveMany: async (entries) => {
       await store('readwrite', async (s) => {
-        for (const [address, entry] of entries) s.put(entry, [slot, kind, ns, address] satisfies EntryKey)
+        try {
+          for (const [address, entry] of entries) s.put(entry, [slot, kind, ns, address] satisfies EntryKey)
+        } catch (err) {
+          // a put that throws (an entry that can't be cloned) must not let the others commit alone
+          s.transaction.abort()
+          throw err
+        }
         return await promisifyRequest(s.transaction)
       })
     }
