@@ -57,18 +57,32 @@ async function widgetFrame (page: Page): Promise<Frame> {
 }
 
 /** A fresh visitor (browser context) on `site`, its events recorded from the first script on, and the widget's frame. */
-async function openSite (site: string): Promise<{ context: BrowserContext, page: Page, frame: Frame }> {
+async function openSite (site: string, frameScript?: () => void): Promise<{ context: BrowserContext, page: Page, frame: Frame }> {
   const context = await browser.newContext()
+  if (frameScript != null) await context.addInitScript(frameScript)
   const page = await context.newPage()
   await recordEvents(page)
   await page.goto(site)
   return { context, page, frame: await widgetFrame(page) }
 }
 
+/** The element's `data-state`, as the host page sees it. */
+async function widgetState (page: Page): Promise<string | null> {
+  return await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state') ?? null)
+}
+
 /** The visitor's click on Join, once the frame counts clicks (it was seen whole, uncovered, for a while: no clickjacking). */
 async function join (frame: Frame): Promise<void> {
   await frame.locator('html[data-seen]').waitFor({ state: 'attached' })
   await frame.getByRole('button', { name: 'Join' }).click()
+}
+
+/** Joins as the visitor and waits until the widget works. */
+async function joinAndWork (page: Page, frame: Frame): Promise<void> {
+  await expect(frame.getByRole('button', { name: 'Join' })).toBeVisible()
+  await join(frame)
+  await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
+  await expect.poll(async () => await widgetState(page)).toBe('working')
 }
 
 /** Records the element's golemclay:* events and the frame's messages in the host page, from before its scripts run (every load), for the test to wait on. */
@@ -141,7 +155,7 @@ test('consent first: no node before the click, the host cannot click for the vis
   // the host page asks to start: without a stored yes, nothing starts
   await page.evaluate(() => { (document.querySelector('golem-clay-widget') as any).start() })
   await expect.poll(async () => await page.evaluate(() => (window as any).__messages.some((m: any) => m?.detail?.needsClick === true))).toBe(true)
-  expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('consent')
+  expect(await widgetState(page)).toBe('consent')
   // no node, no Worker: only the frame's own script ran
   const before = await frameScripts(frame)
   expect(before.some(s => /frame-node|sandbox\.worker|hashcash\.worker/.test(s))).toBe(false)
@@ -186,7 +200,7 @@ test('consent first: no node before the click, the host cannot click for the vis
   await expect.poll(async () => (await events(page, 'paused')).length).toBe(1)
   expect((await events(page, 'paused'))[0].detail.reason).toBe('visitor')
   await expect(frame.getByText('Paused: by you')).toBeVisible()
-  expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('paused')
+  expect(await widgetState(page)).toBe('paused')
   // the host can't undo the visitor's pause, nor their stop
   const refusedStart = async (): Promise<void> => {
     const before = await page.evaluate(() => (window as any).__messages.filter((m: any) => m?.detail?.needsClick === true).length)
@@ -194,11 +208,11 @@ test('consent first: no node before the click, the host cannot click for the vis
     await expect.poll(async () => await page.evaluate(() => (window as any).__messages.filter((m: any) => m?.detail?.needsClick === true).length)).toBe(before + 1)
   }
   await refusedStart()
-  expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('paused')
+  expect(await widgetState(page)).toBe('paused')
   await frame.getByRole('button', { name: 'Stop' }).click()
   await expect(frame.getByText('Stopped. Nothing runs now.')).toBeVisible()
   await refusedStart()
-  expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('stopped')
+  expect(await widgetState(page)).toBe('stopped')
   expect(problems).toEqual([])
   await context.close()
 })
@@ -212,7 +226,7 @@ test('a click on a frame the host made transparent does not count (clickjacking)
   await frame.locator('html:not([data-seen])').waitFor({ state: 'attached' })
   await frame.getByRole('button', { name: 'Join' }).click()
   await expect(frame.getByText('must be fully visible')).toBeVisible()
-  expect(await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state'))).toBe('consent')
+  expect(await widgetState(page)).toBe('consent')
   expect(await frameScripts(frame)).not.toContainEqual(expect.stringMatching(/frame-node/))
   // seen again, whole: the click counts
   await page.evaluate(() => { (document.querySelector('golem-clay-widget') as HTMLElement).style.opacity = '1' })
@@ -316,23 +330,15 @@ test('paid work for the site owner: cheques name its account, the frame reports 
 test('on battery the work pauses, and it resumes when plugged in again', async () => {
   test.setTimeout(120_000)
   const site = await hostSite('127.0.0.2', '<golem-clay-widget></golem-clay-widget>')
-  const context = await browser.newContext()
   // no device here has a battery to unplug and Chromium emulates none: the frame gets a BatteryManager-like object the test drives
-  await context.addInitScript(() => {
+  const { context, page, frame } = await openSite(site, () => {
     if (!location.pathname.startsWith('/widget-frame')) return
     const battery = Object.assign(new EventTarget(), { charging: true, level: 1 })
     ;(window as any).__battery = battery
     Object.defineProperty(Navigator.prototype, 'getBattery', { value: async () => battery, configurable: true })
   })
-  const page = await context.newPage()
-  await recordEvents(page)
-  await page.goto(site)
-  const frame = await widgetFrame(page)
-  await expect(frame.getByRole('button', { name: 'Join' })).toBeVisible()
-  await join(frame)
-  await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
-  const state = async (): Promise<string | null> => await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state') ?? null)
-  await expect.poll(state).toBe('working')
+  await joinAndWork(page, frame)
+  const state = async (): Promise<string | null> => await widgetState(page)
 
   // unplugged: paused; plugged in again: working
   await frame.evaluate(() => { const b = (window as any).__battery; b.charging = false; b.dispatchEvent(new Event('chargingchange')) })
@@ -347,10 +353,9 @@ test('on battery the work pauses, and it resumes when plugged in again', async (
 test('under CPU pressure the work pauses, and it resumes when the pressure is nominal again', async () => {
   test.setTimeout(120_000)
   const site = await hostSite('127.0.0.2', '<golem-clay-widget></golem-clay-widget>')
-  const context = await browser.newContext()
   // Chromium hands a cross-origin frame no emulated pressure readings (DevTools' override reaches the top page only, even with the
   // frame focused under Xvfb): the frame gets a PressureObserver the test drives, as the Compute Pressure API would call it
-  await context.addInitScript(() => {
+  const { context, page, frame } = await openSite(site, () => {
     if (!location.pathname.startsWith('/widget-frame')) return
     const observers: Array<(records: Array<{ state: string }>) => void> = []
     ;(window as any).__pressure = (state: string) => { for (const cb of observers) cb([{ state }]) }
@@ -360,15 +365,8 @@ test('under CPU pressure the work pauses, and it resumes when the pressure is no
       disconnect (): void { observers.splice(observers.indexOf(this.cb), 1) }
     }
   })
-  const page = await context.newPage()
-  await recordEvents(page)
-  await page.goto(site)
-  const frame = await widgetFrame(page)
-  await expect(frame.getByRole('button', { name: 'Join' })).toBeVisible()
-  await join(frame)
-  await expect.poll(async () => (await events(page, 'joined')).length, { timeout: 60_000 }).toBe(1)
-  const state = async (): Promise<string | null> => await page.evaluate(() => document.querySelector('golem-clay-widget')?.getAttribute('data-state') ?? null)
-  await expect.poll(state).toBe('working')
+  await joinAndWork(page, frame)
+  const state = async (): Promise<string | null> => await widgetState(page)
 
   // serious pressure: paused; nominal again: working
   await frame.evaluate(() => { (window as any).__pressure('serious') })
