@@ -70,11 +70,9 @@ export async function ensureDeployment (components: { client: PublicClient, send
 export async function isDeployed (client: PublicClient, deployment: Pick<ChainDeployment, 'token' | 'deposit' | 'salt'>): Promise<boolean> {
   const [tokenCode, depositCode] = await Promise.all([client.getCode({ address: deployment.token }), client.getCode({ address: deployment.deposit })])
   if (tokenCode == null || tokenCode === '0x' || depositCode == null || depositCode === '0x') return false
-  const [salt, domain] = await Promise.all([
-    client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'salt' }).catch(notOurs),
-    client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'eip712Domain' }).catch(notOurs)
-  ])
-  return salt === deployment.salt && domain?.[2] === DEPOSIT_DOMAIN_VERSION
+  // ERC-5267: version and salt in one read
+  const domain = await client.readContract({ address: deployment.deposit, abi: clayDepositAbi, functionName: 'eip712Domain' }).catch(notOurs)
+  return domain?.[2] === DEPOSIT_DOMAIN_VERSION && domain[5] === deployment.salt
 }
 
 /**

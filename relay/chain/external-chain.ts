@@ -91,9 +91,9 @@ export class ExternalChain implements RelayChain {
     const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 1 }) })
     let token: Address, salt: Hex, version: string
     try {
-      [token, salt, [, , version]] = await Promise.all([
+      // ERC-5267 tells the version and the salt in one read
+      [token, [, , version, , , salt]] = await Promise.all([
         client.readContract({ address: this.init.deposit, abi: clayDepositAbi, functionName: 'token' }),
-        client.readContract({ address: this.init.deposit, abi: clayDepositAbi, functionName: 'salt' }),
         client.readContract({ address: this.init.deposit, abi: clayDepositAbi, functionName: 'eip712Domain' })
       ])
     } catch (err: any) {
