@@ -2,7 +2,7 @@ import { lpStream } from '@libp2p/utils'
 import { createPublicClient, getAddress, http, isAddress } from 'viem'
 import { clayDepositAbi } from '../../contracts/index.ts'
 import { GolemClayError, MessageTooLargeError, ShuttingDownError } from '../../shared/errors.ts'
-import { CHAIN_ERRORS, chequeFromWire, MAX_CASH_BATCH, MAX_CHAIN_FRAME, sameDeployment, validateChainCall } from '../../shared/payments/index.ts'
+import { accountId, CHAIN_ERRORS, chequeFromWire, MAX_CASH_BATCH, MAX_CHAIN_FRAME, sameDeployment, validateChainCall } from '../../shared/payments/index.ts'
 import { CHAIN_PROTOCOL, decodeJson, encodeJson } from '../../shared/wire/index.ts'
 import { AddressKeys } from '../../shared/connection/index.ts'
 import { ChequeCasher } from './cheque-casher.ts'
@@ -186,7 +186,7 @@ export class ChainServer implements Startable {
    */
   private async account (requestor: Address, beneficiary: Address, provider: Address): Promise<AccountWire> {
     const blockNumber = await this.client().getBlockNumber({ cacheTime: 0 })
-    const key = `${accountKey(requestor, beneficiary, provider)}@${blockNumber}`
+    const key = `${accountId(requestor, beneficiary, provider)}@${blockNumber}`
     const now = Date.now()
     const ttl = this.init.accountCacheMs ?? 1000
     const hit = this.accounts.get(key)
@@ -292,10 +292,6 @@ function address (value: unknown, name: string): Address {
  */
 function wireSeq (seq: bigint): number {
   return Number(seq > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : seq)
-}
-
-function accountKey (requestor: Address, beneficiary: Address, provider: Address): string {
-  return `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
 }
 
 /** The answer's frame; one too large for it (a wide eth_getLogs) becomes an error that says so. */

@@ -2,7 +2,7 @@ import { logger } from '@libp2p/logger'
 import { BaseError, ContractFunctionRevertedError, encodeFunctionData, isAddressEqual, parseEventLogs } from 'viem'
 import { clayDepositAbi } from '../../contracts/index.ts'
 import { GolemClayError } from '../../shared/errors.ts'
-import { verifyCheque } from '../../shared/payments/index.ts'
+import { accountId, verifyCheque } from '../../shared/payments/index.ts'
 import type { CashResultWire, DepositDeployment, SignedCheque } from '../../shared/payments/index.ts'
 import type { TxSender } from './tx-sender.ts'
 import type { Hex, PublicClient, TransactionReceipt } from 'viem'
@@ -134,7 +134,7 @@ export class ChequeCasher {
     const pairs = new Map<string, Waiting[]>()
     for (const entry of batch) {
       const { requestor, beneficiary, provider } = entry.signed.cheque
-      const key = `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
+      const key = accountId(requestor, beneficiary, provider)
       pairs.set(key, [...(pairs.get(key) ?? []), entry])
     }
     const chosen = (await Promise.all([...pairs.values()].map(async entries => await this.choose(entries)))).filter(c => c != null)

@@ -3,6 +3,7 @@ import { custom } from 'viem'
 import { decodeJson, encodeJson, CHAIN_PROTOCOL } from '../wire/index.ts'
 import { chequeToWire } from './payment-wire.ts'
 import { MAX_CASH_BATCH, MAX_CHAIN_FRAME, validateAccount, validateCashResults, validateChainAnswer, validateChainInfo } from './chain-wire.ts'
+import { accountId } from './deposit-typed-data.ts'
 import { ChainCallError, ChainUnavailableError } from './payment-errors.ts'
 import type { CashResultWire, ChainInfoWire } from './chain-wire.ts'
 import type { SignedCheque } from './cheque.ts'
@@ -123,7 +124,7 @@ export class ChainClient implements Startable {
    */
   async account (requestor: Address, beneficiary: Address, options: AbortOptions & { maxAgeMs?: number, provider?: Address } = {}): Promise<AccountState> {
     const provider = options.provider ?? beneficiary
-    const key = accountCacheKey(requestor, beneficiary, provider)
+    const key = accountId(requestor, beneficiary, provider)
     const cached = this.accounts.get(key)
     if (cached != null && Date.now() - cached.at < (options.maxAgeMs ?? this.init.accountTtl ?? 5_000)) return await cached.value
     const value = this.call('clay_account', [requestor, beneficiary, provider], options).then(raw => {
@@ -141,7 +142,7 @@ export class ChainClient implements Startable {
     if (cheques.length > MAX_CASH_BATCH) throw new ChainCallError(`At most ${MAX_CASH_BATCH} cheques per call`, -32602)
     const raw = await this.call('clay_cash', [cheques.map(chequeToWire)], options)
     // paid-out counters changed: the next read must see it
-    for (const c of cheques) this.accounts.delete(accountCacheKey(c.cheque.requestor, c.cheque.beneficiary, c.cheque.provider))
+    for (const c of cheques) this.accounts.delete(accountId(c.cheque.requestor, c.cheque.beneficiary, c.cheque.provider))
     return validateCashResults(raw, cheques.length)
   }
 
@@ -188,8 +189,4 @@ export class ChainClient implements Startable {
 
 export function chainClient (init: ChainClientInit = {}): (components: ChainClientComponents) => ChainClient {
   return (components) => new ChainClient(components, init)
-}
-
-function accountCacheKey (requestor: Address, beneficiary: Address, provider: Address): string {
-  return `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
 }

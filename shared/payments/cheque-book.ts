@@ -117,7 +117,8 @@ export class ChequeBook {
   }
 }
 
-/** An entry's key: the provider's address, then the beneficiary's when it is another (a payee). */
+/** An entry's key (lowercase): the provider's address, then the beneficiary's when it is another (a payee). */
 function accountKey ({ beneficiary, provider }: PaymentAccountKey): string {
-  return provider.toLowerCase() === beneficiary.toLowerCase() ? provider : `${provider}-for-${beneficiary}`
+  const [b, p] = [beneficiary.toLowerCase(), provider.toLowerCase()]
+  return p === b ? p : `${p}-for-${b}`
 }

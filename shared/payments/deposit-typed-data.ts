@@ -49,6 +49,11 @@ export interface Cheque {
   seq: bigint
 }
 
+/** One account of the contract (requestor, beneficiary, provider) as a map key: the addresses in lowercase. */
+export function accountId (requestor: string, beneficiary: string, provider: string): string {
+  return `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
+}
+
 /** Signed by the requestor with assignment `seq`; an arbiter may draw it if the requestor does not pay. */
 export interface PromissoryNote {
   requestor: Address

@@ -17,7 +17,7 @@ export {
 } from './payment-errors.ts'
 export { generatePaymentKey, parsePaymentKey, paymentAccountOf, paymentAddressOf } from './payment-key.ts'
 export {
-  cashoutTypes, chequeTypes, DEPOSIT_DOMAIN_NAME, DEPOSIT_DOMAIN_VERSION, depositDomain, MAX_AMOUNT, MAX_SEQ, promissoryNoteTypes, sameDeployment
+  accountId, cashoutTypes, chequeTypes, DEPOSIT_DOMAIN_NAME, DEPOSIT_DOMAIN_VERSION, depositDomain, MAX_AMOUNT, MAX_SEQ, promissoryNoteTypes, sameDeployment
 } from './deposit-typed-data.ts'
 export type { CashoutAuthorization, Cheque, DepositDeployment, PromissoryNote } from './deposit-typed-data.ts'
 export { checkChequeProgress, checkChequeTerms, chequeDigest, signCheque, verifyCheque } from './cheque.ts'

@@ -1,4 +1,5 @@
 import { NoteReplayedError } from './payment-errors.ts'
+import { accountId } from './deposit-typed-data.ts'
 import type { PromissoryNote } from './deposit-typed-data.ts'
 
 export interface NoteGuardInit {
@@ -67,7 +68,7 @@ export class NoteGuard {
   }
 
   private pair (requestor: string, beneficiary: string, provider: string): Pair {
-    const key = `${requestor.toLowerCase()}:${beneficiary.toLowerCase()}:${provider.toLowerCase()}`
+    const key = accountId(requestor, beneficiary, provider)
     let pair = this.pairs.get(key)
     if (pair != null) {
       this.pairs.delete(key)
