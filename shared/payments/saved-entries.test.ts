@@ -75,15 +75,26 @@ describe('saved entries with group commit', () => {
   it('refuses a group already queued behind a write that then fails: its changes were built on the undone ones', async () => {
     const store = new CountingStore()
     let calls = 0
+    let writing!: () => void
+    const started = new Promise<void>(resolve => { writing = resolve })
+    let fail!: () => void
+    const failed = new Promise<void>(resolve => { fail = resolve })
     store.saveMany = async (entries) => {
-      if (calls++ === 0) { await new Promise(resolve => setTimeout(resolve, 80)); throw new Error('disk full') }
+      if (calls++ === 0) {
+        writing()
+        await failed
+        throw new Error('disk full')
+      }
       store.writes.push(entries)
     }
     const entries = new SavedEntries(store, () => 0, { groupMs: 10 })
     const first = entries.change('a', add(1))
     // once the first group is being written: a second change, in a second group queued behind it
-    await new Promise(resolve => setTimeout(resolve, 30))
+    await started
     const second = entries.change('a', add(2))
+    // the second group is taken (its window passes) while the first still writes; then the first fails
+    await new Promise(resolve => setTimeout(resolve, 30))
+    fail()
     await expect(first).rejects.toThrow('disk full')
     await expect(second).rejects.toThrow(UnsavedChangeError)
     expect(store.writes).toEqual([])
