@@ -34,8 +34,8 @@ export interface ProviderInit {
    * Have requestors pay this address instead of this node's own (a widget's
    * site owner). Cheques and notes still name this node as the provider,
    * and the contract keeps one account per (requestor, payee, provider):
-   * any number of providers may share a payee, each checking every cheque
-   * that can move its own account.
+   * any number of providers may share a payee, and no provider's cheques
+   * move another's account.
    * @default the node's payment address
    */
   payee?: Address

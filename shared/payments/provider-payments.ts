@@ -27,7 +27,7 @@ export interface ProviderPaymentsInit {
    * Whom the cheques and notes must pay: another address than this node's
    * (a widget's site owner, who gets the tokens when they are cashed). They
    * still name this node as the provider, so every node paying one payee
-   * has its own account on the contract and checks all that moves it.
+   * has its own account on the contract, which no other node's cheques move.
    * @default the node's payment address
    */
   payee?: Address
