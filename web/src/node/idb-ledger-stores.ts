@@ -24,21 +24,9 @@ type EntryKey = [number, LedgerKind, string, string]
  * committed; entries are structured-cloned as they are (bigints included).
  */
 export function idbLedgerStores (slot: number, store: UseStore = createStore('golem-clay-ledgers', 'entries')): LedgerStores {
-  const ledger = <T>(kind: LedgerKind, ns: string): PaymentStore<T> => ({
-    load: async () => await store('readonly', async (s) => {
-      const range = IDBKeyRange.bound([slot, kind, ns], [slot, kind, ns, []])
-      const [keys, values] = await Promise.all([promisifyRequest(s.getAllKeys(range)), promisifyRequest(s.getAll(range))])
-      return keys.map((key, i): [string, T] => [(key as EntryKey)[3], values[i] as T])
-    }),
-    save: async (address, entry) => {
-      await store('readwrite', async (s) => {
-        s.put(entry, [slot, kind, ns, address] satisfies EntryKey)
-        // the transaction's completion, not the request's success: only then is the entry durable
-        return await promisifyRequest(s.transaction)
-      })
-    },
-    // a group of changes in one transaction: all or none
-    saveMany: async (entries) => {
+  const ledger = <T>(kind: LedgerKind, ns: string): PaymentStore<T> => {
+    // entries in one transaction: all or none
+    const saveMany = async (entries: Array<[string, T]>): Promise<void> => {
       await store('readwrite', async (s) => {
         try {
           for (const [address, entry] of entries) s.put(entry, [slot, kind, ns, address] satisfies EntryKey)
@@ -47,10 +35,20 @@ export function idbLedgerStores (slot: number, store: UseStore = createStore('go
           s.transaction.abort()
           throw err
         }
+        // the transaction's completion, not the request's success: only then is the entry durable
         return await promisifyRequest(s.transaction)
       })
     }
-  })
+    return {
+      load: async () => await store('readonly', async (s) => {
+        const range = IDBKeyRange.bound([slot, kind, ns], [slot, kind, ns, []])
+        const [keys, values] = await Promise.all([promisifyRequest(s.getAllKeys(range)), promisifyRequest(s.getAll(range))])
+        return keys.map((key, i): [string, T] => [(key as EntryKey)[3], values[i] as T])
+      }),
+      save: async (address, entry) => { await saveMany([[address, entry]]) },
+      saveMany
+    }
+  }
   return { book: (ns) => ledger('book', ns), wallet: (ns) => ledger('wallet', ns) }
 }
 
