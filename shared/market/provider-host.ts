@@ -118,8 +118,10 @@ export class ProviderHost implements Startable {
     this.components.router.removeEventListener('task:header', this.onHeader)
     this.components.router.removeEventListener('task:closed', this.onClosed)
     this.components.earnings?.stop()
-    // the cheques of the last verdicts are saved before the node goes
+    // the cheques of the last verdicts are saved before the node goes: those waiting for their group at once
+    const settling = this.components.earnings?.flush().catch(() => {})
     await this.taking.idle(AbortSignal.timeout(5_000))
+    await settling
     await this.components.earnings?.flush().catch((err: Error) => { this.log.error('cheques not saved at stop - %s', err.message) })
     await this.runner.stop()
   }
@@ -188,8 +190,10 @@ export class ProviderHost implements Startable {
     const paid = this.paidTasks.get(a.body.task)
     const earnings = this.components.earnings
     if (verdict.body.accepted && paid != null && earnings != null && a.body.provider === this.components.peerId.toString()) {
-      // taken (checked, then saved with the others of its ~100 ms) after the answer: the requestor waits for nothing it needs
-      this.taking.track(earnings.takeCheque(paid, cheque).catch((err: Error) => { this.log.error('cheque of %s not taken - %s', paid.payer, err.message) }))
+      // taken after the answer (the requestor waits for nothing it needs); while more of its work is under
+      // here, the verdicts of that work will bring higher cheques, so this one settles with them
+      const more = this.provider.activeJobs.some(j => j.assignment !== a.body.id && j.payer === paid.payer)
+      this.taking.track(earnings.takeCheque(paid, cheque, { more }).catch((err: Error) => { this.log.error('cheque of %s not taken - %s', paid.payer, err.message) }))
     }
   }
 

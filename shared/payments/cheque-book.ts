@@ -23,7 +23,12 @@ export interface PaymentAccountKey {
 
 /** What the requestor keeps per account (beneficiary and provider). */
 export interface ChequeBookEntry {
-  /** The highest assignment seq handed out (the next is one more). */
+  /**
+   * The highest assignment seq that may have been handed out: seqs are
+   * reserved in blocks (ChequeBookInit.reserve), so after a restart
+   * numbering goes on above the block, and seqs a crash left unused are
+   * skipped (the contract needs them unique and rising, not contiguous).
+   */
   assigned: bigint
   /** What it owes in all: the sum of the prices of the assignments paid. */
   cumulative: bigint
@@ -38,6 +43,12 @@ export interface ChequeBookInit {
   signer: PaymentSigner
   /** Where entries go; a cheque is handed out only once saved. */
   store: PaymentStore<ChequeBookEntry>
+  /**
+   * Assignment seqs reserved per save: one write numbers this many
+   * assignments, where one write each was half of what the cheque book
+   * cost a requestor per subtask. @default 32
+   */
+  reserve?: number
   /** @default defaultLogger() */
   logger?: ComponentLogger
 }
@@ -56,19 +67,28 @@ export class ChequeBook {
   private readonly signer: PaymentSigner
   private readonly log: Logger
   private readonly entries: SavedEntries<ChequeBookEntry>
+  private readonly reserve: bigint
+  /** The last seq handed out this run, per entry: at most its reserved `assigned`. */
+  private readonly handed = new Map<string, bigint>()
 
   constructor (init: ChequeBookInit) {
     this.deployment = init.deployment
     this.signer = init.signer
+    this.reserve = BigInt(Math.max(1, Math.floor(init.reserve ?? 32)))
     this.entries = new SavedEntries(init.store, () => ({ assigned: 0n, cumulative: 0n }))
     this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
 
-  /** Takes the next assignment number for `to` (saved before it is returned: never handed out twice). */
+  /** Takes the next assignment number for `to` (its reservation saved before it is returned: never handed out twice). */
   async nextSeq (to: PaymentAccountKey): Promise<bigint> {
+    const key = accountKey(to)
     return await this.change(to, async (entry) => {
-      const seq = entry.assigned + 1n
-      return [{ ...entry, assigned: seq }, seq]
+      const seq = (this.handed.get(key) ?? entry.assigned) + 1n
+      // taken even if the reservation's write fails: that seq is then skipped, never handed out twice
+      this.handed.set(key, seq)
+      // within the saved reservation: nothing to write
+      if (seq <= entry.assigned) return [entry, seq]
+      return [{ ...entry, assigned: seq + this.reserve - 1n }, seq]
     })
   }
 
@@ -90,7 +110,9 @@ export class ChequeBook {
   async pay (to: PaymentAccountKey, amount: bigint, seq: bigint): Promise<SignedCheque> {
     return await this.change(to, async (entry) => {
       if (amount < 1n) throw new ChequeInvalidError(`A payment must be positive, not ${amount}`)
-      if (seq < 1n || seq > entry.assigned) throw new ChequeInvalidError(`Assignment ${seq} to ${to.provider} was never handed out (the last is ${entry.assigned})`)
+      const handed = this.handed.get(accountKey(to)) ?? entry.assigned
+      const last = handed < entry.assigned ? handed : entry.assigned
+      if (seq < 1n || seq > last) throw new ChequeInvalidError(`Assignment ${seq} to ${to.provider} was never handed out (the last is ${last})`)
       const lastSeq = entry.last?.cheque.seq ?? 0n
       const cheque = { requestor: this.signer.address, beneficiary: getAddress(to.beneficiary), provider: getAddress(to.provider), cumulative: entry.cumulative + amount, seq: seq > lastSeq ? seq : lastSeq }
       checkChequeTerms(cheque)

@@ -41,10 +41,30 @@ export interface ChequeWalletInit {
   provider?: Address
   /** Where entries go; a cheque counts as received only once saved. */
   store: PaymentStore<ChequeWalletEntry>
-  /** Write the changes made within this many ms together (SavedEntriesInit.groupMs). @default each change alone */
+  /**
+   * Settle the credits of a requestor made within this many ms together:
+   * one signature check (the highest cheque's: a cumulative cheque pays for
+   * every one below it) and one write, where one each per verdict was most
+   * of what payments cost a provider. A credit made with `now` settles its
+   * requestor's at once. @default each credit settles alone, at once
+   */
   groupMs?: number
   /** @default defaultLogger() */
   logger?: ComponentLogger
+}
+
+/** What a credit found: what the requestor owes in all, the cumulative of the cheque held after, and why its cheque was not kept. */
+export interface CreditResult {
+  owed: bigint
+  held: bigint
+  refused?: Error
+}
+
+interface PendingCredit {
+  price: bigint
+  signed?: SignedCheque
+  resolve: (result: CreditResult) => void
+  reject: (err: unknown) => void
 }
 
 /** What a cheque received changed. */
@@ -67,12 +87,19 @@ export class ChequeWallet {
   private readonly provider: Address
   private readonly log: Logger
   private readonly entries: SavedEntries<ChequeWalletEntry>
+  private readonly groupMs?: number
+  /** Credits waiting to settle, per requestor (lowercase). */
+  private readonly credits = new Map<string, { requestor: Address, items: PendingCredit[], timer?: ReturnType<typeof setTimeout> }>()
+  /** Settlements under way, for flush(). */
+  private readonly settling = new Set<Promise<unknown>>()
 
   constructor (init: ChequeWalletInit) {
     this.deployment = init.deployment
     this.beneficiary = init.beneficiary
     this.provider = init.provider ?? init.beneficiary
-    this.entries = new SavedEntries(init.store, () => ({ paidOut: 0n, drawnSeq: 0n, owed: 0n, cashouts: [] }), { groupMs: init.groupMs })
+    this.groupMs = init.groupMs
+    // the writes asked for within one turn (a settlement per requestor, a cashing's records) go together
+    this.entries = new SavedEntries(init.store, () => ({ paidOut: 0n, drawnSeq: 0n, owed: 0n, cashouts: [] }), { groupMs: init.groupMs == null ? undefined : 0 })
     this.log = (init.logger ?? defaultLogger()).forComponent('golem-clay:payments')
   }
 
@@ -107,34 +134,79 @@ export class ChequeWallet {
 
   /**
    * Work of ours `requestor` accepted at `price`, and the cheque that came
-   * with the verdict, in one saved change: adds the price to what it owes
-   * us, and keeps the cheque when it is valid and higher than the one held.
-   * Returns what it owes in all and the cumulative of the cheque held
-   * after; `refused` is why the cheque was not kept (one overtaken on the
-   * way by a higher one is no refusal: the held one pays for it).
+   * with the verdict: adds the price to what it owes us, and keeps the
+   * cheque when it is valid and higher than the one held, in one saved
+   * change (with the other credits of its group: groupMs). Its terms are
+   * checked against what it follows at once; its signature only when it is
+   * the highest of its group, or when a higher one's failed. Resolves once
+   * saved, with what the requestor owes in all and the cumulative of the
+   * cheque held after; `refused` is why the cheque was not kept (one
+   * overtaken on the way by a higher one is no refusal: that one pays for it).
    */
-  async credit (requestor: Address, price: bigint, signed?: SignedCheque): Promise<{ owed: bigint, held: bigint, refused?: Error }> {
-    let refused: Error | undefined
-    if (signed != null) {
+  async credit (requestor: Address, price: bigint, signed?: SignedCheque, options: { now?: boolean } = {}): Promise<CreditResult> {
+    const key = requestor.toLowerCase()
+    let group = this.credits.get(key)
+    if (group == null) {
+      group = { requestor, items: [] }
+      this.credits.set(key, group)
+    }
+    const done = new Promise<CreditResult>((resolve, reject) => { group.items.push({ price, signed, resolve, reject }) })
+    if (this.groupMs == null || options.now === true) this.settle(key)
+    else group.timer ??= setTimeout(() => { this.settle(key) }, this.groupMs)
+    return await done
+  }
+
+  /** Settles `key`'s waiting credits now: one change, one write. */
+  private settle (key: string): void {
+    const group = this.credits.get(key)
+    if (group == null) return
+    this.credits.delete(key)
+    clearTimeout(group.timer)
+    const { requestor, items } = group
+    const settled = this.change(requestor, async (entry) => this.settled(entry, requestor, items))
+    void settled.then(
+      results => { items.forEach((item, i) => { item.resolve(results[i] as CreditResult) }) },
+      (err: unknown) => { for (const item of items) item.reject(err) }
+    ).finally(() => { this.settling.delete(settled) })
+    this.settling.add(settled)
+  }
+
+  /** A group's credits on `entry`, in order: the entry after, and each credit's result. */
+  private settled (entry: ChequeWalletEntry, requestor: Address, items: PendingCredit[]): [ChequeWalletEntry, CreditResult[]] {
+    const expected = { deployment: this.deployment, requestor, beneficiary: this.beneficiary, provider: this.provider }
+    let owed = entry.owed ?? 0n
+    let top = entry.cheque?.cheque
+    const results: Array<{ owed: bigint, refused?: Error }> = []
+    // cheques whose terms pass, each above the one before
+    const candidates: Array<{ index: number, signed: SignedCheque }> = []
+    for (const [index, { price, signed }] of items.entries()) {
+      owed += price
+      const result: { owed: bigint, refused?: Error } = { owed }
+      results.push(result)
+      if (signed == null) continue
       try {
-        verifyCheque(signed, { deployment: this.deployment, requestor, beneficiary: this.beneficiary, provider: this.provider })
+        verifyCheque(signed, { ...expected, signature: false })
+        checkChequeProgress(signed.cheque, top, entry.paidOut)
+        candidates.push({ index, signed })
+        top = signed.cheque
       } catch (err: any) {
-        refused = err
+        if (!(err instanceof ChequeNotHigherError) || (top?.cumulative ?? 0n) < signed.cheque.cumulative) result.refused = err
       }
     }
-    return await this.change(requestor, async (entry) => {
-      const owed = (entry.owed ?? 0n) + price
-      let cheque = entry.cheque
-      if (signed != null && refused == null) {
-        try {
-          checkChequeProgress(signed.cheque, entry.cheque?.cheque, entry.paidOut)
-          cheque = signed
-        } catch (err: any) {
-          if (!(err instanceof ChequeNotHigherError) || (entry.cheque?.cheque.cumulative ?? 0n) < signed.cheque.cumulative) refused = err
-        }
+    // the highest with a valid signature is kept; a forged one above it is refused
+    let kept = entry.cheque
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const { index, signed } = candidates[i] as { index: number, signed: SignedCheque }
+      try {
+        verifyCheque(signed, expected)
+        kept = signed
+        break
+      } catch (err: any) {
+        (results[index] as { refused?: Error }).refused = err
       }
-      return [{ ...entry, owed, ...(cheque != null ? { cheque } : {}) }, { owed, held: cheque?.cheque.cumulative ?? 0n, ...(refused != null ? { refused } : {}) }]
-    })
+    }
+    const held = kept?.cheque.cumulative ?? 0n
+    return [{ ...entry, owed, ...(kept != null ? { cheque: kept } : {}) }, results.map(r => ({ ...r, held }))]
   }
 
   /** A cashout of the cheque from `requestor`: the chain's new paid-out counter, and the record for the history. */
@@ -146,8 +218,10 @@ export class ChequeWallet {
     }, undefined])
   }
 
-  /** Writes the changes waiting for their group now; resolves once saved. */
+  /** Settles the waiting credits and writes every change waiting for its group now; resolves once saved. */
   async flush (): Promise<void> {
+    for (const key of [...this.credits.keys()]) this.settle(key)
+    await Promise.all([...this.settling])
     await this.entries.flush()
   }
 

@@ -33,8 +33,17 @@ class FlakyStore<T> extends MemoryPaymentStore<T> {
   }
 }
 
-function book (store: PaymentStore<ChequeBookEntry> = new MemoryPaymentStore()): ChequeBook {
-  return new ChequeBook({ deployment, signer: requestor, store })
+function book (store: PaymentStore<ChequeBookEntry> = new MemoryPaymentStore(), reserve?: number): ChequeBook {
+  return new ChequeBook({ deployment, signer: requestor, store, reserve })
+}
+
+/** A store that counts its writes. */
+class CountingStore<T> extends MemoryPaymentStore<T> {
+  saves = 0
+  override async save (key: string, entry: T): Promise<void> {
+    this.saves++
+    await super.save(key, entry)
+  }
 }
 
 function wallet (store: PaymentStore<ChequeWalletEntry> = new MemoryPaymentStore(), beneficiary = provider.address): ChequeWallet {
@@ -84,20 +93,38 @@ describe('the cheque book (requestor)', () => {
 
   it('hands nothing out before it is saved, and picks up where it was after a restart', async () => {
     const store = new FlakyStore<ChequeBookEntry>()
-    const b = book(store)
+    const b = book(store, 2)
     await b.nextSeq(self(provider.address))
     await b.nextSeq(self(provider.address))
     await b.pay(self(provider.address), 5n, 1n)
     store.failing = true
     await expect(b.pay(self(provider.address), 7n, 2n)).rejects.toThrow('disk full')
+    // past the reserved block: the next block must be saved first
     await expect(b.nextSeq(self(provider.address))).rejects.toThrow('disk full')
     expect(await b.owed(self(provider.address))).toBe(5n)
     store.failing = false
-    // a new book on the same store: the same numbering, the same debt, the last cheque to send again
-    const again = book(store)
+    // the seq whose reservation failed is skipped, never handed out
+    expect(await b.nextSeq(self(provider.address))).toBe(4n)
+    // a new book on the same store: the same debt, the last cheque to send again, numbering above the saved block
+    const again = book(store, 2)
     expect((await again.last(self(provider.address)))?.cheque).toMatchObject({ cumulative: 5n, seq: 1n })
     expect((await again.pay(self(provider.address), 7n, 2n)).cheque).toMatchObject({ cumulative: 12n, seq: 2n })
-    expect(await again.nextSeq(self(provider.address))).toBe(3n)
+    expect(await again.nextSeq(self(provider.address))).toBe(6n)
+  })
+
+  it('reserves seqs in blocks: one write numbers a block, a restart goes on above it', async () => {
+    const store = new CountingStore<ChequeBookEntry>()
+    const b = book(store)
+    for (let i = 1n; i <= 32n; i++) expect(await b.nextSeq(self(provider.address))).toBe(i)
+    expect(store.saves).toBe(1)
+    expect(await b.nextSeq(self(provider.address))).toBe(33n)
+    expect(store.saves).toBe(2)
+    await b.pay(self(provider.address), 5n, 33n)
+    // a seq of the block not handed out yet is not paid for
+    await expect(b.pay(self(provider.address), 5n, 34n)).rejects.toThrow(ChequeInvalidError)
+    const again = book(store)
+    expect(await again.nextSeq(self(provider.address))).toBe(65n)
+    expect((await again.pay(self(provider.address), 5n, 65n)).cheque).toMatchObject({ cumulative: 10n, seq: 65n })
   })
 
   it('pays concurrently without two cheques starting from the same cumulative', async () => {
@@ -186,6 +213,60 @@ describe('the cheque wallet (provider)', () => {
     expect((await w.held(requestor.address))?.cheque.cumulative).toBe(5n)
     store.failing = false
     expect(await w.receive(next, requestor.address)).toEqual({ added: 5n, uncashed: 10n })
+  })
+})
+
+describe('the cheque wallet\'s credit groups (provider)', () => {
+  const grouped = (store: PaymentStore<ChequeWalletEntry>, groupMs = 60_000): ChequeWallet =>
+    new ChequeWallet({ deployment, beneficiary: provider.address, store, groupMs })
+  const sign = async (signer: 'requestor' | 'forged', cumulative: bigint, seq: bigint): Promise<Awaited<ReturnType<typeof signCheque>>> => {
+    // forged: the requestor's signature over other terms
+    const signed = await signCheque(requestor, deployment, { requestor: requestor.address, beneficiary: provider.address, provider: provider.address, cumulative: signer === 'forged' ? 1n : cumulative, seq })
+    return { ...signed, cheque: { ...signed.cheque, cumulative } }
+  }
+
+  it('settles a group in one write, checking only the highest cheque\'s signature; `now` settles it at once', async () => {
+    const store = new CountingStore<ChequeWalletEntry>()
+    const w = grouped(store)
+    const settled: string[] = []
+    // a forged cheque below a valid one is never checked: the higher one pays for it
+    const first = w.credit(requestor.address, 5n, await sign('forged', 5n, 1n)).then(r => { settled.push('first'); return r })
+    const second = w.credit(requestor.address, 5n, await sign('requestor', 10n, 2n)).then(r => { settled.push('second'); return r })
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(settled).toEqual([])
+    expect(store.saves).toBe(0)
+    const third = w.credit(requestor.address, 5n, await sign('requestor', 15n, 3n), { now: true })
+    expect(await Promise.all([first, second, third])).toEqual([{ owed: 5n, held: 15n }, { owed: 10n, held: 15n }, { owed: 15n, held: 15n }])
+    expect(store.saves).toBe(1)
+    expect((await w.held(requestor.address))?.cheque.cumulative).toBe(15n)
+  })
+
+  it('refuses a forged highest cheque and keeps the highest valid one below it', async () => {
+    const w = grouped(new MemoryPaymentStore())
+    const a = w.credit(requestor.address, 5n, await sign('requestor', 5n, 1n))
+    const b = w.credit(requestor.address, 5n, await sign('requestor', 10n, 2n))
+    const c = w.credit(requestor.address, 5n, await sign('forged', 15n, 3n))
+    const d = w.credit(requestor.address, 5n, undefined)
+    await w.flush()
+    const results = await Promise.all([a, b, c, d])
+    expect(results.map(r => r.held)).toEqual([10n, 10n, 10n, 10n])
+    expect(results.map(r => r.owed)).toEqual([5n, 10n, 15n, 20n])
+    expect(results[2]?.refused).toBeInstanceOf(WrongSignerError)
+    expect(results.filter(r => r.refused != null)).toHaveLength(1)
+    expect((await w.held(requestor.address))?.cheque.cumulative).toBe(10n)
+  })
+
+  it('settles on its own once the group\'s time is up, and refuses a whole group a failed write lost', async () => {
+    const store = new FlakyStore<ChequeWalletEntry>()
+    const w = grouped(store, 30)
+    expect(await w.credit(requestor.address, 5n, await sign('requestor', 5n, 1n))).toEqual({ owed: 5n, held: 5n })
+    store.failing = true
+    const lost = [w.credit(requestor.address, 5n, await sign('requestor', 10n, 2n)), w.credit(requestor.address, 5n, await sign('requestor', 15n, 3n))]
+    for (const p of lost) await expect(p).rejects.toThrow('disk full')
+    store.failing = false
+    expect(await w.held(requestor.address)).toMatchObject({ cheque: { cumulative: 5n } })
+    // the requestor's next cheque, cumulative, pays for the lost ones again
+    expect(await w.credit(requestor.address, 5n, await sign('requestor', 20n, 4n), { now: true })).toEqual({ owed: 10n, held: 20n })
   })
 })
 

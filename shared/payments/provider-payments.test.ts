@@ -90,6 +90,27 @@ describe('ProviderPayments', () => {
     expect(poor.defaulted[0]).toMatch(/does not cover/)
   })
 
+  it('takes the cheques of verdicts with more work under way together, once the verdict with none under way comes or flush() is called', async () => {
+    const { requestor, provider, task, defaulted } = setUp()
+    const earned: bigint[] = []
+    provider.addEventListener('earned', (evt) => { earned.push(evt.detail.total) })
+    const cheques = []
+    for (const i of [0, 1, 2, 3]) cheques.push(await requestor.cheque(deployment, to(provider), PRICE, (await requestor.note(deployment, to(provider), 't1', i, PRICE)).seq))
+    const waiting = [provider.takeCheque(task, cheques[0], { more: true }), provider.takeCheque(task, cheques[1], { more: true })]
+    await new Promise(resolve => setTimeout(resolve, 20))
+    // not saved yet: not earned
+    expect(earned).toEqual([])
+    expect((await provider.summary()).earned).toBe(0n)
+    await provider.takeCheque(task, cheques[2])
+    await Promise.all(waiting)
+    expect(earned).toEqual([3n * PRICE, 3n * PRICE, 3n * PRICE])
+    const last = provider.takeCheque(task, cheques[3], { more: true })
+    await provider.flush()
+    await last
+    expect(await provider.summary()).toMatchObject({ earned: 4n * PRICE })
+    expect(defaulted).toEqual([])
+  })
+
   it('offers only on its own deployment, to a locked deposit that holds the budget, or for unpaid tasks unless paid-only', async () => {
     const { provider, task } = setUp()
     expect(await provider.mayOffer(task)).toBeUndefined()

@@ -38,13 +38,15 @@ export interface ProviderPaymentsInit {
   /** How long a requestor that stopped paying gets no work, ms. @default 600_000 */
   defaultedFor?: number
   /**
-   * The cheques taken within this many ms are saved together (one write,
-   * not one per verdict: in a tab, IndexedDB's work per write was the
-   * largest part of what payments cost a provider). A cheque counts as
-   * earned only once saved. A crash loses at most this window's cheques:
-   * the requestor's next cheque, cumulative, pays for them again, but after
-   * a task's last verdict none comes (a stop saves them first).
-   * @default 100
+   * While more of a requestor's work is under way, the cheques of its
+   * verdicts within this many ms are checked and saved together: one
+   * signature check (the highest cheque's, which pays for the others) and
+   * one write, where one each per verdict were most of what payments cost
+   * a provider. The verdict after which none of its work is under way
+   * settles at once. A cheque counts as earned only once saved. A crash
+   * loses at most this window's cheques, and the requestor's next cheque,
+   * cumulative, pays for them again (when the work under way is accepted).
+   * @default 1000
    */
   saveGroupMs?: number
 }
@@ -226,8 +228,10 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
    * bring what the requestor owes us in all (held cheque ≥ the prices of
    * all work it accepted) within a deposit that covers it. Otherwise the
    * requestor defaulted (PayerDefaultedError; the work is kept on record).
+   * `more`: more of its work is under way here, so this cheque may settle
+   * with the next ones (saveGroupMs).
    */
-  async takeCheque (task: PaidTask, wire: unknown): Promise<void> {
+  async takeCheque (task: PaidTask, wire: unknown, options: { more?: boolean } = {}): Promise<void> {
     const wallet = this.wallet(task.deployment)
     let signed: SignedCheque | undefined
     let malformed: Error | undefined
@@ -236,8 +240,8 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     } catch (err: any) {
       malformed = err
     }
-    // one saved change: the price owed and the cheque kept (verified there)
-    const { owed, held, refused } = await wallet.credit(task.payer, task.price, signed)
+    // one saved change: the price owed and the cheque kept (its signature checked there)
+    const { owed, held, refused } = await wallet.credit(task.payer, task.price, signed, { now: options.more !== true })
     const bad = malformed ?? refused
     if (bad != null) return this.default(task.payer, `its cheque was refused: ${bad.message}`)
     if (held < owed) return this.default(task.payer, `its cheques pay ${held} for work worth ${owed}`)
@@ -362,7 +366,7 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     const ns = this.init.payee == null ? deploymentNamespace(deployment) : `${deploymentNamespace(deployment)}-for-${this.init.payee.toLowerCase()}`
     let wallet = this.wallets.get(ns)
     if (wallet == null) {
-      wallet = new ChequeWallet({ deployment, beneficiary: this.address, provider: this.provider, store: this.ledgers.wallet(ns), groupMs: this.init.saveGroupMs ?? 100, logger: this.components.logger })
+      wallet = new ChequeWallet({ deployment, beneficiary: this.address, provider: this.provider, store: this.ledgers.wallet(ns), groupMs: this.init.saveGroupMs ?? 1000, logger: this.components.logger })
       this.wallets.set(ns, wallet)
     }
     return wallet

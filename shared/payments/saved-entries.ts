@@ -59,21 +59,30 @@ export class SavedEntries<T> {
     return [...(await this.load()).entries()]
   }
 
-  /** Runs `fn` on the entry alone, saves what it returns, then keeps it and hands out the result. */
+  /**
+   * Runs `fn` on the entry alone, saves what it returns, then keeps it and
+   * hands out the result. An entry returned as it came (the same object)
+   * is not written: what the store holds already covers it.
+   */
   async change<R> (key: string, fn: (entry: T) => Promise<[T, R]>): Promise<[T, R]> {
     const id = key.toLowerCase()
     const result = (this.tails.get(id) ?? Promise.resolve()).then(async (): Promise<[T, R, Promise<void>?]> => {
       const saved = await this.load()
       if (this.groupMs == null) {
-        const [next, out] = await fn(saved.get(id) ?? this.fresh())
+        const current = saved.get(id) ?? this.fresh()
+        const [next, out] = await fn(current)
+        if (next === current) return [next, out]
         await this.store.save(id, next)
         saved.set(id, next)
         return [next, out]
       }
       const working = this.working ??= new Map(saved)
       const epoch = this.epoch
-      const [next, out] = await fn(working.get(id) ?? this.fresh())
+      const current = working.get(id) ?? this.fresh()
+      const [next, out] = await fn(current)
       if (epoch !== this.epoch) throw new UnsavedChangeError('An earlier write of this ledger failed: the change it was built on is undone')
+      // unchanged: nothing to write, but a result read from an unsaved state waits for its group
+      if (next === current) return [next, out, this.pending.has(id) ? this.commit() : undefined]
       working.set(id, next)
       this.pending.set(id, next)
       return [next, out, this.commit()]
