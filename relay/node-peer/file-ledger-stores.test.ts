@@ -40,11 +40,12 @@ describe('fileLedgerStores', () => {
       cheque, paidOut: 5n, drawnSeq: 0n, owed: 10n ** 30n, cashouts: [{ tx: `0x${'12'.repeat(32)}`, amount: 5n, at: 1700000000000 }]
     } satisfies ChequeWalletEntry)
 
-    const file = join(dir, 'ledgers', `${NS}-wallet.json`)
-    expect((await stat(file)).mode & 0o777).toBe(0o600)
-    expect(await readFile(file, 'utf8')).toContain('{"$bigint":"1000000000000000000000000000000"}')
+    // the writes so far are in each ledger's journal
+    const journal = join(dir, 'ledgers', `${NS}-wallet.journal`)
+    expect((await stat(journal)).mode & 0o777).toBe(0o600)
+    expect(await readFile(journal, 'utf8')).toContain('{"$bigint":"1000000000000000000000000000000"}')
     expect(await checkLedgerFiles(dir)).toBe(2)
-    expect((await readdir(join(dir, 'ledgers'))).sort()).toEqual([`${NS}-book.json`, `${NS}-wallet.json`])
+    expect((await readdir(join(dir, 'ledgers'))).sort()).toEqual([`${NS}-book.journal`, `${NS}-wallet.journal`])
   })
 
   it('writes concurrent saves in few writes, each resolving once its entry is on disk', async () => {
@@ -56,6 +57,41 @@ describe('fileLedgerStores', () => {
       expect(seen.get(`0x${String(i).padStart(40, '0')}`)?.assigned).toBe(BigInt(i))
     }))
     expect([...await fileLedgerStores(dir).book(NS).load()]).toHaveLength(50)
+  })
+
+  it('writes the snapshot whole past compactAfter journal lines and empties the journal; the journal replayed over it changes nothing', async () => {
+    const key = (i: number): string => `0x${String(i).padStart(40, '0')}`
+    const store = fileLedgerStores(dir, { compactAfter: 3 }).book(NS)
+    const journal = join(dir, 'ledgers', `${NS}-book.journal`)
+    for (let i = 0; i < 2; i++) await store.save(key(i), { assigned: BigInt(i), cumulative: 1n })
+    const before = await readFile(journal, 'utf8')
+    expect(before.split('\n').filter(Boolean)).toHaveLength(2)
+    await store.save(key(0), { assigned: 7n, cumulative: 2n })
+    // compacted: the snapshot holds everything, the journal is empty
+    expect(await readFile(journal, 'utf8')).toBe('')
+    expect(await readFile(join(dir, 'ledgers', `${NS}-book.json`), 'utf8')).toContain('"$bigint":"7"')
+    const loaded = async (): Promise<Map<string, unknown>> => new Map(await fileLedgerStores(dir).book(NS).load())
+    expect((await loaded()).get(key(0))).toEqual({ assigned: 7n, cumulative: 2n })
+    // a crash after the snapshot, before the journal was emptied: its last lines are what the snapshot holds
+    await writeFile(journal, before + (await readFile(journal, 'utf8')) + `{"v":1,"e":{"${key(0)}":{"assigned":{"$bigint":"7"},"cumulative":{"$bigint":"2"}}}}\n`)
+    expect(await loaded()).toEqual(new Map([[key(0), { assigned: 7n, cumulative: 2n }], [key(1), { assigned: 1n, cumulative: 1n }]]))
+  })
+
+  it('drops a journal line a crash cut short (and cuts it off), and refuses a corrupt whole line', async () => {
+    const store = fileLedgerStores(dir).book(NS)
+    await store.save('0xabc', { assigned: 1n, cumulative: 1n })
+    const journal = join(dir, 'ledgers', `${NS}-book.journal`)
+    const whole = await readFile(journal, 'utf8')
+    await writeFile(journal, `${whole}{"v":1,"e":{"0xabc":{"assigned":{"$big`)
+    const again = fileLedgerStores(dir).book(NS)
+    expect(new Map(await again.load()).get('0xabc')).toEqual({ assigned: 1n, cumulative: 1n })
+    expect(await readFile(journal, 'utf8')).toBe(whole)
+    // appends go on after the last whole line
+    await again.save('0xabc', { assigned: 2n, cumulative: 2n })
+    expect(new Map(await fileLedgerStores(dir).book(NS).load()).get('0xabc')).toEqual({ assigned: 2n, cumulative: 2n })
+    await writeFile(journal, `${whole}not json\n${whole}`)
+    await expect(fileLedgerStores(dir).book(NS).load()).rejects.toThrow(LedgerFileError)
+    await expect(checkLedgerFiles(dir)).rejects.toThrow(journal)
   })
 
   it('refuses a corrupt file with a typed error naming it, and an unsafe namespace', async () => {
