@@ -1,9 +1,13 @@
 // The processes of `npm run bench:tasks` and one measured run of each kind.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { waitProvider } from '../../e2e/fixtures/compute.ts'
 import { RelayProcess } from '../../e2e/fixtures/relay-process.ts'
 import { tcpAddrOf } from '../../e2e/fixtures/rogue.ts'
 import { openTab, peerIdOf } from '../../e2e/fixtures/tab.ts'
 import { createNodePeer } from '../../relay/node-peer/create-node-peer.ts'
+import { fileLedgerStores } from '../../relay/node-peer/file-ledger-stores.ts'
 import { timedSubmit } from './timed-submit.ts'
 import { depositClients, depositTokens } from '../../shared/payments/index.ts'
 import { loadDemoTask } from '../../tasks/load-demo-task.ts'
@@ -143,7 +147,10 @@ export async function setUp (cores: number, log: (line: string) => void): Promis
     await call(bench, 'join', { relays: relayWs, provide: false })
     await call(bench, 'waitDirect', { peer: providerId, timeoutMs: 60_000 })
     await call(bench, 'waitDirect', { peer: bareId, timeoutMs: 60_000 })
-    const requestor = await createNodePeer({ relays: [tcp, tcpB], maxRelays: 2 })
+    // its cheque book in files, as `peer --data` keeps it: a paid run's figures include the durable writes
+    const ledgers = await mkdtemp(join(tmpdir(), 'gc-bench-ledgers-'))
+    undo.push(async () => { await rm(ledgers, { recursive: true, force: true }) })
+    const requestor = await createNodePeer({ relays: [tcp, tcpB], maxRelays: 2, market: { ledgers: fileLedgerStores(ledgers) } })
     await requestor.start()
     undo.push(async () => { await requestor.stop() })
     await until(() => requestor.getMultiaddrs().filter(a => a.toString().includes('/p2p-circuit')).length >= 2, 'the requestor\'s reservations', 60_000, 50)
