@@ -1,39 +1,15 @@
 import { open } from 'node:fs/promises'
-import { readTextIfExists, removeIfExists, writeFileAtomic } from '../chain/atomic-file.ts'
-import { KeyFileError } from '../identity/key-file.ts'
+import { dirname } from 'node:path'
+import { defaultLogger } from '@libp2p/logger'
+import { fsyncDir, writeFileAtomic } from '../chain/atomic-file.ts'
+import { entryOf, entryText, FORMAT, LedgerFileError, readLedger } from './ledger-files.ts'
 import type { FileHandle } from 'node:fs/promises'
 import type { PaymentStore } from '../../shared/payments/index.ts'
 
-/**
- * A ledger file that does not parse: refused, never read as empty (that
- * would lose the cheques in it). A KeyFileError: like a key, it holds value
- * and is never replaced, and the CLI refuses to start on it (exit code 2).
- */
-export class LedgerFileError extends KeyFileError {
-  override name = 'LedgerFileError'
-  override readonly code = 'LEDGER_FILE'
-  constructor (message: string, readonly path: string) {
-    super(message)
-  }
-}
+export { LedgerFileError }
 
-const FORMAT = 1
-
-/** Bigints (amounts, seqs) as {"$bigint":"123"}: JSON has no integers that large. */
-function replacer (_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? { $bigint: value.toString() } : value
-}
-
-function reviver (_key: string, value: unknown): unknown {
-  if (value != null && typeof value === 'object' && !Array.isArray(value)) {
-    const tagged = (value as { $bigint?: unknown }).$bigint
-    if (typeof tagged === 'string' && Object.keys(value).length === 1) {
-      if (!/^-?\d+$/.test(tagged)) throw new SyntaxError(`"${tagged}" is not an integer`)
-      return BigInt(tagged)
-    }
-  }
-  return value
-}
+/** A journal handle unused this long is closed (opened again on the next write), ms. */
+const IDLE_CLOSE_MS = 5_000
 
 /**
  * One ledger of one deployment: a snapshot file (`<name>.json`, written
@@ -44,6 +20,8 @@ function reviver (_key: string, value: unknown): unknown {
  * lines the snapshot is written whole again and the journal emptied.
  * Saves that arrive while a write is under way go into the next one, and
  * each resolves only once a write that holds its entry is on disk.
+ * Before its first journal line a ledger gets a format 2 snapshot, so an
+ * older version refuses it rather than read it without its journal.
  */
 export class FileLedgerStore<T> implements PaymentStore<T> {
   private readonly path: string
@@ -65,6 +43,10 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
   private journalLines = 0
   /** A failed write whose torn line could not be cut off: nothing more is appended after it. */
   private broken?: Error
+  /** The snapshot's format on disk (0: none). */
+  private snapshotFormat = 0
+  private idleTimer?: ReturnType<typeof setTimeout>
+  private readonly log = defaultLogger().forComponent('golem-clay:ledgers')
 
   constructor (path: string, ready: () => Promise<void>, compactAfter = 1024) {
     this.path = path
@@ -76,7 +58,7 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
   async load (): Promise<Iterable<[string, T]>> {
     await this.ready()
     const entries = await this.read()
-    return [...entries].map(([key, text]) => [key, JSON.parse(text, reviver) as T])
+    return [...entries].map(([key, text]) => [key, entryOf<T>(text)])
   }
 
   async save (key: string, entry: T): Promise<void> {
@@ -89,7 +71,7 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
     const entries = await this.read()
     // the text now: the ledger's later changes to the object are not saved by accident
     for (const [key, entry] of list) {
-      entries.set(key, JSON.stringify(entry, replacer))
+      entries.set(key, entryText(entry))
       this.dirty.add(key)
     }
     await this.flush()
@@ -123,6 +105,8 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
     if (changed.size === 0) return
     try {
       if (this.broken != null) throw this.broken
+      // an older snapshot (or none) first becomes one an older version refuses
+      if (this.snapshotFormat !== FORMAT) await this.compact()
       await this.append(`{"v":${FORMAT},"e":{${[...changed].map(([key, text]) => `${JSON.stringify(key)}:${text}`).join(',')}}}\n`)
     } catch (err) {
       // what this write held is not saved: an entry no later save replaced goes back to what is on disk
@@ -133,21 +117,30 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
         else entries.set(key, old)
       }
       throw err
+    } finally {
+      this.closeWhenIdle()
     }
     for (const [key, text] of changed) this.durable.set(key, text)
     // the journal replayed gives what the snapshot will hold, so a crash between the two loses nothing
-    if (this.journalLines >= this.compactAfter) await this.compact().catch(() => {})
+    if (this.journalLines >= this.compactAfter) {
+      await this.compact().catch((err: Error) => { this.log.error('ledger %s not compacted (the journal goes on) - %s', this.path, err.message) })
+    }
   }
 
   private async append (line: string): Promise<void> {
-    this.journal ??= await open(this.journalPath, 'a', 0o600)
+    const journal = await this.open()
     const bytes = Buffer.from(line)
     try {
-      await this.journal.write(bytes)
-      await this.journal.sync()
+      // one write call may write part of the line: go on until all of it is written
+      for (let done = 0; done < bytes.length;) {
+        const { bytesWritten } = await journal.write(bytes, done, bytes.length - done)
+        if (bytesWritten <= 0) throw new LedgerFileError(`Ledger journal ${this.journalPath}: a write made no progress`, this.journalPath)
+        done += bytesWritten
+      }
+      await journal.sync()
     } catch (err) {
       // cut a torn line off, or append nothing more after it (a restart reads the journal up to it)
-      await this.journal.truncate(this.journalBytes).then(async () => { await this.journal?.sync() }).catch((cut: Error) => {
+      await journal.truncate(this.journalBytes).then(async () => { await journal.sync() }).catch((cut: Error) => {
         this.broken = new LedgerFileError(`Ledger journal ${this.journalPath} could not be repaired after a failed write (${cut.message}); restart to go on from what is on disk`, this.journalPath)
       })
       throw err
@@ -160,83 +153,51 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
   private async compact (): Promise<void> {
     const body = [...this.durable].map(([key, text]) => `${JSON.stringify(key)}:${text}`).join(',\n')
     await writeFileAtomic(this.path, `{"v":${FORMAT},"entries":{\n${body}\n}}\n`, { mode: 0o600 })
-    await this.journal?.truncate(0)
-    await this.journal?.sync()
+    this.snapshotFormat = FORMAT
+    const journal = await this.open()
+    await journal.truncate(0)
+    // emptied: the counters say so even if the sync below fails, so a repair never cuts past the end
     this.journalBytes = 0
     this.journalLines = 0
+    await journal.sync()
+  }
+
+  /** The journal, opened for appending (once per idle spell); the folder synced once it exists. */
+  private async open (): Promise<FileHandle> {
+    clearTimeout(this.idleTimer)
+    if (this.journal != null) return this.journal
+    const handle = await open(this.journalPath, 'a', 0o600)
+    // a journal just made: its name must be on disk before a line in it counts
+    await fsyncDir(dirname(this.journalPath)).catch(async (err: Error) => { await handle.close(); throw err })
+    this.journal = handle
+    return handle
+  }
+
+  /** Closes the journal after IDLE_CLOSE_MS without a write: a ledger used now and then holds no file open. */
+  private closeWhenIdle (): void {
+    clearTimeout(this.idleTimer)
+    this.idleTimer = setTimeout(() => {
+      if (this.writing != null || this.queued != null) return this.closeWhenIdle()
+      const handle = this.journal
+      this.journal = undefined
+      void handle?.close().catch(() => {})
+    }, IDLE_CLOSE_MS)
+    ;(this.idleTimer as { unref?: () => void }).unref?.()
   }
 
   private async read (): Promise<Map<string, string>> {
     if (this.entries != null) return this.entries
-    this.loading ??= this.parse().then(entries => {
-      this.entries = entries
-      this.durable = new Map(entries)
-      return entries
+    this.loading ??= readLedger(this.path, this.journalPath).then(disk => {
+      this.snapshotFormat = disk.snapshotFormat
+      this.journalBytes = disk.journalBytes
+      this.journalLines = disk.journalLines
+      this.entries = disk.entries
+      this.durable = new Map(disk.entries)
+      return disk.entries
     }, (err: Error) => {
       this.loading = undefined
       throw err
     })
     return await this.loading
   }
-
-  private async parse (): Promise<Map<string, string>> {
-    // a write cut short by a crash left only its temporary file: the ledger itself is whole
-    await removeIfExists(`${this.path}.tmp`)
-    const entries = new Map<string, string>()
-    const text = await readTextIfExists(this.path)
-    if (text != null) {
-      const file = this.parseLine(text, this.path) as { v?: unknown, entries?: unknown } | null
-      if (file == null || typeof file !== 'object' || file.v !== FORMAT || !isRecord(file.entries)) {
-        throw new LedgerFileError(`Ledger file ${this.path} is not a ledger of format ${FORMAT}; it may hold unpaid cheques: repair it or move it away (losing them) before starting again`, this.path)
-      }
-      this.take(file.entries, entries, this.path)
-    }
-    await this.replay(entries)
-    return entries
-  }
-
-  /** The journal's lines over the snapshot, in order; a last line a crash cut short is dropped (its write never resolved). */
-  private async replay (entries: Map<string, string>): Promise<void> {
-    const journal = await readTextIfExists(this.journalPath)
-    if (journal == null) return
-    const whole = journal.lastIndexOf('\n') + 1
-    for (const line of journal.slice(0, whole).split('\n')) {
-      if (line === '') continue
-      const parsed = this.parseLine(line, this.journalPath) as { v?: unknown, e?: unknown } | null
-      if (parsed == null || typeof parsed !== 'object' || parsed.v !== FORMAT || !isRecord(parsed.e)) {
-        throw new LedgerFileError(`Ledger journal ${this.journalPath} has a line that is not of format ${FORMAT}; it may hold unpaid cheques: repair it or move it away (losing them) before starting again`, this.journalPath)
-      }
-      this.take(parsed.e, entries, this.journalPath)
-      this.journalLines++
-    }
-    this.journalBytes = Buffer.byteLength(journal.slice(0, whole))
-    if (whole < journal.length) {
-      const handle = await open(this.journalPath, 'r+')
-      try {
-        await handle.truncate(this.journalBytes)
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-    }
-  }
-
-  private parseLine (text: string, path: string): unknown {
-    try {
-      return JSON.parse(text, reviver)
-    } catch (err: any) {
-      throw new LedgerFileError(`Ledger file ${path} is corrupt (${err.message}); it may hold unpaid cheques: repair it or move it away (losing them) before starting again`, path)
-    }
-  }
-
-  private take (from: Record<string, unknown>, into: Map<string, string>, path: string): void {
-    for (const [key, entry] of Object.entries(from)) {
-      if (entry == null || typeof entry !== 'object') throw new LedgerFileError(`Ledger file ${path} has a bad entry for ${key}`, path)
-      into.set(key, JSON.stringify(entry, replacer))
-    }
-  }
-}
-
-function isRecord (value: unknown): value is Record<string, unknown> {
-  return value != null && typeof value === 'object' && !Array.isArray(value)
 }

@@ -1,5 +1,6 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ChequeBook, ChequeWallet, generatePaymentKey, paymentAccountOf } from '../../shared/payments/index.ts'
@@ -13,6 +14,8 @@ const self = (address: Address): { beneficiary: Address, provider: Address } => 
 const deployment: DepositDeployment = { chainId: 31337, address: '0x5FbDB2315678afecb367f032d93F642f64180aa3', salt: `0x${'ab'.repeat(32)}` }
 const NS = '31337-0x5fbdb2315678afecb367f032d93f642f64180aa3-abababababababab'
 
+const ROOT = join(import.meta.dirname, '..', '..')
+
 let dir: string
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'gc-ledgers-')) })
 afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
@@ -25,7 +28,7 @@ describe('fileLedgerStores', () => {
     const seq = await book.nextSeq(self(provider.address))
     const cheque = await book.pay(self(provider.address), 10n ** 30n, seq)
     const wallet = new ChequeWallet({ deployment, beneficiary: provider.address, store: fileLedgerStores(dir).wallet(NS) })
-    expect(await wallet.credit(requestor.address, 10n ** 30n, cheque)).toEqual({ owed: 10n ** 30n, held: 10n ** 30n })
+    expect(await wallet.credit(requestor.address, 10n ** 30n, cheque)).toEqual({ owed: 10n ** 30n, held: 10n ** 30n, seq: 1n })
     await wallet.cashed(requestor.address, { tx: `0x${'12'.repeat(32)}`, amount: 5n, at: 1700000000000 }, 5n)
 
     // a second process: new stores on the same folder
@@ -45,7 +48,9 @@ describe('fileLedgerStores', () => {
     expect((await stat(journal)).mode & 0o777).toBe(0o600)
     expect(await readFile(journal, 'utf8')).toContain('{"$bigint":"1000000000000000000000000000000"}')
     expect(await checkLedgerFiles(dir)).toBe(2)
-    expect((await readdir(join(dir, 'ledgers'))).sort()).toEqual([`${NS}-book.journal`, `${NS}-wallet.journal`])
+    // beside each journal, a format 2 snapshot: a version that knows no journal refuses it instead of reading half a ledger
+    expect((await readdir(join(dir, 'ledgers'))).sort()).toEqual([`${NS}-book.journal`, `${NS}-book.json`, `${NS}-wallet.journal`, `${NS}-wallet.json`])
+    expect(JSON.parse(await readFile(join(dir, 'ledgers', `${NS}-wallet.json`), 'utf8'))).toEqual({ v: 2, entries: {} })
   })
 
   it('writes concurrent saves in few writes, each resolving once its entry is on disk', async () => {
@@ -73,7 +78,7 @@ describe('fileLedgerStores', () => {
     const loaded = async (): Promise<Map<string, unknown>> => new Map(await fileLedgerStores(dir).book(NS).load())
     expect((await loaded()).get(key(0))).toEqual({ assigned: 7n, cumulative: 2n })
     // a crash after the snapshot, before the journal was emptied: its last lines are what the snapshot holds
-    await writeFile(journal, before + (await readFile(journal, 'utf8')) + `{"v":1,"e":{"${key(0)}":{"assigned":{"$bigint":"7"},"cumulative":{"$bigint":"2"}}}}\n`)
+    await writeFile(journal, before + (await readFile(journal, 'utf8')) + `{"v":2,"e":{"${key(0)}":{"assigned":{"$bigint":"7"},"cumulative":{"$bigint":"2"}}}}\n`)
     expect(await loaded()).toEqual(new Map([[key(0), { assigned: 7n, cumulative: 2n }], [key(1), { assigned: 1n, cumulative: 1n }]]))
   })
 
@@ -82,16 +87,53 @@ describe('fileLedgerStores', () => {
     await store.save('0xabc', { assigned: 1n, cumulative: 1n })
     const journal = join(dir, 'ledgers', `${NS}-book.journal`)
     const whole = await readFile(journal, 'utf8')
-    await writeFile(journal, `${whole}{"v":1,"e":{"0xabc":{"assigned":{"$big`)
+    await writeFile(journal, `${whole}{"v":2,"e":{"0xabc":{"assigned":{"$big`)
     const again = fileLedgerStores(dir).book(NS)
     expect(new Map(await again.load()).get('0xabc')).toEqual({ assigned: 1n, cumulative: 1n })
     expect(await readFile(journal, 'utf8')).toBe(whole)
     // appends go on after the last whole line
     await again.save('0xabc', { assigned: 2n, cumulative: 2n })
     expect(new Map(await fileLedgerStores(dir).book(NS).load()).get('0xabc')).toEqual({ assigned: 2n, cumulative: 2n })
+    // a whole last line that does not parse (a power loss kept its newline, not all its bytes): dropped too
+    await writeFile(journal, `${whole}{"v":2,"e":{"0xabc"\u0000\u0000\n`)
+    expect(new Map(await fileLedgerStores(dir).book(NS).load()).get('0xabc')).toEqual({ assigned: 1n, cumulative: 1n })
+    expect(await readFile(journal, 'utf8')).toBe(whole)
     await writeFile(journal, `${whole}not json\n${whole}`)
     await expect(fileLedgerStores(dir).book(NS).load()).rejects.toThrow(LedgerFileError)
     await expect(checkLedgerFiles(dir)).rejects.toThrow(journal)
+  })
+
+  it('reads a format 1 ledger (a snapshot alone), and makes it format 2 at its first write', async () => {
+    const folder = join(dir, 'ledgers')
+    await mkdir(folder, { recursive: true })
+    await writeFile(join(folder, `${NS}-book.json`), '{"v":1,"entries":{\n"0xabc":{"assigned":{"$bigint":"3"},"cumulative":{"$bigint":"9"}}\n}}\n')
+    const store = fileLedgerStores(dir).book(NS)
+    expect(new Map(await store.load()).get('0xabc')).toEqual({ assigned: 3n, cumulative: 9n })
+    await store.save('0xdef', { assigned: 1n, cumulative: 1n })
+    expect(JSON.parse(await readFile(join(folder, `${NS}-book.json`), 'utf8'))).toMatchObject({ v: 2, entries: { '0xabc': { assigned: { $bigint: '3' } } } })
+    expect(new Map(await fileLedgerStores(dir).book(NS).load())).toEqual(new Map([['0xabc', { assigned: 3n, cumulative: 9n }], ['0xdef', { assigned: 1n, cumulative: 1n }]]))
+  })
+
+  it('a write the disk cuts short (a file size limit) is refused and cut off: every save that resolved is there after a restart, and the ledger goes on', async () => {
+    // the limit in 1 KiB blocks: the snapshot and a few lines fit, then a line is written in part and the next write fails
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('bash', ['-c', `ulimit -f 3; exec "${process.execPath}" --import tsx relay/testing/ledger-child.ts "$0" "$1"`, dir, NS], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+      let text = ''
+      child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString() })
+      child.on('error', reject)
+      child.on('exit', () => { resolve(text) })
+    })
+    const lines = out.trim().split('\n').map(line => JSON.parse(line) as { saved?: string, failed?: string, error?: string })
+    const saved = lines.flatMap(l => l.saved != null ? [l.saved] : [])
+    expect(saved.length).toBeGreaterThan(2)
+    expect(lines.at(-1)).toMatchObject({ error: 'EFBIG' })
+    const journal = join(dir, 'ledgers', `${NS}-book.journal`)
+    expect((await readFile(journal, 'utf8')).endsWith('\n')).toBe(true)
+    const store = fileLedgerStores(dir).book(NS)
+    const loaded = new Map(await store.load())
+    expect([...loaded.keys()]).toEqual(saved)
+    await store.save('0xabc', { assigned: 1n, cumulative: 1n })
+    expect(new Map(await fileLedgerStores(dir).book(NS).load()).size).toBe(saved.length + 1)
   })
 
   it('refuses a corrupt file with a typed error naming it, and an unsafe namespace', async () => {
