@@ -115,7 +115,7 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     await until(() => [...honest, cheat].every(p => acceptedOf(p) === expected(p)), 'every accepted verdict to reach its provider')
     expect(cheat.services.market.provider?.rejected).toBeGreaterThan(0)
     for (const p of [...honest, cheat]) {
-      // the cheques of a verdict are held once saved, with the others taken within the same ~100 ms
+      // a verdict's cheque is held once saved: at once after the last work of its requestor here, else with the others of its second
       await until(async () => (await p.services.market.earnings?.summary())?.uncashed === PRICE * BigInt(acceptedOf(p)), 'the cheques to be saved')
       expect((await p.services.market.earnings?.summary())?.cashed).toBe(0n)
     }

@@ -11,7 +11,7 @@ import type { MarketRouter } from './market-router.ts'
 import type { MarketRequest } from './market-wire.ts'
 import type { ProviderContext, ProviderInit } from './provider.ts'
 import type { TaskRunner } from '../compute/index.ts'
-import { paidTask } from '../payments/index.ts'
+import { paidTask, sameDeployment } from '../payments/index.ts'
 import type { PaidTask, PaymentAccount, ProviderPayments } from '../payments/index.ts'
 import type { StorageClient } from '../storage/index.ts'
 import type { AddressManager } from '@libp2p/interface-internal'
@@ -192,7 +192,10 @@ export class ProviderHost implements Startable {
     if (verdict.body.accepted && paid != null && earnings != null && a.body.provider === this.components.peerId.toString()) {
       // taken after the answer (the requestor waits for nothing it needs); while more of its work is under
       // here, the verdicts of that work will bring higher cheques, so this one settles with them
-      const more = this.provider.activeJobs.some(j => j.assignment !== a.body.id && j.payer === paid.payer)
+      const more = this.provider.activeJobs.some(j => {
+        const other = this.paidTasks.get(j.task)
+        return j.assignment !== a.body.id && other != null && other.payer === paid.payer && sameDeployment(other.deployment, paid.deployment)
+      })
       this.taking.track(earnings.takeCheque(paid, cheque, { more }).catch((err: Error) => { this.log.error('cheque of %s not taken - %s', paid.payer, err.message) }))
     }
   }

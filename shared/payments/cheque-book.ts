@@ -55,8 +55,10 @@ export interface ChequeBookInit {
 
 /**
  * The requestor's side: numbers its assignments to each account
- * (beneficiary and provider) 1, 2, 3… and pays for them with cumulative cheques. Every change is saved
- * before anything is handed out, so a crash never makes it number two
+ * (beneficiary and provider) 1, 2, 3… (rising; a restart skips what is left
+ * of the last saved block) and pays for them with cumulative cheques. Every
+ * cheque, and every block of seqs, is saved before anything of it is
+ * handed out, so a crash never makes it number two
  * assignments alike or sign a second cheque for a cumulative or seq it
  * already signed (the provider would refuse it as not higher and be owed
  * the difference). It pays what it is told, once per call: the market
@@ -105,7 +107,9 @@ export class ChequeBook {
    * Pays `amount` for assignment `seq` (one `nextSeq` handed out): signs and
    * saves a cheque for what is owed in all, whose seq is the highest paid
    * (assignments may be accepted out of order). ChequeInvalidError for a
-   * seq not handed out or an amount that is not positive.
+   * seq not handed out or an amount that is not positive (after a restart,
+   * before this run's first `nextSeq` of `to`, a seq of the last saved block
+   * counts as handed out: the book can't tell which of them were).
    */
   async pay (to: PaymentAccountKey, amount: bigint, seq: bigint): Promise<SignedCheque> {
     return await this.change(to, async (entry) => {

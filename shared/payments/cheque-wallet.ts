@@ -53,10 +53,12 @@ export interface ChequeWalletInit {
   logger?: ComponentLogger
 }
 
-/** What a credit found: what the requestor owes in all, the cumulative of the cheque held after, and why its cheque was not kept. */
+/** What a credit found: what the requestor owes in all, the cumulative and seq of the cheque held after, and why its cheque was not kept. */
 export interface CreditResult {
   owed: bigint
   held: bigint
+  /** The held cheque's seq: the assignments it pays for (0: none held). */
+  seq: bigint
   refused?: Error
 }
 
@@ -136,9 +138,9 @@ export class ChequeWallet {
    * Work of ours `requestor` accepted at `price`, and the cheque that came
    * with the verdict: adds the price to what it owes us, and keeps the
    * cheque when it is valid and higher than the one held, in one saved
-   * change (with the other credits of its group: groupMs). Its terms are
-   * checked against what it follows at once; its signature only when it is
-   * the highest of its group, or when a higher one's failed. Resolves once
+   * change (with the other credits of its group: groupMs). When the group
+   * settles, each cheque's terms are checked against what it follows, and
+   * the signature of the highest (every one's if that one is forged). Resolves once
    * saved, with what the requestor owes in all and the cumulative of the
    * cheque held after; `refused` is why the cheque was not kept (one
    * overtaken on the way by a higher one is no refusal: that one pays for it).
@@ -171,42 +173,41 @@ export class ChequeWallet {
     this.settling.add(settled)
   }
 
-  /** A group's credits on `entry`, in order: the entry after, and each credit's result. */
-  private settled (entry: ChequeWalletEntry, requestor: Address, items: PendingCredit[]): [ChequeWalletEntry, CreditResult[]] {
+  /**
+   * A group's credits on `entry`, in order: the entry after, and each
+   * credit's result. Only the highest cheque's signature is checked (it
+   * pays for the ones below); if it is forged, the group is gone through
+   * again checking every signature at its turn, as if each came alone.
+   */
+  private settled (entry: ChequeWalletEntry, requestor: Address, items: PendingCredit[], each = false): [ChequeWalletEntry, CreditResult[]] {
     const expected = { deployment: this.deployment, requestor, beneficiary: this.beneficiary, provider: this.provider }
     let owed = entry.owed ?? 0n
-    let top = entry.cheque?.cheque
+    let top = entry.cheque
     const results: Array<{ owed: bigint, refused?: Error }> = []
-    // cheques whose terms pass, each above the one before
-    const candidates: Array<{ index: number, signed: SignedCheque }> = []
-    for (const [index, { price, signed }] of items.entries()) {
+    for (const { price, signed } of items) {
       owed += price
       const result: { owed: bigint, refused?: Error } = { owed }
       results.push(result)
       if (signed == null) continue
       try {
-        verifyCheque(signed, { ...expected, signature: false })
-        checkChequeProgress(signed.cheque, top, entry.paidOut)
-        candidates.push({ index, signed })
-        top = signed.cheque
+        verifyCheque(signed, { ...expected, signature: each })
+        checkChequeProgress(signed.cheque, top?.cheque, entry.paidOut)
+        top = signed
       } catch (err: any) {
-        if (!(err instanceof ChequeNotHigherError) || (top?.cumulative ?? 0n) < signed.cheque.cumulative) result.refused = err
+        // one overtaken on the way by a higher one is no refusal: that one pays for it
+        if (!(err instanceof ChequeNotHigherError) || (top?.cheque.cumulative ?? 0n) < signed.cheque.cumulative) result.refused = err
       }
     }
-    // the highest with a valid signature is kept; a forged one above it is refused
-    let kept = entry.cheque
-    for (let i = candidates.length - 1; i >= 0; i--) {
-      const { index, signed } = candidates[i] as { index: number, signed: SignedCheque }
+    if (!each && top != null && top !== entry.cheque) {
       try {
-        verifyCheque(signed, expected)
-        kept = signed
-        break
-      } catch (err: any) {
-        (results[index] as { refused?: Error }).refused = err
+        verifyCheque(top, expected)
+      } catch {
+        return this.settled(entry, requestor, items, true)
       }
     }
-    const held = kept?.cheque.cumulative ?? 0n
-    return [{ ...entry, owed, ...(kept != null ? { cheque: kept } : {}) }, results.map(r => ({ ...r, held }))]
+    const held = top?.cheque.cumulative ?? 0n
+    const seq = top?.cheque.seq ?? 0n
+    return [{ ...entry, owed, ...(top != null ? { cheque: top } : {}) }, results.map(r => ({ ...r, held, seq }))]
   }
 
   /** A cashout of the cheque from `requestor`: the chain's new paid-out counter, and the record for the history. */
@@ -218,11 +219,13 @@ export class ChequeWallet {
     }, undefined])
   }
 
-  /** Settles the waiting credits and writes every change waiting for its group now; resolves once saved. */
+  /** Settles the waiting credits and writes every change waiting for its group now; resolves once saved, rejects with the first failure. */
   async flush (): Promise<void> {
     for (const key of [...this.credits.keys()]) this.settle(key)
-    await Promise.all([...this.settling])
+    const settled = await Promise.allSettled([...this.settling])
     await this.entries.flush()
+    const failed = settled.find(r => r.status === 'rejected')
+    if (failed != null) throw failed.reason
   }
 
   /** Every entry, by requestor address (lowercase): for a wallet's view. */

@@ -236,7 +236,7 @@ describe('the cheque wallet\'s credit groups (provider)', () => {
     expect(settled).toEqual([])
     expect(store.saves).toBe(0)
     const third = w.credit(requestor.address, 5n, await sign('requestor', 15n, 3n), { now: true })
-    expect(await Promise.all([first, second, third])).toEqual([{ owed: 5n, held: 15n }, { owed: 10n, held: 15n }, { owed: 15n, held: 15n }])
+    expect(await Promise.all([first, second, third])).toEqual([{ owed: 5n, held: 15n, seq: 3n }, { owed: 10n, held: 15n, seq: 3n }, { owed: 15n, held: 15n, seq: 3n }])
     expect(store.saves).toBe(1)
     expect((await w.held(requestor.address))?.cheque.cumulative).toBe(15n)
   })
@@ -256,17 +256,29 @@ describe('the cheque wallet\'s credit groups (provider)', () => {
     expect((await w.held(requestor.address))?.cheque.cumulative).toBe(10n)
   })
 
+  it('goes through a group again, every signature checked, when its highest cheque is forged: a valid cheque after a forged one is kept', async () => {
+    const w = grouped(new MemoryPaymentStore())
+    const results = await Promise.all([
+      w.credit(requestor.address, 5n, await sign('requestor', 5n, 1n)),
+      w.credit(requestor.address, 5n, await sign('forged', 100n, 2n)),
+      w.credit(requestor.address, 5n, await sign('requestor', 15n, 3n), { now: true })
+    ])
+    expect(results.map(r => [r.held, r.seq])).toEqual([[15n, 3n], [15n, 3n], [15n, 3n]])
+    expect(results.map(r => r.refused?.name)).toEqual([undefined, 'WrongSignerError', undefined])
+    expect((await w.held(requestor.address))?.cheque.cumulative).toBe(15n)
+  })
+
   it('settles on its own once the group\'s time is up, and refuses a whole group a failed write lost', async () => {
     const store = new FlakyStore<ChequeWalletEntry>()
     const w = grouped(store, 30)
-    expect(await w.credit(requestor.address, 5n, await sign('requestor', 5n, 1n))).toEqual({ owed: 5n, held: 5n })
+    expect(await w.credit(requestor.address, 5n, await sign('requestor', 5n, 1n))).toEqual({ owed: 5n, held: 5n, seq: 1n })
     store.failing = true
     const lost = [w.credit(requestor.address, 5n, await sign('requestor', 10n, 2n)), w.credit(requestor.address, 5n, await sign('requestor', 15n, 3n))]
     for (const p of lost) await expect(p).rejects.toThrow('disk full')
     store.failing = false
     expect(await w.held(requestor.address)).toMatchObject({ cheque: { cumulative: 5n } })
     // the requestor's next cheque, cumulative, pays for the lost ones again
-    expect(await w.credit(requestor.address, 5n, await sign('requestor', 20n, 4n), { now: true })).toEqual({ owed: 10n, held: 20n })
+    expect(await w.credit(requestor.address, 5n, await sign('requestor', 20n, 4n), { now: true })).toEqual({ owed: 10n, held: 20n, seq: 4n })
   })
 })
 

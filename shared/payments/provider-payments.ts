@@ -241,13 +241,13 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
       malformed = err
     }
     // one saved change: the price owed and the cheque kept (its signature checked there)
-    const { owed, held, refused } = await wallet.credit(task.payer, task.price, signed, { now: options.more !== true })
+    const { owed, held, seq, refused } = await wallet.credit(task.payer, task.price, signed, { now: options.more !== true })
     const bad = malformed ?? refused
     if (bad != null) return this.default(task.payer, `its cheque was refused: ${bad.message}`)
     if (held < owed) return this.default(task.payer, `its cheques pay ${held} for work worth ${owed}`)
-    // paid by cheque up to its seq: those notes will never be needed
+    // paid by the held cheque up to its seq: those notes will never be needed
     const notes = this.notes.get(task.payer.toLowerCase())
-    if (notes != null && signed != null) for (const seq of notes.keys()) if (seq <= signed.cheque.seq) notes.delete(seq)
+    if (notes != null) for (const s of notes.keys()) if (s <= seq) notes.delete(s)
     this.safeDispatchEvent('earned', { detail: { payer: task.payer, amount: task.price, total: held } })
     const state = await this.components.chain?.account(task.payer, this.address, { provider: this.provider }).catch(() => undefined)
     if (state == null) return

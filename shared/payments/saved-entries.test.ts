@@ -102,6 +102,36 @@ describe('saved entries with group commit', () => {
     expect(store.writes).toEqual([[['a', 4]]])
   })
 
+  it('writes nothing for a change that returns its entry as it came, yet resolves it only once what it read is saved', async () => {
+    const store = new CountingStore()
+    let writing!: () => void
+    const started = new Promise<void>(resolve => { writing = resolve })
+    let fail!: () => void
+    const failed = new Promise<void>(resolve => { fail = resolve })
+    store.saveMany = async () => {
+      writing()
+      await failed
+      throw new Error('disk full')
+    }
+    const entries = new SavedEntries(store, () => 0, { groupMs: 10 })
+    const first = entries.change('a', add(1))
+    await started
+    // the write of 1 is under way: a change that reads 1 and keeps it as it is
+    let read!: () => void
+    const wasRead = new Promise<void>(resolve => { read = resolve })
+    const reader = entries.change('a', async (entry): Promise<[number, number]> => { read(); return [entry, entry] })
+    await wasRead
+    fail()
+    await expect(first).rejects.toThrow('disk full')
+    await expect(reader).rejects.toThrow(UnsavedChangeError)
+    // on saved state: no write at all
+    const quiet = new CountingStore()
+    const saved = new SavedEntries(quiet, () => 0)
+    await saved.change('a', add(2))
+    expect((await saved.change('a', async (entry): Promise<[number, number]> => [entry, entry]))[1]).toBe(2)
+    expect(quiet.writes.length + (await quiet.load() as Array<unknown>).length).toBe(1)
+  })
+
   it('without a group, saves each change alone before the next starts (the default)', async () => {
     const order: string[] = []
     const store = new CountingStore()

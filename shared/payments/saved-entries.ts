@@ -81,8 +81,8 @@ export class SavedEntries<T> {
       const current = working.get(id) ?? this.fresh()
       const [next, out] = await fn(current)
       if (epoch !== this.epoch) throw new UnsavedChangeError('An earlier write of this ledger failed: the change it was built on is undone')
-      // unchanged: nothing to write, but a result read from an unsaved state waits for its group
-      if (next === current) return [next, out, this.pending.has(id) ? this.commit() : undefined]
+      // unchanged: nothing to write, but a result read from an unsaved state waits until it is saved
+      if (next === current) return [next, out, current === saved.get(id) ? undefined : this.whenSaved(id, epoch)]
       working.set(id, next)
       this.pending.set(id, next)
       return [next, out, this.commit()]
@@ -104,6 +104,13 @@ export class SavedEntries<T> {
     if (batch != null) this.write()
     await this.writing
     await batch?.promise
+  }
+
+  /** Resolves once the state of `id` a change read (in `epoch`) is saved; refused if a write failed since. */
+  private async whenSaved (id: string, epoch: number): Promise<void> {
+    if (this.pending.has(id)) await this.commit()
+    else await this.writing
+    if (epoch !== this.epoch) throw new UnsavedChangeError('An earlier write of this ledger failed: the state this change read is undone')
   }
 
   private async commit (): Promise<void> {

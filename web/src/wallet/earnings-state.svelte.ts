@@ -33,6 +33,7 @@ export class EarningsState {
   done = $state<CashOutcome>()
   private earnings?: ProviderPayments
   private reading?: Promise<void>
+  private again = false
 
   constructor (private readonly life: Lifetime, private readonly cashed: () => void = () => {}) {}
 
@@ -61,9 +62,22 @@ export class EarningsState {
     refresh()
   }
 
-  /** Reads the summary again; a read under way is joined. */
+  /**
+   * Reads the summary again. Asked while a read is under way, it reads once
+   * more after it (that read may have begun before the cheques that asked
+   * were saved); the asks in between share that one read.
+   */
   async refresh (): Promise<void> {
-    this.reading ??= this.read().finally(() => { this.reading = undefined })
+    if (this.reading != null) {
+      this.again = true
+      return await this.reading
+    }
+    this.reading = (async () => {
+      do {
+        this.again = false
+        await this.read()
+      } while (this.again && !this.life.ended)
+    })().finally(() => { this.reading = undefined })
     await this.reading
   }
 

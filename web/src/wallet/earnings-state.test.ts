@@ -55,6 +55,31 @@ describe('the wallet card\'s earnings', () => {
     life.end()
   })
 
+  it('reads once more when asked during a read that began before the change', async () => {
+    const life = new Lifetime()
+    const fake = new FakeEarnings()
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const summary = fake.summary.bind(fake)
+    let reads = 0
+    fake.summary = async () => {
+      reads++
+      // the first read takes its figures, then waits: what changes meanwhile is not in it
+      const out = await summary()
+      if (reads === 1) await gate
+      return out
+    }
+    const state = new EarningsState(life)
+    state.attach(fake as unknown as ProviderPayments)
+    fake.earned = 5n
+    const asked = state.refresh()
+    release()
+    await asked
+    expect(state.summary?.earned).toBe(5n)
+    expect(reads).toBe(2)
+    life.end()
+  })
+
   it('says why a cashout failed, in words', () => {
     expect(cashError(Object.assign(new Error('x'), { name: 'ChainUnavailableError' }))).toMatch(/^No relay this tab is connected to cashes cheques/)
     expect(cashError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toMatch(/did not answer in time/)
