@@ -304,9 +304,13 @@ test('paid work for the site owner: cheques name its account, the frame reports 
     } finally {
       await cli.stop()
     }
-    // each accepted tile's cheque, made out to the owner, credited in the frame and told to the host
+    // each accepted tile's cheque, made out to the owner, credited in the frame and told to the host: an event per tile at its
+    // price, and the total the held cheque pays never falling (cheques that came while more work was under way settle together)
     await expect.poll(async () => (await events(page, 'earned')).length).toBe(4)
-    expect((await events(page, 'earned')).map(e => e.detail.total)).toEqual(['1', '2', '3', '4'].map(n => String(BigInt(n) * 10n ** 15n)))
+    const earned = (await events(page, 'earned')).map(e => ({ amount: BigInt(e.detail.amount), total: BigInt(e.detail.total) }))
+    expect(earned.map(e => e.amount)).toEqual([1, 2, 3, 4].map(() => 10n ** 15n))
+    expect(earned.every((e, i) => i === 0 || e.total >= (earned[i - 1] as { total: bigint }).total)).toBe(true)
+    expect(earned.at(-1)?.total).toBe(4n * 10n ** 15n)
     // the owner's page counts it
     const ownerPage = await context.newPage()
     await ownerPage.goto(new URL('/widget', chained.httpUrl).toString())
