@@ -26,15 +26,21 @@ try {
   width = Math.round(width * TARGET_MS / alone / 1000) * 1000
   const rs = ranges(width, SUBTASKS)
   const sums = { unpaid: new Map<string, number>(), paid: new Map<string, number>() }
+  /** Each round's ticks, unpaid then paid: the rounds' paired differences. */
+  const rounds: Array<[Map<string, number>, Map<string, number>]> = []
   const walls: string[] = []
   for (let i = 0; i < ROUNDS; i++) {
     const wall: number[] = []
+    const round: Array<Map<string, number>> = []
     for (const paid of [false, true]) {
       const a = threadTicks(rig.pids)
       const n = await network(rig, 'node', rs, undefined, 'app', paid)
-      addTicks(paid ? sums.paid : sums.unpaid, ticksBetween(a, threadTicks(rig.pids)))
+      const ticks = ticksBetween(a, threadTicks(rig.pids))
+      addTicks(paid ? sums.paid : sums.unpaid, ticks)
+      round.push(ticks)
       wall.push(n.wallMs)
     }
+    rounds.push(round as [Map<string, number>, Map<string, number>])
     walls.push(`${wall[0]} / ${wall[1]}`)
     log(`round ${i}: unpaid ${wall[0]} ms, paid ${wall[1]} ms`)
   }
@@ -55,7 +61,20 @@ try {
   const provMain = round(ms('provider renderer chromium'), 2)
   const provBrowser = round([...new Set([...sums.unpaid.keys(), ...sums.paid.keys()])].filter(k => k.startsWith('provider browser ')).reduce((t, k) => t + ms(k), 0), 2)
   const reqMain = round(ms('self node MainThread'), 2)
-  const where = round(provMain + provBrowser + reqMain, 2)
+  // the requestor's ledger writes (a journal append and its fsync) run on libuv's workers
+  const reqFiles = round(ms('self node libuv-worker'), 2)
+  const where = round(provMain + provBrowser + reqMain + reqFiles, 2)
+  // the same threads round by round: a round another process disturbed moves the sum, hardly the median
+  const isWhere = (k: string): boolean => k === 'provider renderer chromium' || k.startsWith('provider browser ') || k === 'self node MainThread' || k === 'self node libuv-worker'
+  const whereTicks = (m: Map<string, number>): number => [...m].reduce((t, [k, v]) => t + (isWhere(k) ? v : 0), 0)
+  const perRound = rounds.map(([u, p]) => (whereTicks(p) - whereTicks(u)) * 1000 / HZ / SUBTASKS).sort((a, b) => a - b)
+  // quantiles by linear interpolation between the sorted rounds
+  const q = (f: number): number => {
+    const at = f * (perRound.length - 1)
+    const lo = perRound[Math.floor(at)] as number
+    const hi = perRound[Math.ceil(at)] as number
+    return round(lo + (hi - lo) * (at - Math.floor(at)), 2)
+  }
   const section = [
     '## Payments by thread',
     '',
@@ -63,7 +82,7 @@ try {
     '',
     machineLine(machineInfo(rig.chromium, loadAtStart), true),
     '',
-    `**Where the payment code runs, payments add ${where} ms of CPU per subtask** (${where <= 2 ? 'within' : 'above'} the 2 ms target): the provider tab's main thread ${provMain}, its browser process (IndexedDB's side of each write) ${provBrowser}, the Node requestor's main thread ${reqMain}. Over every thread outside the provider's sandbox Workers the difference is ${beyondWorkers} ms (${beyondWorkers <= 2 ? 'within' : 'above'} the target), by process: relays ${x('relays')} (the chain's reads and the cashing of each run's cheques included), Node requestor ${x('requestor')}, provider tab ${x('provider')}, the other pages ${x('other')}; GC threads swing both ways between runs, so this sum is the noisier figure. The provider's Workers, which compute, differ by ${x('workers')} ms: the drift of the compute itself, left out. Wall times, unpaid / paid, ms: ${walls.join('; ')}.`,
+    `**Where the payment code runs, payments add ${where} ms of CPU per subtask** (${where <= 2 ? 'within' : 'above'} the 2 ms target): the provider tab's main thread ${provMain}, its browser process (IndexedDB's side of each write) ${provBrowser}, the Node requestor's main thread ${reqMain} and its libuv workers (the ledger's writes) ${reqFiles}. Round by round (each round's paired difference on these threads), the median is **${q(0.5)} ms** (quartiles ${q(0.25)} and ${q(0.75)}, from ${q(0)} to ${q(1)}): a round that another process disturbs moves the sum above, hardly the median. Over every thread outside the provider's sandbox Workers the difference is ${beyondWorkers} ms (${beyondWorkers <= 2 ? 'within' : 'above'} the target), by process: relays ${x('relays')} (the chain's reads and the cashing of each run's cheques included), Node requestor ${x('requestor')}, provider tab ${x('provider')}, the other pages ${x('other')}; GC threads swing both ways between runs, so this sum is the noisier figure. The provider's Workers, which compute, differ by ${x('workers')} ms: the drift of the compute itself, left out. Wall times, unpaid / paid, ms: ${walls.join('; ')}.`,
     '',
     'CPU ms per subtask by thread (group, process type, thread name), unpaid / paid / difference, largest difference first (rows under 0.1 ms left out):',
     '',

@@ -53,7 +53,7 @@ await runMain('golem-clay-peer', async ({ onShutdown, exit, print }) => {
     relays,
     keeperStore,
     provider: config.provide ? { cores: config.cores } : undefined,
-    market: config.dataDir != null ? { ledgers: fileLedgerStores(config.dataDir) } : undefined
+    market: config.dataDir != null ? { ledgers: fileLedgerStores(config.dataDir, { durability: config.strictLedgers ? 'strict' : 'relaxed' }) } : undefined
   })
   onShutdown(async () => { await node.stop() })
   const console = startPeerConsole({

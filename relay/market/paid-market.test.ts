@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -9,6 +9,7 @@ import { clayDepositAbi } from '../../contracts/index.ts'
 import { createEmbeddedChain } from '../chain/index.ts'
 import { createRelayNode } from '../gateway/create-relay-node.ts'
 import { createNodePeer } from '../node-peer/create-node-peer.ts'
+import { fileLedgerStores } from '../node-peer/file-ledger-stores.ts'
 import { createNodeTaskRunner } from '../compute/node-task-runner.ts'
 import { addOneModule, inputs } from '../testing/add-one.ts'
 import { tcpAddr as tcp, until } from '../testing/wait.ts'
@@ -113,7 +114,8 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     const acceptedOf = (n: NodePeer): number => n.services.market.provider?.accepted ?? 0
     const expected = (n: NodePeer): number => (n === cheat ? 0 : 4) + singles.filter(r => r.provider === n.peerId.toString()).length
     await until(() => [...honest, cheat].every(p => acceptedOf(p) === expected(p)), 'every accepted verdict to reach its provider')
-    expect(cheat.services.market.provider?.rejected).toBeGreaterThan(0)
+    // a loser's verdict is sent on its own, after the winners': waited for, not raced
+    await until(() => (cheat.services.market.provider?.rejected ?? 0) > 0, 'the cheat\'s rejected verdict')
     for (const p of [...honest, cheat]) {
       // a verdict's cheque is held once saved: at once after the last work of its requestor here, else with the others of its second
       await until(async () => (await p.services.market.earnings?.summary())?.uncashed === PRICE * BigInt(acceptedOf(p)), 'the cheques to be saved')
@@ -248,6 +250,28 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     await alice.stop()
     await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === 2n * PRICE, 'the last cheque to be held', 5_000)
     expect(defaults).toEqual([])
+  })
+
+  it('a provider with more of a requestor\'s work under way saves its verdicts\' cheques together, and the verdict after the last work at once', { timeout: 60_000 }, async () => {
+    const ledgers = join(dir, 'grouped-ledgers')
+    // a group time no test waits out: only a verdict with none of the requestor's work under way settles
+    const provider = await peer({ cores: 2, payments: { saveGroupMs: 600_000 } }, undefined, { ledgers: fileLedgerStores(ledgers) })
+    const alice = await requestor(10n ** 18n)
+    const defaults: string[] = []
+    provider.services.market.earnings?.addEventListener('defaulted', (e) => { defaults.push(e.detail.reason) })
+    const earned: bigint[] = []
+    provider.services.market.earnings?.addEventListener('earned', (e) => { earned.push(e.detail.total) })
+    const task = await alice.services.market.submit({ name: 'grouped', module: addOne, inputs: inputs(12), price: Number(PRICE), timeout: 30_000 })
+    await task.done
+    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === 12n * PRICE, 'the cheques to be held', 10_000)
+    expect(defaults).toEqual([])
+    expect(earned).toHaveLength(12)
+    expect(earned.at(-1)).toBe(12n * PRICE)
+    // fewer writes than verdicts: the wallet's journal has a line per settled group
+    const [journal] = (await readdir(join(ledgers, 'ledgers'))).filter(n => n.endsWith('-wallet.journal'))
+    const lines = (await readFile(join(ledgers, 'ledgers', journal as string), 'utf8')).split('\n').filter(Boolean)
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.length).toBeLessThan(12)
   })
 
   it('a relay restart (its chain too) keeps balances and the cheques providers hold uncashed', { timeout: 120_000 }, async () => {

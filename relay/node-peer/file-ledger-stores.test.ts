@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ChequeBook, ChequeWallet, generatePaymentKey, paymentAccountOf } from '../../shared/payments/index.ts'
 import { checkLedgerFiles, fileLedgerStores, LedgerFileError } from './file-ledger-stores.ts'
+import { parsePeerConfig } from './peer-config.ts'
 import type { ChequeWalletEntry, DepositDeployment } from '../../shared/payments/index.ts'
 import type { Address } from 'viem'
 
@@ -19,6 +20,18 @@ const ROOT = join(import.meta.dirname, '..', '..')
 let dir: string
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'gc-ledgers-')) })
 afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+/** Runs relay/testing/ledger-child.ts on the test's folder behind `shell` (e.g. a ulimit); its JSON lines. */
+async function ledgerChild (shell: string, mode: 'fill' | 'kill'): Promise<Array<{ saved?: string, failed?: string, error?: string }>> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('bash', ['-c', `${shell} "${process.execPath}" --import tsx relay/testing/ledger-child.ts "$0" "$1" "$2"`, dir, NS, mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    let text = ''
+    child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString() })
+    child.on('error', reject)
+    child.on('exit', () => { resolve(text) })
+  })
+  return out.trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as { saved?: string, failed?: string, error?: string })
+}
 
 describe('fileLedgerStores', () => {
   it('keeps signed cheques and bigints across a reload, in a file of mode 600', async () => {
@@ -114,16 +127,25 @@ describe('fileLedgerStores', () => {
     expect(new Map(await fileLedgerStores(dir).book(NS).load())).toEqual(new Map([['0xabc', { assigned: 3n, cumulative: 9n }], ['0xdef', { assigned: 1n, cumulative: 1n }]]))
   })
 
+  it('a save that resolved survives the process killed right after it (relaxed durability: written to the OS, synced later)', async () => {
+    const lines = await ledgerChild('exec', 'kill')
+    const saved = lines.flatMap(l => l.saved != null ? [l.saved] : [])
+    expect(saved).toHaveLength(5)
+    expect([...new Map(await fileLedgerStores(dir).book(NS).load()).keys()]).toEqual(saved)
+  })
+
+  it('strict durability saves as well, and the peer CLI turns it on with --strict-ledgers', async () => {
+    const store = fileLedgerStores(dir, { durability: 'strict' }).book(NS)
+    await store.save('0xabc', { assigned: 1n, cumulative: 1n })
+    expect(new Map(await fileLedgerStores(dir).book(NS).load()).get('0xabc')).toEqual({ assigned: 1n, cumulative: 1n })
+    expect(parsePeerConfig(['--strict-ledgers'], {}).config.strictLedgers).toBe(true)
+    expect(parsePeerConfig([], { GOLEM_CLAY_STRICT_LEDGERS: '1' }).config.strictLedgers).toBe(true)
+    expect(parsePeerConfig([], {}).config.strictLedgers).toBe(false)
+  })
+
   it('a write the disk cuts short (a file size limit) is refused and cut off: every save that resolved is there after a restart, and the ledger goes on', async () => {
     // the limit in 1 KiB blocks: the snapshot and a few lines fit, then a line is written in part and the next write fails
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('bash', ['-c', `ulimit -f 3; exec "${process.execPath}" --import tsx relay/testing/ledger-child.ts "$0" "$1"`, dir, NS], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
-      let text = ''
-      child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString() })
-      child.on('error', reject)
-      child.on('exit', () => { resolve(text) })
-    })
-    const lines = out.trim().split('\n').map(line => JSON.parse(line) as { saved?: string, failed?: string, error?: string })
+    const lines = await ledgerChild('ulimit -f 3; exec', 'fill')
     const saved = lines.flatMap(l => l.saved != null ? [l.saved] : [])
     expect(saved.length).toBeGreaterThan(2)
     expect(lines.at(-1)).toMatchObject({ error: 'EFBIG' })

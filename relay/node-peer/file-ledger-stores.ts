@@ -1,14 +1,12 @@
 import { chmod, mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FileLedgerStore, LedgerFileError } from './file-ledger-store.ts'
+import type { FileLedgerStoreInit } from './file-ledger-store.ts'
 import type { ChequeBookEntry, ChequeWalletEntry, LedgerStores, PaymentStore } from '../../shared/payments/index.ts'
 
 export { LedgerFileError }
 
-export interface FileLedgerStoresInit {
-  /** Journal lines past which a ledger's snapshot is written whole again and its journal emptied. @default 1024 */
-  compactAfter?: number
-}
+export type FileLedgerStoresInit = FileLedgerStoreInit
 
 /**
  * A Node peer's ledgers in its data folder: `<dir>/ledgers/<namespace>-book.json`
@@ -33,7 +31,7 @@ export function fileLedgerStores (dir: string, init: FileLedgerStoresInit = {}):
     const path = join(folder, `${namespace}-${kind}.json`)
     let s = stores.get(path)
     if (s == null) {
-      s = new FileLedgerStore<T>(path, ready, init.compactAfter)
+      s = new FileLedgerStore<T>(path, ready, init)
       stores.set(path, s)
     }
     return s as PaymentStore<T>

@@ -11,6 +11,8 @@ export interface PeerConfig {
   dataDir?: string
   /** A payment key file brought along; else `<dataDir>/payment-key`, or a key for this run only. */
   paymentKeyFile?: string
+  /** fsync the payment ledgers before each save counts (default: handed to the OS at once, synced within 100 ms). */
+  strictLedgers: boolean
   json: boolean
   /** Offer this peer's cores to the network. */
   provide: boolean
@@ -29,6 +31,7 @@ export const PEER_OPTIONS: OptionSpec[] = [
   { name: 'relay', type: 'list', env: 'GOLEM_CLAY_RELAYS', default: ['http://localhost:8080'], placeholder: '<url|multiaddr>', description: 'Relay to join: its http:// URL or a multiaddr with /p2p/ (repeatable)' },
   { name: 'data', type: 'string', env: 'GOLEM_CLAY_PEER_DATA', placeholder: '<dir>', description: 'Keep the peer key and payment key here so the peer ID and payment account survive restarts (default: new ones each run)' },
   { name: 'payment-key-file', type: 'string', env: 'GOLEM_CLAY_PEER_PAYMENT_KEY_FILE', placeholder: '<file>', description: 'The payment account\'s key (64 hex digits, mode 600) to use instead of <data>/payment-key' },
+  { name: 'strict-ledgers', type: 'boolean', env: 'GOLEM_CLAY_STRICT_LEDGERS', default: false, description: 'Sync the payment ledgers (<data>/ledgers) to disk before each cheque goes out (default: written at once, synced within 100 ms, as a tab\'s IndexedDB; an OS crash may lose that window)' },
   { name: 'provide', type: 'boolean', env: 'GOLEM_CLAY_PROVIDE', default: false, description: 'Run subtasks for others in sandboxed worker threads' },
   { name: 'cores', type: 'integer', env: 'GOLEM_CLAY_CORES', placeholder: '<n>', description: 'Subtasks run at once when providing (default: cores - 1, at least 1)' },
   { name: 'exec', type: 'list', env: 'GOLEM_CLAY_EXEC', placeholder: '<command>', description: 'Run a console command once joined, e.g. "task run mandelbrot --out m.png" (repeatable); quit after the last' },
@@ -62,6 +65,7 @@ export function parsePeerConfig (argv: string[], env: Record<string, string | un
       relays: values.relay as string[],
       dataDir: values.data != null ? resolve(values.data as string) : undefined,
       paymentKeyFile: typeof values['payment-key-file'] === 'string' && values['payment-key-file'].trim() !== '' ? resolve(values['payment-key-file']) : undefined,
+      strictLedgers: values['strict-ledgers'] === true,
       json: values.json === true,
       provide: values.provide === true,
       cores: values.cores as number | undefined,

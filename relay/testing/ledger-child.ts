@@ -1,13 +1,15 @@
-// A Node process saving ledger entries one after another until its file
-// size limit (set by the test with `ulimit -f`) makes a write fail: prints
-// the keys whose saves resolved, then the error, as JSON lines. For
-// relay/node-peer/file-ledger-stores.test.ts.
+// A Node process saving ledger entries one after another, for
+// relay/node-peer/file-ledger-stores.test.ts. Prints each key whose save
+// resolved, as a JSON line. Mode "fill" (default) goes on until a write
+// fails (the test sets a file size limit with `ulimit -f`) and prints the
+// error; mode "kill" saves five, then kills itself (SIGKILL) at once, before
+// any background sync could run.
 import { fileLedgerStores } from '../node-peer/file-ledger-stores.ts'
 
-const [dir, ns] = process.argv.slice(2) as [string, string]
-const store = fileLedgerStores(dir).book(ns)
+const [dir, ns, mode = 'fill'] = process.argv.slice(2) as [string, string, string?]
+const store = fileLedgerStores(dir, { syncMs: 60_000 }).book(ns)
 const pad = 'x'.repeat(200)
-for (let i = 0; i < 100; i++) {
+for (let i = 0; i < (mode === 'kill' ? 5 : 100); i++) {
   const key = `0x${String(i).padStart(40, '0')}`
   try {
     await store.save(key, { assigned: BigInt(i), cumulative: 1n, pad } as any)
@@ -17,3 +19,4 @@ for (let i = 0; i < 100; i++) {
     break
   }
 }
+if (mode === 'kill') process.kill(process.pid, 'SIGKILL')

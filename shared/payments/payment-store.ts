@@ -8,7 +8,13 @@
 export interface PaymentStore<T> {
   /** Every entry, once, when the ledger is first used. */
   load: () => Promise<Iterable<[string, T]>>
-  /** Resolves once `entry` is durable: a ledger hands nothing out before. */
+  /**
+   * Resolves once `entry` is saved: a ledger hands nothing out before.
+   * Saved as IndexedDB's default durability has it (relaxed: written to the
+   * operating system, so a crash of the process or the browser loses
+   * nothing; an OS crash or power cut may lose the last moments), or
+   * stricter where the store is told to.
+   */
   save: (key: string, entry: T) => Promise<void>
   /** Several entries in one write (a group commit), all or none where the store can; absent: one save each. */
   saveMany?: (entries: Array<[string, T]>) => Promise<void>
