@@ -1,3 +1,4 @@
+import { wrongCase } from '../testing/index.ts'
 import { recoverTypedDataAddress } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
@@ -151,7 +152,7 @@ describe('the cheque wire form', () => {
       { ...wire, cumulative: (MAX_AMOUNT + 1n).toString() }, { ...wire, cumulative: '9'.repeat(40) }, { ...wire, cumulative: '1e18' },
       { ...wire, seq: 0 }, { ...wire, seq: 1.5 }, { ...wire, seq: '1' }, { ...wire, seq: 2 ** 53 },
       { ...wire, chainId: 0 }, { ...wire, chainId: '31337' },
-      { ...wire, requestor: wire.requestor.toLowerCase() }, { ...wire, beneficiary: '0x1234' }, { ...wire, provider: '0x1234' }, { ...wire, provider: wire.provider.toLowerCase() }, { ...wire, contract: `${wire.contract}00` },
+      { ...wire, requestor: wrongCase(wire.requestor) }, { ...wire, beneficiary: '0x1234' }, { ...wire, provider: '0x1234' }, { ...wire, provider: wrongCase(wire.provider) }, { ...wire, contract: `${wire.contract}00` },
       { ...wire, salt: wire.salt.slice(0, 64) }, { ...wire, salt: wire.salt.toUpperCase() },
       { ...wire, signature: wire.signature.slice(0, 130) }, { ...wire, signature: `${wire.signature}00` }, { ...wire, signature: 'x'.repeat(100_000) }
     ]

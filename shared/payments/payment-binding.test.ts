@@ -1,3 +1,4 @@
+import { wrongCase } from '../testing/index.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
 import { RecordEnvelope } from '@libp2p/peer-record'
@@ -104,7 +105,7 @@ describe('payment bindings', () => {
     const bodies: unknown[] = [
       { ...good, v: 2 },
       { ...good, type: 'binding' },
-      { ...good, address: good.address.toLowerCase() },
+      { ...good, address: wrongCase(good.address) },
       { ...good, address: '0x1234' },
       { ...good, proof: good.proof.toUpperCase() },
       { ...good, proof: good.proof.slice(0, 100) },

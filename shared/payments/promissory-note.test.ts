@@ -1,3 +1,4 @@
+import { wrongCase } from '../testing/index.ts'
 import { encodeAbiParameters, keccak256, recoverTypedDataAddress } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, it } from 'vitest'
@@ -66,7 +67,7 @@ describe('promissory notes', () => {
     const wire = noteToWire(signed)
     expect(wire).toMatchObject({ v: 2, seq: 9, amount: '123000000000000000000', subtask: signed.note.subtask })
     expect(noteFromWire(JSON.parse(JSON.stringify(wire)))).toEqual(signed)
-    for (const bad of [null, { ...wire, amount: '0' }, { ...wire, amount: 5 }, { ...wire, subtask: '0x12' }, { ...wire, seq: -1 }, { ...wire, v: 0 }, { ...wire, v: 1 }, { ...wire, provider: undefined }, { ...wire, provider: '0x12' }, { ...wire, requestor: wire.requestor.toLowerCase() }]) {
+    for (const bad of [null, { ...wire, amount: '0' }, { ...wire, amount: 5 }, { ...wire, subtask: '0x12' }, { ...wire, seq: -1 }, { ...wire, v: 0 }, { ...wire, v: 1 }, { ...wire, provider: undefined }, { ...wire, provider: '0x12' }, { ...wire, requestor: wrongCase(wire.requestor) }]) {
       expect(() => noteFromWire(bad), JSON.stringify(bad)).toThrow(NoteInvalidError)
     }
   })
