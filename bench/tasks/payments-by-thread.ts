@@ -58,14 +58,23 @@ try {
   const beyondWorkers = round(x('relays') + x('requestor') + x('provider') + x('other'), 2)
   // the threads payment code runs on (and IndexedDB's in the provider's browser process): less noise than the sum over all, whose GC threads swing both ways
   const ms = (key: string): number => ((sums.paid.get(key) ?? 0) - (sums.unpaid.get(key) ?? 0)) * 1000 / HZ / units
-  const provMain = round(ms('provider renderer chromium'), 2)
-  const provBrowser = round([...new Set([...sums.unpaid.keys(), ...sums.paid.keys()])].filter(k => k.startsWith('provider browser ')).reduce((t, k) => t + ms(k), 0), 2)
-  const reqMain = round(ms('self node MainThread'), 2)
-  // the requestor's ledger writes (a journal append and its fsync) run on libuv's workers
-  const reqFiles = round(ms('self node libuv-worker'), 2)
+  // the threads payment code runs on, by part; one list for the sums and for the rounds
+  const parts = {
+    provMain: (k: string) => k === 'provider renderer chromium',
+    provBrowser: (k: string) => k.startsWith('provider browser '),
+    reqMain: (k: string) => k === 'self node MainThread',
+    // the requestor's ledger writes (a journal append and its fsync) run on libuv's workers
+    reqFiles: (k: string) => k === 'self node libuv-worker'
+  }
+  const keys = [...new Set([...sums.unpaid.keys(), ...sums.paid.keys()])]
+  const partMs = (is: (k: string) => boolean): number => round(keys.filter(is).reduce((t, k) => t + ms(k), 0), 2)
+  const provMain = partMs(parts.provMain)
+  const provBrowser = partMs(parts.provBrowser)
+  const reqMain = partMs(parts.reqMain)
+  const reqFiles = partMs(parts.reqFiles)
   const where = round(provMain + provBrowser + reqMain + reqFiles, 2)
-  // the same threads round by round: a round another process disturbed moves the sum, hardly the median
-  const isWhere = (k: string): boolean => k === 'provider renderer chromium' || k.startsWith('provider browser ') || k === 'self node MainThread' || k === 'self node libuv-worker'
+  // the same threads round by round: a round another process disturbs moves the sum, hardly the median
+  const isWhere = (k: string): boolean => Object.values(parts).some(is => is(k))
   const whereTicks = (m: Map<string, number>): number => [...m].reduce((t, [k, v]) => t + (isWhere(k) ? v : 0), 0)
   const perRound = rounds.map(([u, p]) => (whereTicks(p) - whereTicks(u)) * 1000 / HZ / SUBTASKS).sort((a, b) => a - b)
   // quantiles by linear interpolation between the sorted rounds

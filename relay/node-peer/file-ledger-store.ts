@@ -222,8 +222,7 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
   private closeWhenIdle (): void {
     clearTimeout(this.idleTimer)
     this.idleTimer = setTimeout(() => {
-      if (this.writing != null || this.queued != null) return this.closeWhenIdle()
-      if (this.syncing != null) return this.closeWhenIdle()
+      if (this.writing != null || this.queued != null || this.syncing != null) return this.closeWhenIdle()
       const handle = this.journal
       this.journal = undefined
       void handle?.close().catch(() => {})
