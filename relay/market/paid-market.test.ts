@@ -274,6 +274,53 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     expect(lines.length).toBeLessThan(12)
   })
 
+  it('a provider whose last work for a requestor ends without a verdict (it failed) settles the cheques waiting for their group then', { timeout: 60_000 }, async () => {
+    // the first run computes once the second started; the others fail, the first of them only once the test lets it
+    let gate: () => void = () => {}
+    const opened = new Promise<void>(resolve => { gate = resolve })
+    let secondStarted: () => void = () => {}
+    const second = new Promise<void>(resolve => { secondStarted = resolve })
+    let runs = 0
+    const inner = createNodeTaskRunner({ cores: 2 })
+    const runner = new Proxy(inner, {
+      get (target, prop) {
+        if (prop === 'run') {
+          return async (...args: Parameters<typeof inner.run>) => {
+            if (runs++ === 0) {
+              await second
+              return await target.run(...args)
+            }
+            secondStarted()
+            await opened
+            throw new Error('this runner gives out')
+          }
+        }
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+    })
+    // a group time no test waits out
+    const provider = await peer({ cores: 2, runner, payments: { saveGroupMs: 600_000 } })
+    const alice = await requestor(10n ** 18n)
+    const defaults: string[] = []
+    provider.services.market.earnings?.addEventListener('defaulted', (e) => { defaults.push(e.detail.reason) })
+    const earned: bigint[] = []
+    provider.services.market.earnings?.addEventListener('earned', (e) => { earned.push(e.detail.total) })
+    const jobs = provider.services.market.provider
+    const task = await alice.services.market.submit({ name: 'gives-out', module: addOne, inputs: inputs(2), price: Number(PRICE), timeout: 30_000 })
+    const failed = task.done.then(() => false, () => true)
+    // the computed subtask's verdict came while the other work was under way: its cheque waits for the group
+    await until(() => runs >= 2 && (jobs?.activeJobs.length ?? 0) === 1, 'one subtask done, the other running')
+    expect(earned).toEqual([])
+    gate()
+    await until(async () => (await provider.services.market.earnings?.summary())?.uncashed === PRICE, 'the waiting cheque to be held', 10_000)
+    expect(earned).toEqual([PRICE])
+    expect(defaults).toEqual([])
+    // the failed subtask waits for another provider until the deadline: no need to wait for it
+    task.cancel()
+    expect(await failed).toBe(true)
+  })
+
   it('a relay restart (its chain too) keeps balances and the cheques providers hold uncashed', { timeout: 120_000 }, async () => {
     const provider = await peer({})
     const dave = await requestor(10n ** 18n)

@@ -70,10 +70,13 @@ export class ProviderHost implements Startable {
     this.runner = init.runner
     this.log = components.logger.forComponent('golem-clay:market')
     this.provider = new Provider(this.context(), init.runner, init)
-    // a subtask given up (paused) is no work owed: its note goes
     this.provider.addEventListener('job', (evt) => {
       const job = evt.detail
+      // a subtask given up (paused) is no work owed: its note goes
       if (job.givenUp === true && job.state === 'reporting') components.earnings?.dropNote(job.payer, job.task, job.subtask)
+      // the payer's last work here ended (with a verdict or without: failed, refused, stopped): its waiting cheques settle now
+      const paid = this.paidTasks.get(job.task)
+      if ((job.state === 'done' || job.state === 'failed') && paid != null && !this.moreWorkOf(paid, job.assignment)) components.earnings?.settle(paid.payer, paid.deployment)
     })
   }
 
@@ -192,12 +195,17 @@ export class ProviderHost implements Startable {
     if (verdict.body.accepted && paid != null && earnings != null && a.body.provider === this.components.peerId.toString()) {
       // taken after the answer (the requestor waits for nothing it needs); while more of its work is under
       // here, the verdicts of that work will bring higher cheques, so this one settles with them
-      const more = this.provider.activeJobs.some(j => {
-        const other = this.paidTasks.get(j.task)
-        return j.assignment !== a.body.id && other != null && other.payer === paid.payer && sameDeployment(other.deployment, paid.deployment)
-      })
+      const more = this.moreWorkOf(paid, a.body.id)
       this.taking.track(earnings.takeCheque(paid, cheque, { more }).catch((err: Error) => { this.log.error('cheque of %s not taken - %s', paid.payer, err.message) }))
     }
+  }
+
+  /** Whether work of `paid`'s payer on its deployment, other than assignment `except`, is under way here. */
+  private moreWorkOf (paid: PaidTask, except: string): boolean {
+    return this.provider.activeJobs.some(j => {
+      const other = this.paidTasks.get(j.task)
+      return j.assignment !== except && other != null && other.payer === paid.payer && sameDeployment(other.deployment, paid.deployment)
+    })
   }
 
   private context (): ProviderContext {

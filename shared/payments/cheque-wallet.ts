@@ -158,6 +158,14 @@ export class ChequeWallet {
     return await done
   }
 
+  /** Settles `requestor`'s waiting credits now (none of its work is under way any more); resolves once saved. */
+  async settleNow (requestor: Address): Promise<void> {
+    const key = requestor.toLowerCase()
+    if (!this.credits.has(key)) return
+    this.settle(key)
+    await Promise.allSettled([...this.settling])
+  }
+
   /** Settles `key`'s waiting credits now: one change, one write. */
   private settle (key: string): void {
     const group = this.credits.get(key)

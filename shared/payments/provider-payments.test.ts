@@ -112,6 +112,33 @@ describe('ProviderPayments', () => {
     expect(defaulted).toEqual([])
   })
 
+  it('settles a payer\'s waiting cheques when its work here ended without another verdict, and leaves other payers\' and deployments\' waiting', async () => {
+    const { requestor, provider, task, defaulted } = setUp({}, { saveGroupMs: 600_000 })
+    const other = setUp()
+    const cheque = async (r: RequestorPayments, i: number): Promise<unknown> => await r.cheque(deployment, to(provider), PRICE, (await r.note(deployment, to(provider), 't1', i, PRICE)).seq)
+    const first = provider.takeCheque(task, await cheque(requestor, 0), { more: true })
+    const second = provider.takeCheque(task, await cheque(requestor, 1), { more: true })
+    const theirs = provider.takeCheque({ ...task, payer: other.task.payer }, await cheque(other.requestor, 0), { more: true })
+    let settled = false
+    void Promise.all([first, second]).then(() => { settled = true })
+    // another deployment's wallet, or another payer, is no match
+    provider.settle(task.payer, { ...deployment, salt: `0x${'22'.repeat(32)}` })
+    provider.settle(paymentAccountOf(generatePaymentKey()).address, deployment)
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(settled).toBe(false)
+    provider.settle(task.payer, deployment)
+    await Promise.all([first, second])
+    expect(await provider.summary()).toMatchObject({ earned: 2n * PRICE })
+    let theirsSettled = false
+    void theirs.then(() => { theirsSettled = true })
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(theirsSettled).toBe(false)
+    await provider.flush()
+    await theirs
+    expect(await provider.summary()).toMatchObject({ earned: 3n * PRICE })
+    expect(defaulted).toEqual([])
+  })
+
   it('offers only on its own deployment, to a locked deposit that holds the budget, or for unpaid tasks unless paid-only', async () => {
     const { provider, task } = setUp()
     expect(await provider.mayOffer(task)).toBeUndefined()

@@ -140,6 +140,15 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     await Promise.all([...this.wallets.values()].map(async w => { await w.flush() }))
   }
 
+  /**
+   * None of `payer`'s work on `deployment` is under way here any more:
+   * the cheques waiting for their group settle now (no later verdict will
+   * bring a higher one). Its credits' own promises report the outcome.
+   */
+  settle (payer: Address, deployment: DepositDeployment): void {
+    void this.wallets.get(this.walletKey(deployment))?.settleNow(payer)
+  }
+
   /** Why not to offer for a task (undefined: offer). Unpaid tasks are for volunteers; paid ones need a covering deposit on our chain. */
   async mayOffer (task: PaidTask | undefined, options: AbortOptions = {}): Promise<string | undefined> {
     if (task == null) return this.init.paidOnly === true ? 'it is unpaid, and this provider takes paid tasks only' : undefined
@@ -361,9 +370,13 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     this.safeDispatchEvent('defaulted', { detail: { payer, reason } })
   }
 
+  /** Cheques for another payee are kept apart: a node's payee may change between runs. */
+  private walletKey (deployment: DepositDeployment): string {
+    return this.init.payee == null ? deploymentNamespace(deployment) : `${deploymentNamespace(deployment)}-for-${this.init.payee.toLowerCase()}`
+  }
+
   private wallet (deployment: DepositDeployment): ChequeWallet {
-    // cheques for another payee are kept apart: a node's payee may change between runs
-    const ns = this.init.payee == null ? deploymentNamespace(deployment) : `${deploymentNamespace(deployment)}-for-${this.init.payee.toLowerCase()}`
+    const ns = this.walletKey(deployment)
     let wallet = this.wallets.get(ns)
     if (wallet == null) {
       wallet = new ChequeWallet({ deployment, beneficiary: this.address, provider: this.provider, store: this.ledgers.wallet(ns), groupMs: this.init.saveGroupMs ?? 1000, logger: this.components.logger })
