@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs'
+import { constants, writeSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { defaultLogger } from '@libp2p/logger'
@@ -160,7 +160,8 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
       // one write call may write part of the line: go on until all of it is written. Relaxed, the
       // line only goes to the page cache, which a synchronous write does without a thread pool's round trip
       for (let done = 0; done < bytes.length;) {
-        const written = this.strict ? (await journal.write(bytes, done, bytes.length - done)).bytesWritten : writeSync(journal.fd, bytes, done, bytes.length - done)
+        const at = this.journalBytes + done
+        const written = this.strict ? (await journal.write(bytes, done, bytes.length - done, at)).bytesWritten : writeSync(journal.fd, bytes, done, bytes.length - done, at)
         if (written <= 0) throw new LedgerFileError(`Ledger journal ${this.journalPath}: a write made no progress`, this.journalPath)
         done += written
       }
@@ -207,11 +208,16 @@ export class FileLedgerStore<T> implements PaymentStore<T> {
     await journal.sync()
   }
 
-  /** The journal, opened for appending (once per idle spell); the folder synced once it exists. */
+  /**
+   * The journal (once per idle spell); the folder synced once it exists.
+   * Written at its known length rather than opened for appending: Windows
+   * refuses to truncate a file opened for appending only, which the repair
+   * and the compaction do.
+   */
   private async open (): Promise<FileHandle> {
     clearTimeout(this.idleTimer)
     if (this.journal != null) return this.journal
-    const handle = await open(this.journalPath, 'a', 0o600)
+    const handle = await open(this.journalPath, constants.O_RDWR | constants.O_CREAT, 0o600)
     // a journal just made: its name must be on disk before a line in it counts
     await fsyncDir(dirname(this.journalPath)).catch(async (err: Error) => { await handle.close(); throw err })
     this.journal = handle

@@ -111,6 +111,12 @@ describe('fileLedgerStores', () => {
     await writeFile(journal, `${whole}{"v":2,"e":{"0xabc"\u0000\u0000\n`)
     expect(new Map(await fileLedgerStores(dir).book(NS).load()).get('0xabc')).toEqual({ assigned: 1n, cumulative: 1n })
     expect(await readFile(journal, 'utf8')).toBe(whole)
+    // a blank line between whole ones (an editor's) is kept, and the next line goes after it
+    await writeFile(journal, `\n${whole}\n`)
+    const edited = fileLedgerStores(dir).book(NS)
+    await edited.save('0xdef', { assigned: 1n, cumulative: 1n })
+    expect(new Map(await fileLedgerStores(dir).book(NS).load())).toEqual(new Map([['0xabc', { assigned: 1n, cumulative: 1n }], ['0xdef', { assigned: 1n, cumulative: 1n }]]))
+    expect((await readFile(journal, 'utf8')).startsWith(`\n${whole}\n{`)).toBe(true)
     await writeFile(journal, `${whole}not json\n${whole}`)
     await expect(fileLedgerStores(dir).book(NS).load()).rejects.toThrow(LedgerFileError)
     await expect(checkLedgerFiles(dir)).rejects.toThrow(journal)

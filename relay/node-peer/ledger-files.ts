@@ -83,7 +83,11 @@ export async function readLedger (path: string, journalPath: string): Promise<Le
   const lines = journal.split('\n')
   for (const [i, line] of lines.entries()) {
     const last = lines.slice(i + 1).every(rest => rest === '')
-    if (line === '') continue
+    if (line === '') {
+      // a blank line (an editor's, not ours) still takes its byte: the next write goes after it
+      if (i < lines.length - 1) out.journalBytes += 1
+      continue
+    }
     // the part after the last newline was never a whole line
     const parsed = i === lines.length - 1 ? undefined : journalLine(line, last, journalPath)
     if (parsed == null || parsed.v !== FORMAT || !isRecord(parsed.e)) {
