@@ -21,17 +21,24 @@ export interface MainContext {
 export async function runMain (name: string, main: (ctx: MainContext) => Promise<'serve' | 'exit'>): Promise<void> {
   const cleanups: Array<() => Promise<void>> = []
   let stopping = false
+  let signalled = false
   let shutdownTimeout = 10_000
   const print = (line: string): void => { process.stdout.write(`${line}\n`) }
 
   // `signal` is absent for a stop the program asked for: a normal end, not worth a notice
   const shutdown = (signal?: string, code = 0): void => {
     if (stopping) {
-      if (signal == null) return
+      // the first signal during a stop the program began itself joins it (it lets the last answers out);
+      // only a second one is the user's hurry
+      if (signal == null || !signalled) {
+        signalled ||= signal != null
+        return
+      }
       process.stderr.write(`${name}: second ${signal}, exiting now\n`)
       process.exit(130)
     }
     stopping = true
+    signalled = signal != null
     // lifecycle notices go to stderr so --json output stays parseable
     if (signal != null) process.stderr.write(`${name}: ${signal} received, shutting down\n`)
     const timer = setTimeout(() => {
