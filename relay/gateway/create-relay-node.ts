@@ -135,6 +135,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
   const counters = new RefusalCounters()
   const addresses = new AddressKeys({ exempt: init.perAddress?.exempt })
   let guard: ReservationGuard | undefined
+  let drained: (() => boolean) | undefined
   // one object the gater reads on each connection, so SIGHUP can change it
   const inboundGuard = { addresses, addressBans, counters, maxPendingPerAddress: init.perAddress?.pendingConnections }
   // loaded only with a chain: the contracts' build comes with it
@@ -165,7 +166,9 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
     },
     gater: {
       inbound: inboundGuard,
-      denyReservation: (peer) => guard?.deny(peer) ?? false
+      denyReservation: (peer) => guard?.deny(peer) ?? false,
+      // draining: the peers told goodbye go elsewhere, and their reconnects must not hold up the stop
+      refuseInbound: () => drained?.() === true
     },
     connectionManager: {
       maxConnections: init.maxConnections ?? 1024,
@@ -197,6 +200,7 @@ export async function createRelayNode (init: RelayNodeInit): Promise<RelayNode> 
     ...(chainService != null ? { chain: chainService } : {})
   }) })
   guard = node.services.reservationGuard
+  drained = () => node.services.sessions.draining
   return node
 }
 

@@ -2,7 +2,13 @@ import { createServer } from 'node:net'
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { noise } from '@libp2p/noise'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
+import { until } from '../testing/wait.ts'
 import { parseRelayConfig } from '../config/relay-config.ts'
 import { PortInUseError, startRelayGateway } from './relay-gateway.ts'
 import type { RelayGateway } from './relay-gateway.ts'
@@ -66,17 +72,51 @@ describe('relay gateway', () => {
     expect((await fetch(base, { method: 'POST' })).status).toBe(405)
   })
 
-  it('reports unhealthy once it drains, and refuses new handshakes', async () => {
+  it('reports unhealthy once it drains, and refuses new connections (the peers it told goodbye redial at once)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
     const gateway = await startRelayGateway(await configIn(dir))
     running.push(gateway)
     const health = new URL('/healthz', gateway.http.url.replace('localhost', '127.0.0.1'))
     expect((await fetch(health)).status).toBe(200)
-    expect(await gateway.drain(1_000)).toMatchObject({ sessions: 0, left: 0 })
+    const client = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionGater: { denyDialMultiaddr: () => false } })
+    const tcpAddr = gateway.node.getMultiaddrs().find(ma => !ma.toString().includes('/ws'))
+    if (tcpAddr == null) throw new Error('no TCP address')
+    try {
+      // a connection before the drain is let in (and counted by it)
+      const before = await client.dial(tcpAddr)
+      await before.close()
+      await until(() => gateway.node.getConnections(client.peerId).length === 0, 'the first connection to close')
+      expect(await gateway.drain(1_000)).toMatchObject({ sessions: 0, left: 0 })
+      await expect(client.dial(tcpAddr, { signal: AbortSignal.timeout(10_000) })).rejects.toThrow()
+      expect(gateway.node.getConnections(client.peerId)).toEqual([])
+    } finally {
+      await client.stop()
+    }
     const res = await fetch(health)
     expect(res.status).toBe(503)
     expect(await res.json()).toEqual({ ok: false })
     expect(gateway.node.services.sessions.draining).toBe(true)
+  })
+
+  it('sees a WebSocket link its peer aborts close at once (patches/@libp2p+websockets: a reset closed nothing)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gc-gw-'))
+    const gateway = await startRelayGateway(await configIn(dir))
+    running.push(gateway)
+    const client = await createLibp2p({ transports: [webSockets()], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionGater: { denyDialMultiaddr: () => false } })
+    try {
+      const wsAddr = gateway.node.getMultiaddrs().find(ma => ma.toString().includes('/ws'))
+      if (wsAddr == null) throw new Error('no WebSocket address')
+      const conn = await client.dial(wsAddr)
+      await until(() => gateway.node.getConnections(client.peerId).length === 1, 'the relay to see the link')
+      const closed = new Promise<void>(resolve => {
+        gateway.node.addEventListener('connection:close', (evt) => { if (evt.detail.remotePeer.equals(client.peerId)) resolve() })
+      })
+      conn.abort(new Error('going away'))
+      // the relay's own timeouts (its session's hello deadline, yamux keep-alive) are far longer
+      await Promise.race([closed, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('the aborted link is still open on the relay')) }, 3_000))])
+    } finally {
+      await client.stop()
+    }
   })
 
   it('keeps its peer ID and payment account across restarts from the same data folder', async () => {

@@ -53,7 +53,7 @@ export interface RelayGateway {
 export interface DrainResult {
   /** Sessions told to leave. */
   sessions: number
-  /** Inbound connections still open when the drain ended, and from where. */
+  /** Inbound links of the peers told to leave still open when the drain ended, and from where. */
   left: number
   leftOpen?: string[]
   waitedMs: number
@@ -168,13 +168,17 @@ export async function startRelayGateway (config: RelayConfig, components: { log?
 
 /**
  * Goodbye to everyone, then wait until the peers have closed their links
- * (they do once told) or time runs out. Only inbound links count: the
- * relay's own dials (DHT, probes) end with stop().
+ * (they do once told) or time runs out. Only the inbound links that carried
+ * a session count: the relay's own dials (DHT, probes) end with stop(), and
+ * new connections are refused while draining (the connection gater).
  */
 async function drainSessions (node: RelayNode, timeoutMs: number): Promise<DrainResult> {
   const started = Date.now()
-  const held = node.services.sessions.list().length
-  const inbound = (): Connection[] => node.getConnections().filter(c => c.direction === 'inbound')
+  const held = node.services.sessions.list()
+  // the links of the peers told goodbye; one without a session (a handshake under way, a socket its
+  // peer forgot) has no one to move elsewhere, and stop() closes it
+  const told = new Set(held.filter(s => s.connection.direction === 'inbound').map(s => s.connection.id))
+  const inbound = (): Connection[] => node.getConnections().filter(c => told.has(c.id))
   node.services.sessions.drain()
   if (inbound().length > 0) {
     await new Promise<void>(resolve => {
@@ -189,7 +193,7 @@ async function drainSessions (node: RelayNode, timeoutMs: number): Promise<Drain
     })
   }
   const left = inbound()
-  return { sessions: held, left: left.length, waitedMs: Date.now() - started, ...(left.length > 0 ? { leftOpen: left.map(c => c.remoteAddr.toString()) } : {}) }
+  return { sessions: held.length, left: left.length, waitedMs: Date.now() - started, ...(left.length > 0 ? { leftOpen: left.map(c => c.remoteAddr.toString()) } : {}) }
 }
 
 /** What `--max-*`, per-address limits and difficulty say, for RelayLimitsService. */

@@ -30,6 +30,12 @@ export interface GaterInit {
   inbound?: InboundGuardInit
   /** Asked for each circuit relay reservation (relays): true refuses it. */
   denyReservation?: (peer: PeerId) => boolean
+  /**
+   * Asked for each inbound connection before anything else: true refuses
+   * every one (a relay that drains: the peers it said goodbye to, redialing
+   * at once, would hold connections its stop has to wait out).
+   */
+  refuseInbound?: () => boolean
 }
 
 /**
@@ -44,7 +50,7 @@ export function createConnectionGater (init: GaterInit = {}): ConnectionGater {
   return {
     denyDialMultiaddr: (ma) => allowPrivate ? false : isPrivate(ma),
     denyDialPeer: banned,
-    denyInboundConnection: (maConn) => pending?.open(maConn) ?? false,
+    denyInboundConnection: (maConn) => init.refuseInbound?.() === true || (pending?.open(maConn) ?? false),
     denyInboundEncryptedConnection: banned,
     denyOutboundEncryptedConnection: banned,
     denyInboundUpgradedConnection: (peer, maConn) => {
