@@ -28,7 +28,7 @@ test('a relay restart keeps stored objects, and an upload cut by a relay crash r
   const f = await randomFile('restart.bin', size)
   cleanup.push(async () => { await rm(f.path, { force: true }) })
   peer.command(`put ${f.path}`)
-  // the relay crashes mid-upload (it holds at least 8 MiB by then: the client keeps at most 8 MiB unacknowledged) ...
+  // the relay crashes mid-upload (it has checked at least 8 MiB by then: the client keeps at most 8 MiB unacknowledged) ...
   await peer.waitForEvent(e => e.event === 'progress' && e.phase === 'uploading' && e.bytes > 16 * 1024 * 1024, 60_000)
   await relay.kill()
   // ... and comes back: the client reconnects and sends only what the relay's blob core lacks
@@ -37,7 +37,9 @@ test('a relay restart keeps stored objects, and an upload cut by a relay crash r
   expect(stored.event, JSON.stringify(stored)).toBe('stored')
   expect(stored.sha256).toBe(f.sha256)
   const resumed = (await relay.status() as any).storage
-  expect(resumed.bytesIn).toBeLessThan(size - 4 * 1024 * 1024)
+  // the resume skipped the blocks the restarted relay's blob core holds (at least one block of 256 KiB). Not all it had
+  // appended: a SIGKILL loses the blob core's latest appends (RocksDB under Hypercore), which the client sends again
+  expect(resumed.bytesIn).toBeLessThanOrEqual(size - 256 * 1024)
   expect(resumed.pendingUploads).toBe(0)
 
   // a clean restart keeps the object
