@@ -6,7 +6,7 @@
 // payments cost of a few ms in whole-process figures. Writes the
 // "Payments by thread" section of BENCHMARKS.md.
 //   npm run bench:tasks:payments
-import { addTicks, BENCHMARKS_MD, HZ, loadAverage, log, machineInfo, machineLine, round, threadTable, threadTicks, ticksBetween, upsertSection } from '../common/index.ts'
+import { addTicks, BENCHMARKS_MD, HZ, loadAverage, log, machineInfo, machineLine, median, round, threadTable, threadTicks, ticksBetween, upsertSection } from '../common/index.ts'
 import { call, network, ranges, setUp } from './rig.ts'
 
 const SUBTASKS = 100
@@ -29,20 +29,25 @@ try {
   /** Each round's ticks, unpaid then paid: the rounds' paired differences. */
   const rounds: Array<[Map<string, number>, Map<string, number>]> = []
   const walls: string[] = []
+  /** Each run's time from the header's publication to its first assignment, unpaid and paid: a paid task's deposit checks come before it. */
+  const firsts: [number[], number[]] = [[], []]
   for (let i = 0; i < ROUNDS; i++) {
     const wall: number[] = []
     const round: Array<Map<string, number>> = []
-    for (const paid of [false, true]) {
+    // the order alternates (unpaid first in even rounds, paid first in odd ones): what a run leaves to
+    // the next (garbage, caches, a warmer or cooler machine) falls on both kinds alike
+    for (const paid of i % 2 === 0 ? [false, true] : [true, false]) {
       const a = threadTicks(rig.pids)
       const n = await network(rig, 'node', rs, undefined, 'app', paid)
       const ticks = ticksBetween(a, threadTicks(rig.pids))
       addTicks(paid ? sums.paid : sums.unpaid, ticks)
-      round.push(ticks)
-      wall.push(n.wallMs)
+      round[paid ? 1 : 0] = ticks
+      wall[paid ? 1 : 0] = n.wallMs
+      firsts[paid ? 1 : 0].push(n.firstAssignMs)
     }
     rounds.push(round as [Map<string, number>, Map<string, number>])
     walls.push(`${wall[0]} / ${wall[1]}`)
-    log(`round ${i}: unpaid ${wall[0]} ms, paid ${wall[1]} ms`)
+    log(`round ${i}: unpaid ${wall[0]} ms, paid ${wall[1]} ms; first assignment after ${firsts[0].at(-1)} / ${firsts[1].at(-1)} ms`)
   }
   const units = ROUNDS * SUBTASKS
   const table = threadTable(sums.unpaid, sums.paid, units, { labels: ['unpaid', 'paid'], per: 'subtask', minMs: 0.1, digits: 2 })
@@ -87,11 +92,11 @@ try {
   const section = [
     '## Payments by thread',
     '',
-    `What payments cost end to end, in one run of \`npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the Node requestor's tasks of ${SUBTASKS} prime-counting subtasks of ~${TARGET_MS} ms (k = 1) to the provider tab (the app page lending 2 cores) through a relay, unpaid and paid in alternate runs, ${ROUNDS} of each; a paid run signs a promissory note with each assignment and a cumulative cheque with each accepted verdict; the requestor saves its cheque book in files as \`peer --data\` does (a journal line per cheque, written to the operating system at once and fsynced within 100 ms, the default durability; assignment seqs reserved 32 at a time), and the provider checks each cheque's terms at once and settles a requestor's verdicts with more work under way together (the highest cheque's signature checked, against the requestor's deposit read through relay A's chain, and one IndexedDB write per second at most). CPU time per thread of every process from /proc, summed over the runs, per subtask. Target (issue 17): payments add at most 2 ms of CPU per subtask.`,
+    `What payments cost end to end, in one run of \`npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the Node requestor's tasks of ${SUBTASKS} prime-counting subtasks of ~${TARGET_MS} ms (k = 1) to the provider tab (the app page lending 2 cores) through a relay, unpaid and paid in alternate runs, ${ROUNDS} of each (unpaid first in even rounds, paid first in odd ones); a paid run signs a promissory note with each assignment and a cumulative cheque with each accepted verdict; the requestor saves its cheque book in files as \`peer --data\` does (a journal line per cheque, written to the operating system at once and fsynced within 100 ms, the default durability; assignment seqs reserved 32 at a time), and the provider checks each cheque's terms at once and settles a requestor's verdicts with more work under way together (the highest cheque's signature checked, against the requestor's deposit read through relay A's chain, and one IndexedDB write per second at most). CPU time per thread of every process from /proc, summed over the runs, per subtask. Target (issue 17): payments add at most 2 ms of CPU per subtask.`,
     '',
     machineLine(machineInfo(rig.chromium, loadAtStart), true),
     '',
-    `**Where the payment code runs, payments add ${where} ms of CPU per subtask** (${where <= 2 ? 'within' : 'above'} the 2 ms target): the provider tab's main thread ${provMain}, its browser process (IndexedDB's side of each write) ${provBrowser}, the Node requestor's main thread ${reqMain} and its libuv workers (the ledger's writes) ${reqFiles}. Round by round (each round's paired difference on these threads), the median is **${q(0.5)} ms** (quartiles ${q(0.25)} and ${q(0.75)}, from ${q(0)} to ${q(1)}): a round that another process disturbs moves the sum above, hardly the median. Over every thread outside the provider's sandbox Workers the difference is ${beyondWorkers} ms (${beyondWorkers <= 2 ? 'within' : 'above'} the target), by process: relays ${x('relays')} (the chain's reads and the cashing of each run's cheques included), Node requestor ${x('requestor')}, provider tab ${x('provider')}, the other pages ${x('other')}; GC threads swing both ways between runs, so this sum is the noisier figure. The provider's Workers, which compute, differ by ${x('workers')} ms: the drift of the compute itself, left out. Wall times, unpaid / paid, ms: ${walls.join('; ')}.`,
+    `**Where the payment code runs, payments add ${where} ms of CPU per subtask** (${where <= 2 ? 'within' : 'above'} the 2 ms target): the provider tab's main thread ${provMain}, its browser process (IndexedDB's side of each write) ${provBrowser}, the Node requestor's main thread ${reqMain} and its libuv workers (the ledger's writes) ${reqFiles}. Round by round (each round's paired difference on these threads), the median is **${q(0.5)} ms** (quartiles ${q(0.25)} and ${q(0.75)}, from ${q(0)} to ${q(1)}): a round that another process disturbs moves the sum above, hardly the median. Over every thread outside the provider's sandbox Workers the difference is ${beyondWorkers} ms (${beyondWorkers <= 2 ? 'within' : 'above'} the target), by process: relays ${x('relays')} (the chain's reads and the cashing of each run's cheques included), Node requestor ${x('requestor')}, provider tab ${x('provider')}, the other pages ${x('other')}; GC threads swing both ways between runs, so this sum is the noisier figure. The provider's Workers, which compute, differ by ${x('workers')} ms: the drift of the compute itself, left out. Wall times, unpaid / paid, ms: ${walls.join('; ')}. From the header's publication to the first assignment (the provider's offer; a paid one checks the requestor's deposit through the relay first), median unpaid / paid: ${round(median(firsts[0]))} / ${round(median(firsts[1]))} ms.`,
     '',
     'CPU ms per subtask by thread (group, process type, thread name), unpaid / paid / difference, largest difference first (rows under 0.1 ms left out):',
     '',
