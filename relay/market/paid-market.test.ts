@@ -16,7 +16,7 @@ import { tcpAddr as tcp, until } from '../testing/wait.ts'
 import { signMessage } from '../../shared/market/index.ts'
 import { DEPOSIT_ABI, DepositActionError, DepositTooSmallError, depositClients, depositTokens, generatePaymentKey, memoryLedgerStores, paymentAddressOf, TOKEN_ABI, unlockDeposit, withdrawDeposit } from '../../shared/payments/index.ts'
 import { bytesSource } from '../../shared/storage/index.ts'
-import { cheatingRunner } from '../../shared/testing/index.ts'
+import { cheatingRunner, runnerWith } from '../../shared/testing/index.ts'
 import type { EmbeddedChain } from '../chain/index.ts'
 import type { RelayNode } from '../gateway/create-relay-node.ts'
 import type { NodePeer, NodePeerInit } from '../node-peer/create-node-peer.ts'
@@ -281,23 +281,14 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     let secondStarted: () => void = () => {}
     const second = new Promise<void>(resolve => { secondStarted = resolve })
     let runs = 0
-    const inner = createNodeTaskRunner({ cores: 2 })
-    const runner = new Proxy(inner, {
-      get (target, prop) {
-        if (prop === 'run') {
-          return async (...args: Parameters<typeof inner.run>) => {
-            if (runs++ === 0) {
-              await second
-              return await target.run(...args)
-            }
-            secondStarted()
-            await opened
-            throw new Error('this runner gives out')
-          }
-        }
-        const value = Reflect.get(target, prop, target)
-        return typeof value === 'function' ? value.bind(target) : value
+    const runner = runnerWith(createNodeTaskRunner({ cores: 2 }), async (run) => {
+      if (runs++ === 0) {
+        await second
+        return await run()
       }
+      secondStarted()
+      await opened
+      throw new Error('this runner gives out')
     })
     // a group time no test waits out
     const provider = await peer({ cores: 2, runner, payments: { saveGroupMs: 600_000 } })

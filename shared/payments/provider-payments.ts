@@ -146,7 +146,7 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
    * bring a higher one). Its credits' own promises report the outcome.
    */
   settle (payer: Address, deployment: DepositDeployment): void {
-    void this.wallets.get(this.walletKey(deployment))?.settleNow(payer)
+    this.wallets.get(this.walletKey(deployment))?.settleNow(payer)
   }
 
   /** Why not to offer for a task (undefined: offer). Unpaid tasks are for volunteers; paid ones need a covering deposit on our chain. */

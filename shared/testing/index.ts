@@ -4,7 +4,7 @@
  * raises no event. Never imported by the product (see .dependency-cruiser.cjs).
  */
 export { randomBytes, concat, sha256, toHex, fromHex } from './bytes.ts'
-export { cheatingRunner, mismatchingTap } from './market-faults.ts'
+export { cheatingRunner, mismatchingTap, runnerWith } from './market-faults.ts'
 export { faultyTap } from './transfer-faults.ts'
 export type { TransferFaults } from './transfer-faults.ts'
 export { until } from './wait.ts'
