@@ -9,7 +9,8 @@ const ROOT = join(import.meta.dirname, '..', '..')
 /** relay/testing/run-main-child.ts in `mode`; sends SIGTERM `signals` times in all, the first (serve) once it is ready, the others once it prints "stopping", 100 ms apart; its exit code and lines. */
 async function run (mode: 'self' | 'serve', signals: number): Promise<{ code: number | null, lines: string[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'relay/testing/run-main-child.ts', mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = once(child, 'exit') as Promise<[number | null]>
+  // 'close', not 'exit': the child may exit before its last lines are read
+  const exited = once(child, 'close') as Promise<[number | null]>
   const lines: string[] = []
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
