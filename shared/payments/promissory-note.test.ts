@@ -31,6 +31,14 @@ describe('subtask ids', () => {
     expect(subtaskId('b'.repeat(64), 3)).not.toBe(id)
     for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) expect(() => subtaskId(TASK, bad)).toThrow(NoteInvalidError)
   })
+
+  it('match the ABI encoder for any task id and index (laid out by hand: padding, UTF-8, indexes past 2^32)', () => {
+    for (const task of ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(33), 'zadanie-żółw-🐢', TASK]) {
+      for (const index of [0, 1, 255, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1]) {
+        expect(subtaskId(task, index)).toBe(keccak256(encodeAbiParameters([{ type: 'string' }, { type: 'uint256' }], [task, BigInt(index)])))
+      }
+    }
+  })
 })
 
 describe('promissory notes', () => {
