@@ -34,6 +34,8 @@ export class EarningsState {
   private earnings?: ProviderPayments
   private reading?: Promise<void>
   private again = false
+  /** What each payer's held cheque pays in all, per the 'earned' events not yet in the summary (lowercase address). */
+  private readonly totals = new Map<string, bigint>()
 
   constructor (private readonly life: Lifetime, private readonly cashed: () => void = () => {}) {}
 
@@ -43,12 +45,16 @@ export class EarningsState {
     this.earnings = earnings
     const { signal } = this.life
     const refresh = (): void => { void this.refresh() }
-    // a cheque arrives with every accepted subtask: the card reads the summary at most once a second for them
+    // a cheque arrives with every accepted subtask: the card takes them at most once a second, from the
+    // events themselves (each says what the payer's held cheque pays in all), not by reading the store again
     let soon = false
-    earnings.addEventListener('earned', () => {
+    earnings.addEventListener('earned', (evt) => {
+      const { payer, total } = evt.detail
+      const key = payer.toLowerCase()
+      if ((this.totals.get(key) ?? 0n) < total) this.totals.set(key, total)
       if (soon) return
       soon = true
-      this.life.after(EARNED_REFRESH_MS, () => { soon = false; refresh() })
+      this.life.after(EARNED_REFRESH_MS, () => { soon = false; this.takeEarned() })
     }, { signal })
     earnings.addEventListener('cashed', () => {
       refresh()
@@ -79,6 +85,31 @@ export class EarningsState {
       } while (this.again && !this.life.ended)
     })().finally(() => { this.reading = undefined })
     await this.reading
+  }
+
+  /**
+   * The 'earned' events since the last look, applied to the summary held:
+   * a payer's earned is its held cheque's total, its uncashed that less
+   * what was cashed. A payer the summary does not list yet, or no summary
+   * yet, is read from the store instead.
+   */
+  private takeEarned (): void {
+    const summary = this.summary
+    if (this.totals.size === 0) return
+    if (summary == null || this.reading != null || [...this.totals.keys()].some(k => !summary.payers.some(p => p.payer.toLowerCase() === k))) {
+      this.totals.clear()
+      void this.refresh()
+      return
+    }
+    const payers = summary.payers.map(p => {
+      const total = this.totals.get(p.payer.toLowerCase())
+      if (total == null || total <= p.earned) return p
+      return { ...p, earned: total, uncashed: total > p.cashed ? total - p.cashed : 0n }
+    })
+    this.totals.clear()
+    const sum = (pick: (p: EarningsView['payers'][number]) => bigint): bigint => payers.reduce((t, p) => t + pick(p), 0n)
+    // the history is the same array: the card redraws the figures, not the cashouts
+    this.summary = { ...summary, payers, earned: sum(p => p.earned), cashed: sum(p => p.cashed), uncashed: sum(p => p.uncashed) }
   }
 
   private async read (): Promise<void> {

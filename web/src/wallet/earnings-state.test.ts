@@ -55,6 +55,34 @@ describe('the wallet card\'s earnings', () => {
     life.end()
   })
 
+  it('takes a known payer\'s later cheques from the events, without reading the store again', async () => {
+    const life = new Lifetime()
+    const fake = new FakeEarnings()
+    fake.earned = 4n
+    fake.cashed = 1n
+    let reads = 0
+    const summary = fake.summary.bind(fake)
+    fake.summary = async () => { reads++; return await summary() }
+    const state = new EarningsState(life)
+    state.attach(fake as unknown as ProviderPayments)
+    await expect.poll(() => state.summary?.earned).toBe(4n)
+    const history = state.summary?.history
+    const before = reads
+    // three cheques within the second: one update, the highest total
+    for (const total of [5n, 7n, 6n]) fake.safeDispatchEvent('earned', { detail: { payer: PAYER, amount: 1n, total } })
+    await expect.poll(() => state.summary?.earned).toBe(7n)
+    expect(state.summary?.uncashed).toBe(6n)
+    expect(state.summary?.cashed).toBe(1n)
+    expect(state.summary?.payers).toEqual([{ payer: PAYER, earned: 7n, cashed: 1n, uncashed: 6n }])
+    expect(state.summary?.history).toBe(history)
+    expect(reads).toBe(before)
+    // a payer the card does not list yet: the store is read
+    const other = '0x00000000000000000000000000000000000000bb'
+    fake.safeDispatchEvent('earned', { detail: { payer: other, amount: 1n, total: 1n } })
+    await expect.poll(() => reads).toBe(before + 1)
+    life.end()
+  })
+
   it('reads once more when asked during a read that began before the change', async () => {
     const life = new Lifetime()
     const fake = new FakeEarnings()
