@@ -6,12 +6,17 @@
 // payments cost of a few ms in whole-process figures. Writes the
 // "Payments by thread" section of BENCHMARKS.md.
 //   npm run bench:tasks:payments
+// BENCH_TASKS_CONTROL=1 runs the same rounds with both runs unpaid (an A/A
+// control: what the method reports when nothing differs) and writes the
+// "Payments by thread, A/A control" section instead.
 import { addTicks, BENCHMARKS_MD, HZ, loadAverage, log, machineInfo, machineLine, median, round, threadTable, threadTicks, ticksBetween, upsertSection } from '../common/index.ts'
 import { call, network, ranges, setUp } from './rig.ts'
 
 const SUBTASKS = 100
 const ROUNDS = Number(process.env.BENCH_TASKS_ROUNDS ?? 5)
 const TARGET_MS = 100
+/** Both runs of a round unpaid: the method's own bias and spread. */
+const CONTROL = process.env.BENCH_TASKS_CONTROL === '1'
 
 const loadAtStart = loadAverage()
 const began = Date.now()
@@ -38,7 +43,7 @@ try {
     // the next (garbage, caches, a warmer or cooler machine) falls on both kinds alike
     for (const paid of i % 2 === 0 ? [false, true] : [true, false]) {
       const a = threadTicks(rig.pids)
-      const n = await network(rig, 'node', rs, undefined, 'app', paid)
+      const n = await network(rig, 'node', rs, undefined, 'app', paid && !CONTROL)
       const ticks = ticksBetween(a, threadTicks(rig.pids))
       addTicks(paid ? sums.paid : sums.unpaid, ticks)
       round[paid ? 1 : 0] = ticks
@@ -50,7 +55,7 @@ try {
     log(`round ${i}: unpaid ${wall[0]} ms, paid ${wall[1]} ms; first assignment after ${firsts[0].at(-1)} / ${firsts[1].at(-1)} ms`)
   }
   const units = ROUNDS * SUBTASKS
-  const table = threadTable(sums.unpaid, sums.paid, units, { labels: ['unpaid', 'paid'], per: 'subtask', minMs: 0.1, digits: 2 })
+  const table = threadTable(sums.unpaid, sums.paid, units, { labels: CONTROL ? ['A', 'B'] : ['unpaid', 'paid'], per: 'subtask', minMs: 0.1, digits: 2 })
   for (const line of table) log(line)
   // by part: relays (their chain included), the Node requestor, the provider tab outside its Workers, and the Workers' compute
   const part = (key: string): string => key.startsWith('relay') ? 'relays' : key.startsWith('self') ? 'requestor' : key.startsWith('provider') ? (/DedicatedWorker/.test(key) ? 'workers' : 'provider') : 'other'
@@ -89,25 +94,39 @@ try {
     const hi = perRound[Math.ceil(at)] as number
     return round(lo + (hi - lo) * (at - Math.floor(at)), 2)
   }
-  const section = [
-    '## Payments by thread',
-    '',
-    `What payments cost end to end, in one run of \`npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the Node requestor's tasks of ${SUBTASKS} prime-counting subtasks of ~${TARGET_MS} ms (k = 1) to the provider tab (the app page lending 2 cores) through a relay, unpaid and paid in alternate runs, ${ROUNDS} of each (unpaid first in even rounds, paid first in odd ones); a paid run signs a promissory note with each assignment and a cumulative cheque with each accepted verdict; the requestor saves its cheque book in files as \`peer --data\` does (a journal line per cheque, written to the operating system at once and fsynced within 100 ms, the default durability; assignment seqs reserved 32 at a time), and the provider checks each cheque's terms at once and settles a requestor's verdicts with more work under way together (the highest cheque's signature checked, against the requestor's deposit read through relay A's chain, and one IndexedDB write per second at most). CPU time per thread of every process from /proc, summed over the runs, per subtask. Target (issue 17): payments add at most 2 ms of CPU per subtask.`,
-    '',
-    machineLine(machineInfo(rig.chromium, loadAtStart), true),
-    '',
-    `**Where the payment code runs, payments add ${where} ms of CPU per subtask** (${where <= 2 ? 'within' : 'above'} the 2 ms target): the provider tab's main thread ${provMain}, its browser process (IndexedDB's side of each write) ${provBrowser}, the Node requestor's main thread ${reqMain} and its libuv workers (the ledger's writes) ${reqFiles}. Round by round (each round's paired difference on these threads), the median is **${q(0.5)} ms** (quartiles ${q(0.25)} and ${q(0.75)}, from ${q(0)} to ${q(1)}): a round that another process disturbs moves the sum above, hardly the median. Over every thread outside the provider's sandbox Workers the difference is ${beyondWorkers} ms (${beyondWorkers <= 2 ? 'within' : 'above'} the target), by process: relays ${x('relays')} (the chain's reads and the cashing of each run's cheques included), Node requestor ${x('requestor')}, provider tab ${x('provider')}, the other pages ${x('other')}; GC threads swing both ways between runs, so this sum is the noisier figure. The provider's Workers, which compute, differ by ${x('workers')} ms: the drift of the compute itself, left out. Wall times, unpaid / paid, ms: ${walls.join('; ')}. From the header's publication to the first assignment (the provider's offer; a paid one checks the requestor's deposit through the relay first), median unpaid / paid: ${round(median(firsts[0]))} / ${round(median(firsts[1]))} ms.`,
-    '',
-    'CPU ms per subtask by thread (group, process type, thread name), unpaid / paid / difference, largest difference first (rows under 0.1 ms left out):',
-    '',
-    '```',
-    ...table,
-    '```',
-    '',
-    '- **Where it goes** (`BENCH_TASKS_PAID=1 node --import tsx bench/tasks/profile.ts` profiles a paid run): in the Node requestor, two signatures per subtask (the note and the cheque, about 0.14 ms each in WebAssembly libsecp256k1) and the cheque book\'s journal write (an append to the page cache, about 15 µs, and an fsync every 100 ms on libuv\'s workers); in the provider tab, what is left once a second\'s cheques share one signature check (a public-key recovery, about 0.2 ms in a tab) and one IndexedDB write: taking each cheque (wire form, terms) and the earned event. What remains beside these is the payments\' share of everything else: larger assignments and verdicts (a note and a cheque of about 550 bytes each) to encrypt, sign, parse and collect. Before the grouping (the wallet wrote every 100 ms and checked every cheque) and the seq blocks, the same bench measured 2.63 ms, 1.09 of it on the provider tab\'s main thread and 0.66 in IndexedDB\'s side of the browser process.'
-  ].join('\n')
-  upsertSection(BENCHMARKS_MD, 'Payments by thread', section)
-  log(`written to ${BENCHMARKS_MD}`)
+  if (CONTROL) {
+    const control = [
+      '## Payments by thread, A/A control',
+      '',
+      `The method of "Payments by thread" with nothing to tell apart, in one run of \`BENCH_TASKS_CONTROL=1 npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the same ${ROUNDS} rounds of two runs of ${SUBTASKS} subtasks, both unpaid (run B is where the paid run goes, its order alternating the same way). What it reports as the difference is the method's own bias and noise.`,
+      '',
+      machineLine(machineInfo(rig.chromium, loadAtStart), true),
+      '',
+      `**On the threads the payment code would run on, B − A is ${where} ms of CPU per subtask**: the provider tab's main thread ${provMain}, its browser process ${provBrowser}, the Node requestor's main thread ${reqMain} and its libuv workers ${reqFiles}. Round by round, the median is **${q(0.5)} ms** (quartiles ${q(0.25)} and ${q(0.75)}, from ${q(0)} to ${q(1)}). Over every thread outside the provider's Workers, ${beyondWorkers} ms (relays ${x('relays')}, Node requestor ${x('requestor')}, provider tab ${x('provider')}, the other pages ${x('other')}); the Workers ${x('workers')} ms. Wall times, A / B, ms: ${walls.join('; ')}.`
+    ].join('\n')
+    upsertSection(BENCHMARKS_MD, 'Payments by thread, A/A control', control)
+    log(`A/A control: ${where} ms (median of rounds ${q(0.5)}); written to ${BENCHMARKS_MD}`)
+  } else {
+    const section = [
+      '## Payments by thread',
+      '',
+      `What payments cost end to end, in one run of \`npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the Node requestor's tasks of ${SUBTASKS} prime-counting subtasks of ~${TARGET_MS} ms (k = 1) to the provider tab (the app page lending 2 cores) through a relay, unpaid and paid in alternate runs, ${ROUNDS} of each (unpaid first in even rounds, paid first in odd ones); a paid run signs a promissory note with each assignment and a cumulative cheque with each accepted verdict; the requestor saves its cheque book in files as \`peer --data\` does (a journal line per cheque, written to the operating system at once and fsynced within 100 ms, the default durability; assignment seqs reserved 32 at a time), and the provider checks each cheque's terms at once and settles a requestor's verdicts with more work under way together (the highest cheque's signature checked, against the requestor's deposit read through relay A's chain, and one IndexedDB write per second at most). CPU time per thread of every process from /proc, summed over the runs, per subtask. Target (issue 17): payments add at most 2 ms of CPU per subtask.`,
+      '',
+      machineLine(machineInfo(rig.chromium, loadAtStart), true),
+      '',
+      `**Where the payment code runs, payments add ${where} ms of CPU per subtask** (${where <= 2 ? 'within' : 'above'} the 2 ms target): the provider tab's main thread ${provMain}, its browser process (IndexedDB's side of each write) ${provBrowser}, the Node requestor's main thread ${reqMain} and its libuv workers (the ledger's writes) ${reqFiles}. Round by round (each round's paired difference on these threads), the median is **${q(0.5)} ms** (quartiles ${q(0.25)} and ${q(0.75)}, from ${q(0)} to ${q(1)}): a round that another process disturbs moves the sum above, hardly the median. Over every thread outside the provider's sandbox Workers the difference is ${beyondWorkers} ms (${beyondWorkers <= 2 ? 'within' : 'above'} the target), by process: relays ${x('relays')} (the chain's reads and the cashing of each run's cheques included), Node requestor ${x('requestor')}, provider tab ${x('provider')}, the other pages ${x('other')}; GC threads swing both ways between runs, so this sum is the noisier figure. The provider's Workers, which compute, differ by ${x('workers')} ms: the drift of the compute itself, left out. Wall times, unpaid / paid, ms: ${walls.join('; ')}. From the header's publication to the first assignment (the provider's offer; a paid one checks the requestor's deposit through the relay first), median unpaid / paid: ${round(median(firsts[0]))} / ${round(median(firsts[1]))} ms.`,
+      '',
+      'CPU ms per subtask by thread (group, process type, thread name), unpaid / paid / difference, largest difference first (rows under 0.1 ms left out):',
+      '',
+      '```',
+      ...table,
+      '```',
+      '',
+      '- **Where it goes** (`BENCH_TASKS_PAID=1 node --import tsx bench/tasks/profile.ts` profiles a paid run): in the Node requestor, two signatures per subtask (the note and the cheque, about 0.14 ms each in WebAssembly libsecp256k1) and the cheque book\'s journal write (an append to the page cache, about 15 µs, and an fsync every 100 ms on libuv\'s workers); in the provider tab, what is left once a second\'s cheques share one signature check (a public-key recovery, about 0.2 ms in a tab) and one IndexedDB write: taking each cheque (wire form, terms) and the earned event. What remains beside these is the payments\' share of everything else: larger assignments and verdicts (a note and a cheque of about 550 bytes each) to encrypt, sign, parse and collect. Before the grouping (the wallet wrote every 100 ms and checked every cheque) and the seq blocks, the same bench measured 2.63 ms, 1.09 of it on the provider tab\'s main thread and 0.66 in IndexedDB\'s side of the browser process.'
+    ].join('\n')
+    upsertSection(BENCHMARKS_MD, 'Payments by thread', section)
+    log(`payments add ${where} ms (median of rounds ${q(0.5)}); written to ${BENCHMARKS_MD}`)
+  }
 } finally {
   await rig.close()
   setTimeout(() => process.exit(), 1000).unref()
