@@ -6,6 +6,8 @@
 // payments cost of a few ms in whole-process figures. Writes the
 // "Payments by thread" section of BENCHMARKS.md.
 //   npm run bench:tasks:payments
+// BENCH_TASKS_CORES=1 has the provider tab lend one core of two (the app's
+// default, cores − 1) and writes "Payments by thread, one core lent".
 // BENCH_TASKS_CONTROL=1 runs the same rounds with both runs unpaid (an A/A
 // control: what the method reports when nothing differs) and writes the
 // "Payments by thread, A/A control" section instead.
@@ -17,10 +19,13 @@ const ROUNDS = Number(process.env.BENCH_TASKS_ROUNDS ?? 5)
 const TARGET_MS = 100
 /** Both runs of a round unpaid: the method's own bias and spread. */
 const CONTROL = process.env.BENCH_TASKS_CONTROL === '1'
+/** Cores the provider tab lends: all of them by default; the app's own default leaves one to the page. */
+const CORES = Number(process.env.BENCH_TASKS_CORES ?? 2)
+const TITLE = CORES === 2 ? 'Payments by thread' : `Payments by thread, ${CORES === 1 ? 'one core' : `${CORES} cores`} lent`
 
 const loadAtStart = loadAverage()
 const began = Date.now()
-const rig = await setUp(2, log)
+const rig = await setUp(CORES, log)
 try {
   // first contact, the deposit's first read and the cheque book's first entry stay out of the measured runs
   await network(rig, 'node', ranges(1e7, 8))
@@ -98,7 +103,7 @@ try {
     const control = [
       '## Payments by thread, A/A control',
       '',
-      `The method of "Payments by thread" with nothing to tell apart, in one run of \`BENCH_TASKS_CONTROL=1 npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the same ${ROUNDS} rounds of two runs of ${SUBTASKS} subtasks, both unpaid (run B is where the paid run goes, its order alternating the same way). What it reports as the difference is the method's own bias and noise.`,
+      `The method of "Payments by thread" with nothing to tell apart, in one run of \`BENCH_TASKS_CONTROL=1 npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the same ${ROUNDS} rounds of two runs of ${SUBTASKS} subtasks to the provider tab lending ${CORES} of 2 cores, both unpaid (run B is where the paid run goes, its order alternating the same way). What it reports as the difference is the method's own bias and noise.`,
       '',
       machineLine(machineInfo(rig.chromium, loadAtStart), true),
       '',
@@ -108,9 +113,9 @@ try {
     log(`A/A control: ${where} ms (median of rounds ${q(0.5)}); written to ${BENCHMARKS_MD}`)
   } else {
     const section = [
-      '## Payments by thread',
+      `## ${TITLE}`,
       '',
-      `What payments cost end to end, in one run of \`npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the Node requestor's tasks of ${SUBTASKS} prime-counting subtasks of ~${TARGET_MS} ms (k = 1) to the provider tab (the app page lending 2 cores) through a relay, unpaid and paid in alternate runs, ${ROUNDS} of each (unpaid first in even rounds, paid first in odd ones); a paid run signs a promissory note with each assignment and a cumulative cheque with each accepted verdict; the requestor saves its cheque book in files as \`peer --data\` does (a journal line per cheque, written to the operating system at once and fsynced within 100 ms, the default durability; assignment seqs reserved 32 at a time), and the provider checks each cheque's terms at once and settles a requestor's verdicts with more work under way together (the highest cheque's signature checked, against the requestor's deposit read through relay A's chain, and one IndexedDB write per second at most). CPU time per thread of every process from /proc, summed over the runs, per subtask. Target (issue 17): payments add at most 2 ms of CPU per subtask.`,
+      `What payments cost end to end, in one run of \`npm run bench:tasks:payments\` (${Math.round((Date.now() - began) / 1000)} s): the Node requestor's tasks of ${SUBTASKS} prime-counting subtasks of ~${TARGET_MS} ms (k = 1) to the provider tab (the app page lending ${CORES} of the machine's 2 cores${CORES < 2 ? ', its default' : ''}) through a relay, unpaid and paid in alternate runs, ${ROUNDS} of each (unpaid first in even rounds, paid first in odd ones); a paid run signs a promissory note with each assignment and a cumulative cheque with each accepted verdict; the requestor saves its cheque book in files as \`peer --data\` does (a journal line per cheque, written to the operating system at once and fsynced within 100 ms, the default durability; assignment seqs reserved 32 at a time), and the provider checks each cheque's terms at once and settles a requestor's verdicts with more work under way together (the highest cheque's signature checked, against the requestor's deposit read through relay A's chain, and one IndexedDB write per second at most). CPU time per thread of every process from /proc, summed over the runs, per subtask. Target (issue 17): payments add at most 2 ms of CPU per subtask.`,
       '',
       machineLine(machineInfo(rig.chromium, loadAtStart), true),
       '',
@@ -124,7 +129,7 @@ try {
       '',
       '- **Where it goes** (`BENCH_TASKS_PAID=1 node --import tsx bench/tasks/profile.ts` profiles a paid run): in the Node requestor, two signatures per subtask (the note and the cheque, about 0.14 ms each in WebAssembly libsecp256k1) and the cheque book\'s journal write (an append to the page cache, about 15 µs, and an fsync every 100 ms on libuv\'s workers); in the provider tab, what is left once a second\'s cheques share one signature check (a public-key recovery, about 0.2 ms in a tab) and one IndexedDB write: taking each cheque (wire form, terms) and the earned event. What remains beside these is the payments\' share of everything else: larger assignments and verdicts (a note and a cheque of about 550 bytes each) to encrypt, sign, parse and collect. Before the grouping (the wallet wrote every 100 ms and checked every cheque) and the seq blocks, the same bench measured 2.63 ms, 1.09 of it on the provider tab\'s main thread and 0.66 in IndexedDB\'s side of the browser process.'
     ].join('\n')
-    upsertSection(BENCHMARKS_MD, 'Payments by thread', section)
+    upsertSection(BENCHMARKS_MD, TITLE, section)
     log(`payments add ${where} ms (median of rounds ${q(0.5)}); written to ${BENCHMARKS_MD}`)
   }
 } finally {
