@@ -8,7 +8,7 @@ import {
   ChequeInvalidError, ChequeNotHigherError, ChequeSeqBackwardsError, DepositTooSmallError, InsufficientDepositError, NoteInvalidError, NoteReplayedError,
   PayerDefaultedError, PaymentBindingInvalidError, PaymentRefusedError, WrongBeneficiaryError, WrongProviderError, WrongDeploymentError, WrongRequestorError, WrongSignerError
 } from '../payments/index.ts'
-import type { ChequeWire, NoteWire } from '../payments/index.ts'
+import type { MarketCheque, MarketNote } from '../payments/index.ts'
 import { MAX_TOKEN_LENGTH } from '../storage/index.ts'
 import { MAX_RESULT_BYTES } from './market-codec.ts'
 import { MAX_SIGNED_LENGTH } from './signed.ts'
@@ -45,9 +45,9 @@ export interface MarketRequest {
   /** With `report`: the result bytes (their hash is in the signed report). */
   data?: Uint8Array
   /** With `assign` of a paid task: the requestor's promissory note for it (EIP-712, self-authenticating: shared/payments). */
-  note?: NoteWire
+  note?: MarketNote
   /** With an accepted `verdict` of a paid task: the requestor's next cumulative cheque to the provider. */
-  cheque?: ChequeWire
+  cheque?: MarketCheque
 }
 
 export interface ReadTokens { module: string, inputs: string }
@@ -63,9 +63,9 @@ export interface MarketResponse {
   /** Answering `tasks`: signed task headers, each verified by the asker as if gossip had brought it. */
   headers?: string[]
   /** With `assign`: its promissory note (a paid task). */
-  note?: NoteWire
+  note?: MarketNote
   /** With an accepted `verdict`: its cheque (a paid task). */
-  cheque?: ChequeWire
+  cheque?: MarketCheque
 }
 
 /** What a request handler may add to its `ok` answer. */
@@ -73,8 +73,8 @@ export interface MarketReply {
   verdict?: string
   assign?: string
   headers?: string[]
-  note?: NoteWire
-  cheque?: ChequeWire
+  note?: MarketNote
+  cheque?: MarketCheque
   /** Called when the answer could not be written. */
   undelivered?: () => void
 }
@@ -105,11 +105,11 @@ export function validateRequest (value: unknown): MarketRequest {
   // their form and signatures are the payment parts' to check (noteFromWire, chequeFromWire)
   if (obj.note != null) {
     if (req.kind !== 'assign') throw new InvalidMessageError('Only an assignment carries a promissory note')
-    req.note = expectRecord(obj.note, 'note') as unknown as NoteWire
+    req.note = expectRecord(obj.note, 'note') as unknown as MarketNote
   }
   if (obj.cheque != null) {
     if (req.kind !== 'verdict') throw new InvalidMessageError('Only a verdict carries a cheque')
-    req.cheque = expectRecord(obj.cheque, 'cheque') as unknown as ChequeWire
+    req.cheque = expectRecord(obj.cheque, 'cheque') as unknown as MarketCheque
   }
   return req
 }
@@ -121,8 +121,8 @@ export function validateResponse (value: unknown): MarketResponse {
     const res: MarketResponse = { v: 1, ok: true }
     if (obj.verdict != null) res.verdict = expectString(obj, 'verdict', MAX_SIGNED_LENGTH)
     if (obj.assign != null) res.assign = expectString(obj, 'assign', MAX_SIGNED_LENGTH)
-    if (obj.note != null) res.note = expectRecord(obj.note, 'note') as unknown as NoteWire
-    if (obj.cheque != null) res.cheque = expectRecord(obj.cheque, 'cheque') as unknown as ChequeWire
+    if (obj.note != null) res.note = expectRecord(obj.note, 'note') as unknown as MarketNote
+    if (obj.cheque != null) res.cheque = expectRecord(obj.cheque, 'cheque') as unknown as MarketCheque
     if (obj.headers != null) {
       if (!Array.isArray(obj.headers) || obj.headers.length > MAX_PULLED_HEADERS) throw new InvalidMessageError(`headers must be a list of at most ${MAX_PULLED_HEADERS}`)
       res.headers = obj.headers.map((h: unknown) => {

@@ -8,7 +8,7 @@ import { InFlight } from '../util/index.ts'
 import type { Assignment, Offer, Report, TaskHeader } from './market-codec.ts'
 import type { RequestorTaskEvents, SubtaskResult } from './market-types.ts'
 import type { MarketReply, MarketRequest } from './market-wire.ts'
-import type { ChequeWire, NoteWire, PaymentAccountKey } from '../payments/index.ts'
+import type { MarketCheque, MarketNote, PaymentAccountKey } from '../payments/index.ts'
 import type { Logger } from '@libp2p/interface'
 
 /** What a running task needs from the market service. */
@@ -31,8 +31,8 @@ export interface RequestorContext {
 export interface TaskPay {
   /** Assignments the budget pays notes for. */
   maxAssignments: number
-  note: (to: PaymentAccountKey, subtask: number) => Promise<{ note: NoteWire, seq: bigint }>
-  cheque: (to: PaymentAccountKey, seq: bigint) => Promise<ChequeWire>
+  note: (to: PaymentAccountKey, subtask: number) => Promise<{ note: MarketNote, seq: bigint }>
+  cheque: (to: PaymentAccountKey, seq: bigint) => Promise<MarketCheque>
 }
 
 interface Provider { id: string, addrs: string[], slots: number, busy: number }
@@ -161,7 +161,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
   }
 
   /** The promissory note for assignment `id` of a paid task (undefined: unpaid), remembered for its cheque. */
-  private async note (id: string, provider: string, subtask: number): Promise<NoteWire | undefined> {
+  private async note (id: string, provider: string, subtask: number): Promise<MarketNote | undefined> {
     const pay = this.ctx.pay
     if (pay == null) return undefined
     const payee = this.payees.get(provider)
@@ -334,7 +334,7 @@ export class RequestorTask extends TypedEventEmitter<RequestorTaskEvents> {
    * verdict on them, with the cheque that pays for it when accepted (a paid
    * task); undefined when there is nothing left to judge.
    */
-  private async signVerdict (id: string, accepted: boolean, reason: string): Promise<{ msg: string, provider: string, cheque?: ChequeWire } | undefined> {
+  private async signVerdict (id: string, accepted: boolean, reason: string): Promise<{ msg: string, provider: string, cheque?: MarketCheque } | undefined> {
     const report = this.pendingReports.get(id)
     const entry = this.pending.get(id)
     const paid = this.paid.get(id)

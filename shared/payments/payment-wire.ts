@@ -46,6 +46,49 @@ export interface NoteWire extends WireBase {
   amount: string
 }
 
+/**
+ * The compact forms a requestor hands its provider in market messages:
+ * what the provider knows already (the deployment and the requestor from
+ * the task's header, itself as beneficiary and provider, a note's subtask
+ * and price from its assignment) is left out, and the signature covers it
+ * all the same. A third of the bytes: every process on the way encrypts,
+ * forwards and parses them once per subtask. Relays cash the full form.
+ */
+export interface ChequeWireCompact {
+  v: 3
+  /** Decimal, in the token's base units. */
+  cumulative: string
+  seq: number
+  /** 65 bytes r‖s‖v, lowercase 0x hex. */
+  signature: Hex
+}
+
+export interface NoteWireCompact {
+  v: 3
+  seq: number
+  /** 65 bytes r‖s‖v, lowercase 0x hex. */
+  signature: Hex
+}
+
+/** A cheque as a market message carries it: compact from this version on, full from earlier ones. */
+export type MarketCheque = ChequeWire | ChequeWireCompact
+/** A promissory note as a market message carries it. */
+export type MarketNote = NoteWire | NoteWireCompact
+
+/** What the provider knows of the cheques it is handed: the task's deployment and requestor, and itself. */
+export interface ChequeContext {
+  deployment: DepositDeployment
+  requestor: Address
+  beneficiary: Address
+  provider: Address
+}
+
+/** What it knows of a note: the same, and the assignment's subtask id and price. */
+export interface NoteContext extends ChequeContext {
+  subtask: Hex
+  amount: bigint
+}
+
 const HEX32 = /^0x[0-9a-f]{64}$/
 const SIGNATURE = /^0x[0-9a-f]{130}$/
 /** 1..2^128-1 without leading zeros (39 digits at most). */
@@ -64,19 +107,47 @@ export function noteToWire ({ deployment, note, signature }: SignedNote): NoteWi
   return { ...wireBase(deployment, note, signature), subtask: note.subtask.toLowerCase() as Hex, amount: note.amount.toString() }
 }
 
-/** A cheque from its wire form; ChequeInvalidError naming the field when malformed. */
-export function chequeFromWire (value: unknown): SignedCheque {
+export function chequeToCompactWire ({ cheque, signature }: SignedCheque): ChequeWireCompact {
+  if (cheque.seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidMessageError(`A seq of ${cheque.seq} is beyond what the wire form carries (2^53-1)`)
+  return { v: 3, cumulative: cheque.cumulative.toString(), seq: Number(cheque.seq), signature: signature.toLowerCase() as Hex }
+}
+
+export function noteToCompactWire ({ note, signature }: SignedNote): NoteWireCompact {
+  if (note.seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidMessageError(`A seq of ${note.seq} is beyond what the wire form carries (2^53-1)`)
+  return { v: 3, seq: Number(note.seq), signature: signature.toLowerCase() as Hex }
+}
+
+/**
+ * A cheque from its wire form; ChequeInvalidError naming the field when
+ * malformed. A compact one (v 3) is completed from `context`, and refused
+ * without it.
+ */
+export function chequeFromWire (value: unknown, context?: ChequeContext): SignedCheque {
   return mapped(ChequeInvalidError, () => {
     const obj = expectRecord(value, 'cheque')
+    if (obj.v === 3) {
+      if (context == null) throw new InvalidMessageError('A compact cheque is taken only from a market message, whose task names its terms')
+      const { deployment, requestor, beneficiary, provider } = context
+      return { deployment, cheque: { requestor, beneficiary, provider, cumulative: expectAmount(obj, 'cumulative'), seq: expectSeq(obj) }, signature: expectSignature(obj) }
+    }
     const { deployment, requestor, beneficiary, provider, seq, signature } = readBase(obj)
     return { deployment, cheque: { requestor, beneficiary, provider, cumulative: expectAmount(obj, 'cumulative'), seq }, signature }
   })
 }
 
-/** A note from its wire form; NoteInvalidError naming the field when malformed. */
-export function noteFromWire (value: unknown): SignedNote {
+/**
+ * A note from its wire form; NoteInvalidError naming the field when
+ * malformed. A compact one (v 3) is completed from `context`, and refused
+ * without it.
+ */
+export function noteFromWire (value: unknown, context?: NoteContext): SignedNote {
   return mapped(NoteInvalidError, () => {
     const obj = expectRecord(value, 'note')
+    if (obj.v === 3) {
+      if (context == null) throw new InvalidMessageError('A compact note is taken only with its assignment, whose task names its terms')
+      const { deployment, requestor, beneficiary, provider, subtask, amount } = context
+      return { deployment, note: { requestor, beneficiary, provider, subtask, seq: expectSeq(obj), amount }, signature: expectSignature(obj) }
+    }
     const { deployment, requestor, beneficiary, provider, seq, signature } = readBase(obj)
     const subtask = expectPattern(obj, 'subtask', HEX32, 66, '32 bytes of lowercase 0x hex')
     return { deployment, note: { requestor, beneficiary, provider, subtask, seq, amount: expectAmount(obj, 'amount') }, signature }
@@ -101,9 +172,17 @@ function readBase (obj: Fields): { deployment: DepositDeployment, requestor: Add
     requestor: expectAddress(obj, 'requestor'),
     beneficiary: expectAddress(obj, 'beneficiary'),
     provider: expectAddress(obj, 'provider'),
-    seq: BigInt(expectInt(obj, 'seq', 1, Number.MAX_SAFE_INTEGER)),
-    signature: expectPattern(obj, 'signature', SIGNATURE, 132, '65 bytes of lowercase 0x hex')
+    seq: expectSeq(obj),
+    signature: expectSignature(obj)
   }
+}
+
+function expectSeq (obj: Fields): bigint {
+  return BigInt(expectInt(obj, 'seq', 1, Number.MAX_SAFE_INTEGER))
+}
+
+function expectSignature (obj: Fields): Hex {
+  return expectPattern(obj, 'signature', SIGNATURE, 132, '65 bytes of lowercase 0x hex')
 }
 
 /** An Ethereum address, checksummed (EIP-55). */

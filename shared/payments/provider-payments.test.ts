@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { generatePaymentKey, paymentAccountOf } from './payment-key.ts'
 import { memoryLedgerStores } from './ledger-stores.ts'
-import { NoteInvalidError, NoteReplayedError, PayerDefaultedError } from './payment-errors.ts'
-import { chequeToWire, noteToWire } from './payment-wire.ts'
+import { ChequeInvalidError, NoteInvalidError, NoteReplayedError, PayerDefaultedError } from './payment-errors.ts'
+import { chequeFromWire, chequeToWire, noteFromWire, noteToWire } from './payment-wire.ts'
+import { subtaskId } from './promissory-note.ts'
 import { ProviderPayments } from './provider-payments.ts'
 import { RequestorPayments } from './requestor-payments.ts'
 import { signCheque } from './cheque.ts'
@@ -56,9 +57,11 @@ describe('ProviderPayments', () => {
     expect(provider.notesOf(task.payer).valid.map(n => n.note.seq)).toEqual([1n])
   })
 
-  it('refuses a note with other terms or a replayed seq at once; a forged one is found when it is needed', async () => {
+  it('refuses a full note with other terms or a replayed seq at once; a forged one is found when it is needed', async () => {
     const { requestor, provider, task, forger } = setUp()
-    const note = await requestor.note(deployment, to(provider), 't1', 0, PRICE)
+    const compact = await requestor.note(deployment, to(provider), 't1', 0, PRICE)
+    // the full form, as a requestor of an earlier version sends it: terms of its own to check
+    const note = { note: noteToWire(noteFromWire(compact.note, { deployment, requestor: task.payer, ...to(provider), subtask: subtaskId('t1', 0), amount: PRICE })) }
     expect(() => { provider.takeNote({ ...task, price: PRICE + 1n }, 0, note.note) }).toThrow(NoteInvalidError)
     expect(() => { provider.takeNote(task, 1, note.note) }).toThrow(NoteInvalidError)
     expect(() => { provider.takeNote(task, 0, undefined) }).toThrow(NoteInvalidError)
@@ -68,9 +71,26 @@ describe('ProviderPayments', () => {
     const other = await requestor.note(deployment, to(provider), 't1', 5, PRICE)
     expect(() => { provider.takeNote(task, 5, { ...other.note, seq: note.note.seq, signature: note.note.signature }) }).toThrow(NoteReplayedError)
     // a signature by someone else over the right terms passes the terms, and is dropped when the notes are shown
-    const forged = noteToWire({ deployment, note: { requestor: task.payer, beneficiary: provider.address, provider: provider.address, subtask: other.note.subtask, seq: BigInt(other.note.seq), amount: PRICE }, signature: (await forger.signMessage({ message: 'x' })).toLowerCase() as Hex })
+    const forged = noteToWire({ deployment, note: { requestor: task.payer, beneficiary: provider.address, provider: provider.address, subtask: subtaskId('t1', 5), seq: BigInt(other.note.seq), amount: PRICE }, signature: (await forger.signMessage({ message: 'x' })).toLowerCase() as Hex })
     provider.takeNote(task, 5, forged)
     expect(provider.notesOf(task.payer)).toMatchObject({ forged: 1, valid: [{ note: { seq: BigInt(note.note.seq) } }] })
+  })
+
+  it('completes a compact note from the assignment: one signed for other terms is found when it is needed, like a forged one', async () => {
+    const { requestor, provider, task } = setUp()
+    const a = await requestor.note(deployment, to(provider), 't1', 0, PRICE)
+    const b = await requestor.note(deployment, to(provider), 't1', 1, PRICE)
+    expect(JSON.stringify(a.note).length).toBeLessThan(200)
+    expect(() => { provider.takeNote(task, 0, { ...a.note, seq: 0 }) }).toThrow(NoteInvalidError)
+    expect(() => { provider.takeNote(task, 0, { ...a.note, signature: '0x12' }) }).toThrow(NoteInvalidError)
+    provider.takeNote(task, 0, a.note)
+    // signed for subtask 1, handed with the assignment of subtask 2: its signature does not cover what the provider knows
+    provider.takeNote(task, 2, b.note)
+    const shown = provider.notesOf(task.payer)
+    expect(shown.forged).toBe(1)
+    expect(shown.valid.map(n => [n.note.seq, n.note.subtask, n.note.amount, n.note.beneficiary, n.deployment])).toEqual([[BigInt(a.note.seq), subtaskId('t1', 0), PRICE, provider.address, deployment]])
+    // without its assignment's terms, a compact note means nothing
+    expect(() => noteFromWire(a.note)).toThrow(NoteInvalidError)
   })
 
   it('stops working for a requestor whose cheque is missing, short, forged, or beyond its deposit', async () => {
@@ -88,6 +108,25 @@ describe('ProviderPayments', () => {
     const poor = setUp({ deposit: PRICE - 1n })
     await poor.provider.takeCheque(poor.task, await poor.requestor.cheque(deployment, to(poor.provider), PRICE, (await poor.requestor.note(deployment, to(poor.provider), 't1', 0, PRICE)).seq))
     expect(poor.defaulted[0]).toMatch(/does not cover/)
+  })
+
+  it('completes a compact cheque from the task and itself: one signed for another provider is refused as forged, and the requestor defaulted', async () => {
+    const { requestor, provider, task, defaulted } = setUp()
+    const elsewhere = setUp().provider
+    // signed to pay another provider: handed to this one, its signature covers other terms
+    const misdirected = await requestor.cheque(deployment, to(elsewhere), PRICE, (await requestor.note(deployment, to(elsewhere), 't1', 0, PRICE)).seq)
+    expect(JSON.stringify(misdirected).length).toBeLessThan(200)
+    expect(() => chequeFromWire(misdirected)).toThrow(ChequeInvalidError)
+    expect(() => chequeFromWire({ ...misdirected, cumulative: 'lots' }, { deployment, requestor: task.payer, ...to(provider) })).toThrow(ChequeInvalidError)
+    await provider.takeCheque(task, misdirected)
+    expect(defaulted).toHaveLength(1)
+    expect(defaulted[0]).toMatch(/refused/)
+    // the right one, to a provider that still works for it
+    const fresh = setUp()
+    const s = (await fresh.requestor.note(deployment, to(fresh.provider), 't1', 0, PRICE)).seq
+    await fresh.provider.takeCheque(fresh.task, await fresh.requestor.cheque(deployment, to(fresh.provider), PRICE, s))
+    expect(fresh.defaulted).toEqual([])
+    expect((await fresh.provider.summary()).earned).toBe(PRICE)
   })
 
   it('takes the cheques of verdicts with more work under way together, once the verdict with none under way comes or flush() is called', async () => {

@@ -186,8 +186,10 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     const why = this.isDefaulted(task.payer)
     if (why != null) throw new PayerDefaultedError(`This provider takes no more work from ${task.payer}: ${why}`)
     if (wire == null) throw new NoteInvalidError('A paid task\'s assignment must carry its promissory note')
-    const signed = noteFromWire(wire)
-    verifyNote(signed, { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, provider: this.provider, subtask: subtaskId(task.task, subtask), amount: task.price, signature: false })
+    const expected = { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, provider: this.provider, subtask: subtaskId(task.task, subtask), amount: task.price }
+    // a compact note (the requestor's, from now on) is completed from what we know; a full one is checked against it
+    const signed = noteFromWire(wire, expected)
+    verifyNote(signed, { ...expected, signature: false })
     this.guard.check(signed.note)
     return signed
   }
@@ -245,7 +247,7 @@ export class ProviderPayments extends TypedEventEmitter<ProviderPaymentsEvents> 
     let signed: SignedCheque | undefined
     let malformed: Error | undefined
     try {
-      if (wire != null) signed = chequeFromWire(wire)
+      if (wire != null) signed = chequeFromWire(wire, { deployment: task.deployment, requestor: task.payer, beneficiary: this.address, provider: this.provider })
     } catch (err: any) {
       malformed = err
     }

@@ -2,14 +2,14 @@ import { defaultLogger } from '@libp2p/logger'
 import { ChequeBook } from './cheque-book.ts'
 import { deploymentNamespace, memoryLedgerStores } from './ledger-stores.ts'
 import { DepositTooSmallError } from './payment-errors.ts'
-import { chequeToWire, noteToWire } from './payment-wire.ts'
+import { chequeToCompactWire, noteToCompactWire } from './payment-wire.ts'
 import { subtaskId } from './promissory-note.ts'
 import type { ChainClient } from './chain-client.ts'
 import type { PaymentAccountKey } from './cheque-book.ts'
 import type { DepositDeployment } from './deposit-typed-data.ts'
 import type { LedgerStores } from './ledger-stores.ts'
 import type { PaymentAccount } from './payment-account.ts'
-import type { ChequeWire, NoteWire } from './payment-wire.ts'
+import type { ChequeWireCompact, NoteWireCompact } from './payment-wire.ts'
 import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 import type { Address } from 'viem'
 
@@ -96,15 +96,15 @@ export class RequestorPayments {
     this.open.delete(task)
   }
 
-  /** The promissory note that goes with assignment of `subtask` of `task` to `to`, and its seq (what its cheque will name). */
-  async note (deployment: DepositDeployment, to: PaymentAccountKey, task: string, subtask: number, price: bigint): Promise<{ note: NoteWire, seq: bigint }> {
+  /** The promissory note that goes with assignment of `subtask` of `task` to `to` (compact: the provider knows the rest), and its seq (what its cheque will name). */
+  async note (deployment: DepositDeployment, to: PaymentAccountKey, task: string, subtask: number, price: bigint): Promise<{ note: NoteWireCompact, seq: bigint }> {
     const signed = await this.book(deployment).assign(to, subtaskId(task, subtask), price)
-    return { note: noteToWire(signed), seq: signed.note.seq }
+    return { note: noteToCompactWire(signed), seq: signed.note.seq }
   }
 
   /** The cheque for `to`'s accepted assignment `seq`: what it is owed in all, `price` more than before. */
-  async cheque (deployment: DepositDeployment, to: PaymentAccountKey, price: bigint, seq: bigint): Promise<ChequeWire> {
-    return chequeToWire(await this.book(deployment).pay(to, price, seq))
+  async cheque (deployment: DepositDeployment, to: PaymentAccountKey, price: bigint, seq: bigint): Promise<ChequeWireCompact> {
+    return chequeToCompactWire(await this.book(deployment).pay(to, price, seq))
   }
 
   /** What this node owes `to` in all on `deployment` (cashed or not). */
