@@ -44,7 +44,7 @@ export interface MarketRequest {
   tokens?: ReadTokens
   /** With `report`: the result bytes (their hash is in the signed report). */
   data?: Uint8Array
-  /** With `assign` of a paid task: the requestor's promissory note for it (EIP-712, self-authenticating: shared/payments). */
+  /** With `assign` of a paid task: the requestor's promissory note for it (EIP-712; compact, the provider completes it from the task's header and the assignment: shared/payments). */
   note?: MarketNote
   /** With an accepted `verdict` of a paid task: the requestor's next cumulative cheque to the provider. */
   cheque?: MarketCheque
