@@ -23,7 +23,12 @@ import type { Browser, BrowserContext, Page } from '@playwright/test'
 const TOKEN = 10n ** 18n
 /** 0.001 of an 18-decimal token: the form's default price. */
 const PRICE = TOKEN / 1000n
-/** 256 × 256 px in 64 px tiles, k = 1. */
+/**
+ * 2048 × 2048 px in 512 px tiles, k = 1: tiles of a few ms (256 px in 64)
+ * were all handed out before a provider tab whose deposit check came a
+ * moment after the others' had offered; at 512 px the task lasts long
+ * enough for every provider's offer to get work.
+ */
 const TILES = 16
 /** What the task may cost: a note for each assignment it may make (16 tiles + a quarter of them reassigned). */
 const BUDGET = 20n * PRICE
@@ -84,8 +89,8 @@ test('a paid Mandelbrot task: deposit, two providers earn cheques, one cashes th
   await expect(wallet.getByTestId('wallet-tokens')).toHaveAttribute('data-value', String(100n * TOKEN))
 
   // the form asks a price in tokens and says what the task may cost and lock
-  await requestor.getByTestId('task-size').fill('256')
-  await requestor.getByTestId('task-tile').fill('64')
+  await requestor.getByTestId('task-size').fill('2048')
+  await requestor.getByTestId('task-tile').fill('512')
   await requestor.getByTestId('task-k').fill('1')
   await expect(requestor.getByTestId('task-price')).toHaveValue('0.001')
   const cost = requestor.getByTestId('task-cost')
