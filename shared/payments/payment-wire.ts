@@ -94,9 +94,14 @@ const SIGNATURE = /^0x[0-9a-f]{130}$/
 /** 1..2^128-1 without leading zeros (39 digits at most). */
 const AMOUNT = /^[1-9][0-9]{0,38}$/
 
-function wireBase (deployment: DepositDeployment, { requestor, beneficiary, provider, seq }: { requestor: Address, beneficiary: Address, provider: Address, seq: bigint }, signature: Hex): WireBase {
+/** A seq as the wire forms carry it: a JSON number. */
+function wireSeq (seq: bigint): number {
   if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidMessageError(`A seq of ${seq} is beyond what the wire form carries (2^53-1)`)
-  return { v: 2, chainId: deployment.chainId, contract: getAddress(deployment.address), salt: deployment.salt.toLowerCase() as Hex, requestor: getAddress(requestor), beneficiary: getAddress(beneficiary), provider: getAddress(provider), seq: Number(seq), signature: signature.toLowerCase() as Hex }
+  return Number(seq)
+}
+
+function wireBase (deployment: DepositDeployment, { requestor, beneficiary, provider, seq }: { requestor: Address, beneficiary: Address, provider: Address, seq: bigint }, signature: Hex): WireBase {
+  return { v: 2, chainId: deployment.chainId, contract: getAddress(deployment.address), salt: deployment.salt.toLowerCase() as Hex, requestor: getAddress(requestor), beneficiary: getAddress(beneficiary), provider: getAddress(provider), seq: wireSeq(seq), signature: signature.toLowerCase() as Hex }
 }
 
 export function chequeToWire ({ deployment, cheque, signature }: SignedCheque): ChequeWire {
@@ -108,13 +113,11 @@ export function noteToWire ({ deployment, note, signature }: SignedNote): NoteWi
 }
 
 export function chequeToCompactWire ({ cheque, signature }: SignedCheque): ChequeWireCompact {
-  if (cheque.seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidMessageError(`A seq of ${cheque.seq} is beyond what the wire form carries (2^53-1)`)
-  return { v: 3, cumulative: cheque.cumulative.toString(), seq: Number(cheque.seq), signature: signature.toLowerCase() as Hex }
+  return { v: 3, cumulative: cheque.cumulative.toString(), seq: wireSeq(cheque.seq), signature: signature.toLowerCase() as Hex }
 }
 
 export function noteToCompactWire ({ note, signature }: SignedNote): NoteWireCompact {
-  if (note.seq > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidMessageError(`A seq of ${note.seq} is beyond what the wire form carries (2^53-1)`)
-  return { v: 3, seq: Number(note.seq), signature: signature.toLowerCase() as Hex }
+  return { v: 3, seq: wireSeq(note.seq), signature: signature.toLowerCase() as Hex }
 }
 
 /**
