@@ -36,10 +36,10 @@ new PerformanceObserver(list => { for (const e of list.getEntries()) gcMs += e.d
 
 const ledgers = await mkdtemp(join(tmpdir(), 'gc-bench-ab-'))
 const relay = await RelayProcess.start({ extraArgs: ['--chain', 'embedded'] })
-const provider = PeerProcess.start(tcpAddrOf((await relay.status()).multiaddrs), ['--provide', '--cores', '1'])
-const requestor = await createNodePeer({ relays: [tcpAddrOf((await relay.status()).multiaddrs)], market: { ledgers: fileLedgerStores(ledgers) } })
+const status = await relay.status()
+const provider = PeerProcess.start(tcpAddrOf(status.multiaddrs), ['--provide', '--cores', '1'])
+const requestor = await createNodePeer({ relays: [tcpAddrOf(status.multiaddrs)], market: { ledgers: fileLedgerStores(ledgers) } })
 try {
-  const status = await relay.status()
   await provider.waitForEvent(e => e.event === 'ready', 60_000)
   await requestor.start()
   await until(() => requestor.getMultiaddrs().some(a => a.toString().includes('/p2p-circuit')), 'the requestor\'s reservation', 60_000, 50)
