@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { verifySolution } from '../../shared/hashcash/index.ts'
 import { messaging } from '../../shared/messaging/index.ts'
 import { createConnectionGater } from '../../shared/p2p-service/index.ts'
-import { BanList, sessionManager } from '../../shared/peer-session/index.ts'
+import { BanList, SessionClosedError, sessionManager, UnverifiedSessionError } from '../../shared/peer-session/index.ts'
 import { MESSAGE_PROTOCOL, SESSION_PROTOCOL } from '../../shared/wire/index.ts'
 import { CLIENT_VERSION, PROTOCOL_VERSION } from '../../shared/version.ts'
 import { createNodeHashcashSolver } from '../hashcash/node-solver.ts'
@@ -213,6 +213,58 @@ describe('PeerSession handshake over real TCP', () => {
     expect(((await closed) as CustomEvent<{ reason: string }>).detail.reason).toBe('DuplicatePeer')
     await expect.poll(() => b.services.sessions.list().length).toBe(1)
     expect(b.services.sessions.counters.get('duplicate-peer')).toBe(1)
+  })
+})
+
+describe('two links to one peer', () => {
+  it('opens streams on the link whose session is verified, not on one still in its handshake', async () => {
+    // the first link's handshake stalls, as a link two peers dialed at once can; the second gets the session
+    let solves = 0
+    const firstStalls: ChallengeSolver = {
+      solve: async (challenge, difficulty, options) => {
+        if (++solves > 1) return await pool.solve(challenge, difficulty, options)
+        return await new Promise((resolve, reject) => { options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }) })
+      }
+    }
+    const a = await node({ solver: firstStalls })
+    const b = await node({ handshakeTimeout: 60_000 })
+    const stalled = await a.dial(b.getMultiaddrs())
+    await expect.poll(() => solves).toBe(1)
+    const opened = next(a, 'session:open')
+    const verified = await a.dial(b.getMultiaddrs(), { force: true })
+    await opened
+    expect(a.getConnections(b.peerId).map(c => c.id)).toEqual([stalled.id, verified.id])
+    expect(a.services.sessions.sessionOf(stalled)).toBe('pending')
+
+    // the stalled link comes first, and its handshake would be waited on until the timeout
+    const { connection, stream } = await a.services.sessions.open(b.peerId, MESSAGE_PROTOCOL, { timeout: 10_000 })
+    expect(connection.id).toBe(verified.id)
+    stream.abort(new Error('done'))
+    const got = pEvent(b.services.messaging, 'message', { timeout: 10_000 })
+    await a.services.messaging.send(b.peerId, 'over the verified link')
+    expect(((await got) as CustomEvent<{ text: string }>).detail.text).toBe('over the verified link')
+  })
+
+  it('gets no second session on a link whose session was replaced: streams go over the newer one', async () => {
+    const [a, b] = [await node(), await node()]
+    const first = await a.dial(b.getMultiaddrs())
+    const firstSession = await next(a, 'session:open')
+    const replaced = pEvent(firstSession, 'session:end', { timeout: 15_000 })
+    const second = await a.dial(b.getMultiaddrs(), { force: true })
+    await replaced
+    expect(a.services.sessions.sessionOf(first)).toBe('ended')
+    await expect(a.services.sessions.open(first, MESSAGE_PROTOCOL, { timeout: 10_000 })).rejects.toThrow(SessionClosedError)
+    expect((await a.services.sessions.open(b.peerId, MESSAGE_PROTOCOL, { timeout: 10_000 })).connection.id).toBe(second.id)
+  })
+
+  it('waits for an inbound link\'s handshake no longer than the handshake timeout, whatever the caller allows', async () => {
+    const b = await node({ handshakeTimeout: 1_000 })
+    const s = await stranger()
+    await s.dial(b.getMultiaddrs())
+    await expect.poll(() => b.getConnections(s.peerId).length).toBe(1)
+    const conn = b.getConnections(s.peerId)[0] as Connection
+    // the stranger never starts its handshake: the wait ends with the handshake timeout, not the caller's 60 s
+    await expect(b.services.sessions.open(conn, MESSAGE_PROTOCOL, { timeout: 60_000 })).rejects.toThrow(UnverifiedSessionError)
   })
 })
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { MESSAGE_PROTOCOL, RELAYED_LINKS, relayedLinkRule, STORAGE_PROTOCOL } from '../wire/index.ts'
 import { DirectLinkRequiredError, UndeclaredProtocolError } from './errors.ts'
 import { openStream } from './open-stream.ts'
-import type { OpenStreamContext } from './open-stream.ts'
+import type { LinkSession, OpenStreamContext } from './open-stream.ts'
 import type { PeerSession } from './peer-session.ts'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
@@ -67,6 +67,24 @@ describe('sessions.open: one way to a stream, one relayed-link rule per protocol
     const only = await openStream(context([relayed]), p, MESSAGE_PROTOCOL)
     expect(only.connection).toBe(relayed)
     expect(relayed.opened).toEqual([{ protocol: MESSAGE_PROTOCOL, runOnLimitedConnection: true }])
+  })
+
+  it('takes a link whose session is verified before one still in its handshake, and never one whose session ended', async () => {
+    const p = await peer()
+    const [stalled, ended, relayed, verified] = [fakeConn(p, false, 'stalled'), fakeConn(p, false, 'ended'), fakeConn(p, true, 'relayed'), fakeConn(p, false, 'verified')]
+    const states: Record<string, LinkSession> = { stalled: 'pending', ended: 'ended', relayed: 'verified', verified: 'verified' }
+    const ctx = (conns: FakeConn[], dialed?: FakeConn): OpenStreamContext => ({ ...context(conns, dialed), sessionOf: c => states[c.id] ?? 'pending' })
+    // verified direct, then verified relayed (where the protocol allows it), then one still to be verified
+    expect((await openStream(ctx([stalled, ended, relayed, verified]), p, MESSAGE_PROTOCOL)).connection).toBe(verified)
+    expect((await openStream(ctx([stalled, ended, relayed]), p, MESSAGE_PROTOCOL)).connection).toBe(relayed)
+    expect((await openStream(ctx([ended, stalled]), p, MESSAGE_PROTOCOL)).connection).toBe(stalled)
+    expect((await openStream(ctx([relayed, stalled]), p, STORAGE_PROTOCOL)).connection).toBe(stalled)
+    // a link whose session ended is going: a new one is dialed instead
+    const dialed = fakeConn(p, false, 'dialed')
+    const onlyEnded = { ...context([ended], dialed), sessionOf: (c: Connection) => states[c.id] ?? 'pending' }
+    expect((await openStream(onlyEnded, p, MESSAGE_PROTOCOL)).connection).toBe(dialed)
+    expect(onlyEnded.dials).toHaveLength(1)
+    expect(ended.opened).toEqual([])
   })
 
   it('direct-only: passes a relayed link by and dials; refuses a relayed connection it is handed', async () => {

@@ -27,28 +27,36 @@ export interface OpenedStream {
   session: PeerSession
 }
 
+/** Where a connection's session stands: verified, still to come (a handshake under way or not begun), or over (the link is going). */
+export type LinkSession = 'verified' | 'pending' | 'ended'
+
 export interface OpenStreamContext {
   connectionManager: ConnectionManager
   /** The verified session on `conn`: ours to start if we dialed it, the remote's to finish if it did. */
   ensure: (conn: Connection, options: AbortOptions) => Promise<PeerSession>
+  /** Where `conn`'s session stands. @default every link 'pending' (the first open one is taken) */
+  sessionOf?: (conn: Connection) => LinkSession
   /** Aborts when the session layer stops. */
   stopped: AbortSignal
 }
 
 /**
  * Opens a `protocol` stream to `target` over a connection with a verified
- * session. An open connection is reused, a direct one first and a relayed
- * one only where the protocol's relayed-link rule allows (RELAYED_LINKS);
- * otherwise one is dialed. libp2p's own `openConnection` never reuses a
- * relayed connection and dials a second circuit, which the session layer
- * then closes as a duplicate, killing the streams on it. `timeout` and the
+ * session. An open connection is reused: a verified one before one still
+ * in its handshake (two tabs that dial each other at once hold a second
+ * link for a while that may never get a session), never one whose session
+ * ended, a direct one first, and a relayed one only where the protocol's
+ * relayed-link rule allows (RELAYED_LINKS); otherwise one is dialed.
+ * libp2p's own `openConnection` never reuses a relayed connection and dials
+ * a second circuit, which the session layer then closes as a duplicate,
+ * killing the streams on it. `timeout` and the
  * caller's signal bound all of it; the stream itself lives on.
  */
 export async function openStream (ctx: OpenStreamContext, target: OpenTarget, protocol: string, options: OpenOptions = {}): Promise<OpenedStream> {
   const rule = relayedLinkRule(protocol)
   if (rule == null) throw new UndeclaredProtocolError(`${protocol} has no relayed-link rule`)
   const signal = anySignal([options.signal, ctx.stopped], options.timeout ?? OPEN_TIMEOUT)
-  const connection = isConnection(target) ? target : await link(ctx.connectionManager, target, rule, signal, options.dialTimeout)
+  const connection = isConnection(target) ? target : await link(ctx, target, rule, signal, options.dialTimeout)
   if (rule === 'direct-only' && connection.limits != null) {
     throw new DirectLinkRequiredError(`${protocol} needs a direct link to ${connection.remotePeer.toString()}, not a relayed one`)
   }
@@ -58,11 +66,15 @@ export async function openStream (ctx: OpenStreamContext, target: OpenTarget, pr
   return { stream, connection, session }
 }
 
-async function link (cm: ConnectionManager, target: PeerId | Multiaddr | Multiaddr[], rule: RelayedLinkRule, signal: AbortSignal, dialTimeout?: number): Promise<Connection> {
+async function link (ctx: OpenStreamContext, target: PeerId | Multiaddr | Multiaddr[], rule: RelayedLinkRule, signal: AbortSignal, dialTimeout?: number): Promise<Connection> {
+  const cm = ctx.connectionManager
   const peer = peerOf(target)
   if (peer != null) {
-    const open = cm.getConnections(peer).filter(c => c.status === 'open')
-    const reuse = open.find(c => c.limits == null) ?? (rule === 'relayed-ok' ? open[0] : undefined)
+    const sessionOf = ctx.sessionOf ?? (() => 'pending')
+    // verified direct, verified relayed, then direct and relayed ones still in their handshake
+    const rank = (c: Connection): number => (sessionOf(c) === 'verified' ? 0 : 2) + (c.limits == null ? 0 : 1)
+    const usable = cm.getConnections(peer).filter(c => c.status === 'open' && (c.limits == null || rule === 'relayed-ok') && sessionOf(c) !== 'ended')
+    const reuse = usable.sort((a, b) => rank(a) - rank(b))[0]
     if (reuse != null) return reuse
   }
   return await cm.openConnection(target, { signal: dialTimeout != null ? anySignal([signal], dialTimeout) : signal })

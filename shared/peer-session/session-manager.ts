@@ -19,7 +19,8 @@ import { SessionGate } from './session-gate.ts'
 import { UnverifiedConnections } from './unverified-connections.ts'
 import type { DisconnectReason } from './disconnect.ts'
 import type { HandshakeResult, LocalNodeInfo } from './handshake.ts'
-import type { OpenedStream, OpenOptions, OpenTarget } from './open-stream.ts'
+import type { LinkSession, OpenedStream, OpenOptions, OpenTarget } from './open-stream.ts'
+import type { SessionEnd } from './peer-session.ts'
 import type { RefusalKind } from './refusals.ts'
 import type { HelloFrame } from './session-codec.ts'
 import type { SessionManagerComponents, SessionManagerEvents, SessionManagerInit, SessionLimits, SessionStats } from './session-manager-init.ts'
@@ -46,6 +47,8 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private readonly gate: SessionGate
   private readonly inboundGate: InboundGate
   private readonly sessions = new Map<string, PeerSession>()
+  /** How the session of each connection that had one ended: such a link gets no other (weak: it goes with its connection). */
+  private readonly endedOn = new WeakMap<Connection, SessionEnd>()
   private readonly pending = new HandshakeTracker()
   private readonly info: LocalNodeInfo
   private controller = new AbortController()
@@ -171,6 +174,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     return await openStream({
       connectionManager: this.components.connectionManager,
       ensure: async (conn, opts) => await this.ensure(conn, opts),
+      sessionOf: (conn) => this.sessionOf(conn),
       stopped: this.controller.signal
     }, target, protocol, options)
   }
@@ -241,6 +245,9 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   async ensure (conn: Connection, options: AbortOptions = {}): Promise<PeerSession> {
     const existing = this.forConnection(conn)
     if (existing != null) return existing
+    // a connection has one handshake: once its session ended (replaced by a newer link, say) none comes
+    const end = this.endedOn.get(conn)
+    if (end != null) throw new SessionClosedError(end.reason, end.remote, 'its connection is closing')
     const pending = this.pending.get(conn)
     if (pending != null) return await pending
     if (conn.direction === 'outbound') return await this.dialer.run(conn)
@@ -305,9 +312,17 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     }
   }
 
+  /** Where `conn`'s session stands: what `open` picks links by. */
+  sessionOf (conn: Connection): LinkSession {
+    if (this.forConnection(conn) != null) return 'verified'
+    return this.endedOn.has(conn) ? 'ended' : 'pending'
+  }
+
   private async waitForHandshake (conn: Connection, options: AbortOptions): Promise<void> {
     if (this.pending.has(conn) || this.forConnection(conn) != null) return
-    await this.pending.waitForStart(conn, options.signal ?? AbortSignal.timeout(this.init.handshakeTimeout ?? 10_000))
+    // the dialer starts its handshake at once, or the connection is closed for it (onConnectionOpen): no longer than that
+    const timeout = AbortSignal.timeout(this.init.handshakeTimeout ?? 10_000)
+    await this.pending.waitForStart(conn, options.signal != null ? AbortSignal.any([options.signal, timeout]) : timeout)
   }
 
   private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
@@ -359,6 +374,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
     this.unverified.done(conn)
     session.addEventListener('session:end', (evt) => {
       this.sessions.delete(conn.id)
+      this.endedOn.set(conn, evt.detail)
       // a connection has one handshake: one whose session stream just went away has no future
       // (a Disconnect closes its connection itself, and a goodbye leaves that to its caller)
       if (evt.detail.reason === 'ConnectionLost' && conn.status === 'open') conn.close().catch(err => { conn.abort(err) })
