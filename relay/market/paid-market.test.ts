@@ -97,8 +97,14 @@ async function tokens (address: Address): Promise<bigint> {
 
 describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worker threads)', () => {
   it('pays every accepted subtask with cheques that providers cash in one batch; an outvoted provider is not paid', { timeout: 120_000 }, async () => {
-    const honest = [await peer({}), await peer({})]
+    // with k = 3 the quorum is 2: the honest pair alone decides a subtask, and could close the task before the cheat
+    // reports at all (then it is never outvoted). So the pair computes nothing until the cheat's first report is in
+    let cheatReported = (): void => {}
+    const reported = new Promise<void>(resolve => { cheatReported = resolve })
+    const heldBack = (): NodePeerInit['provider'] => ({ runner: runnerWith(createNodeTaskRunner({ cores: 1 }), async (run) => { await reported; return await run() }) })
+    const honest = [await peer(heldBack()), await peer(heldBack())]
     const cheat = await peer({ runner: cheatingRunner(createNodeTaskRunner({ cores: 1 })) })
+    cheat.services.market.provider?.addEventListener('job', (evt) => { if (evt.detail.state === 'done') cheatReported() })
     const alice = await requestor(10n ** 18n)
     const bob = await requestor(10n ** 18n)
 
@@ -110,7 +116,7 @@ describe('paid tasks on the relay\'s chain (real Anvil, contracts, libp2p, worke
     const singles = await single.done
 
     // each verdict the providers heard, and what they hold, before cashing: with 3 providers and k = 3 every
-    // subtask went to each, the honest pair won them all and the cheat none; the single task's go to whoever computed them
+    // subtask went to each, the honest pair won them all and the cheat none (its first report at least was outvoted); the single task's go to whoever computed them
     const acceptedOf = (n: NodePeer): number => n.services.market.provider?.accepted ?? 0
     const expected = (n: NodePeer): number => (n === cheat ? 0 : 4) + singles.filter(r => r.provider === n.peerId.toString()).length
     await until(() => [...honest, cheat].every(p => acceptedOf(p) === expected(p)), 'every accepted verdict to reach its provider')
