@@ -6,7 +6,9 @@ import { RelayProcess } from './fixtures/relay-process.ts'
 import { tcpAddrOf } from './fixtures/rogue.ts'
 import { openTab, pageErrors, waitReserved } from './fixtures/tab.ts'
 import { chainRpc, tokenBalance as readTokenBalance } from './fixtures/chain-reads.ts'
+import { createNodeTaskRunner } from '../relay/compute/node-task-runner.ts'
 import { createNodePeer } from '../relay/node-peer/create-node-peer.ts'
+import { runnerWith } from '../shared/testing/index.ts'
 import { until } from '../relay/testing/wait.ts'
 import type { NodePeer } from '../relay/node-peer/create-node-peer.ts'
 import type { Browser, BrowserContext, Page } from '@playwright/test'
@@ -24,10 +26,11 @@ const TOKEN = 10n ** 18n
 /** 0.001 of an 18-decimal token: the form's default price. */
 const PRICE = TOKEN / 1000n
 /**
- * 2048 × 2048 px in 512 px tiles, k = 1: tiles of a few ms (256 px in 64)
- * were all handed out before a provider tab whose deposit check came a
- * moment after the others' had offered; at 512 px the task lasts long
- * enough for every provider's offer to get work.
+ * 2048 × 2048 px in 512 px tiles, k = 1. The Node provider computes nothing
+ * until each tab has had a tile (nodeMayRun), so whichever offer comes
+ * first, all three earn; a tile takes long enough (tiles of a few ms, 256
+ * px in 64, were all handed out before the second tab's offer came) that
+ * the first tab can't take them all before the other's offer arrives.
  */
 const TILES = 16
 /** What the task may cost: a note for each assignment it may make (16 tiles + a quarter of them reassigned). */
@@ -36,17 +39,22 @@ const BUDGET = 20n * PRICE
 let relay: RelayProcess
 let browser: Browser
 let nodeProvider: NodePeer
+/** Lets the Node provider's runner compute (it holds its tiles until then). */
+let releaseNode = (): void => {}
+const nodeMayRun = new Promise<void>(resolve => { releaseNode = resolve })
 const contexts: BrowserContext[] = []
 
 test.beforeAll(async () => {
   relay = await RelayProcess.start({ extraArgs: ['--chain', 'embedded'] })
   browser = await launchChromium()
-  // two cores and a queued slot: it gets its share of the tiles as soon as it offers
-  nodeProvider = await createNodePeer({ relays: [tcpAddrOf((await relay.status()).multiaddrs)], maxRelays: 1, provider: { cores: 2, payments: { cashThreshold: 10n ** 30n } } })
+  // two cores and a queued slot: it gets its share of the tiles as soon as it offers, and holds them until released
+  const runner = runnerWith(createNodeTaskRunner({ cores: 2 }), async (run) => { await nodeMayRun; return await run() })
+  nodeProvider = await createNodePeer({ relays: [tcpAddrOf((await relay.status()).multiaddrs)], maxRelays: 1, provider: { cores: 2, runner, payments: { cashThreshold: 10n ** 30n } } })
   await nodeProvider.start()
   await until(() => nodeProvider.services.relays.status.some(s => s.state === 'reserved') && nodeProvider.services.market.feed.subscribed, 'the Node provider to join', 60_000)
 })
 test.afterAll(async () => {
+  releaseNode()
   await nodeProvider?.stop()
   await Promise.all(contexts.splice(0).map(async c => { await c.close() }))
   await browser?.close()
@@ -113,22 +121,33 @@ test('a paid Mandelbrot task: deposit, two providers earn cheques, one cashes th
   // the deposit counts at once: the relay reads deposits at the newest block
   await requestor.getByTestId('task-submit').click()
   await expect(requestor.getByTestId('task-submit-error')).toHaveCount(0)
+  // each tab gets a tile (the Node provider holds its own meanwhile), then the Node provider computes too
+  await expect.poll(async () => `A ${await accepted(providerA)}, B ${await accepted(providerB)}`, { timeout: 60_000 }).toMatch(/^A [1-9]\d*, B [1-9]\d*$/)
+  releaseNode()
   await expect(requestor.getByTestId('task').first()).toHaveAttribute('data-state', 'done', { timeout: 180_000 })
   await expect(requestor.getByTestId('task-canvas')).toHaveAttribute('data-tiles', String(TILES))
 
-  // every accepted tile was paid for, at its price, to the tab that computed it; both tabs earned
-  const earned = async (page: Page): Promise<{ earned: bigint, uncashed: bigint, owed: bigint }> =>
-    ({ earned: await value(page, 'earnings-earned'), uncashed: await value(page, 'earnings-uncashed'), owed: BigInt(await accepted(page)) * PRICE })
-  for (const page of [providerA, providerB]) {
-    await expect.poll(async () => { const e = await earned(page); return e.earned > 0n && e.earned === e.owed && e.uncashed === e.earned }, { timeout: 30_000 }).toBe(true)
-  }
-  // the Node provider too: what its cheques pay is its accepted tiles at the price
+  // every accepted tile was paid for, at its price, to the provider that computed it, and all three earned.
+  // The task is done once the requestor decided every tile: the last verdicts and their cheques may still be
+  // on their way, so this waits until the providers' accepted tiles add up to the task's, each paid for
   const earnings = nodeProvider.services.market.earnings
   if (earnings == null) throw new Error('the Node provider has no earnings')
   const nodeAccepted = (): number => nodeProvider.services.market.provider?.accepted ?? 0
-  await until(() => nodeAccepted() > 0, 'a tile for the Node provider', 30_000)
-  await until(async () => (await earnings.summary()).earned === BigInt(nodeAccepted()) * PRICE, 'the Node provider\'s cheques', 30_000)
-  expect(await value(providerA, 'earnings-earned') + await value(providerB, 'earnings-earned') + (await earnings.summary()).earned).toBe(BigInt(TILES) * PRICE)
+  const earned = async (page: Page): Promise<{ earned: bigint, uncashed: bigint, owed: bigint }> =>
+    ({ earned: await value(page, 'earnings-earned'), uncashed: await value(page, 'earnings-uncashed'), owed: BigInt(await accepted(page)) * PRICE })
+  /** 'paid', or what is off, in words. */
+  const paid = async (): Promise<string> => {
+    const node = (await earnings.summary()).earned
+    const shown = [
+      { who: 'tab A', ...await earned(providerA) },
+      { who: 'tab B', ...await earned(providerB) },
+      { who: 'the Node provider', earned: node, uncashed: node, owed: BigInt(nodeAccepted()) * PRICE }
+    ]
+    const owed = shown.reduce((sum, e) => sum + e.owed, 0n)
+    const ok = owed === BigInt(TILES) * PRICE && shown.every(e => e.earned > 0n && e.earned === e.owed && e.uncashed === e.earned)
+    return ok ? 'paid' : shown.map(e => `${e.who}: earned ${e.earned}, uncashed ${e.uncashed}, owed ${e.owed}`).join('; ')
+  }
+  await expect.poll(paid, { timeout: 30_000 }).toBe('paid')
   const nodeBefore = await tokenBalance(nodeProvider.services.payments.address)
   const nodeCashed = await earnings.cash()
   expect(nodeCashed).toHaveLength(1)
