@@ -247,14 +247,19 @@ describe('two links to one peer', () => {
 
   it('gets no second session on a link whose session was replaced: streams go over the newer one', async () => {
     const [a, b] = [await node(), await node()]
+    const opened = next(a, 'session:open')
     const first = await a.dial(b.getMultiaddrs())
-    const firstSession = await next(a, 'session:open')
+    const firstSession = await opened
     const replaced = pEvent(firstSession, 'session:end', { timeout: 15_000 })
     const second = await a.dial(b.getMultiaddrs(), { force: true })
     await replaced
     expect(a.services.sessions.sessionOf(first)).toBe('ended')
     await expect(a.services.sessions.open(first, MESSAGE_PROTOCOL, { timeout: 10_000 })).rejects.toThrow(SessionClosedError)
     expect((await a.services.sessions.open(b.peerId, MESSAGE_PROTOCOL, { timeout: 10_000 })).connection.id).toBe(second.id)
+    // the newer link gone too: a new one is dialed, and the ended one is never handed back
+    second.abort(new Error('gone'))
+    const third = await a.services.sessions.open(b.peerId, MESSAGE_PROTOCOL, { timeout: 10_000 })
+    expect([first.id, second.id]).not.toContain(third.connection.id)
   })
 
   it('waits for an inbound link\'s handshake no longer than the handshake timeout, whatever the caller allows', async () => {

@@ -69,15 +69,19 @@ export async function openStream (ctx: OpenStreamContext, target: OpenTarget, pr
 async function link (ctx: OpenStreamContext, target: PeerId | Multiaddr | Multiaddr[], rule: RelayedLinkRule, signal: AbortSignal, dialTimeout?: number): Promise<Connection> {
   const cm = ctx.connectionManager
   const peer = peerOf(target)
+  let force = false
   if (peer != null) {
     const sessionOf = ctx.sessionOf ?? (() => 'pending')
     // verified direct, verified relayed, then direct and relayed ones still in their handshake
     const rank = (c: Connection): number => (sessionOf(c) === 'verified' ? 0 : 2) + (c.limits == null ? 0 : 1)
-    const usable = cm.getConnections(peer).filter(c => c.status === 'open' && (c.limits == null || rule === 'relayed-ok') && sessionOf(c) !== 'ended')
+    const open = cm.getConnections(peer).filter(c => c.status === 'open')
+    const usable = open.filter(c => (c.limits == null || rule === 'relayed-ok') && sessionOf(c) !== 'ended')
     const reuse = usable.sort((a, b) => rank(a) - rank(b))[0]
     if (reuse != null) return reuse
+    // libp2p would hand back a link whose session ended while it closes
+    force = open.some(c => sessionOf(c) === 'ended')
   }
-  return await cm.openConnection(target, { signal: dialTimeout != null ? anySignal([signal], dialTimeout) : signal })
+  return await cm.openConnection(target, { signal: dialTimeout != null ? anySignal([signal], dialTimeout) : signal, force })
 }
 
 function peerOf (target: PeerId | Multiaddr | Multiaddr[]): PeerId | undefined {
