@@ -74,9 +74,9 @@ test('2. resetting session streams neither raises the difficulty nor goes unpuni
   const { relay, tcp } = await relayWith(['--address-strikes', '40'])
   const attacker = attack('reset', tcp, { hosts: hosts(1), connections: 4, rate: 400 })
   await attacker.waitFor(e => (e.reset ?? 0) + (e.failed ?? 0) >= 100)
-  const during = (await relay.status()).session
-  expect(during.difficulty).toBeLessThanOrEqual(15)
-  expect(during.refusals['abandoned-handshake']).toBeGreaterThan(0)
+  expect((await relay.status()).session.difficulty).toBeLessThanOrEqual(15)
+  // most resets never reach the handshake (the relay resets or cuts them first): those that did are counted
+  await expect.poll(async () => (await relay.status()).session.refusals['abandoned-handshake'], { timeout: 30_000 }).toBeGreaterThan(0)
   // the address is struck for every walked-away handshake (each ten raise its price by a bit), and banned in the end
   await expect.poll(async () => (await relay.status()).session.addressBans, { timeout: 60_000 }).toBeGreaterThan(0)
 
