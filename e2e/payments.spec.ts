@@ -28,9 +28,9 @@ const PRICE = TOKEN / 1000n
 /**
  * 2048 × 2048 px in 512 px tiles, k = 1. The Node provider computes nothing
  * until each tab has had a tile (nodeMayRun), so whichever offer comes
- * first, all three earn; a tile takes long enough (tiles of a few ms, 256
- * px in 64, were all handed out before the second tab's offer came) that
- * the first tab can't take them all before the other's offer arrives.
+ * first, all three earn; a tile takes long enough that the first tab to
+ * offer can't take all the others' share before the second tab's offer
+ * arrives (with tiles of a few ms it could).
  */
 const TILES = 16
 /** What the task may cost: a note for each assignment it may make (16 tiles + a quarter of them reassigned). */
@@ -137,11 +137,11 @@ test('a paid Mandelbrot task: deposit, two providers earn cheques, one cashes th
     ({ earned: await value(page, 'earnings-earned'), uncashed: await value(page, 'earnings-uncashed'), owed: BigInt(await accepted(page)) * PRICE })
   /** 'paid', or what is off, in words. */
   const paid = async (): Promise<string> => {
-    const node = (await earnings.summary()).earned
+    const node = await earnings.summary()
     const shown = [
       { who: 'tab A', ...await earned(providerA) },
       { who: 'tab B', ...await earned(providerB) },
-      { who: 'the Node provider', earned: node, uncashed: node, owed: BigInt(nodeAccepted()) * PRICE }
+      { who: 'the Node provider', earned: node.earned, uncashed: node.uncashed, owed: BigInt(nodeAccepted()) * PRICE }
     ]
     const owed = shown.reduce((sum, e) => sum + e.owed, 0n)
     const ok = owed === BigInt(TILES) * PRICE && shown.every(e => e.earned > 0n && e.earned === e.owed && e.uncashed === e.earned)

@@ -58,6 +58,18 @@ async function next<K extends keyof SessionManagerEvents> (n: Node, event: K): P
   return (await pEvent(n.services.sessions, event, { timeout: 15_000 }) as SessionManagerEvents[K]).detail
 }
 
+/** The pool's solver, except that the challenges `stalls` picks (by their number, from 1) are never solved: a handshake that hangs until aborted. */
+function stallingSolver (stalls: (n: number) => boolean): ChallengeSolver & { solves: number } {
+  const solver = {
+    solves: 0,
+    solve: async (...[challenge, difficulty, options]: Parameters<ChallengeSolver['solve']>) => {
+      if (!stalls(++solver.solves)) return await pool.solve(challenge, difficulty, options)
+      return await new Promise<never>((resolve, reject) => { options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }) })
+    }
+  }
+  return solver
+}
+
 describe('PeerSession handshake over real TCP', () => {
   it('verifies the dialer with the listener\'s proof of work, both sides see the session', async () => {
     const [a, b] = [await node(), await node()]
@@ -219,17 +231,11 @@ describe('PeerSession handshake over real TCP', () => {
 describe('two links to one peer', () => {
   it('opens streams on the link whose session is verified, not on one still in its handshake', async () => {
     // the first link's handshake stalls, as a link two peers dialed at once can; the second gets the session
-    let solves = 0
-    const firstStalls: ChallengeSolver = {
-      solve: async (challenge, difficulty, options) => {
-        if (++solves > 1) return await pool.solve(challenge, difficulty, options)
-        return await new Promise((resolve, reject) => { options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }) })
-      }
-    }
-    const a = await node({ solver: firstStalls })
+    const solver = stallingSolver(n => n === 1)
+    const a = await node({ solver })
     const b = await node({ handshakeTimeout: 60_000 })
     const stalled = await a.dial(b.getMultiaddrs())
-    await expect.poll(() => solves).toBe(1)
+    await expect.poll(() => solver.solves).toBe(1)
     const opened = next(a, 'session:open')
     const verified = await a.dial(b.getMultiaddrs(), { force: true })
     await opened
@@ -276,19 +282,13 @@ describe('two links to one peer', () => {
 describe('a peer leaving the network', () => {
   it('takes all its links along: a goodbye on one connection drops the links that carry no session', async () => {
     // the second handshake of `a` never finishes, as a duplicate link's can still be under way when the peer leaves
-    let solves = 0
-    const stalling: ChallengeSolver = {
-      solve: async (challenge, difficulty, options) => {
-        if (++solves === 1) return await pool.solve(challenge, difficulty, options)
-        return await new Promise((resolve, reject) => { options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }) })
-      }
-    }
-    const a = await node({ solver: stalling })
+    const solver = stallingSolver(n => n > 1)
+    const a = await node({ solver })
     const b = await node({ handshakeTimeout: 60_000 })
     await a.dial(b.getMultiaddrs())
     await next(a, 'session:open')
     const unverified = await a.dial(b.getMultiaddrs(), { force: true })
-    await expect.poll(() => solves).toBe(2)
+    await expect.poll(() => solver.solves).toBe(2)
     expect(a.getConnections(b.peerId)).toHaveLength(2)
 
     const ends: Array<{ reason: string, remote: boolean }> = []

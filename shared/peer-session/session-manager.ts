@@ -1,6 +1,7 @@
 import { TypedEventEmitter } from 'main-event'
 import { relayedLinkRule, SESSION_PROTOCOL } from '../wire/index.ts'
 import { CLIENT_VERSION } from '../version.ts'
+import { anySignal } from '../util/index.ts'
 import { AddressKeys } from '../connection/index.ts'
 import { AdaptiveDifficulty } from './adaptive-difficulty.ts'
 import { BanList } from './ban-list.ts'
@@ -321,8 +322,7 @@ export class SessionManager extends TypedEventEmitter<SessionManagerEvents> impl
   private async waitForHandshake (conn: Connection, options: AbortOptions): Promise<void> {
     if (this.pending.has(conn) || this.forConnection(conn) != null) return
     // the dialer starts its handshake at once, or the connection is closed for it (onConnectionOpen): no longer than that
-    const timeout = AbortSignal.timeout(this.init.handshakeTimeout ?? 10_000)
-    await this.pending.waitForStart(conn, options.signal != null ? AbortSignal.any([options.signal, timeout]) : timeout)
+    await this.pending.waitForStart(conn, anySignal([options.signal], this.init.handshakeTimeout ?? 10_000))
   }
 
   private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
